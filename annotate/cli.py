@@ -1,0 +1,356 @@
+"""The `annotate` command line. Commands parse options, call one library function, and report.
+
+Data goes to stdout, progress and errors to stderr. Exit codes: 0 success, 1 invalid data or a
+failure, 2 usage error. AnnotateError is turned into `Error: ...` in one place (AnnotateGroup).
+Modules that import the SDK or pandas are imported inside the commands that need them, so
+`--help`, `split` and `validate` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from . import __version__
+from . import settings as st
+from .errors import AnnotateError, InputError
+
+
+class AnnotateGroup(TyperGroup):
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AnnotateError as exc:
+            typer.echo(f"Error: {exc.message}", err=True)
+            if exc.hint:
+                typer.echo(f"Hint: {exc.hint}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("Interrupted.", err=True)
+            raise typer.Exit(130) from None
+
+
+def _app(help: str) -> typer.Typer:
+    return typer.Typer(
+        cls=AnnotateGroup,
+        help=help,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_show_locals=False,  # a traceback must never print the API key
+        rich_markup_mode=None,
+    )
+
+
+app = _app("Claim and fact-check annotation: articles -> Label Studio -> validated datasets.")
+server_app = _app("Run a local Label Studio server (127.0.0.1 only).")
+project_app = _app("Label Studio projects kept as files in projects/NAME/.")
+app.add_typer(server_app, name="server")
+app.add_typer(project_app, name="project")
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"annotate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Claim and fact-check annotation: articles -> Label Studio -> validated datasets."""
+
+
+# Shared options -------------------------------------------------------------------------------
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        help="Label Studio URL. Default: $LABEL_STUDIO_URL, else the server `annotate server start` saved. "
+        "The key comes from $LABEL_STUDIO_API_KEY or the settings file, never from an option.",
+    ),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Label Studio data folder. Default: the last started server's, "
+                 "else a folder in your user data directory (never inside the checkout)."),
+]  # fmt: skip
+ProjectsDirOption = Annotated[
+    Path | None, typer.Option("--projects-dir", help="Folder of project folders. Default: ./projects.")
+]
+FormatOption = Annotated[Format, typer.Option("--format", help="Output format for reports.")]
+
+
+def _config_dir() -> Path:
+    override = os.environ.get("ANNOTATE_CONFIG_DIR")
+    return Path(override) if override else st.default_config_dir()
+
+
+def _connect(url: str | None) -> Any:
+    from . import labelstudio
+
+    connection = st.resolve_connection(
+        url=url,
+        env_url=os.environ.get("LABEL_STUDIO_URL"),
+        env_key=os.environ.get("LABEL_STUDIO_API_KEY"),
+        config_dir=_config_dir(),
+    )
+    return labelstudio.connect(connection)
+
+
+def _project(name: str, projects_dir: Path | None) -> Any:
+    from .projects import default_projects_dir, load_project
+
+    return load_project(name, projects_dir=projects_dir or default_projects_dir())
+
+
+def _info(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _emit(data: dict[str, Any], fmt: Format, text: str) -> None:
+    typer.echo(json.dumps(data, indent=2) if fmt is Format.json else text)
+
+
+# server ---------------------------------------------------------------------------------------
+def _status_text(s: Any) -> str:
+    key = {True: "works", False: "REFUSED", None: "not checked"}[s.key_ok]
+    lines = [
+        f"url:       {s.url}",
+        f"running:   {'yes (pid %d)' % s.pid if s.running else 'no'}",
+        f"answering: {'yes' if s.answering else 'no'}",
+        f"version:   Label Studio {s.version or 'unknown'}",
+        f"api key:   {key}",
+        f"data dir:  {s.data_dir}",
+    ]
+    if s.username:
+        lines.append(f"login:     {s.username} (password in {s.settings_file})")
+    return "\n".join(lines)
+
+
+@server_app.command("start")
+def server_start(
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="Port on 127.0.0.1. Default: 8080.")
+    ] = None,
+    data_dir: DataDirOption = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait for the server to answer.")] = 300,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Start Label Studio on 127.0.0.1, creating the admin user and API key on first start."""
+    from . import server
+
+    config_dir = _config_dir()
+    status = server.start(
+        data_dir=data_dir or server.default_data_dir(config_dir),
+        port=port,
+        config_dir=config_dir,
+        timeout=timeout,
+        progress=_info,
+    )
+    _emit(status.as_dict(), fmt, _status_text(status))
+
+
+@server_app.command("status")
+def server_status(data_dir: DataDirOption = None, fmt: FormatOption = Format.text) -> None:
+    """Show the server's URL, version, data folder and whether the saved API key works."""
+    from . import server
+
+    config_dir = _config_dir()
+    status = server.status(data_dir=data_dir or server.default_data_dir(config_dir), config_dir=config_dir)
+    _emit(status.as_dict(), fmt, _status_text(status))
+    if not status.answering:
+        raise typer.Exit(1)
+
+
+@server_app.command("stop")
+def server_stop(data_dir: DataDirOption = None) -> None:
+    """Stop the Label Studio server that `annotate server start` started (no other)."""
+    from . import server
+
+    resolved = data_dir or server.default_data_dir(_config_dir())
+    pid = server.stop(data_dir=resolved)
+    _info(f"Stopped Label Studio (pid {pid})." if pid else f"No server started by annotate is running for {resolved}.")
+
+
+# project --------------------------------------------------------------------------------------
+@project_app.command("create")
+def project_create(
+    name: Annotated[str, typer.Argument(help="Project folder name, e.g. claims.")],
+    url: UrlOption = None,
+    projects_dir: ProjectsDirOption = None,
+) -> None:
+    """Create the project on the server unless it exists; print its id."""
+    from .projects import ensure_project
+
+    spec = _project(name, projects_dir)
+    client = _connect(url)
+    project_id, created = ensure_project(client, spec, config_dir=_config_dir())
+    _info(f"{'Created' if created else 'Found existing'} project {name!r} (id {project_id}) at {client.url}")
+    typer.echo(project_id)
+
+
+# split ----------------------------------------------------------------------------------------
+@app.command("split")
+def split(
+    articles: Annotated[list[Path], typer.Argument(help="Article files (.txt).")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write tasks here (JSONL). Default: stdout.")
+    ] = None,
+) -> None:
+    """Split articles into sentence tasks (JSONL), with exact character offsets and stable ids."""
+    from .ingest import read_article
+    from .tasks import article_tasks, write_jsonl
+
+    records, failed = [], 0
+    for path in articles:
+        try:
+            article = read_article(path)
+        except InputError as exc:
+            # Report and go on: one bad file must not cost the others.
+            _info(f"Error: {exc.message}")
+            failed += 1
+            continue
+        found = article_tasks(article)
+        if not found:
+            _info(f"Error: {path}: no sentences found")
+            failed += 1
+            continue
+        if article.removed_characters:
+            _info(f"{path}: removed {article.removed_characters} characters Label Studio cannot store")
+        records += found
+    if output:
+        try:
+            with output.open("w", encoding="utf-8") as fh:
+                count = write_jsonl(records, fh)
+        except OSError as exc:
+            raise InputError(f"cannot write {output}: {exc.strerror}") from None
+    else:
+        count = write_jsonl(records, sys.stdout)
+    _info(f"Split {len(articles) - failed} of {len(articles)} articles into {count} tasks.")
+    if failed:
+        raise typer.Exit(1)
+
+
+# load -----------------------------------------------------------------------------------------
+@app.command("load")
+def load(
+    task_files: Annotated[list[Path], typer.Argument(help="Task files (JSONL) written by `annotate split`.")],
+    project: Annotated[str, typer.Option("--project", help="Project folder name, e.g. claims.")],
+    url: UrlOption = None,
+    projects_dir: ProjectsDirOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be loaded; load nothing.")] = False,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Load tasks into a project. Idempotent: tasks already there (by sentence_id) are skipped."""
+    from .load import load_tasks
+    from .projects import require_project
+    from .tasks import read_tasks
+
+    records, problems = [], []
+    for path in task_files:
+        good, bad = read_tasks(path)
+        records += good
+        problems += bad
+    for line in problems:
+        _info(f"Error: {line}")
+    spec = _project(project, projects_dir)
+    client = _connect(url)
+    project_id = require_project(client, spec, config_dir=_config_dir())
+    report = load_tasks(client, project_id, records, dry_run=dry_run)
+    for sid in report.changed:
+        _info(f"Warning: task {sid} is already loaded with a different text; left unchanged")
+    summary = report.as_dict() | {"rejected": len(problems), "project_id": project_id, "dry_run": dry_run}
+    verb = "would create" if dry_run else "created"
+    _emit(
+        summary,
+        fmt,
+        f"{verb} {report.created}, already present {report.present}, rejected {len(problems)} "
+        f"(project {project!r}, id {project_id})",
+    )
+    if problems:
+        raise typer.Exit(1)
+
+
+# export ---------------------------------------------------------------------------------------
+@app.command("export")
+def export(
+    project: Annotated[str, typer.Option("--project", help="Project folder name, e.g. claims.")],
+    output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Exports folder.")] = Path("exports"),
+    url: UrlOption = None,
+    projects_dir: ProjectsDirOption = None,
+) -> None:
+    """Write the project's full JSON export to DIR/PROJECT/<UTC time>.json and print its path."""
+    from .export import export_project
+    from .projects import require_project
+
+    spec = _project(project, projects_dir)
+    client = _connect(url)
+    project_id = require_project(client, spec, config_dir=_config_dir())
+    _info(f"Exporting project {project!r} (id {project_id}) from {client.url} ...")
+    typer.echo(export_project(client, project_id, project=project, out_dir=output_dir))
+
+
+# validate -------------------------------------------------------------------------------------
+@app.command("validate")
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Export files (full JSON).")],
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Check exports against the JSON Schema and the offsets; one located line per problem."""
+    from .validate import has_errors, validate_file
+
+    problems = [p for path in files for p in validate_file(path)]
+    errors = sum(p.severity == "error" for p in problems)
+    if fmt is Format.json:
+        typer.echo(json.dumps({"valid": errors == 0, "errors": errors, "warnings": len(problems) - errors,
+                               "problems": [p.as_dict() for p in problems]}, indent=2, ensure_ascii=False))  # fmt: skip
+    else:
+        for problem in problems:
+            typer.echo(problem.line())
+        _info(f"{len(files)} file(s): {errors} error(s), {len(problems) - errors} warning(s).")
+    if has_errors(problems):
+        raise typer.Exit(1)
+
+
+# combine --------------------------------------------------------------------------------------
+@app.command("combine")
+def combine(
+    files: Annotated[list[Path], typer.Argument(help="Export files (full JSON).")],
+    output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the tables.")],
+) -> None:
+    """Combine exports into a table with one row per annotated span or choice (Parquet and CSV)."""
+    from .normalize import annotations_table, write_table
+    from .validate import has_errors, load_export, validate_tasks
+
+    exports = []
+    for path in files:
+        tasks = load_export(path)
+        problems = validate_tasks(tasks, file=str(path))
+        for problem in problems:
+            _info(problem.line())
+        if has_errors(problems):
+            raise InputError(f"{path} is not a valid export", hint=f"see `annotate validate {path}`")
+        exports.append(tasks)
+    table = annotations_table(exports)
+    for written in write_table(table, output_dir, "annotations"):
+        typer.echo(written)
+    _info(f"{len(table)} rows from {len(files)} export(s).")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,42 @@
+"""Every failure the library reports. The CLI turns these into one `Error: ...` line and an exit code."""
+
+from __future__ import annotations
+
+
+class AnnotateError(Exception):
+    """Base class: a failure the user can act on (exit code 1)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class InputError(AnnotateError):
+    """An input file is missing, unreadable or holds invalid data."""
+
+
+class ConfigError(AnnotateError):
+    """A project folder, label config or settings file is wrong."""
+
+
+class ServerError(AnnotateError):
+    """The local Label Studio process could not be started, found or stopped."""
+
+
+class ServerUnreachable(AnnotateError):
+    """No Label Studio answers at the URL we were given."""
+
+
+class AuthError(AnnotateError):
+    """Label Studio refused the API key."""
+
+
+class LabelStudioAPIError(AnnotateError):
+    """Label Studio answered a request with an error."""
+
+
+class ProjectNotFound(AnnotateError):
+    """The named project does not exist (locally or on the server)."""

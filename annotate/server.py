@@ -1,0 +1,378 @@
+"""Run a local Label Studio server: start, status, stop.
+
+Talks to the server over plain HTTP for health and version checks only, so none of this needs the
+SDK. What the real server does that this module guards against (see shared/notes):
+- it binds 0.0.0.0 unless told otherwise, and moves silently to the next port when its port is busy;
+- it reads bare environment variables (PORT, HOST, USERNAME, PASSWORD, DEBUG, ...) as settings;
+- legacy token auth only works if enabled when the organisation is first created;
+- `label-studio --version` starts a server, so the version comes from /api/version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import settings as st
+from .errors import ServerError
+
+PID_FILE = "annotate-server.json"
+LOG_FILE = "annotate-server.log"
+DEFAULT_PORT = 8080
+ADMIN_USERNAME = "admin@annotate.local"
+
+# Bare names Label Studio's get_env() falls back to after LABEL_STUDIO_<name> and HEARTEX_<name>.
+_STRAY_ENV = ("PORT", "HOST", "USERNAME", "PASSWORD", "USER_TOKEN", "DEBUG", "DATA_DIR", "BASE_DATA_DIR")
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ServerStatus:
+    url: str
+    data_dir: Path
+    running: bool  # a server started by annotate for this data dir is alive
+    pid: int | None
+    answering: bool  # something answers /health at url
+    version: str | None
+    key_ok: bool | None  # None: no key to check
+    username: str | None
+    settings_file: Path
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "data_dir": str(self.data_dir),
+            "running": self.running,
+            "pid": self.pid,
+            "answering": self.answering,
+            "version": self.version,
+            "key_ok": self.key_ok,
+            "username": self.username,
+            "settings_file": str(self.settings_file),
+        }
+
+
+def url_for_port(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _http_get(url: str, *, headers: dict[str, str] | None = None, timeout: float = 5.0) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, b""
+
+
+def is_answering(url: str) -> bool:
+    try:
+        status, body = _http_get(f"{url}/health", timeout=3)
+    except (OSError, urllib.error.URLError):
+        return False
+    return status == 200 and b"UP" in body
+
+
+def server_version(url: str) -> str | None:
+    try:
+        status, body = _http_get(f"{url}/api/version", timeout=10)
+        return json.loads(body).get("release") if status == 200 else None
+    except (OSError, urllib.error.URLError, ValueError):
+        return None
+
+
+def _auth_header(url: str, api_key: str) -> dict[str, str]:
+    # A personal access token is a JWT that must be exchanged for a short-lived access token;
+    # anything else is a legacy token.
+    if api_key.count(".") == 2:
+        request = urllib.request.Request(
+            f"{url}/api/token/refresh/",
+            data=json.dumps({"refresh": api_key}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return {"Authorization": f"Bearer {json.loads(response.read())['access']}"}
+        except (OSError, urllib.error.URLError, ValueError, KeyError):
+            return {}
+    return {"Authorization": f"Token {api_key}"}
+
+
+def key_works(url: str, api_key: str) -> bool:
+    headers = _auth_header(url, api_key)
+    if not headers:
+        return False
+    try:
+        status, _ = _http_get(f"{url}/api/current-user/whoami", headers=headers, timeout=10)
+    except (OSError, urllib.error.URLError):
+        return False
+    return status == 200
+
+
+def _read_pid_file(data_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((data_dir / PID_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _is_our_process(pid: int, data_dir: Path) -> bool:
+    """True when `pid` is alive and is a label-studio serving `data_dir` (not a reused pid)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True  # no /proc: trust the pid file
+    args = [a.decode(errors="replace") for a in cmdline]
+    return any("label-studio" in a for a in args) and str(data_dir) in args
+
+
+def running_pid(data_dir: Path) -> tuple[int, int] | None:
+    """(pid, port) of the server annotate started for data_dir, if it is still running."""
+    record = _read_pid_file(data_dir)
+    if record and _is_our_process(int(record["pid"]), data_dir):
+        return int(record["pid"]), int(record["port"])
+    return None
+
+
+def _label_studio_executable() -> str:
+    beside = Path(sys.executable).parent / "label-studio"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("label-studio")
+    if found:
+        return found
+    raise ServerError(
+        "Label Studio is not installed in this environment",
+        hint="install it with: pip install 'annotate[server]'",
+    )
+
+
+def _server_env(*, data_dir: Path, username: str, password: str, token: str) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "HEARTEX_")) and k not in _STRAY_ENV
+    }
+    env.update(
+        {
+            "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
+            "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+            "LATEST_VERSION_CHECK": "false",
+            "COLLECT_ANALYTICS": "false",
+            "SENTRY_DSN": "",
+            "FRONTEND_SENTRY_DSN": "",
+            # Secrets go by environment: command-line flags would show in `ps`.
+            "LABEL_STUDIO_USERNAME": username,
+            "LABEL_STUDIO_PASSWORD": password,
+            "LABEL_STUDIO_USER_TOKEN": token,
+            # Only honoured when the organisation is created, i.e. on the first start.
+            "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+        }
+    )
+    return env
+
+
+def _log_tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def start(
+    *,
+    data_dir: Path,
+    port: int | None,
+    config_dir: Path,
+    timeout: float = 300.0,
+    progress: Progress = lambda _msg: None,
+) -> ServerStatus:
+    """Start Label Studio for data_dir on 127.0.0.1:port and wait until it answers.
+
+    A no-op when annotate's server for data_dir is already running.
+    """
+    data_dir = data_dir.expanduser().resolve()
+    settings = st.read_settings(config_dir)
+    saved = st.server_entry_for_data_dir(settings, data_dir)
+
+    already = running_pid(data_dir)
+    if already:
+        pid, running_port = already
+        if port is not None and port != running_port:
+            raise ServerError(
+                f"the server for {data_dir} is already running on port {running_port}, not {port}",
+                hint="stop it first with `annotate server stop`",
+            )
+        progress(f"Label Studio is already running at {url_for_port(running_port)} (pid {pid})")
+        return status(data_dir=data_dir, config_dir=config_dir)
+
+    if port is None:
+        port = int(saved[0].rsplit(":", 1)[1]) if saved else DEFAULT_PORT
+    if not port_is_free(port):
+        raise ServerError(
+            f"port {port} on 127.0.0.1 is already in use by another program",
+            hint="pick a free port with --port (Label Studio itself would silently move to another port)",
+        )
+
+    executable = _label_studio_executable()
+    url = url_for_port(port)
+    if saved:
+        entry = dict(saved[1])
+    else:
+        if (data_dir / "label_studio.sqlite3").exists():
+            raise ServerError(
+                f"{data_dir} holds a Label Studio database whose admin login annotate does not know",
+                hint="use another --data-dir, or set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY for that server",
+            )
+        entry = {
+            "username": ADMIN_USERNAME,
+            "password": secrets.token_urlsafe(18),
+            "api_key": secrets.token_hex(20),
+            "data_dir": str(data_dir),
+        }
+    # Saved before the start, so a failed first start still knows the login it asked for.
+    st.save_server(config_dir, url, entry)
+
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    log_path = data_dir / LOG_FILE
+    env = _server_env(data_dir=data_dir, username=entry["username"], password=entry["password"], token=entry["api_key"])
+    args = [
+        executable, "start", "--no-browser",
+        "--internal-host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
+    ]  # fmt: skip
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            args, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=data_dir,
+        )  # fmt: skip
+    (data_dir / PID_FILE).write_text(
+        json.dumps({"pid": process.pid, "port": port, "url": url, "started_at": time.time()}),
+        encoding="utf-8",
+    )
+    progress(f"Starting Label Studio at {url} (data in {data_dir}; log in {log_path})")
+
+    deadline = time.monotonic() + timeout
+    while not is_answering(url):
+        if process.poll() is not None:
+            (data_dir / PID_FILE).unlink(missing_ok=True)
+            raise ServerError(
+                f"Label Studio exited with code {process.returncode} while starting; last log lines:\n"
+                + _log_tail(log_path),
+                hint=f"the full log is {log_path}",
+            )
+        if f"Port {port} is in use" in _log_tail(log_path, 50):
+            _terminate(process.pid)
+            (data_dir / PID_FILE).unlink(missing_ok=True)
+            raise ServerError(f"port {port} was taken while Label Studio started", hint="choose another --port")
+        if time.monotonic() > deadline:
+            raise ServerError(
+                f"Label Studio did not answer at {url} within {timeout:.0f} s (a first start takes about 60 s)",
+                hint=f"it is still starting (pid {process.pid}): check `annotate server status`, "
+                f"or its log {log_path}; raise --timeout on slow machines",
+            )
+        time.sleep(1.0)
+
+    result = status(data_dir=data_dir, config_dir=config_dir)
+    if not result.key_ok:
+        raise ServerError(
+            f"Label Studio is running at {url} but refuses the saved API key",
+            hint=f"its data dir {data_dir} was probably created outside annotate; use a new --data-dir",
+        )
+    progress(f"Label Studio {result.version} is ready at {url}")
+    return result
+
+
+def status(*, data_dir: Path, config_dir: Path) -> ServerStatus:
+    data_dir = data_dir.expanduser().resolve()
+    settings = st.read_settings(config_dir)
+    saved = st.server_entry_for_data_dir(settings, data_dir)
+    running = running_pid(data_dir)
+    if running:
+        url = url_for_port(running[1])
+    elif saved:
+        url = saved[0]
+    else:
+        url = url_for_port(DEFAULT_PORT)
+    answering = is_answering(url)
+    key = saved[1].get("api_key") if saved else None
+    return ServerStatus(
+        url=url,
+        data_dir=data_dir,
+        running=running is not None,
+        pid=running[0] if running else None,
+        answering=answering,
+        version=server_version(url) if answering else None,
+        key_ok=key_works(url, key) if (answering and key) else None,
+        username=saved[1].get("username") if saved else None,
+        settings_file=st.settings_path(config_dir),
+    )
+
+
+def _terminate(pid: int, *, grace: float = 30.0) -> None:
+    """Stop the server's whole process group: SIGTERM, then SIGKILL after `grace` seconds."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child, or it stays a zombie
+        except ChildProcessError:
+            pass
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def stop(*, data_dir: Path) -> int | None:
+    """Stop the server annotate started for data_dir. Returns its pid, or None if none was running."""
+    data_dir = data_dir.expanduser().resolve()
+    running = running_pid(data_dir)
+    if running is None:
+        (data_dir / PID_FILE).unlink(missing_ok=True)
+        return None
+    _terminate(running[0])
+    (data_dir / PID_FILE).unlink(missing_ok=True)
+    return running[0]
+
+
+def default_data_dir(config_dir: Path) -> Path:
+    """The current server's data dir, else the user's data folder."""
+    settings = st.read_settings(config_dir)
+    current = settings.get("current")
+    entry = settings.get("servers", {}).get(current or "", {})
+    return Path(entry["data_dir"]) if entry.get("data_dir") else st.default_data_dir()

@@ -1,0 +1,138 @@
+"""Where annotate keeps its state: the settings file (connections, logins, project ids).
+
+The file lives in the user's config folder with 0600 permissions, because it holds the API key and
+the admin password of the local server. Its shape:
+
+    {"current": "http://127.0.0.1:8080",
+     "servers": {"http://127.0.0.1:8080": {"api_key": ..., "username": ..., "password": ...,
+                                            "data_dir": ...}},
+     "projects": {"http://127.0.0.1:8080": {"claims": 3}}}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .errors import AuthError, ConfigError
+
+APP = "annotate"
+SETTINGS_FILE = "settings.json"
+
+
+def default_config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP))
+
+
+def default_data_dir() -> Path:
+    # Outside any checkout on purpose: `git clean` must never delete annotation work.
+    return Path(platformdirs.user_data_dir(APP)) / "label-studio"
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How to reach a Label Studio server. The key never appears in repr or str."""
+
+    url: str
+    api_key: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+def normalize_url(url: str) -> str:
+    return url.rstrip("/")
+
+
+def settings_path(config_dir: Path) -> Path:
+    return config_dir / SETTINGS_FILE
+
+
+def read_settings(config_dir: Path) -> dict[str, Any]:
+    path = settings_path(config_dir)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read the settings file {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"the settings file {path} is not valid JSON (line {exc.lineno}, column {exc.colno})",
+            hint="fix or delete it; `annotate server start` writes a new one",
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"the settings file {path} must hold a JSON object")
+    return data
+
+
+def write_settings(config_dir: Path, data: dict[str, Any]) -> Path:
+    """Write atomically, readable by the owner only (the file holds secrets)."""
+    config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = settings_path(config_dir)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, sort_keys=True)
+        fh.write("\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+def server_entry_for_data_dir(settings: dict[str, Any], data_dir: Path) -> tuple[str, dict[str, Any]] | None:
+    """The saved login of the server that keeps its data in `data_dir`, with the URL it was saved under."""
+    for url, entry in settings.get("servers", {}).items():
+        if Path(entry.get("data_dir", "")) == data_dir:
+            return url, entry
+    return None
+
+
+def save_server(config_dir: Path, url: str, entry: dict[str, Any]) -> Path:
+    """Record a server's login under its URL and make it the current server."""
+    settings = read_settings(config_dir)
+    servers = settings.setdefault("servers", {})
+    # One entry per data dir: a restart on another port moves the login to the new URL.
+    for old_url in [u for u, e in servers.items() if e.get("data_dir") == entry.get("data_dir")]:
+        del servers[old_url]
+    servers[url] = entry
+    settings["current"] = url
+    return write_settings(config_dir, settings)
+
+
+def resolve_connection(*, url: str | None, env_url: str | None, env_key: str | None, config_dir: Path) -> Connection:
+    """Find the server: --url, then LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY, then the settings file."""
+    settings = read_settings(config_dir)
+    servers = settings.get("servers", {})
+    chosen = url or env_url or settings.get("current")
+    if not chosen:
+        raise ConfigError(
+            "no Label Studio server is configured",
+            hint="run `annotate server start`, or set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY",
+        )
+    chosen = normalize_url(chosen)
+    key = env_key or servers.get(chosen, {}).get("api_key")
+    if not key:
+        raise AuthError(
+            f"no API key for {chosen}",
+            hint="set LABEL_STUDIO_API_KEY (the key is never a command-line option)",
+        )
+    return Connection(chosen, key)
+
+
+def recorded_project_id(config_dir: Path, url: str, name: str) -> int | None:
+    value = read_settings(config_dir).get("projects", {}).get(url, {}).get(name)
+    return int(value) if value is not None else None
+
+
+def record_project_id(config_dir: Path, url: str, name: str, project_id: int) -> None:
+    settings = read_settings(config_dir)
+    settings.setdefault("projects", {}).setdefault(url, {})[name] = project_id
+    write_settings(config_dir, settings)
