@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -55,7 +55,7 @@ app.add_typer(server_app, name="server")
 app.add_typer(project_app, name="project")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -131,7 +131,7 @@ def _status_text(s: Any) -> str:
     key = {True: "works", False: "REFUSED", None: "not checked"}[s.key_ok]
     lines = [
         f"url:       {s.url}",
-        f"running:   {'yes (pid %d)' % s.pid if s.running else 'no'}",
+        f"running:   {f'yes (pid {s.pid})' if s.running else 'no'}",
         f"answering: {'yes' if s.answering else 'no'}",
         f"version:   Label Studio {s.version or 'unknown'}",
         f"api key:   {key}",

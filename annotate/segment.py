@@ -17,53 +17,8 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0]*\n")
 # whitespace and then something that can start a sentence follows.
 _BOUNDARY = re.compile(r"""(?:[.!?]+|…)["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])""")
 _ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "sr",
-        "jr",
-        "st",
-        "gov",
-        "sen",
-        "rep",
-        "gen",
-        "col",
-        "lt",
-        "sgt",
-        "capt",
-        "adm",
-        "maj",
-        "rev",
-        "hon",
-        "pres",
-        "no",
-        "vs",
-        "etc",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "fig",
-        "approx",
-        "est",
-        "dept",
-        "univ",
-    ]
+    """mr mrs ms dr prof sr jr st gov sen rep gen col lt sgt capt adm maj rev hon pres no vs etc
+    inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec fig approx est dept univ""".split()  # noqa: SIM905
 )
 _HEADING_MAX_WORDS = 15
 

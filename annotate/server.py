@@ -10,6 +10,7 @@ SDK. What the real server does that this module guards against (see shared/notes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -343,19 +344,15 @@ def _terminate(pid: int, *, grace: float = 30.0) -> None:
         return
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child, or it stays a zombie
-        except ChildProcessError:
-            pass
         try:
             os.killpg(pid, 0)
         except ProcessLookupError:
             return
         time.sleep(0.2)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def stop(*, data_dir: Path) -> int | None:
