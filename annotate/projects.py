@@ -6,6 +6,7 @@ A project folder is checked locally before any request reaches the server.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -47,7 +48,8 @@ def check_label_config(xml: str, *, source: str) -> list[str]:
         return [f"{source}: forbidden XML construct ({type(exc).__name__})"]
     except SafeET.ParseError as exc:
         line, column = exc.position
-        return [f"{source}:{line}:{column}: not well-formed XML: {exc.msg}"]
+        message = re.sub(r": line \d+, column \d+$", "", str(exc))
+        return [f"{source}:{line}:{column}: not well-formed XML: {message}"]
     problems = []
     names: dict[str, str] = {}
     for element in root.iter():

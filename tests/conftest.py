@@ -1,0 +1,97 @@
+"""Shared fixtures. Integration tests talk to a real Label Studio on 127.0.0.1.
+
+Which server: the one CI started with `annotate server start` (CI exports ANNOTATE_TEST_CONFIG_DIR,
+the config folder that start wrote its settings to), else one these fixtures start themselves on a
+free port with a temporary data and config folder. Never the user's own server or data. A server
+that cannot be reached or started fails the tests; it never skips them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_ARTICLE = ROOT / "examples" / "articles" / "paris-security-guarantees.txt"
+SAMPLES = ROOT / "tests" / "data" / "labelstudio-1.23"
+ANNOTATE = [sys.executable, "-m", "annotate"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's settings, or picks up their server from the environment."""
+    monkeypatch.setenv("ANNOTATE_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
+    monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    api_key: str
+    config_dir: Path  # holds the settings file that `annotate server start` wrote
+    data_dir: Path
+
+    def env(self, config_dir: Path | None = None) -> dict[str, str]:
+        """Environment for running the CLI against this server (the key comes from the settings file)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
+        env["ANNOTATE_CONFIG_DIR"] = str(config_dir or self.config_dir)
+        return env
+
+    def run(self, *args: str, config_dir: Path | None = None, **kw) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*ANNOTATE, *args], env=kw.pop("env", None) or self.env(config_dir), capture_output=True, text=True, **kw
+        )
+
+
+def _from_settings(config_dir: Path) -> LiveServer:
+    settings = json.loads((config_dir / "settings.json").read_text())
+    url = settings["current"]
+    entry = settings["servers"][url]
+    return LiveServer(url, entry["api_key"], config_dir, Path(entry["data_dir"]))
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    ci_config = os.environ.get("ANNOTATE_TEST_CONFIG_DIR")
+    if ci_config:
+        server = _from_settings(Path(ci_config))
+        status = server.run("server", "status", "--format", "json")
+        assert status.returncode == 0, f"the server CI started does not answer:\n{status.stdout}{status.stderr}"
+        assert json.loads(status.stdout)["key_ok"] is True, status.stdout
+        yield server
+        return
+
+    if shutil.which("label-studio", path=str(Path(sys.executable).parent)) is None and not shutil.which("label-studio"):
+        pytest.fail("integration tests need Label Studio: pip install -e '.[server,dev]'")
+    base = tmp_path_factory.mktemp("live")
+    config_dir, data_dir = base / "config", base / "ls-data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
+    env["ANNOTATE_CONFIG_DIR"] = str(config_dir)
+    start = subprocess.run(
+        [*ANNOTATE, "server", "start", "--port", str(free_port()), "--data-dir", str(data_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert start.returncode == 0, f"annotate server start failed:\n{start.stderr}"
+    server = _from_settings(config_dir)
+    try:
+        yield server
+    finally:
+        subprocess.run([*ANNOTATE, "server", "stop", "--data-dir", str(data_dir)], env=env, capture_output=True)
