@@ -1,0 +1,144 @@
+"""The command line's contract: exit codes, stdout for data, one clear line on stderr for errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from annotate import __version__
+from annotate.cli import app
+
+from .conftest import ANNOTATE, EXAMPLE_ARTICLE, SAMPLES, free_port
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"annotate {__version__}\n"
+
+
+def test_help_split_and_validate_do_not_import_the_sdk(tmp_path: Path) -> None:
+    code = (
+        "import sys; from annotate.cli import app\n"
+        "for args in (['--help'], ['split', sys.argv[1], '-o', sys.argv[2]], ['validate', sys.argv[3]]):\n"
+        "    try: app(args)\n"
+        "    except SystemExit as e: assert e.code == 0, (args, e.code)\n"
+        "print('label_studio_sdk' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            str(EXAMPLE_ARTICLE),
+            str(tmp_path / "t.jsonl"),
+            str(SAMPLES / "export_JSON.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_usage_error_exits_2() -> None:
+    assert invoke("split").exit_code == 2
+    assert invoke("validate", "--format", "yaml", "x.json").exit_code == 2
+    assert invoke("no-such-command").exit_code == 2
+
+
+def test_split_writes_jsonl_to_stdout() -> None:
+    result = invoke("split", str(EXAMPLE_ARTICLE))
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records[0]["text"] == "Ukraine Allies: Security Pledges Boost Hope for Russia End to War"
+    assert result.stderr == f"Split 1 of 1 articles into {len(records)} tasks.\n"
+
+
+def test_split_reports_a_bad_file_and_keeps_the_good_ones(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    out = tmp_path / "tasks.jsonl"
+    result = invoke("split", str(tmp_path / "missing.txt"), str(empty), str(EXAMPLE_ARTICLE), "-o", str(out))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"Error: {tmp_path / 'missing.txt'}: no such file",
+        f"Error: {empty}: the article has no text",
+        f"Split 1 of 3 articles into {len(out.read_text().splitlines())} tasks.",
+    ]
+    assert out.read_text().strip()
+
+
+def test_validate_exit_codes_and_json(tmp_path: Path) -> None:
+    good = invoke("validate", str(SAMPLES / "export_JSON.json"))
+    assert good.exit_code == 0 and good.stdout == ""
+    bad = invoke("validate", "--format", "json", str(SAMPLES / "export_JSON_MIN.json"))
+    assert bad.exit_code == 1
+    report = json.loads(bad.stdout)
+    assert report["valid"] is False and report["errors"] == 8
+    assert report["problems"][0] == {
+        "file": str(SAMPLES / "export_JSON_MIN.json"),
+        "path": "$[0]",
+        "message": "'data' is a required property",
+        "task_id": 1001,
+        "annotation_id": None,
+        "severity": "error",
+    }
+
+
+def test_missing_export_file_is_one_line(tmp_path: Path) -> None:
+    result = invoke("validate", str(tmp_path / "nope.json"))
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {tmp_path / 'nope.json'}: no such file\n"
+
+
+def test_server_not_running_is_a_clear_error(monkeypatch) -> None:
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "0123456789abcdef")
+    url = f"http://127.0.0.1:{free_port()}"
+    result = invoke("project", "create", "claims", "--url", url)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"Error: cannot reach Label Studio at {url} (ConnectError)",
+        "Hint: is it running? start it with `annotate server start`",
+    ]
+
+
+def test_no_server_configured() -> None:
+    result = invoke("export", "--project", "claims")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: no Label Studio server is configured\n")
+
+
+def test_combine_refuses_an_invalid_export(tmp_path: Path) -> None:
+    result = invoke("combine", str(SAMPLES / "export_JSON_MIN.json"), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-2:] == [
+        f"Error: {SAMPLES / 'export_JSON_MIN.json'} is not a valid export",
+        f"Hint: see `annotate validate {SAMPLES / 'export_JSON_MIN.json'}`",
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_combine_an_empty_export(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    result = invoke("combine", str(empty), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "out" / "annotations.csv").read_text().startswith("article_id,sentence_id,")
+
+
+def test_console_script_runs() -> None:
+    exe = shutil.which("annotate", path=str(Path(sys.executable).parent))
+    command = [exe] if exe else ANNOTATE
+    assert subprocess.run([*command, "--version"], capture_output=True, text=True).stdout.startswith("annotate ")
