@@ -8,6 +8,7 @@ Modules that import the SDK or pandas are imported inside the commands that need
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -207,41 +208,64 @@ def project_create(
 # split ----------------------------------------------------------------------------------------
 @app.command("split")
 def split(
-    articles: Annotated[list[Path], typer.Argument(help="Article files (.txt).")],
+    articles: Annotated[
+        list[str],
+        typer.Argument(help="Article files (.txt .md .html .json .jsonl), directories, globs, or - for stdin."),
+    ],
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write tasks here (JSONL). Default: stdout.")
     ] = None,
+    articles_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--articles",
+            help="Write the normalised articles here (JSONL). "
+            "Default: beside --output as NAME.articles.jsonl; none when tasks go to stdout.",
+        ),
+    ] = None,
+    splitter: Annotated[
+        str, typer.Option("--splitter", help="Sentence splitter: news (default) or sentencex.")
+    ] = "news",
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Decode files with this encoding instead of UTF-8/UTF-16.")
+    ] = None,
+    show_removed: Annotated[
+        bool, typer.Option("--show-removed", help="List each boilerplate line left out, with its reason, on stderr.")
+    ] = False,
 ) -> None:
-    """Split articles into sentence tasks (JSONL), with exact character offsets and stable ids."""
-    from .ingest import read_article
-    from .tasks import article_tasks, write_jsonl
+    """Split articles into one task per sentence or heading (JSONL), with exact offsets and stable ids."""
+    from .segment import get_splitter
+    from .tasks import split_sources, write_jsonl
 
-    records, failed = [], 0
-    for path in articles:
-        try:
-            article = read_article(path)
-        except InputError as exc:
-            # Report and go on: one bad file must not cost the others.
-            _info(f"Error: {exc.message}")
-            failed += 1
-            continue
-        found = article_tasks(article)
-        if not found:
-            _info(f"Error: {path}: no sentences found")
-            failed += 1
-            continue
-        if article.removed_characters:
-            _info(f"{path}: removed {article.removed_characters} characters Label Studio cannot store")
-        records += found
-    if output:
-        try:
-            with output.open("w", encoding="utf-8") as fh:
-                count = write_jsonl(records, fh)
-        except OSError as exc:
-            raise InputError(f"cannot write {output}: {exc.strerror}") from None
-    else:
-        count = write_jsonl(records, sys.stdout)
-    _info(f"Split {len(articles) - failed} of {len(articles)} articles into {count} tasks.")
+    chosen = get_splitter(splitter)
+    stdin = sys.stdin.buffer.read() if "-" in articles else None
+    if articles_file is None and output is not None:
+        articles_file = output.with_name(f"{output.stem}.articles.jsonl")
+    ok = failed = tasks = 0
+    try:
+        out = output.open("w", encoding="utf-8") if output else sys.stdout
+        articles_out = articles_file.open("w", encoding="utf-8") if articles_file else None
+    except OSError as exc:
+        raise InputError(f"cannot write {exc.filename}: {exc.strerror}") from None
+    with out if output else contextlib.nullcontext(), articles_out or contextlib.nullcontext():
+        for item in split_sources(articles, splitter=chosen, encoding=encoding, stdin=stdin):
+            if isinstance(item, InputError):
+                # Report and go on: one bad file must not cost the others.
+                _info(f"Error: {item.message}" + (f" ({item.hint})" if item.hint else ""))
+                failed += 1
+                continue
+            ok += 1
+            tasks += write_jsonl(item.records, out)
+            if articles_out:
+                record = item.article.record() | {"splitter": item.records[0]["splitter"]}
+                write_jsonl([record], articles_out)
+            if item.article.removed_characters:
+                _info(f"{item.article.path}: removed {item.article.removed_characters} characters "
+                      "Label Studio cannot store")  # fmt: skip
+            if show_removed:
+                for r in item.removed:
+                    _info(f"{item.article.path}:{r.line}: removed ({r.reason}): {r.text}")
+    _info(f"Split {ok} article(s) into {tasks} tasks; {failed} failed.")
     if failed:
         raise typer.Exit(1)
 

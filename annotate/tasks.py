@@ -3,42 +3,93 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .clean import Removed, find_boilerplate
 from .errors import InputError
-from .ingest import Article
-from .segment import SPLITTER_NAME, SPLITTER_VERSION, split_text
+from .ingest import Article, expand_sources, read_articles
+from .segment import Splitter, default_splitter, split_text
 
-# Every task record has these fields; `load` and the dataset stage rely on them.
+# Every task record has these fields; `load`, validation and datasets rely on them.
 TASK_FIELDS = ("text", "kind", "article_id", "sentence_id", "sentence_index", "char_start", "char_end")
+RECORD_FIELDS = (
+    *TASK_FIELDS, "title", "url", "source", "published", "context_before", "context_after", "splitter",
+)  # fmt: skip
 
 
-def sentence_id(article_id: str, index: int) -> str:
-    """Stable across machines and reruns: the article id (a hash of its normalised text, or the
-    record's own id) and the unit's position in it. A different split of the same article changes
-    the ids of the units after the first difference."""
-    return f"{article_id}-{index:04d}"
+def sentence_id(article_id: str, char_start: int | None) -> str:
+    """Stable across machines and reruns: the article id and where the unit starts in the article.
+
+    The article id is the record's own id or a hash of the normalised text, so any change to the
+    text changes every id of a hashed article. A different splitter keeps the ids of units that
+    start at the same place; a unit whose end moved keeps its id (and `load` reports its new text).
+    """
+    return f"{article_id}-title" if char_start is None else f"{article_id}-{char_start}"
 
 
-def article_tasks(article: Article) -> list[dict[str, Any]]:
+def article_tasks(article: Article, *, splitter: Splitter | None = None) -> tuple[list[dict[str, Any]], list[Removed]]:
+    """Task records for one article, and the boilerplate lines left out."""
+    splitter = splitter or default_splitter()
+    removed = find_boilerplate(article.text)
+    units: list[tuple[str, int | None, int | None, str]] = []
+    if article.title and not article.title_in_text:
+        units.append(("heading", None, None, article.title))
+    for unit in split_text(article.text, splitter=splitter, skip=[r.start for r in removed]):
+        # The title line of a txt/md article is a heading even when it ends with "?" or ".".
+        kind = "heading" if article.title_in_text and not units else unit.kind
+        units.append((kind, unit.start, unit.end, unit.text))
+    name = f"{splitter.name}/{splitter.version}"
     records = []
-    for index, unit in enumerate(split_text(article.text)):
+    for index, (kind, start, end, text) in enumerate(units):
         records.append(
             {
-                "text": unit.text,
-                "kind": unit.kind,
+                "text": text,
+                "kind": kind,
                 "article_id": article.article_id,
-                "sentence_id": sentence_id(article.article_id, index),
+                "sentence_id": sentence_id(article.article_id, start),
                 "sentence_index": index,
-                "char_start": unit.start,
-                "char_end": unit.end,
-                "source_file": article.path,
-                "splitter": f"{SPLITTER_NAME}/{SPLITTER_VERSION}",
+                "char_start": start,
+                "char_end": end,
+                "title": article.title,
+                "url": article.url,
+                "source": article.source,
+                "published": article.published,
+                "context_before": units[index - 1][3] if index > 0 else "",
+                "context_after": units[index + 1][3] if index + 1 < len(units) else "",
+                "splitter": name,
             }
         )
-    return records
+    return records, removed
+
+
+@dataclass
+class SplitArticle:
+    article: Article
+    records: list[dict[str, Any]]
+    removed: list[Removed]
+
+
+def split_sources(
+    sources: list[str], *, splitter: Splitter | None = None, encoding: str | None = None, stdin: bytes | None = None
+) -> Iterator[SplitArticle | InputError]:
+    """Split every article the sources name; a source that fails is yielded as its error, in order."""
+    splitter = splitter or default_splitter()
+    for source in expand_sources(sources):
+        if isinstance(source, InputError):
+            yield source
+            continue
+        for article in read_articles(source, encoding=encoding, stdin=stdin):
+            if isinstance(article, InputError):
+                yield article
+                continue
+            records, removed = article_tasks(article, splitter=splitter)
+            if not records:
+                yield InputError(f"{article.path}: nothing to annotate (every line is boilerplate or blank)")
+                continue
+            yield SplitArticle(article, records, removed)
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], fh: Any) -> int:

@@ -63,21 +63,56 @@ def test_split_writes_jsonl_to_stdout() -> None:
     assert result.exit_code == 0
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert records[0]["text"] == "Ukraine Allies: Security Pledges Boost Hope for Russia End to War"
-    assert result.stderr == f"Split 1 of 1 articles into {len(records)} tasks.\n"
+    assert result.stderr == "Split 1 article(s) into 21 tasks; 0 failed.\n"
 
 
-def test_split_reports_a_bad_file_and_keeps_the_good_ones(tmp_path: Path) -> None:
+def test_split_writes_the_articles_file_and_shows_removed_lines(tmp_path: Path) -> None:
+    out = tmp_path / "tasks.jsonl"
+    result = invoke("split", str(EXAMPLE_ARTICLE), "-o", str(out), "--show-removed")
+    assert result.exit_code == 0, result.stderr
+    (article,) = [json.loads(line) for line in (tmp_path / "tasks.articles.jsonl").read_text().splitlines()]
+    for record in map(json.loads, out.read_text().splitlines()):
+        assert article["text"][record["char_start"] : record["char_end"]] == record["text"]
+    assert article["splitter"] == record["splitter"]
+    assert f"{EXAMPLE_ARTICLE}:3: removed (comment counter): 0 comments" in result.stderr.splitlines()
+
+
+def test_split_reads_stdin() -> None:
+    result = runner.invoke(app, ["split", "-"], input="Talks resumed. Nobody expects a deal.\n")
+    assert result.exit_code == 0
+    assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == [
+        "Talks resumed.",
+        "Nobody expects a deal.",
+    ]
+
+
+def test_split_reports_bad_files_and_keeps_the_good_ones(tmp_path: Path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_text("")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Caf\u00e9 society.".encode("cp1252"))
     out = tmp_path / "tasks.jsonl"
-    result = invoke("split", str(tmp_path / "missing.txt"), str(empty), str(EXAMPLE_ARTICLE), "-o", str(out))
+    result = invoke(
+        "split", str(tmp_path / "missing.txt"), str(empty), str(latin), str(EXAMPLE_ARTICLE), "-o", str(out)
+    )
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"Error: {tmp_path / 'missing.txt'}: no such file",
         f"Error: {empty}: the article has no text",
-        f"Split 1 of 3 articles into {len(out.read_text().splitlines())} tasks.",
+        f"Error: {latin}: not valid UTF-8 at byte 3 "
+        "(pass --encoding (for example --encoding cp1252), or convert the file to UTF-8)",
+        "Split 1 article(s) into 21 tasks; 3 failed.",
     ]
-    assert out.read_text().strip()
+    assert len(out.read_text().splitlines()) == 21
+
+
+def test_split_a_directory_with_one_bad_file(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("Talks resumed. Nobody expects a deal.")
+    (tmp_path / "bad.txt").write_bytes(b"\x00\x01\x02binary")
+    result = invoke("split", str(tmp_path))
+    assert result.exit_code == 1
+    assert len(result.stdout.splitlines()) == 2
+    assert f"Error: {tmp_path / 'bad.txt'}: looks like a binary file" in result.stderr
 
 
 def test_validate_exit_codes_and_json(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -30,9 +32,31 @@ def _no_secret(server: LiveServer, *results) -> None:
         assert server.api_key not in result.stdout + result.stderr
 
 
+def fresh_projects(tmp_path: Path) -> Path:
+    """The real claims project under a title of its own, so reruns against one server start clean."""
+    projects = tmp_path / "projects"
+    shutil.copytree(ROOT / "projects" / "claims", projects / "claims")
+    settings = json.loads((projects / "claims" / "project.json").read_text())
+    settings["title"] += f" (test {uuid.uuid4().hex[:8]})"
+    (projects / "claims" / "project.json").write_text(json.dumps(settings))
+    return projects
+
+
 def test_pipeline_end_to_end(live_server: LiveServer, tmp_path: Path) -> None:
-    run = live_server.run
     client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
+    projects = fresh_projects(tmp_path)
+
+    # Its own config folder too (the server's login, no project records), for the same reason.
+    config_dir = tmp_path / "config"
+    config_dir.mkdir(mode=0o700)
+    settings = json.loads((live_server.config_dir / "settings.json").read_text())
+    settings.pop("projects", None)
+    (config_dir / "settings.json").write_text(json.dumps(settings))
+
+    def run(*args: str):
+        if args[0] in ("project", "load", "export"):
+            args = (*args, "--projects-dir", str(projects))
+        return live_server.run(*args, config_dir=config_dir)
 
     created = run("project", "create", "claims")
     assert created.returncode == 0, created.stderr

@@ -3,27 +3,61 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from annotate.ingest import read_article
+from jsonschema import Draft202012Validator
+
+from annotate.ingest import read_articles
 from annotate.load import sanitize
-from annotate.tasks import TASK_FIELDS, article_tasks, read_tasks
+from annotate.tasks import RECORD_FIELDS, TASK_FIELDS, article_tasks, read_tasks, split_sources
 
-from .conftest import EXAMPLE_ARTICLE
+from .conftest import EXAMPLE_ARTICLE, ROOT
+
+TASK_SCHEMA = Draft202012Validator(json.loads((ROOT / "schemas" / "task.schema.json").read_text()))
 
 
-def test_task_records_point_into_the_article() -> None:
-    article = read_article(EXAMPLE_ARTICLE)
-    records = article_tasks(article)
-    assert records, "the example article yields tasks"
+def test_task_records_point_into_the_article_and_validate() -> None:
+    (article,) = read_articles(str(EXAMPLE_ARTICLE))
+    records, removed = article_tasks(article)
+    assert len(records) == 21 and len(removed) == 5
     for index, record in enumerate(records):
-        assert set(TASK_FIELDS) <= set(record)
+        assert list(TASK_SCHEMA.iter_errors(record)) == []
+        assert set(RECORD_FIELDS) <= set(record)
         assert article.text[record["char_start"] : record["char_end"]] == record["text"]
         assert record["sentence_index"] == index
-        assert record["sentence_id"] == f"{article.article_id}-{index:04d}"
+        assert record["sentence_id"] == f"{article.article_id}-{record['char_start']}"
+        assert record["title"] == "Ukraine Allies: Security Pledges Boost Hope for Russia End to War"
+        assert record["splitter"].startswith("news/")
+    assert [r["context_after"] for r in records[:-1]] == [r["text"] for r in records[1:]]
+    assert [r["context_before"] for r in records[1:]] == [r["text"] for r in records[:-1]]
+    assert records[0]["context_before"] == "" and records[-1]["context_after"] == ""
     assert len({r["sentence_id"] for r in records}) == len(records)
 
 
+def test_a_metadata_title_is_a_heading_without_offsets(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": "a1", "title": "Allies pledge support", "text": "They met. They agreed."}))
+    (item,) = split_sources([str(path)])
+    assert [(r["kind"], r["text"], r["char_start"], r["sentence_id"]) for r in item.records] == [
+        ("heading", "Allies pledge support", None, "a1-title"),
+        ("sentence", "They met.", 0, "a1-0"),
+        ("sentence", "They agreed.", 10, "a1-10"),
+    ]
+    assert all(list(TASK_SCHEMA.iter_errors(r)) == [] for r in item.records)
+
+
+def test_only_boilerplate_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "b.txt"
+    path.write_text("0 comments\n\nYou may also like\n\nShare this:\n")
+    (item,) = split_sources([str(path)])
+    assert item.message == f"{path}: nothing to annotate (every line is boilerplate or blank)"
+
+
+def test_splitting_is_deterministic() -> None:
+    first = [i.records for i in split_sources([str(EXAMPLE_ARTICLE)])]
+    assert first == [i.records for i in split_sources([str(EXAMPLE_ARTICLE)])]
+
+
 def test_read_tasks_reports_every_bad_line(tmp_path: Path) -> None:
-    good = {f: 0 for f in TASK_FIELDS} | {"text": "A sentence.", "sentence_id": "x-0000"}
+    good = {f: 0 for f in TASK_FIELDS} | {"text": "A sentence.", "sentence_id": "x-0"}
     path = tmp_path / "tasks.jsonl"
     lines = [json.dumps(good), "{not json", json.dumps({"text": "no ids"}), "", json.dumps(good | {"text": " "})]
     path.write_text("\n".join(lines) + "\n")
