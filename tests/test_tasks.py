@@ -73,3 +73,18 @@ def test_read_tasks_reports_every_bad_line(tmp_path: Path) -> None:
 
 def test_sanitize_strips_what_label_studio_cannot_store() -> None:
     assert sanitize({"text": "ok\ud800 here\x00", "n": 3}) == {"text": "ok here", "n": 3}
+
+
+def test_a_50_mb_article_is_split_whole(tmp_path: Path) -> None:
+    body = "\n\n".join(EXAMPLE_ARTICLE.read_text(encoding="utf-8").split("\n\n")[2:-5])  # no title, no boilerplate
+    small = tmp_path / "small.txt"
+    small.write_text(body, encoding="utf-8")
+    (once,) = split_sources([str(small)])
+    copies = 50 * 1024 * 1024 // len(body.encode()) + 1
+    big = tmp_path / "big.txt"
+    big.write_text("\n\n".join([body] * copies), encoding="utf-8")
+    (item,) = split_sources([str(big)])
+    assert len(item.article.text.encode()) > 50 * 1024 * 1024
+    assert len(item.records) == copies * len(once.records)
+    for record in (item.records[1], item.records[len(item.records) // 2], item.records[-1]):
+        assert item.article.text[record["char_start"] : record["char_end"]] == record["text"]

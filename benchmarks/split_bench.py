@@ -1,0 +1,205 @@
+"""Sentence splitting: annotate's `news` splitter vs sentencex and pysbd, in one run.
+
+    bash benchmarks/setup_bench_env.sh            # a separate venv with pysbd and gensim (Lee corpus)
+    .venv/bin/python benchmarks/split_bench.py --other-python .bench-venv/bin/python
+
+pysbd runs in its own environment: its wheel installs a top-level `benchmarks` package that would
+shadow this folder. Each tool segments one article per call, with character offsets, over the same
+>= 5 MB corpus built from the Lee news corpus (real ABC news articles, shipped in gensim's test
+data) and the example article, repeated to size. Accuracy is scored on the English Golden Rules
+and the project's news battery (tests/data). Figures go to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA = ROOT / "tests" / "data"
+TARGET_BYTES = 5 * 1024 * 1024
+
+
+# Tools: each returns spans (start, end) for one article ------------------------------------------
+def make_tool(name: str, *, whole_article: bool = True):
+    """Spans of one text. For `news`, whole_article runs the full pipeline (paragraphs, headings);
+    otherwise only the sentence splitter, as the accuracy tests score it (text = one paragraph)."""
+    if name == "news":
+        sys.path.insert(0, str(ROOT))
+        from annotate.segment import default_splitter, split_text
+
+        if not whole_article:
+            return default_splitter().spans
+        return lambda text: [(u.start, u.end) for u in split_text(text)]
+    if name == "sentencex":
+        from sentencex import get_sentence_boundaries
+
+        return lambda text: [(b["start_index"], b["end_index"]) for b in get_sentence_boundaries("en", text)]
+    if name == "pysbd":
+        import pysbd
+
+        seg = pysbd.Segmenter(language="en", clean=False, char_span=True)
+        return lambda text: [(s.start, s.end) for s in seg.segment(text)]
+    raise SystemExit(f"unknown tool {name}")
+
+
+def offset_errors(text: str, spans: list[tuple[int, int]]) -> int:
+    """Spans out of order or overlapping, or non-space text outside every span."""
+    errors, previous, covered = 0, 0, 0
+    for start, end in spans:
+        if start < previous or end < start or end > len(text):
+            errors += 1
+        previous = max(previous, end)
+        covered += len("".join(text[start:end].split()))
+    if covered != len("".join(text.split())):
+        errors += 1
+    return errors
+
+
+def sentences(tool, text: str) -> list[str]:
+    return [text[s:e].strip() for s, e in tool(text) if text[s:e].strip()]
+
+
+def worker(name: str, corpus: Path, runs: int) -> dict:
+    tool = make_tool(name)
+    paragraph_tool = make_tool(name, whole_article=False)
+    docs = json.loads(corpus.read_text(encoding="utf-8"))
+    golden = json.loads((DATA / "golden_rules_en.json").read_text(encoding="utf-8"))
+    battery = json.loads((DATA / "news_battery.json").read_text(encoding="utf-8"))
+    result = {
+        "golden": sum(sentences(paragraph_tool, c["text"]) == c["sentences"] for c in golden),
+        "golden_total": len(golden),
+        "battery": sum(sentences(paragraph_tool, c["text"]) == c["sentences"] for c in battery),
+        "battery_total": len(battery),
+    }
+    tool(docs[0])  # warm-up
+    times, errors = [], 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        all_spans = [tool(doc) for doc in docs]
+        times.append(time.perf_counter() - start)
+    errors = sum(offset_errors(doc, spans) for doc, spans in zip(docs, all_spans, strict=True))
+    size = sum(len(d.encode("utf-8")) for d in docs)
+    result |= {"seconds": statistics.median(times), "runs": runs, "bytes": size, "offset_errors": errors,
+               "sentences": sum(len(s) for s in all_spans)}  # fmt: skip
+    if name == "news":  # linearity: one 1 MB article vs one 2 MB article
+        para = "\n\n".join(docs)
+        one, two = para[: 1024 * 1024], para[: 2 * 1024 * 1024]
+        t = {}
+        for label, text in (("1MB", one), ("2MB", two)):
+            samples = []
+            for _ in range(3):
+                start = time.perf_counter()
+                tool(text)
+                samples.append(time.perf_counter() - start)
+            t[label] = statistics.median(samples)
+        result["linear"] = t
+    return result
+
+
+def build_corpus(lee_dir: Path, out: Path) -> int:
+    articles = []
+    for name in ("lee_background.cor", "lee.cor"):
+        # The Lee files are Latin-1 (a pound sign is byte 0xa3).
+        articles += [
+            line.strip() for line in (lee_dir / name).read_text(encoding="latin-1").splitlines() if line.strip()
+        ]
+    articles.append((ROOT / "examples" / "articles" / "paris-security-guarantees.txt").read_text(encoding="utf-8"))
+    docs, size, i = [], 0, 0
+    while size < TARGET_BYTES:
+        doc = articles[i % len(articles)]
+        docs.append(doc)
+        size += len(doc.encode("utf-8"))
+        i += 1
+    out.write_text(json.dumps(docs), encoding="utf-8")
+    return len(set(articles))
+
+
+def write_results(results: dict, distinct: int) -> None:
+    news, sx, sbd = results["news"], results["sentencex"], results["pysbd"]
+    mbps = {k: v["bytes"] / v["seconds"] / 1e6 for k, v in results.items()}
+    lines = [
+        "<!-- split:start -->",
+        "## Sentence splitting (`benchmarks/split_bench.py`)",
+        "",
+        f"Corpus: {news['bytes'] / 1e6:.2f} MB in article-sized documents, built from {distinct} distinct real "
+        "articles (the Lee news corpus of ABC news from gensim's test data, plus the example article) repeated "
+        "to size. One call per article, character offsets on. Median of the runs shown; all tools in one run "
+        f"of the script on {time.strftime('%Y-%m-%d')}.",
+        "",
+        "| splitter | Golden Rules | news battery | MB/s | runs | offset errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in (("annotate `news`", news), ("sentencex", sx), ("pysbd (char_span)", sbd)):
+        key = {"annotate `news`": "news", "sentencex": "sentencex", "pysbd (char_span)": "pysbd"}[name]
+        lines.append(
+            f"| {name} | {r['golden']}/{r['golden_total']} | {r['battery']}/{r['battery_total']} | "
+            f"{mbps[key]:.2f} | {r['runs']} | {r['offset_errors']} |"
+        )
+    linear = news["linear"]
+    lines += [
+        "",
+        f"- Speed vs pysbd: **{mbps['news'] / mbps['pysbd']:.0f}×** (goal >= 20×).",
+        f"- Linearity: one 1 MB article {linear['1MB']:.2f} s, one 2 MB article {linear['2MB']:.2f} s "
+        f"(ratio {linear['2MB'] / linear['1MB']:.2f}; goal <= ~2).",
+        "- Offset errors: spans out of order, overlapping or past the end, or non-space text left outside "
+        "every span, counted per document.",
+        "<!-- split:end -->",
+    ]
+    path = HERE / "RESULTS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
+    block = "\n".join(lines)
+    if "<!-- split:start -->" in text:
+        head, rest = text.split("<!-- split:start -->", 1)
+        text = head + block + rest.split("<!-- split:end -->", 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+    print(block)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--other-python", required=False, help="python of the venv with pysbd and gensim")
+    parser.add_argument("--worker")
+    parser.add_argument("--corpus", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.corpus, args.runs)))
+        return
+    if args.other_python:
+        args.other_python = str(Path(args.other_python).absolute())
+    else:
+        parser.error("--other-python is required (see benchmarks/setup_bench_env.sh)")
+    lee_dir = Path(
+        subprocess.check_output(
+            [args.other_python, "-c", "import gensim, os; print(os.path.join(os.path.dirname(gensim.__file__), "
+             "'test', 'test_data'))"], text=True,
+        ).strip()
+    )  # fmt: skip
+    corpus = HERE / ".split_corpus.json"
+    distinct = build_corpus(lee_dir, corpus)
+    results = {}
+    for name, python, runs in (
+        ("news", sys.executable, args.runs),
+        ("sentencex", sys.executable, args.runs),
+        ("pysbd", args.other_python, 1),  # ~40 s a pass
+    ):
+        print(f"running {name} ...", file=sys.stderr)
+        out = subprocess.check_output(
+            [python, __file__, "--worker", name, "--corpus", str(corpus), "--runs", str(runs)], text=True, cwd="/"
+        )
+        results[name] = json.loads(out)
+    corpus.unlink()
+    write_results(results, distinct)
+
+
+if __name__ == "__main__":
+    main()
