@@ -205,6 +205,67 @@ def project_create(
     typer.echo(project_id)
 
 
+@project_app.command("update")
+def project_update(
+    name: Annotated[str, typer.Argument(help="Project folder name, e.g. claims.")],
+    force: Annotated[bool, typer.Option("--force", help="Apply even if it orphans existing annotations.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the diff; change nothing.")] = False,
+    url: UrlOption = None,
+    projects_dir: ProjectsDirOption = None,
+) -> None:
+    """Show how the server project differs from its folder, then update it (refuses to orphan annotations)."""
+    from .errors import ConfigError
+    from .projects import update_project
+
+    spec = _project(name, projects_dir)
+    update = update_project(_connect(url), spec, config_dir=_config_dir(), force=force, dry_run=dry_run)
+    if not update.diff:
+        _info(f"Project {name!r} (id {update.project_id}) is up to date.")
+        return
+    typer.echo(update.diff)
+    if update.orphaning and not force and not dry_run:
+        raise ConfigError(
+            f"updating project {name!r} would orphan existing annotations:\n" + "\n".join(update.orphaning),
+            hint="keep the labels in use, or pass --force to update anyway",
+        )
+    _info(f"Updated project {name!r} (id {update.project_id})." if update.applied else "Dry run: nothing changed.")
+
+
+@project_app.command("list")
+def project_list(
+    url: UrlOption = None, projects_dir: ProjectsDirOption = None, fmt: FormatOption = Format.text
+) -> None:
+    """The project folders, with their server ids, task counts and whether the server is in sync."""
+    from .projects import default_projects_dir, project_status
+
+    rows = project_status(_connect(url), projects_dir or default_projects_dir(), config_dir=_config_dir())
+    if fmt is Format.json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        where = f"id {row['id']}, {row['tasks']} tasks, {row['annotated']} annotated" if row["id"] else "not created"
+        sync = "" if not row["id"] else ("in sync" if row["in_sync"] else "differs: run `annotate project update`")
+        typer.echo(f"{row['name']:<16} {row['title']!r}: {where}{'; ' + sync if sync else ''}")
+
+
+@project_app.command("show")
+def project_show(
+    name: Annotated[str, typer.Argument(help="Project folder name, e.g. claims.")],
+    url: UrlOption = None,
+    projects_dir: ProjectsDirOption = None,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """One project: server id and URL, counts, settings, and whether the server matches its folder."""
+    from .projects import project_status
+
+    spec = _project(name, projects_dir)
+    (row,) = project_status(_connect(url), spec.folder.parent, config_dir=_config_dir(), names=[name])
+    if fmt is Format.json:
+        typer.echo(json.dumps(row, indent=2, ensure_ascii=False))
+    else:
+        typer.echo("\n".join(f"{k + ':':<12} {v}" for k, v in row.items()))
+
+
 # split ----------------------------------------------------------------------------------------
 @app.command("split")
 def split(

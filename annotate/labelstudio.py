@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 import httpx
@@ -34,17 +34,40 @@ class ProjectInfo:
     id: int
     title: str
     task_number: int | None = None
+    label_config: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)  # the fields annotate manages
+    tasks_with_annotations: int | None = None
+
+
+# Project fields annotate manages, as the server names them.
+PROJECT_FIELDS = (
+    "title", "description", "expert_instruction", "show_instruction", "show_skip_button",
+    "maximum_annotations", "sampling", "enable_empty_annotation",
+)  # fmt: skip
+
+
+def _project_info(p: Any) -> ProjectInfo:
+    return ProjectInfo(
+        id=int(p.id),
+        title=p.title or "",
+        task_number=p.task_number,
+        label_config=getattr(p, "label_config", None) or "",
+        settings={f: getattr(p, f, None) for f in PROJECT_FIELDS},
+        tasks_with_annotations=getattr(p, "num_tasks_with_annotations", None),
+    )
 
 
 def _detail(exc: ApiError) -> str:
     body = exc.body
-    if isinstance(body, dict):
-        parts = [str(body.get("detail") or "")]
-        errors = body.get("validation_errors")
-        if errors:
-            parts.append(json.dumps(errors, ensure_ascii=False))
-        return " ".join(p for p in parts if p) or json.dumps(body)[:500]
-    return str(body)[:500]
+    if not isinstance(body, dict):
+        return str(body)[:500]
+    errors = body.get("validation_errors")
+    if isinstance(errors, dict) and errors:
+        # {"label_config": ["..."], "non_field_errors": ["..."]}: the messages are what users need.
+        return "; ".join(
+            str(m) for messages in errors.values() for m in (messages if isinstance(messages, list) else [messages])
+        )
+    return str(body.get("detail") or json.dumps(body)[:500])
 
 
 class Client:
@@ -86,27 +109,34 @@ class Client:
             if "HTTP 404" in exc.message:
                 return None
             raise
-        return ProjectInfo(p.id, p.title or "", p.task_number)
+        return _project_info(p)
 
     def projects_with_title(self, title: str) -> list[ProjectInfo]:
         with self._call("list projects"):
-            found = [
-                ProjectInfo(p.id, p.title or "", p.task_number)
-                for p in self._ls.projects.list(title=title, page_size=100)
-            ]
+            found = [_project_info(p) for p in self._ls.projects.list(title=title, page_size=100)]
         # The title filter is a substring match on the server: keep exact matches only.
         return [p for p in found if p.title == title]
 
-    def create_project(self, *, title: str, label_config: str, description: str, instructions: str) -> int:
-        with self._call(f"create project {title!r}"):
-            project = self._ls.projects.create(
-                title=title,
-                label_config=label_config,
-                description=description,
-                expert_instruction=instructions,
-                show_instruction=bool(instructions),
-            )
+    def create_project(self, *, label_config: str, settings: dict[str, Any]) -> int:
+        with self._call(f"create project {settings.get('title')!r}"):
+            project = self._ls.projects.create(label_config=label_config, **settings)
         return int(project.id)
+
+    def validate_config(self, project_id: int, label_config: str) -> str | None:
+        """The server's strict check of a config against the project's annotations: None if it passes,
+        else the server's message (e.g. labels still used by annotations)."""
+        try:
+            with self._call(f"validate the label config of project {project_id}"):
+                self._ls.projects.validate_label_config(project_id, label_config=label_config)
+        except LabelStudioAPIError as exc:
+            if "HTTP 400" in exc.message:
+                return exc.message.split("HTTP 400: ", 1)[-1]
+            raise
+        return None
+
+    def update_project(self, project_id: int, *, label_config: str, settings: dict[str, Any]) -> None:
+        with self._call(f"update project {project_id}"):
+            self._ls.projects.update(project_id, label_config=label_config, **settings)
 
     # Tasks ---------------------------------------------------------------------------------
     def task_data(self, project_id: int) -> list[tuple[int, dict[str, Any]]]:

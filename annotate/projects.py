@@ -5,18 +5,20 @@ A project folder is checked locally before any request reaches the server.
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from . import settings as st
 from .errors import ConfigError, ProjectNotFound
-from .resources import shipped_projects_dir
+from .resources import schema_path, shipped_projects_dir
 
 CONFIG_FILE = "config.xml"
 SETTINGS_FILE = "project.json"
@@ -32,6 +34,22 @@ class ProjectSpec:
     instructions: str
     label_config: str
     folder: Path
+    settings: dict[str, Any] = field(default_factory=dict)  # project.json as written
+
+    def server_settings(self) -> dict[str, Any]:
+        """The project fields Label Studio stores, under its own names."""
+        return {
+            "title": self.title,
+            "description": self.description,
+            "expert_instruction": self.instructions,
+            "show_instruction": bool(self.instructions),
+            "show_skip_button": self.settings.get("skip_allowed", True),
+            "maximum_annotations": self.settings.get("annotators_per_task", 1),
+            "sampling": _SAMPLING[self.settings.get("sampling", "sequential")],
+        }
+
+
+_SAMPLING = {"sequential": "Sequential sampling", "uniform": "Uniform sampling"}
 
 
 def default_projects_dir() -> Path:
@@ -72,6 +90,16 @@ def check_label_config(xml: str, *, source: str) -> list[str]:
     return problems
 
 
+def check_settings(settings: Any) -> list[str]:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(schema_path("project-settings.schema.json").read_text(encoding="utf-8"))
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
+        for e in sorted(Draft202012Validator(schema).iter_errors(settings), key=lambda e: list(e.absolute_path))
+    ]
+
+
 def load_project(name: str, *, projects_dir: Path) -> ProjectSpec:
     folder = projects_dir / name
     if not folder.is_dir():
@@ -87,11 +115,10 @@ def load_project(name: str, *, projects_dir: Path) -> ProjectSpec:
         raise ConfigError(f"{exc.filename}: missing from the project folder") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{folder / SETTINGS_FILE}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
-    if not isinstance(settings, dict) or not isinstance(settings.get("title"), str) or not settings["title"]:
-        raise ConfigError(f'{folder / SETTINGS_FILE}: needs a non-empty "title" string')
-    problems = check_label_config(label_config, source=str(folder / CONFIG_FILE))
+    problems = [f"{folder / SETTINGS_FILE}: {p}" for p in check_settings(settings)]
+    problems += check_label_config(label_config, source=str(folder / CONFIG_FILE))
     if problems:
-        raise ConfigError("invalid label config:\n" + "\n".join(problems))
+        raise ConfigError(f"project {name!r} is invalid:\n" + "\n".join(problems))
     instructions = ""
     if settings.get("instructions"):
         path = folder / settings["instructions"]
@@ -106,6 +133,7 @@ def load_project(name: str, *, projects_dir: Path) -> ProjectSpec:
         instructions=instructions,
         label_config=label_config,
         folder=folder,
+        settings=settings,
     )
 
 
@@ -114,7 +142,9 @@ class _ProjectServer(Protocol):
 
     def get_project(self, project_id: int): ...
     def projects_with_title(self, title: str) -> list: ...
-    def create_project(self, *, title: str, label_config: str, description: str, instructions: str) -> int: ...
+    def create_project(self, *, label_config: str, settings: dict[str, Any]) -> int: ...
+    def validate_config(self, project_id: int, label_config: str) -> str | None: ...
+    def update_project(self, project_id: int, *, label_config: str, settings: dict[str, Any]) -> None: ...
 
 
 def find_project(client: _ProjectServer, spec: ProjectSpec, *, config_dir: Path) -> int | None:
@@ -142,9 +172,7 @@ def ensure_project(client: _ProjectServer, spec: ProjectSpec, *, config_dir: Pat
     existing = find_project(client, spec, config_dir=config_dir)
     if existing is not None:
         return existing, False
-    project_id = client.create_project(
-        title=spec.title, label_config=spec.label_config, description=spec.description, instructions=spec.instructions
-    )
+    project_id = client.create_project(label_config=spec.label_config, settings=spec.server_settings())
     st.record_project_id(config_dir, client.url, spec.name, project_id)
     return project_id, True
 
@@ -157,3 +185,94 @@ def require_project(client: _ProjectServer, spec: ProjectSpec, *, config_dir: Pa
             hint=f"create it with `annotate project create {spec.name}`",
         )
     return project_id
+
+
+@dataclass
+class ProjectUpdate:
+    project_id: int
+    diff: str  # unified diff, server -> files; empty when in sync
+    orphaning: list[str]  # why the change would orphan existing annotations
+    applied: bool = False
+
+
+def _values(xml: str, tag: str, attribute: str) -> set[str]:
+    return {e.get(attribute) or "" for e in SafeET.fromstring(xml).iter(tag)} if xml else set()
+
+
+def project_diff(server_config: str, server_settings: dict[str, Any], spec: ProjectSpec) -> str:
+    wanted = spec.server_settings()
+    lines = list(
+        difflib.unified_diff(
+            server_config.splitlines(), spec.label_config.splitlines(), "server/config.xml",
+            f"{spec.folder / CONFIG_FILE}", lineterm="",
+        )
+    )  # fmt: skip
+    for key, value in wanted.items():
+        if server_settings.get(key) != value:
+            lines.append(f"{key}: {_short(server_settings.get(key))} -> {_short(value)}")
+    return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def update_project(
+    client: _ProjectServer, spec: ProjectSpec, *, config_dir: Path, force: bool = False, dry_run: bool = False
+) -> ProjectUpdate:
+    """Bring the server project in line with its folder, unless that would orphan annotations.
+
+    Label Studio's own update silently accepts removing labels that annotations use (measured), so
+    the strict validate endpoint is asked first; it does not track relations or text areas, which
+    are checked here.
+    """
+    project_id = require_project(client, spec, config_dir=config_dir)
+    info = client.get_project(project_id)
+    assert info is not None
+    update = ProjectUpdate(project_id, project_diff(info.label_config, info.settings, spec), [])
+    if not update.diff:
+        return update
+    if info.label_config != spec.label_config:
+        message = client.validate_config(project_id, spec.label_config)
+        if message:
+            update.orphaning.append(message)
+        if info.tasks_with_annotations:
+            for tag, attribute, what in (("Relation", "value", "relation"), ("TextArea", "name", "text area")):
+                gone = _values(info.label_config, tag, attribute) - _values(spec.label_config, tag, attribute)
+                if gone:
+                    update.orphaning.append(
+                        f"removes {what} {', '.join(sorted(gone))} while {info.tasks_with_annotations} "
+                        "tasks have annotations"
+                    )
+    if dry_run or (update.orphaning and not force):
+        return update
+    client.update_project(project_id, label_config=spec.label_config, settings=spec.server_settings())
+    update.applied = True
+    return update
+
+
+def project_status(
+    client: _ProjectServer, projects_dir: Path, *, config_dir: Path, names: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """One row per project folder: its server project, counts, and whether the server matches it."""
+    names = names or sorted(p.parent.name for p in projects_dir.glob(f"*/{CONFIG_FILE}"))
+    rows = []
+    for name in names:
+        spec = load_project(name, projects_dir=projects_dir)
+        project_id = find_project(client, spec, config_dir=config_dir)
+        info = client.get_project(project_id) if project_id is not None else None
+        rows.append(
+            {
+                "name": name,
+                "title": spec.title,
+                "id": project_id,
+                "url": f"{client.url}/projects/{project_id}/data" if project_id is not None else None,
+                "tasks": info.task_number if info else None,
+                "annotated": info.tasks_with_annotations if info else None,
+                "in_sync": (not project_diff(info.label_config, info.settings, spec)) if info else None,
+                "config_sha256": hashlib.sha256(spec.label_config.encode()).hexdigest(),
+                "folder": str(spec.folder),
+            }
+        )
+    return rows

@@ -19,7 +19,7 @@ def test_claims_project_has_the_contract_names() -> None:
     assert text is not None and text.get("value") == "$text"
     span = root.find(".//Labels[@name='span']")
     assert span is not None and span.get("toName") == "text"
-    assert {label.get("value") for label in span.findall("Label")} == {"CLAIM", "SOURCE"}
+    assert {label.get("value") for label in span.findall("Label")} >= {"CLAIM", "SOURCE"}
     status = root.find(".//Choices[@name='claim_status']")
     assert status is not None and status.get("toName") == "text"
     assert [c.get("value") for c in status.findall("Choice")] == [
@@ -57,12 +57,71 @@ def test_entities_are_not_expanded() -> None:
 def test_missing_project_lists_the_available_ones(tmp_path: Path) -> None:
     with pytest.raises(ProjectNotFound) as caught:
         load_project("nope", projects_dir=ROOT / "projects")
-    assert caught.value.hint == "available projects: claims"
+    assert caught.value.hint == "available projects: claims, verification"
 
 
-def test_project_settings_need_a_title(tmp_path: Path) -> None:
+def test_project_settings_are_checked_against_their_schema(tmp_path: Path) -> None:
     (tmp_path / "p").mkdir()
     (tmp_path / "p" / "config.xml").write_text('<View><Text name="text" value="$text"/></View>')
-    (tmp_path / "p" / "project.json").write_text(json.dumps({"description": "x"}))
-    with pytest.raises(ConfigError, match='needs a non-empty "title"'):
+    (tmp_path / "p" / "project.json").write_text(
+        json.dumps({"description": "x", "annotators_per_task": 0, "colour": 1})
+    )
+    with pytest.raises(ConfigError) as caught:
         load_project("p", projects_dir=tmp_path)
+    settings = tmp_path / "p" / "project.json"
+    assert caught.value.message.splitlines() == [
+        "project 'p' is invalid:",
+        f"{settings}: (top): 'title' is a required property",
+        f"{settings}: (top): Additional properties are not allowed ('colour' was unexpected)",
+        f"{settings}: annotators_per_task: 0 is less than the minimum of 1",
+    ]
+
+
+def test_every_shipped_project_loads_and_maps_to_server_settings() -> None:
+    for name in ("claims", "verification"):
+        spec = load_project(name, projects_dir=ROOT / "projects")
+        settings = spec.server_settings()
+        assert settings["title"] == spec.title and settings["expert_instruction"] == spec.instructions
+        assert settings["sampling"] == "Sequential sampling" and settings["maximum_annotations"] == 1
+
+
+def test_claims_controls_and_values() -> None:
+    root = SafeET.fromstring(load_project("claims", projects_dir=ROOT / "projects").label_config)
+
+    def values(tag: str, name: str) -> list[str]:
+        element = root.find(f".//{tag}[@name='{name}']")
+        assert element is not None, name
+        return [c.get("value") for c in element]
+
+    assert values("Labels", "span") == ["CLAIM", "SOURCE", "CUE"]
+    assert [r.get("value") for r in root.iter("Relation")] == ["attributed_to", "cue_of"]
+    assert values("Choices", "claim_types") == [
+        "quantity", "correlation_causation", "prediction", "law_rule", "personal_experience", "quote",
+        "position_statement", "event_property", "other",
+    ]  # fmt: skip
+    assert values("Choices", "source_type") == [
+        "named_person", "named_organization", "anonymous_or_vague", "document_or_data", "media_outlet", "social_media",
+    ]  # fmt: skip
+    for name in ("normalized_claim", "source_outside_sentence"):
+        area = root.find(f".//TextArea[@name='{name}']")
+        assert area is not None and area.get("perRegion") == "true"
+    assert root.find(".//Choices[@name='source_type']").get("perRegion") == "true"
+    assert values("Choices", "segmentation_issue") == ["bad_split"]
+    assert root.find(".//Choices[@name='claim_status']").get("required") == "true"
+
+
+def test_verification_controls_and_mapping() -> None:
+    spec = load_project("verification", projects_dir=ROOT / "projects")
+    root = SafeET.fromstring(spec.label_config)
+    verdicts = [c.get("value") for c in root.find(".//Choices[@name='verdict']")]
+    assert verdicts == [
+        "true", "mostly_true", "half_true", "mostly_false", "false", "misleading", "conflicting_evidence",
+        "unverifiable", "wrong_attribution",
+    ]  # fmt: skip
+    states = [c.get("value") for c in root.find(".//Choices[@name='verification_state']")]
+    assert states == ["unverified", "in_progress", "verified", "needs_second_review"]
+    mapping = json.loads((spec.folder / "verdict-mapping.json").read_text())
+    assert list(mapping["verdicts"]) == verdicts
+    assert {v["fever"] for v in mapping["verdicts"].values()} == {"SUPPORTS", "REFUTES", "NOT ENOUGH INFO"}
+    assert mapping["not_offered"]["pants_on_fire"]["maps_to"] == "false"
+    assert spec.settings["reviewing_organization"]["name"]
