@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -121,6 +122,25 @@ def _project(name: str, projects_dir: Path | None) -> Any:
 
 def _info(message: str) -> None:
     typer.echo(message, err=True)
+
+
+@contextlib.contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr when it is a terminal; silent otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda _done, _total: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=_stderr_console(), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def _emit(data: dict[str, Any], fmt: Format, text: str) -> None:
@@ -356,7 +376,11 @@ def load(
     spec = _project(project, projects_dir)
     client = _connect(url)
     project_id = require_project(client, spec, config_dir=_config_dir())
-    report = load_tasks(client, project_id, records, dry_run=dry_run)
+    with _progress_bar("Loading tasks") as progress:
+        report = load_tasks(
+            client, project_id, records, journal_path=_config_dir() / "load-journal.json",
+            fields=spec.data_fields(), dry_run=dry_run, progress=progress, log=_info,
+        )  # fmt: skip
     for sid in report.changed:
         _info(f"Warning: task {sid} is already loaded with a different text; left unchanged")
     summary = report.as_dict() | {"rejected": len(problems), "project_id": project_id, "dry_run": dry_run}

@@ -39,6 +39,13 @@ class ProjectInfo:
     tasks_with_annotations: int | None = None
 
 
+@dataclass(frozen=True)
+class TaskRef:
+    id: int
+    data: dict[str, Any]
+    annotations: int
+
+
 # Project fields annotate manages, as the server names them.
 PROJECT_FIELDS = (
     "title", "description", "expert_instruction", "show_instruction", "show_skip_button",
@@ -67,7 +74,7 @@ def _detail(exc: ApiError) -> str:
         return "; ".join(
             str(m) for messages in errors.values() for m in (messages if isinstance(messages, list) else [messages])
         )
-    return str(body.get("detail") or json.dumps(body)[:500])
+    return str(body.get("detail") or json.dumps(body))
 
 
 class Client:
@@ -85,8 +92,11 @@ class Client:
                     f"Label Studio at {self.url} refused the API key while trying to {what}",
                     hint="check LABEL_STUDIO_API_KEY or the settings file written by `annotate server start`",
                 ) from None
+            detail = _detail(exc)
+            if len(detail) > 600:  # a rejected import lists every item
+                detail = detail[:600] + f"... ({len(detail) - 600} more characters)"
             raise LabelStudioAPIError(
-                f"Label Studio at {self.url} could not {what}: HTTP {exc.status_code}: {_detail(exc)}"
+                f"Label Studio at {self.url} could not {what}: HTTP {exc.status_code}: {detail}"
             ) from None
         except httpx.TimeoutException:
             raise ServerUnreachable(f"Label Studio at {self.url} timed out while trying to {what}") from None
@@ -139,13 +149,17 @@ class Client:
             self._ls.projects.update(project_id, label_config=label_config, **settings)
 
     # Tasks ---------------------------------------------------------------------------------
-    def task_data(self, project_id: int) -> list[tuple[int, dict[str, Any]]]:
-        """(task id, data) for every task of the project."""
+    def tasks(self, project_id: int) -> list[TaskRef]:
+        """Every task of the project: id, data and how many annotations it has."""
         with self._call(f"list the tasks of project {project_id}"):
             return [
-                (int(task.id), dict(task.data or {}))
-                for task in self._ls.tasks.list(project=project_id, fields="task_only", page_size=1000)
+                TaskRef(int(t.id), dict(t.data or {}), int(getattr(t, "total_annotations", 0) or 0))
+                for t in self._ls.tasks.list(project=project_id, fields="task_only", page_size=1000)
             ]
+
+    def delete_task(self, task_id: int) -> None:
+        with self._call(f"delete task {task_id}"):
+            self._ls.tasks.delete(str(task_id))
 
     def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
         with self._call(f"import {len(tasks)} tasks into project {project_id}"):

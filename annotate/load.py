@@ -1,24 +1,41 @@
-"""Load task records into a Label Studio project, idempotently by sentence_id.
+"""Load task records into a Label Studio project: idempotent by sentence_id, batched, resumable.
 
 Label Studio does not deduplicate imports (re-importing 50 tasks gives 100) and ignores task ids,
-so the project's own tasks are the record of what is already loaded.
+so the project's own tasks are the record of what is loaded. A killed client does not cancel a
+batch the server is still importing, so each batch is noted in a journal before it is sent; a
+rerun first waits for a batch a killed run left in flight, and every run ends by removing
+duplicate, unannotated copies of a task.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from .ingest import normalize_text
 
-# One POST of 1,000 tasks took 0.41 s on the real server; 10,000 in one call 4.0 s.
-BATCH_SIZE = 1000
+# One POST of 10,000 tasks took 4.0 s on the real server, 10 x 1,000 6.4 s, 100 x 100 16.1 s.
+# 2,000 keeps a killed run's loss small and most of the speed: see benchmarks/RESULTS.md.
+BATCH_SIZE = 2000
+# A rerun waits for a batch that a killed run left on the server until its tasks appear, or the
+# project's task count has not moved for PENDING_QUIET seconds (an import is one transaction: a
+# batch lands whole or not at all; 2,000 tasks take about a second), or PENDING_WAIT has passed.
+PENDING_WAIT = 120.0
+PENDING_QUIET = 15.0
 
 
 class _TaskServer(Protocol):
-    def task_data(self, project_id: int) -> list[tuple[int, dict[str, Any]]]: ...
+    url: str
+
+    def tasks(self, project_id: int) -> list[Any]: ...
     def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]: ...
+    def delete_task(self, task_id: int) -> None: ...
 
 
 @dataclass
@@ -27,6 +44,7 @@ class LoadReport:
     present: int = 0
     changed: list[str] = field(default_factory=list)  # sentence ids whose text differs on the server
     duplicates_in_input: int = 0
+    duplicates_removed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -34,12 +52,91 @@ class LoadReport:
             "already_present": self.present,
             "changed": self.changed,
             "duplicates_in_input": self.duplicates_in_input,
+            "duplicates_removed": self.duplicates_removed,
         }
 
 
-def sanitize(record: dict[str, Any]) -> dict[str, Any]:
-    """A copy whose strings Label Studio can store (no NUL, no lone surrogates)."""
-    return {k: normalize_text(v)[0] if isinstance(v, str) else v for k, v in record.items()}
+def sanitize(record: dict[str, Any], fields: Sequence[str] = ()) -> dict[str, Any]:
+    """A copy whose strings Label Studio can store (no NUL, no lone surrogates), with every field the
+    label config shows present: Label Studio rejects a whole batch when one task lacks a `$field`."""
+    clean = {k: normalize_text(v)[0] if isinstance(v, str) else v for k, v in record.items()}
+    for name in fields:
+        if clean.get(name) is None:
+            clean[name] = ""
+    return clean
+
+
+class Journal:
+    """The batch in flight per server project, in a small JSON file (config folder)."""
+
+    def __init__(self, path: Path, url: str, project_id: int) -> None:
+        self.path, self.key = path, f"{url} {project_id}"
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def _write(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    def pending(self) -> dict[str, Any] | None:
+        return self._read().get(self.key)
+
+    def begin(self, sentence_ids: list[str]) -> None:
+        self._write(self._read() | {self.key: {"sentence_ids": sentence_ids, "started_at": time.time()}})
+
+    def end(self) -> None:
+        data = self._read()
+        data.pop(self.key, None)
+        self._write(data)
+
+
+def _by_sentence(tasks: list[Any]) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = defaultdict(list)
+    for task in tasks:
+        if "sentence_id" in task.data:
+            found[str(task.data["sentence_id"])].append(task)
+    return found
+
+
+def _wait_for_pending(client: _TaskServer, project_id: int, journal: Journal, log: Callable[[str], None]) -> bool:
+    """Wait for a batch a killed run left in flight. True if there was one."""
+    pending = journal.pending()
+    if not pending:
+        return False
+    wanted = set(pending["sentence_ids"])
+    log(f"A previous load was interrupted with {len(wanted)} tasks in flight; waiting for the server to finish them")
+    count, quiet_since = -1, time.monotonic()
+    while time.time() - pending["started_at"] < PENDING_WAIT:
+        tasks = client.tasks(project_id)
+        if wanted <= set(_by_sentence(tasks)):
+            break
+        if len(tasks) != count:
+            count, quiet_since = len(tasks), time.monotonic()
+        elif time.monotonic() - quiet_since > PENDING_QUIET:
+            break
+        time.sleep(2.0)
+    journal.end()
+    return True
+
+
+def remove_duplicates(client: _TaskServer, project_id: int) -> int:
+    """Delete extra copies of a task (same sentence_id and text) that have no annotations."""
+    removed = 0
+    for copies in _by_sentence(client.tasks(project_id)).values():
+        if len(copies) < 2:
+            continue
+        keep = max(copies, key=lambda t: (t.annotations, -t.id))  # annotated, else the oldest
+        for task in copies:
+            if task is not keep and task.annotations == 0 and task.data.get("text") == keep.data.get("text"):
+                client.delete_task(task.id)
+                removed += 1
+    return removed
 
 
 def load_tasks(
@@ -47,15 +144,21 @@ def load_tasks(
     project_id: int,
     records: Sequence[dict[str, Any]],
     *,
+    journal_path: Path,
+    fields: Sequence[str] = (),
     dry_run: bool = False,
+    batch_size: int = BATCH_SIZE,
     progress: Callable[[int, int], None] = lambda _done, _total: None,
+    log: Callable[[str], None] = lambda _message: None,
 ) -> LoadReport:
     report = LoadReport()
-    existing = {str(data["sentence_id"]): data for _, data in client.task_data(project_id) if "sentence_id" in data}
+    journal = Journal(journal_path, client.url, project_id)
+    interrupted = False if dry_run else _wait_for_pending(client, project_id, journal, log)
+    existing = _by_sentence(client.tasks(project_id))
     pending: list[dict[str, Any]] = []
     seen: set[str] = set()
     for record in records:
-        record = sanitize(record)
+        record = sanitize(record, fields)
         sid = str(record["sentence_id"])
         if sid in seen:
             report.duplicates_in_input += 1
@@ -63,15 +166,21 @@ def load_tasks(
         seen.add(sid)
         if sid in existing:
             report.present += 1
-            if existing[sid].get("text") != record["text"]:
+            if existing[sid][0].data.get("text") != record["text"]:
                 report.changed.append(sid)
             continue
         pending.append(record)
     if dry_run:
         report.created = len(pending)
         return report
-    for start in range(0, len(pending), BATCH_SIZE):
-        batch = pending[start : start + BATCH_SIZE]
+    progress(0, len(pending))
+    for start in range(0, len(pending), batch_size):
+        batch = pending[start : start + batch_size]
+        journal.begin([r["sentence_id"] for r in batch])
         report.created += len(client.import_tasks(project_id, [{"data": r} for r in batch]))
+        journal.end()
         progress(report.created, len(pending))
+    # Copies can only exist if an earlier run was killed mid-batch: then check (one more listing).
+    if interrupted or any(len(copies) > 1 for copies in existing.values()):
+        report.duplicates_removed = remove_duplicates(client, project_id)
     return report

@@ -36,6 +36,16 @@ class ProjectSpec:
     folder: Path
     settings: dict[str, Any] = field(default_factory=dict)  # project.json as written
 
+    def data_fields(self) -> list[str]:
+        """The task data fields the label config shows ($text, $context_before, ...)."""
+        found = {
+            value[1:]
+            for element in SafeET.fromstring(self.label_config).iter()
+            for value in [element.get("value") or ""]
+            if value.startswith("$") and value[1:].isidentifier()
+        }
+        return sorted(found)
+
     def server_settings(self) -> dict[str, Any]:
         """The project fields Label Studio stores, under its own names."""
         return {

@@ -33,25 +33,32 @@ def _no_secret(server: LiveServer, *results) -> None:
 
 
 def fresh_projects(tmp_path: Path) -> Path:
-    """The real claims project under a title of its own, so reruns against one server start clean."""
+    """The real projects under titles of their own, so reruns against one server start clean."""
     projects = tmp_path / "projects"
-    shutil.copytree(ROOT / "projects" / "claims", projects / "claims")
-    settings = json.loads((projects / "claims" / "project.json").read_text())
-    settings["title"] += f" (test {uuid.uuid4().hex[:8]})"
-    (projects / "claims" / "project.json").write_text(json.dumps(settings))
+    suffix = f" {uuid.uuid4().hex[:8]}"
+    for name in ("claims", "verification"):
+        shutil.copytree(ROOT / "projects" / name, projects / name)
+        settings = json.loads((projects / name / "project.json").read_text())
+        settings["title"] = settings["title"][: 50 - len(suffix)] + suffix
+        (projects / name / "project.json").write_text(json.dumps(settings))
     return projects
+
+
+def fresh_config(live_server: LiveServer, tmp_path: Path) -> Path:
+    """A config folder with the server's login and no project records."""
+    config_dir = tmp_path / "config"
+    config_dir.mkdir(mode=0o700)
+    settings = json.loads((live_server.config_dir / "settings.json").read_text())
+    settings.pop("projects", None)
+    (config_dir / "settings.json").write_text(json.dumps(settings))
+    return config_dir
 
 
 def test_pipeline_end_to_end(live_server: LiveServer, tmp_path: Path) -> None:
     client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
     projects = fresh_projects(tmp_path)
 
-    # Its own config folder too (the server's login, no project records), for the same reason.
-    config_dir = tmp_path / "config"
-    config_dir.mkdir(mode=0o700)
-    settings = json.loads((live_server.config_dir / "settings.json").read_text())
-    settings.pop("projects", None)
-    (config_dir / "settings.json").write_text(json.dumps(settings))
+    config_dir = fresh_config(live_server, tmp_path)  # its own project records, for the same reason
 
     def run(*args: str):
         if args[0] in ("project", "load", "export"):
@@ -77,11 +84,11 @@ def test_pipeline_end_to_end(live_server: LiveServer, tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     assert json.loads(second.stdout)["created"] == 0
     assert json.loads(second.stdout)["already_present"] == len(records)
-    on_server = client.task_data(project_id)
-    assert sorted(d["sentence_id"] for _, d in on_server) == sorted(r["sentence_id"] for r in records)
+    on_server = client.tasks(project_id)
+    assert sorted(t.data["sentence_id"] for t in on_server) == sorted(r["sentence_id"] for r in records)
 
     # An annotation stored the way the web UI stores one.
-    task_id, data = next((t, d) for t, d in on_server if "Keir Starmer said" in d["text"])
+    task_id, data = next((t.id, t.data) for t in on_server if "Keir Starmer said" in t.data["text"])
     text = data["text"]
     source = "UK Prime Minister Sir Keir Starmer"
     claim = "“excellent progress” had been made"
@@ -133,7 +140,7 @@ def test_project_create_with_two_same_titles_is_an_error(live_server: LiveServer
     client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
     title = "Duplicate title check"
     for _ in range(2):
-        client.create_project(title=title, label_config=spec.label_config, description="", instructions="")
+        client.create_project(label_config=spec.label_config, settings={"title": title})
     projects = tmp_path / "projects"
     (projects / "dup").mkdir(parents=True)
     (projects / "dup" / "config.xml").write_text(spec.label_config)
@@ -183,3 +190,107 @@ def test_start_refuses_a_busy_port(live_server: LiveServer, tmp_path: Path) -> N
     assert result.returncode == 1
     assert f"Error: port {port} on 127.0.0.1 is already in use" in result.stderr
     assert not (tmp_path / "other").exists()
+
+
+def test_projects_create_once_update_safely_and_list(live_server: LiveServer, tmp_path: Path) -> None:
+    projects = fresh_projects(tmp_path)
+    config_dir = fresh_config(live_server, tmp_path)
+
+    def run(*args: str):
+        return live_server.run(*args, "--projects-dir", str(projects), config_dir=config_dir)
+
+    ids = {}
+    for name in ("claims", "verification"):
+        first, second = run("project", "create", name), run("project", "create", name)
+        assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+        assert first.stdout == second.stdout
+        ids[name] = int(first.stdout)
+    listed = json.loads(run("project", "list", "--format", "json").stdout)
+    assert [(r["name"], r["id"], r["in_sync"]) for r in listed] == [
+        ("claims", ids["claims"], True),
+        ("verification", ids["verification"], True),
+    ]
+
+    # Annotate one task with SOURCE, then try to remove SOURCE from the config.
+    tasks = projects / "t.jsonl"
+    assert live_server.run("split", str(EXAMPLE_ARTICLE), "-o", str(tasks)).returncode == 0
+    assert run("load", str(tasks), "--project", "claims").returncode == 0
+    client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
+    task = client.tasks(ids["claims"])[4]
+    text = task.data["text"]
+    client.create_annotation(task.id, [_region("s", text, text.split()[0], "SOURCE")])
+    config = projects / "claims" / "config.xml"
+    config.write_text("\n".join(line for line in config.read_text().splitlines() if 'value="SOURCE"' not in line))
+
+    refused = run("project", "update", "claims")
+    assert refused.returncode == 1
+    assert '-      <Label value="SOURCE"' in refused.stdout
+    assert refused.stderr.startswith("Error: updating project 'claims' would orphan existing annotations:\n")
+    assert "SOURCE (1 annotation)" in refused.stderr
+    assert client.get_project(ids["claims"]).label_config.count('value="SOURCE"') == 1  # unchanged
+
+    forced = run("project", "update", "claims", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert 'value="SOURCE"' not in client.get_project(ids["claims"]).label_config
+
+
+def test_a_broken_config_is_reported_before_any_request(live_server: LiveServer, tmp_path: Path) -> None:
+    projects = fresh_projects(tmp_path)
+    config = projects / "claims" / "config.xml"
+    config.write_text(config.read_text().replace('toName="text" perRegion', 'toName="txt" perRegion', 1))
+    result = live_server.run("project", "create", "claims", "--projects-dir", str(projects))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[:2] == [
+        "Error: project 'claims' is invalid:",
+        f"{config}: <Choices name='source_type'> has toName='txt', but no tag has that name "
+        "(names: claim_status, claim_types, context_after, context_before, normalized_claim, segmentation_issue, "
+        "source_outside_sentence, source_type, span, text)",
+    ]
+
+
+def test_a_killed_load_reruns_to_exactly_one_task_per_sentence(live_server: LiveServer, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    projects = fresh_projects(tmp_path)
+    config_dir = fresh_config(live_server, tmp_path)
+    project_id = int(live_server.run("project", "create", "claims", "--projects-dir", str(projects),
+                                     config_dir=config_dir).stdout)  # fmt: skip
+    # 6,000 tasks in 3 batches: the kill lands while the server is importing.
+    records = [
+        {"text": f"Sentence number {i} says something.", "kind": "sentence", "article_id": "bulk",
+         "sentence_id": f"bulk-{i}", "sentence_index": i, "char_start": 0, "char_end": 10}
+        for i in range(6000)
+    ]  # fmt: skip
+    tasks = tmp_path / "bulk.jsonl"
+    tasks.write_text("".join(json.dumps(r) + "\n" for r in records))
+    args = [
+        sys.executable,
+        "-m",
+        "annotate",
+        "load",
+        str(tasks),
+        "--project",
+        "claims",
+        "--projects-dir",
+        str(projects),
+    ]
+    killed = subprocess.Popen(args, env=live_server.env(config_dir), stderr=subprocess.PIPE, text=True)
+    journal = config_dir / "load-journal.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (journal.exists() and json.loads(journal.read_text())):
+        time.sleep(0.05)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+
+    rerun = live_server.run("load", str(tasks), "--project", "claims", "--projects-dir", str(projects),
+                            "--format", "json", config_dir=config_dir)  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr
+    assert "A previous load was interrupted with 2000 tasks in flight" in rerun.stderr
+    client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
+    ids = [t.data["sentence_id"] for t in client.tasks(project_id)]
+    assert sorted(ids) == sorted(r["sentence_id"] for r in records)
+    report = json.loads(rerun.stdout)
+    assert report["created"] + report["already_present"] == len(records)
