@@ -395,6 +395,29 @@ def load(
         raise typer.Exit(1)
 
 
+# prelabel -------------------------------------------------------------------------------------
+@app.command("prelabel")
+def prelabel(
+    project: Annotated[str, typer.Option("--project", help="Project folder name, e.g. claims.")],
+    url: UrlOption = None,
+    projects_dir: ProjectsDirOption = None,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Attach rule-based predictions (cue, source, claim, claim_status) to tasks that lack them."""
+    from .prelabel import MODEL_VERSION, prelabel_project
+    from .projects import require_project
+
+    spec = _project(project, projects_dir)
+    client = _connect(url)
+    project_id = require_project(client, spec, config_dir=_config_dir())
+    added, skipped = prelabel_project(client, project_id)
+    _emit(
+        {"added": added, "already_predicted": skipped, "model_version": MODEL_VERSION, "project_id": project_id},
+        fmt,
+        f"added {added} predictions ({MODEL_VERSION}); {skipped} tasks already had one (project {project!r})",
+    )
+
+
 # export ---------------------------------------------------------------------------------------
 @app.command("export")
 def export(

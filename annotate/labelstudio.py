@@ -166,6 +166,19 @@ class Client:
             response = self._ls.projects.import_tasks(project_id, request=tasks, return_task_ids=True)
         return list(response.task_ids or [])
 
+    def prediction_task_ids(self, project_id: int, model_version: str) -> set[int]:
+        with self._call(f"list the predictions of project {project_id}"):
+            return {
+                int(p.task) for p in self._ls.predictions.list(project=project_id) if p.model_version == model_version
+            }
+
+    def import_predictions(self, project_id: int, predictions: list[dict[str, Any]]) -> int:
+        if not predictions:
+            return 0
+        with self._call(f"import {len(predictions)} predictions into project {project_id}"):
+            response = self._ls.projects.import_predictions(project_id, request=predictions)
+        return int(getattr(response, "created", None) or len(predictions))
+
     def create_annotation(self, task_id: int, result: list[dict[str, Any]], *, lead_time: float | None = None) -> int:
         with self._call(f"annotate task {task_id}"):
             annotation = self._ls.annotations.create(task_id, result=result, lead_time=lead_time)

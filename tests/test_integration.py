@@ -294,3 +294,32 @@ def test_a_killed_load_reruns_to_exactly_one_task_per_sentence(live_server: Live
     assert sorted(ids) == sorted(r["sentence_id"] for r in records)
     report = json.loads(rerun.stdout)
     assert report["created"] + report["already_present"] == len(records)
+
+
+def test_prelabel_adds_predictions_once(live_server: LiveServer, tmp_path: Path) -> None:
+    projects = fresh_projects(tmp_path)
+    config_dir = fresh_config(live_server, tmp_path)
+
+    def run(*args: str):
+        return live_server.run(*args, "--projects-dir", str(projects), config_dir=config_dir)
+
+    project_id = int(run("project", "create", "claims").stdout)
+    tasks = tmp_path / "t.jsonl"
+    assert live_server.run("split", str(EXAMPLE_ARTICLE), "-o", str(tasks)).returncode == 0
+    assert run("load", str(tasks), "--project", "claims").returncode == 0
+
+    first = run("prelabel", "--project", "claims", "--format", "json")
+    second = run("prelabel", "--project", "claims", "--format", "json")
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert json.loads(first.stdout)["added"] == 21
+    assert (json.loads(second.stdout)["added"], json.loads(second.stdout)["already_predicted"]) == (0, 21)
+
+    client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
+    assert len(client.prediction_task_ids(project_id, "annotate-rules-1")) == 21
+    exported = run("export", "--project", "claims", "-o", str(tmp_path / "exports"))
+    export = json.loads(Path(exported.stdout.strip()).read_text())
+    starmer = next(t for t in export if "Keir Starmer said" in t["data"]["text"])
+    (prediction,) = starmer["predictions"]
+    labels = {r["value"]["labels"][0]: r["value"]["text"] for r in prediction["result"] if r["type"] == "labels"}
+    assert labels["SOURCE"] == "UK Prime Minister Sir Keir Starmer" and labels["CUE"] == "said"
+    assert live_server.run("validate", str(exported.stdout.strip())).returncode == 0

@@ -1,0 +1,135 @@
+"""Rule-based pre-annotations: attribution cues, their source and claim, and a check-worthiness guess.
+
+They reach Label Studio as predictions, which annotators see as suggestions to accept or edit.
+The rules are deliberately simple and explainable; a trained model replaces them later.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Protocol
+
+MODEL_VERSION = "annotate-rules-1"
+
+_VERB_CUE = re.compile(
+    r"\b(said|says|told|claimed|claims|announced|announces|stated|states|noted|notes|added|warned|argued"
+    r"|insisted|reported|acknowledged|confirmed|denied|alleged)\b"
+)
+_ACCORDING = re.compile(r"\baccording to\b", re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(he|she|they|it|we|i)\s*$", re.IGNORECASE)
+_NOUN_BEFORE = re.compile(r"\b((?:the|a|an|his|her|their|its)\s+(?:[\w’'-]+\s+){0,3}[\w’'-]+)\s*$", re.IGNORECASE)
+_NAME_BEFORE = re.compile(r"((?:(?:[A-Z][\w’'.-]*|of|the|for|and)\s+){0,7}[A-Z][\w’'.-]*)\s*$")
+_SOURCE_AFTER = re.compile(r"\s*((?:[\w’'.-]+\s+){0,11}?[\w’'.-]+?)(?=[,.;:]|\s*$)")
+_QUANTITY = re.compile(
+    r"\d|%|\b(percent|per cent|million|billion|trillion|half|third|quarter|twice|doubled|tripled)\b"
+    r"|\b(January|February|March|April|May|June|July|August|September|October|November|December)\b",
+    re.IGNORECASE,
+)
+_PUNCT = ".!?;:, "
+_QUOTES = {"”": "“", "’": "‘", '"': '"', "'": "'"}
+
+
+def _span(rid: str, label: str, start: int, end: int, text: str) -> dict[str, Any]:
+    return {
+        "id": rid, "from_name": "span", "to_name": "text", "type": "labels",
+        "value": {"start": start, "end": end, "text": text[start:end], "labels": [label]},
+    }  # fmt: skip
+
+
+def _relation(from_id: str, to_id: str, label: str) -> dict[str, Any]:
+    return {"from_id": from_id, "to_id": to_id, "type": "relation", "direction": "right", "labels": [label]}
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Without surrounding punctuation, or a closing quote whose opening quote is outside the span."""
+    openers = {v: k for k, v in _QUOTES.items() if k not in "\"'"}
+    while start < end:
+        first = text[start]
+        if first in _PUNCT or (first in openers and openers[first] not in text[start + 1 : end]):
+            start += 1
+        else:
+            break
+    while end > start:
+        last = text[end - 1]
+        if last in _PUNCT or (last in _QUOTES and text[start:end].count(_QUOTES[last]) < (2 if last in "\"'" else 1)):
+            end -= 1
+        else:
+            break
+    return start, end
+
+
+def _attribution(text: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]] | None:
+    """(cue, source, claim) spans, or None when no attribution pattern fits."""
+    according = _ACCORDING.search(text)
+    if according:
+        after = _SOURCE_AFTER.match(text, according.end())
+        if after and after.group(1).strip():
+            source = (after.start(1), after.end(1))
+            claim = _trim(text, 0, according.start()) if according.start() > 0 else _trim(text, after.end(), len(text))
+            if claim[0] < claim[1]:
+                return (according.start(), according.end()), source, claim
+    for cue in _VERB_CUE.finditer(text):
+        before = text[: cue.start()]
+        who = _PRONOUN.search(before) or _NAME_BEFORE.search(before) or _NOUN_BEFORE.search(before)
+        if not who:
+            continue
+        source = (who.start(1) if who.lastindex else who.start(), who.end(1) if who.lastindex else who.end())
+        comma = before.rfind(",", 0, source[0])
+        if comma > 0 and source[0] - comma <= 3:
+            claim = _trim(text, 0, comma)  # “…,” the minister said.
+        else:
+            rest = cue.end()
+            that = re.match(r"\s+that\b", text[rest:])
+            claim = _trim(text, rest + (that.end() if that else 0), len(text))
+        if claim[1] - claim[0] >= 3:
+            return (cue.start(), cue.end()), source, claim
+    return None
+
+
+def predict(text: str) -> tuple[list[dict[str, Any]], float]:
+    """The prediction result for one task text, and its score."""
+    result: list[dict[str, Any]] = []
+    found = _attribution(text)
+    quantity = bool(_QUANTITY.search(text))
+    if found:
+        (cs, ce), (ss, se), (ls, le) = found
+        result += [_span("pcue", "CUE", cs, ce, text), _span("psrc", "SOURCE", ss, se, text),
+                   _span("pclm", "CLAIM", ls, le, text),
+                   _relation("pclm", "psrc", "attributed_to"), _relation("pcue", "pclm", "cue_of")]  # fmt: skip
+    status, score = (
+        ("claim_checkworthy", 0.7) if found and quantity
+        else ("claim_checkworthy", 0.5) if quantity
+        else ("claim_not_checkworthy", 0.5) if found
+        else ("no_claim", 0.4)
+    )  # fmt: skip
+    result.append({"id": "pstatus", "from_name": "claim_status", "to_name": "text", "type": "choices",
+                   "value": {"choices": [status]}})  # fmt: skip
+    return result, score
+
+
+class _PredictionServer(Protocol):
+    def tasks(self, project_id: int) -> list[Any]: ...
+    def prediction_task_ids(self, project_id: int, model_version: str) -> set[int]: ...
+    def import_predictions(self, project_id: int, predictions: list[dict[str, Any]]) -> int: ...
+
+
+def prelabel_project(
+    client: _PredictionServer,
+    project_id: int,
+    *,
+    model_version: str = MODEL_VERSION,
+    predictor: Callable[[str], tuple[list[dict[str, Any]], float]] = predict,
+    batch_size: int = 1000,
+) -> tuple[int, int]:
+    """Add a prediction to every task without one of this model_version. Returns (added, skipped)."""
+    done = client.prediction_task_ids(project_id, model_version)
+    todo = [t for t in client.tasks(project_id) if t.id not in done and isinstance(t.data.get("text"), str)]
+    added = 0
+    for start in range(0, len(todo), batch_size):
+        batch = []
+        for task in todo[start : start + batch_size]:
+            result, score = predictor(task.data["text"])
+            batch.append({"task": task.id, "model_version": model_version, "score": score, "result": result})
+        added += client.import_predictions(project_id, batch)
+    return added, len(done)
