@@ -125,3 +125,9 @@ def test_verification_controls_and_mapping() -> None:
     assert {v["fever"] for v in mapping["verdicts"].values()} == {"SUPPORTS", "REFUTES", "NOT ENOUGH INFO"}
     assert mapping["not_offered"]["pants_on_fire"]["maps_to"] == "false"
     assert spec.settings["reviewing_organization"]["name"]
+
+
+def test_no_config_shows_the_reserved_source_variable() -> None:
+    # `$source` is Label Studio's own: a Text showing it rendered the whole task as JSON (seen in the web UI).
+    for name in ("claims", "verification"):
+        assert "source" not in load_project(name, projects_dir=ROOT / "projects").data_fields()
