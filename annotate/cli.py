@@ -54,7 +54,9 @@ app = _app("Claim and fact-check annotation: articles -> Label Studio -> validat
 server_app = _app("Run a local Label Studio server (127.0.0.1 only).")
 project_app = _app("Label Studio projects kept as files in projects/NAME/.")
 app.add_typer(server_app, name="server")
+users_app = _app("Annotator accounts on the Label Studio server.")
 app.add_typer(project_app, name="project")
+app.add_typer(users_app, name="users")
 
 
 class Format(StrEnum):
@@ -284,6 +286,50 @@ def project_show(
         typer.echo(json.dumps(row, indent=2, ensure_ascii=False))
     else:
         typer.echo("\n".join(f"{k + ':':<12} {v}" for k, v in row.items()))
+
+
+# users ----------------------------------------------------------------------------------------
+@users_app.command("add")
+def users_add(
+    emails: Annotated[list[str], typer.Argument(help="E-mail addresses of the annotators.")],
+    url: UrlOption = None,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Create annotator accounts and print how each person logs in.
+
+    On the local server `annotate server start` runs, each new account gets a random password
+    (printed once, not stored). On any other server, each person signs up through the invite link.
+    """
+    from . import server
+    from .users import add_users
+
+    client = _connect(url)
+    data_dir = server.local_data_dir(client.url, _config_dir())
+    setter = (lambda email, password: server.set_password(data_dir, email, password)) if data_dir else None
+    added = add_users(client, emails, set_password=setter)
+    if fmt is Format.json:
+        typer.echo(json.dumps([u.as_dict() for u in added], indent=2))
+        return
+    for user in added:
+        if not user.created:
+            typer.echo(f"{user.email}\talready has an account (id {user.id})")
+        elif user.password:
+            typer.echo(f"{user.email}\tpassword: {user.password}")
+        else:
+            typer.echo(f"{user.email}\tsign up at: {user.invite_url}")
+    if any(u.password for u in added):
+        _info(f"Give each person their password; annotate does not keep it. They log in at {client.url}")
+
+
+@users_app.command("list")
+def users_list(url: UrlOption = None, fmt: FormatOption = Format.text) -> None:
+    """The server's users."""
+    users = _connect(url).users()
+    if fmt is Format.json:
+        typer.echo(json.dumps(users, indent=2))
+        return
+    for user in users:
+        typer.echo(f"{user['id']}\t{user['email']}\tlast active: {user['last_activity'] or 'never'}")
 
 
 # split ----------------------------------------------------------------------------------------

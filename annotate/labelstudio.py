@@ -148,6 +148,25 @@ class Client:
         with self._call(f"update project {project_id}"):
             self._ls.projects.update(project_id, label_config=label_config, **settings)
 
+    # Users ---------------------------------------------------------------------------------
+    def users(self) -> list[dict[str, Any]]:
+        with self._call("list users"):
+            return [
+                {"id": u.id, "email": u.email, "first_name": u.first_name, "last_name": u.last_name,
+                 "last_activity": str(u.last_activity) if getattr(u, "last_activity", None) else None}
+                for u in self._ls.users.list()
+            ]  # fmt: skip
+
+    def create_user(self, email: str) -> int:
+        with self._call(f"create user {email}"):
+            return int(self._ls.users.create(email=email, username=email).id)
+
+    def invite_url(self) -> str:
+        with self._call("get the organisation's invite link"):
+            invite = self._ls.organizations.invites.get_invite_link()
+        path = invite.invite_url or f"/user/signup/?token={invite.token}"
+        return path if path.startswith("http") else f"{self.url}{path}"
+
     # Tasks ---------------------------------------------------------------------------------
     def tasks(self, project_id: int) -> list[TaskRef]:
         """Every task of the project: id, data and how many annotations it has."""

@@ -323,3 +323,49 @@ def test_prelabel_adds_predictions_once(live_server: LiveServer, tmp_path: Path)
     labels = {r["value"]["labels"][0]: r["value"]["text"] for r in prediction["result"] if r["type"] == "labels"}
     assert labels["SOURCE"] == "UK Prime Minister Sir Keir Starmer" and labels["CUE"] == "said"
     assert live_server.run("validate", str(exported.stdout.strip())).returncode == 0
+
+
+def _login(url: str, email: str, password: str):
+    import requests
+
+    session = requests.Session()
+    session.get(f"{url}/user/login/")
+    response = session.post(
+        f"{url}/user/login/",
+        data={"email": email, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": f"{url}/user/login/"},
+        allow_redirects=False,
+    )
+    assert response.status_code == 302, f"{email} cannot log in"
+    session.headers.update({"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{url}/"})
+    return session
+
+
+def test_annotators_log_in_and_annotators_per_task_is_honoured(live_server: LiveServer, tmp_path: Path) -> None:
+    projects = fresh_projects(tmp_path)
+    config_dir = fresh_config(live_server, tmp_path)
+    settings_file = projects / "claims" / "project.json"
+    settings_file.write_text(json.dumps(json.loads(settings_file.read_text()) | {"annotators_per_task": 2}))
+    tag = uuid.uuid4().hex[:6]
+    emails = [f"a-{tag}@example.org", f"b-{tag}@example.org"]
+    added = live_server.run("users", "add", *emails, "--format", "json", config_dir=config_dir)
+    assert added.returncode == 0, added.stderr
+    passwords = {u["email"]: u["password"] for u in json.loads(added.stdout)}
+    again = live_server.run("users", "add", emails[0], "--format", "json", config_dir=config_dir)
+    assert json.loads(again.stdout)[0]["created"] is False
+
+    project_id = int(live_server.run("project", "create", "claims", "--projects-dir", str(projects),
+                                     config_dir=config_dir).stdout)  # fmt: skip
+    tasks = tmp_path / "t.jsonl"
+    assert live_server.run("split", str(EXAMPLE_ARTICLE), "-o", str(tasks)).returncode == 0
+    assert live_server.run("load", str(tasks), "--project", "claims", "--projects-dir", str(projects),
+                           config_dir=config_dir).returncode == 0  # fmt: skip
+
+    first, second = (_login(live_server.url, e, passwords[e]) for e in emails)
+    task = first.get(f"{live_server.url}/api/projects/{project_id}/next").json()
+    result = [{"from_name": "claim_status", "to_name": "text", "type": "choices",
+               "value": {"choices": ["no_claim"]}}]  # fmt: skip
+    done = first.post(f"{live_server.url}/api/tasks/{task['id']}/annotations/", json={"result": result})
+    assert done.status_code == 201
+    # With two annotators per task, the second person is given the task the first one finished.
+    assert second.get(f"{live_server.url}/api/projects/{project_id}/next").json()["id"] == task["id"]
