@@ -132,6 +132,10 @@ class Client:
             project = self._ls.projects.create(label_config=label_config, **settings)
         return int(project.id)
 
+    def delete_project(self, project_id: int) -> None:
+        with self._call(f"delete project {project_id}"):
+            self._ls.projects.delete(project_id)
+
     def validate_config(self, project_id: int, label_config: str) -> str | None:
         """The server's strict check of a config against the project's annotations: None if it passes,
         else the server's message (e.g. labels still used by annotations)."""

@@ -20,12 +20,13 @@ from typing import Any, Protocol
 
 from .ingest import normalize_text
 
-# One POST of 10,000 tasks took 4.0 s on the real server, 10 x 1,000 6.4 s, 100 x 100 16.1 s.
-# 2,000 keeps a killed run's loss small and most of the speed: see benchmarks/RESULTS.md.
-BATCH_SIZE = 2000
+# Bigger batches are faster (one POST of 10,000 tasks took 4.0 s on the real server, 10 x 1,000
+# 6.4 s, 100 x 100 16.1 s); 5,000 is within a few tenths of a second of one POST for 10,000 tasks
+# (benchmarks/RESULTS.md) while a killed run leaves at most 5,000 tasks in flight.
+BATCH_SIZE = 5000
 # A rerun waits for a batch that a killed run left on the server until its tasks appear, or the
 # project's task count has not moved for PENDING_QUIET seconds (an import is one transaction: a
-# batch lands whole or not at all; 2,000 tasks take about a second), or PENDING_WAIT has passed.
+# batch lands whole or not at all; 5,000 tasks take about 2 s), or PENDING_WAIT has passed.
 PENDING_WAIT = 120.0
 PENDING_QUIET = 15.0
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from annotate import labelstudio
+from annotate.load import BATCH_SIZE
 from annotate.projects import load_project
 from annotate.settings import Connection
 
@@ -258,11 +259,11 @@ def test_a_killed_load_reruns_to_exactly_one_task_per_sentence(live_server: Live
     config_dir = fresh_config(live_server, tmp_path)
     project_id = int(live_server.run("project", "create", "claims", "--projects-dir", str(projects),
                                      config_dir=config_dir).stdout)  # fmt: skip
-    # 6,000 tasks in 3 batches: the kill lands while the server is importing.
+    # Three batches: the kill lands while the server is importing the first.
     records = [
         {"text": f"Sentence number {i} says something.", "kind": "sentence", "article_id": "bulk",
          "sentence_id": f"bulk-{i}", "sentence_index": i, "char_start": 0, "char_end": 10}
-        for i in range(6000)
+        for i in range(3 * BATCH_SIZE)
     ]  # fmt: skip
     tasks = tmp_path / "bulk.jsonl"
     tasks.write_text("".join(json.dumps(r) + "\n" for r in records))
@@ -288,7 +289,7 @@ def test_a_killed_load_reruns_to_exactly_one_task_per_sentence(live_server: Live
     rerun = live_server.run("load", str(tasks), "--project", "claims", "--projects-dir", str(projects),
                             "--format", "json", config_dir=config_dir)  # fmt: skip
     assert rerun.returncode == 0, rerun.stderr
-    assert "A previous load was interrupted with 2000 tasks in flight" in rerun.stderr
+    assert f"A previous load was interrupted with {BATCH_SIZE} tasks in flight" in rerun.stderr
     client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
     ids = [t.data["sentence_id"] for t in client.tasks(project_id)]
     assert sorted(ids) == sorted(r["sentence_id"] for r in records)
