@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up annotate on a fresh machine and get an annotator to a loaded project:
-# install into .venv, start a local Label Studio, create the claims project, split and load the
-# example article, then print where to log in. Safe to rerun: every step finds what it made before.
+# install into .venv, start a local Label Studio, create the claims and verification projects,
+# split, load and pre-annotate the example article, then print where to log in. Safe to rerun: every step finds what it made before.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,9 +16,11 @@ echo "Installing annotate and Label Studio into .venv (about a minute the first 
 annotate=.venv/bin/annotate
 $annotate server start >/dev/null
 project_id=$($annotate project create claims)
+$annotate project create verification >/dev/null
 tasks="${TMPDIR:-/tmp}/annotate-example-tasks.jsonl"
-$annotate split examples/articles/*.txt -o "$tasks"
+$annotate split examples/articles/ -o "$tasks"
 $annotate load "$tasks" --project claims
+$annotate prelabel --project claims
 
 url=$($annotate server status --format json | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["url"])')
 echo

@@ -94,8 +94,12 @@ def main() -> None:
         page.fill("input[name=password]", entry["password"])
         page.click("button[type=submit]")
         page.wait_for_load_state("networkidle")
-        shots = [("claims", ids["claims"], task_ids[0]), ("claims-emoji", ids["claims"], task_ids[-1]),
-                 ("claims-said", ids["claims"], task_ids[1]), ("verification", ids["verification"], verification_id)]  # fmt: skip
+        shots = [
+            ("claims", ids["claims"], task_ids[0]),
+            ("claims-emoji", ids["claims"], task_ids[-1]),
+            ("claims-said", ids["claims"], task_ids[1]),
+            ("verification", ids["verification"], verification_id),
+        ]
         for label, project_id, task_id in shots:
             page.goto(f"{connection.url}/projects/{project_id}/data?tab=&task={task_id}")
             page.wait_for_selector(".lsf-main-view, .lsf-main-content, [class*=main-view]", timeout=60000)
