@@ -472,36 +472,50 @@ def export(
     url: UrlOption = None,
     projects_dir: ProjectsDirOption = None,
 ) -> None:
-    """Write the project's full JSON export to DIR/PROJECT/<UTC time>.json and print its path."""
+    """Write the project's full JSON export to DIR/PROJECT/<UTC time>.json (and a manifest beside it);
+    print its path."""
     from .export import export_project
     from .projects import require_project
+    from .server import server_version
 
     spec = _project(project, projects_dir)
     client = _connect(url)
     project_id = require_project(client, spec, config_dir=_config_dir())
     _info(f"Exporting project {project!r} (id {project_id}) from {client.url} ...")
-    typer.echo(export_project(client, project_id, project=project, out_dir=output_dir))
+    path = export_project(
+        client, project_id, project=project, out_dir=output_dir, server_version=server_version(client.url)
+    )
+    typer.echo(path)
 
 
 # validate -------------------------------------------------------------------------------------
 @app.command("validate")
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Export files (full JSON).")],
+    paths: Annotated[list[Path], typer.Argument(help="Export files (full JSON), or folders of them.")],
+    project: Annotated[
+        str | None,
+        typer.Option("--project", help="Also check against this project's label config and the fields `load` writes."),
+    ] = None,
+    projects_dir: ProjectsDirOption = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
     fmt: FormatOption = Format.text,
 ) -> None:
-    """Check exports against the JSON Schema and the offsets; one located line per problem."""
-    from .validate import has_errors, validate_file
+    """Check exports: JSON Schema, offsets, relations, labels; one located line per problem."""
+    from .validate import export_files, has_errors, rules_from_config, summary, validate_file
 
-    problems = [p for path in files for p in validate_file(path)]
-    errors = sum(p.severity == "error" for p in problems)
+    rules = rules_from_config(_project(project, projects_dir).label_config) if project else None
+    files = list(export_files(paths))
+    problems = [p for path in files for p in validate_file(path, rules=rules)]
+    report = summary(problems) | {"files": [str(f) for f in files]}
     if fmt is Format.json:
-        typer.echo(json.dumps({"valid": errors == 0, "errors": errors, "warnings": len(problems) - errors,
-                               "problems": [p.as_dict() for p in problems]}, indent=2, ensure_ascii=False))  # fmt: skip
+        typer.echo(json.dumps(report | {"problems": [p.as_dict() for p in problems]}, indent=2, ensure_ascii=False))
     else:
         for problem in problems:
             typer.echo(problem.line())
-        _info(f"{len(files)} file(s): {errors} error(s), {len(problems) - errors} warning(s).")
-    if has_errors(problems):
+        kinds = ", ".join(f"{n} {k}" for k, n in report["by_kind"].items())
+        _info(f"{len(files)} file(s): {report['errors']} error(s), {report['warnings']} warning(s)"
+              + (f" ({kinds})" if kinds else "") + ".")  # fmt: skip
+    if has_errors(problems, strict=strict):
         raise typer.Exit(1)
 
 
@@ -512,18 +526,17 @@ def combine(
     output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the tables.")],
 ) -> None:
     """Combine exports into a table with one row per annotated span or choice (Parquet and CSV)."""
+    from .jsonstream import iter_array
     from .normalize import annotations_table, write_table
-    from .validate import has_errors, load_export, validate_tasks
+    from .validate import has_errors, validate_file
 
-    exports = []
     for path in files:
-        tasks = load_export(path)
-        problems = validate_tasks(tasks, file=str(path))
+        problems = validate_file(path)
         for problem in problems:
             _info(problem.line())
         if has_errors(problems):
             raise InputError(f"{path} is not a valid export", hint=f"see `annotate validate {path}`")
-        exports.append(tasks)
+    exports = [iter_array(path) for path in files]
     table = annotations_table(exports)
     for written in write_table(table, output_dir, "annotations"):
         typer.echo(written)

@@ -1,17 +1,42 @@
-"""Write a project's full JSON export to exports/<project>/<UTC timestamp>.json, atomically."""
+"""Write a project's full JSON export to exports/<project>/<UTC timestamp>.json, atomically, with a
+manifest beside it (<timestamp>.manifest.json) that says what the file holds and where it came from.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as dist_version
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
+from . import __version__
 from .errors import InputError
+from .jsonstream import iter_array
+
+MANIFEST_SUFFIX = ".manifest.json"
 
 
 class _ExportServer(Protocol):
+    url: str
+
     def export_snapshot(self, project_id: int, out: IO[bytes]) -> int: ...
+    def get_project(self, project_id: int) -> Any: ...
+
+
+class _HashingWriter:
+    """Passes bytes to a file and hashes them on the way."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out, self.sha256, self.size = out, hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self.out.write(data)
 
 
 def export_path(out_dir: Path, project: str, *, now: datetime | None = None) -> Path:
@@ -19,11 +44,48 @@ def export_path(out_dir: Path, project: str, *, now: datetime | None = None) -> 
     return out_dir / project / f"{stamp}.json"
 
 
-def export_project(client: _ExportServer, project_id: int, *, project: str, out_dir: Path) -> Path:
-    """Download the export into a temporary file beside its final name, then rename it.
+def manifest_path(export: Path) -> Path:
+    return export.with_name(export.name.removesuffix(".json") + MANIFEST_SUFFIX)
 
-    An interrupted export leaves no file under a final name, and an existing export is never
-    overwritten.
+
+def is_manifest(path: Path) -> bool:
+    return path.name.endswith(MANIFEST_SUFFIX)
+
+
+def count_export(path: Path) -> dict[str, int]:
+    """Tasks, annotations, cancelled annotations and predictions, reading one task at a time."""
+    counts = {"tasks": 0, "annotations": 0, "cancelled_annotations": 0, "predictions": 0}
+    for task in iter_array(path):
+        counts["tasks"] += 1
+        if not isinstance(task, dict):
+            continue
+        annotations = task.get("annotations") or []
+        counts["annotations"] += len(annotations)
+        counts["cancelled_annotations"] += sum(1 for a in annotations if isinstance(a, dict) and a.get("was_cancelled"))
+        counts["predictions"] += len(task.get("predictions") or [])
+    return counts
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return dist_version(dist)
+    except PackageNotFoundError:
+        return None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def export_project(
+    client: _ExportServer, project_id: int, *, project: str, out_dir: Path, server_version: str | None = None
+) -> Path:
+    """Download the export into a temporary file beside its final name, then link it into place.
+
+    An interrupted export leaves no file under a final name and the previous exports untouched; an
+    existing export is never overwritten.
     """
     final = export_path(out_dir, project)
     try:
@@ -33,12 +95,30 @@ def export_project(client: _ExportServer, project_id: int, *, project: str, out_
     if final.exists():
         raise InputError(f"{final} already exists; not overwriting it")
     tmp = final.with_name(f".{final.name}.partial")
+    info = client.get_project(project_id)
     try:
         with open(tmp, "wb") as out:
-            client.export_snapshot(project_id, out)
+            writer = _HashingWriter(out)
+            client.export_snapshot(project_id, writer)  # type: ignore[arg-type]
             out.flush()
             os.fsync(out.fileno())
+        manifest = {
+            "file": final.name,
+            "sha256": writer.sha256.hexdigest(),
+            "bytes": writer.size,
+            "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "project": project,
+            "project_id": project_id,
+            "project_title": info.title if info else None,
+            "label_config_sha256": hashlib.sha256((info.label_config if info else "").encode()).hexdigest(),
+            "server": client.url,
+            "label_studio_version": server_version,
+            "label_studio_sdk_version": _version("label-studio-sdk"),
+            "annotate_version": __version__,
+            "counts": count_export(tmp),
+        }
         os.link(tmp, final)  # fails rather than overwrite if the name appeared meanwhile
     finally:
         tmp.unlink(missing_ok=True)
+    _write_atomically(manifest_path(final), (json.dumps(manifest, indent=2) + "\n").encode())
     return final

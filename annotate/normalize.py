@@ -68,7 +68,7 @@ def _rows(task: dict[str, Any]) -> Iterable[dict[str, Any]]:
                 }
 
 
-def annotations_table(exports: Iterable[list[dict[str, Any]]]) -> pd.DataFrame:
+def annotations_table(exports: Iterable[Iterable[dict[str, Any]]]) -> pd.DataFrame:
     rows = [row for tasks in exports for task in tasks for row in _rows(task)]
     table = pd.DataFrame(rows, columns=ANNOTATION_COLUMNS)
     return table.astype({"start": "Int64", "end": "Int64", "task_id": "Int64", "annotation_id": "Int64"})

@@ -1,22 +1,34 @@
 """Validate Label Studio exports: the JSON Schema in schemas/ plus semantic checks.
 
-Label Studio stores whatever a client sends (measured: offsets past the end of the text and span
-texts that do not match their offsets are accepted), so these checks are where bad data is caught.
-Every problem is collected and located; nothing stops at the first one.
+Label Studio stores whatever a client sends (measured: unknown labels, unknown control names,
+offsets past the end of the text and span texts that do not match their offsets are all accepted),
+so these checks are where bad data is caught. Every problem is collected and located; nothing
+stops at the first one. Files are read one task at a time, so memory does not grow with the file.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import defusedxml.ElementTree as SafeET
+
 from .errors import InputError
+from .export import is_manifest
+from .jsonstream import iter_array
 from .resources import schema_path
 
 EXPORT_SCHEMA = "labelstudio-export.schema.json"
+# Fields `annotate load` writes into every task (checked with --project).
+LOADER_FIELDS = ("text", "kind", "article_id", "sentence_id", "sentence_index", "char_start", "char_end")
+# Which span labels each relation joins; annotators may draw it either way (datasets normalise it).
+RELATION_ENDS = {"attributed_to": frozenset({"CLAIM", "SOURCE"}), "cue_of": frozenset({"CUE", "CLAIM"})}
+_SPAN_VOCABULARY = frozenset().union(*RELATION_ENDS.values())
 
 
 @dataclass(frozen=True)
@@ -24,58 +36,85 @@ class Problem:
     file: str
     path: str  # JSON path into the file, e.g. $[0].annotations[1].result[2].value.start
     message: str
+    kind: str = "schema"
     task_id: int | None = None
+    sentence_id: str | None = None
     annotation_id: int | None = None
+    annotator: str | None = None
     severity: str = "error"  # or "warning"
+    hint: str | None = None
 
     def line(self) -> str:
         where = [self.file]
         if self.task_id is not None:
-            where.append(f"task {self.task_id}")
+            where.append(f"task {self.task_id}" + (f" ({self.sentence_id})" if self.sentence_id else ""))
         if self.annotation_id is not None:
-            where.append(f"annotation {self.annotation_id}")
-        return f"{': '.join(where)}: {self.path}: {self.severity}: {self.message}"
+            where.append(f"annotation {self.annotation_id}" + (f" by {self.annotator}" if self.annotator else ""))
+        text = f"{': '.join(where)}: {self.path}: {self.severity} [{self.kind}]: {self.message}"
+        return text + (f" (hint: {self.hint})" if self.hint else "")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+# Project rules, from a label config ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Control:
+    name: str
+    tag: str
+    to_name: str
+    values: frozenset[str] | None  # None: free values (text areas, numbers, ...)
+    per_region: bool
+    required: bool
+    when_labels: frozenset[str] | None  # per-region controls shown only for regions with these labels
+
+
+@dataclass(frozen=True)
+class ProjectRules:
+    controls: dict[str, Control]
+    relations: frozenset[str]
+    fields: tuple[str, ...] = LOADER_FIELDS
+
+    @property
+    def span_controls(self) -> set[str]:
+        return {c.name for c in self.controls.values() if c.tag in ("Labels", "HyperTextLabels", "ParagraphLabels")}
+
+
+_RESULT_TYPE = {"Labels": "labels", "Choices": "choices", "TextArea": "textarea", "Rating": "rating",
+                "Number": "number", "DateTime": "datetime", "Taxonomy": "taxonomy"}  # fmt: skip
+_VALUE_CHILD = {"Labels": "Label", "Choices": "Choice"}
+
+
+def rules_from_config(xml: str) -> ProjectRules:
+    root = SafeET.fromstring(xml)
+    controls: dict[str, Control] = {}
+
+    def walk(element: Any, when: frozenset[str] | None) -> None:
+        if element.get("visibleWhen") == "region-selected" and element.get("whenLabelValue"):
+            when = frozenset(element.get("whenLabelValue").split(","))
+        if element.tag in _RESULT_TYPE and element.get("name"):
+            child = _VALUE_CHILD.get(element.tag)
+            values = frozenset(c.get("value") for c in element.iter(child)) if child else None
+            controls[element.get("name")] = Control(
+                name=element.get("name"), tag=element.tag, to_name=element.get("toName", ""), values=values,
+                per_region=element.get("perRegion") == "true", required=element.get("required") == "true",
+                when_labels=when,
+            )  # fmt: skip
+        for child in element:
+            walk(child, when)
+
+    walk(root, None)
+    return ProjectRules(controls, frozenset(r.get("value") for r in root.iter("Relation")))
+
+
+# JSON Schema -----------------------------------------------------------------------------------------
 @cache
-def _export_validator() -> Any:
+def _task_validator() -> Any:
     from jsonschema import Draft202012Validator
 
     schema = json.loads(schema_path(EXPORT_SCHEMA).read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
-
-
-def _json_path(parts: Any) -> str:
-    out = "$"
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
-
-
-def _id(obj: Any) -> int | None:
-    value = obj.get("id") if isinstance(obj, dict) else None
-    return value if isinstance(value, int) else None
-
-
-def load_export(path: Path) -> Any:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected an export file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        return json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid UTF-8 at byte {exc.start}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    return Draft202012Validator({"$ref": "#/$defs/task", "$defs": schema["$defs"]})
 
 
 _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
@@ -86,8 +125,7 @@ def _message(error: Any) -> str:
     from jsonschema.exceptions import best_match
 
     if error.validator in ("oneOf", "anyOf") and error.context:
-        deepest = best_match(error.context)
-        return _message(deepest)
+        return _message(best_match(error.context))
     if error.validator == "type":
         got = _JSON_TYPES.get(type(error.instance), "a number")
         expected = error.validator_value
@@ -97,85 +135,327 @@ def _message(error: Any) -> str:
     return message if len(message) <= 200 else message[:200] + "..."
 
 
-def _schema_problems(tasks: Any, file: str) -> list[Problem]:
-    problems = []
-    for error in _export_validator().iter_errors(tasks):
-        parts = list(error.absolute_path)
-        task = tasks[parts[0]] if parts and isinstance(tasks, list) else None
-        annotation = None
-        if len(parts) >= 3 and parts[1] == "annotations" and isinstance(task, dict):
-            annotation = task["annotations"][parts[2]]
-        problems.append(
-            Problem(file, _json_path(parts), _message(error), task_id=_id(task), annotation_id=_id(annotation))
+def _json_path(parts: Iterable[Any]) -> str:
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+# Fast path: the common shape of a valid task, checked in plain Python. It only ever says "valid"
+# for tasks the schema accepts (tests check this); anything else goes to jsonschema for the report.
+_SPAN_TYPES = {"labels", "choices", "textarea", "rating", "number"}
+
+
+def _int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _fast_result(r: Any) -> bool:
+    if type(r) is not dict:
+        return False
+    kind = r.get("type")
+    if kind == "relation":
+        ends = r.get("from_id"), r.get("to_id")
+        return (
+            all(type(e) is str and e for e in ends)
+            and r.get("direction", "right") in ("right", "left", "bi")
+            and ("labels" not in r or (type(r["labels"]) is list and all(type(x) is str for x in r["labels"])))
         )
-    return problems
+    if type(kind) is not str or kind not in _SPAN_TYPES:
+        return False
+    if type(r.get("from_name")) is not str or not r["from_name"] or type(r.get("to_name")) is not str:
+        return False
+    if not r["to_name"] or ("id" in r and type(r["id"]) is not str):
+        return False
+    v = r.get("value")
+    if type(v) is not dict:
+        return False
+    has_start, has_end = "start" in v, "end" in v
+    if has_start != has_end or (
+        has_start and not (_int(v["start"]) and _int(v["end"]) and v["start"] >= 0 <= v["end"])
+    ):
+        return False
+    if kind == "labels":
+        labels = v.get("labels")
+        return (
+            has_start
+            and type(labels) is list
+            and bool(labels)
+            and all(type(x) is str for x in labels)
+            and ("text" not in v or type(v["text"]) is str)
+        )
+    if kind == "choices":
+        choices = v.get("choices")
+        return (
+            type(choices) is list
+            and bool(choices)
+            and all(type(x) is str for x in choices)
+            and ("text" not in v or type(v["text"]) is str)
+        )
+    if kind == "textarea":
+        return type(v.get("text")) is list and all(type(x) is str for x in v["text"])
+    if kind == "rating":
+        return type(v.get("rating")) in (int, float)
+    return type(v.get("number")) in (int, float)
 
 
-def _result_problems(
-    results: list[Any], text: Any, *, file: str, base: str, task_id: int | None, annotation_id: int | None
-) -> list[Problem]:
-    problems = []
+def _fast_annotation(a: Any, *, prediction: bool) -> bool:
+    if type(a) is not dict or not _int(a.get("id")) or type(a.get("result")) is not list:
+        return False
+    if prediction:
+        if a.get("model_version") is not None and type(a["model_version"]) is not str:
+            return False
+        if a.get("score") is not None and type(a["score"]) not in (int, float):
+            return False
+    else:
+        who = a.get("completed_by")
+        if "completed_by" in a and not (_int(who) or (type(who) is dict and _int(who.get("id")) and (
+                "email" not in who or type(who["email"]) is str))):  # fmt: skip
+            return False
+        if "was_cancelled" in a and type(a["was_cancelled"]) is not bool:
+            return False
+        if "ground_truth" in a and type(a["ground_truth"]) is not bool:
+            return False
+        lead = a.get("lead_time")
+        if lead is not None and not (type(lead) in (int, float) and lead >= 0):
+            return False
+        for key in ("created_at", "updated_at"):
+            if key in a and type(a[key]) is not str:
+                return False
+        if "task" in a and not _int(a["task"]):
+            return False
+        if a.get("project") is not None and not _int(a["project"]):
+            return False
+        if a.get("unique_id") is not None and type(a["unique_id"]) is not str:
+            return False
+    return all(_fast_result(r) for r in a["result"])
 
-    def add(path: str, message: str, severity: str = "error") -> None:
-        problems.append(Problem(file, f"{base}{path}", message, task_id, annotation_id, severity))
 
-    region_ids = {r.get("id") for r in results if isinstance(r, dict) and r.get("type") != "relation"}
-    for i, result in enumerate(results):
-        if not isinstance(result, dict):
-            continue  # the schema reports it
-        if result.get("type") == "relation":
-            for end in ("from_id", "to_id"):
-                if result.get(end) not in region_ids:
-                    add(f".result[{i}].{end}", f"relation end {result.get(end)!r} is not a region of this annotation")
+def fast_task_valid(task: Any) -> bool:
+    if type(task) is not dict or not _int(task.get("id")) or type(task.get("data")) is not dict:
+        return False
+    annotations = task.get("annotations")
+    if type(annotations) is not list or not all(_fast_annotation(a, prediction=False) for a in annotations):
+        return False
+    predictions = task.get("predictions", [])
+    if type(predictions) is not list or not all(_int(p) or _fast_annotation(p, prediction=True) for p in predictions):
+        return False
+    if "drafts" in task and type(task["drafts"]) is not list:
+        return False
+    if task.get("meta") is not None and type(task["meta"]) is not dict:
+        return False
+    for key in ("project", "total_annotations", "cancelled_annotations", "total_predictions"):
+        if key in task and not (_int(task[key]) and (key == "project" or task[key] >= 0)):
+            return False
+    return task.get("inner_id") is None or _int(task["inner_id"])
+
+
+# Checks ----------------------------------------------------------------------------------------------
+def _id(obj: Any) -> int | None:
+    value = obj.get("id") if isinstance(obj, dict) else None
+    return value if isinstance(value, int) else None
+
+
+def annotator_of(annotation: dict[str, Any]) -> str | None:
+    who = annotation.get("completed_by")
+    if isinstance(who, dict):
+        return str(who.get("email") or who.get("id"))
+    return None if who is None else str(who)
+
+
+def _utf16_slice(text: str, start: int, end: int) -> str | None:
+    """text between UTF-16 code-unit offsets start and end, if those land on character boundaries."""
+    units = 0
+    begin = None
+    for index, char in enumerate(text):
+        if units == start:
+            begin = index
+        if units == end and begin is not None:
+            return text[begin:index]
+        units += 2 if ord(char) > 0xFFFF else 1
+    return text[begin:] if begin is not None and units == end else None
+
+
+@dataclass
+class _TaskContext:
+    file: str
+    index: int
+    task: dict[str, Any]
+    rules: ProjectRules | None
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, path: str, message: str, kind: str, *, annotation: Any = None, severity: str = "error",
+            hint: str | None = None) -> None:  # fmt: skip
+        data = self.task.get("data") if isinstance(self.task.get("data"), dict) else {}
+        self.problems.append(Problem(
+            self.file, path, message, kind, _id(self.task),
+            str(data["sentence_id"]) if data.get("sentence_id") is not None else None,
+            _id(annotation), annotator_of(annotation) if isinstance(annotation, dict) else None, severity, hint,
+        ))  # fmt: skip
+
+
+def _check_results(ctx: _TaskContext, annotation: dict[str, Any], base: str, *, is_annotation: bool) -> None:
+    text = ctx.task["data"].get("text")
+    results = annotation["result"]
+    rules = ctx.rules
+    region_ids: set[str] = set()
+    regions: dict[str, set[str]] = {}  # span id -> its labels (spans with labels only)
+    for r in results:
+        if isinstance(r, dict) and r.get("type") == "labels" and isinstance(r.get("id"), str):
+            region_ids.add(r["id"])
+            value = r.get("value")
+            labels = value.get("labels") if isinstance(value, dict) else None
+            if isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels):
+                regions.setdefault(r["id"], set()).update(labels)
+
+    def add(path: str, message: str, kind: str, **kw: Any) -> None:
+        ctx.add(f"{base}.result{path}", message, kind, annotation=annotation if is_annotation else None, **kw)
+
+    for i, r in enumerate(results):
+        if not isinstance(r, dict):
             continue
-        value = result.get("value")
-        if not isinstance(value, dict) or "start" not in value or "end" not in value:
+        kind = r.get("type")
+        if kind == "relation":
+            ends = [e if isinstance(e, str) else None for e in (r.get("from_id"), r.get("to_id"))]
+            for key, end in zip(("from_id", "to_id"), ends, strict=True):
+                if end not in region_ids:
+                    add(f"[{i}].{key}", f"relation end {end!r} is not a span of this annotation", "relation")
+            labels = r.get("labels")
+            for label in labels if isinstance(labels, list) else []:
+                if not isinstance(label, str):
+                    continue  # the schema reports it
+                if rules and label not in rules.relations:
+                    add(f"[{i}].labels", f"relation label {label!r} is not in the project's config", "label")
+                wanted = RELATION_ENDS.get(label)
+                # Only for exports in this project's vocabulary (a config of its own may differ).
+                if wanted and all(e in regions and regions[e] <= _SPAN_VOCABULARY for e in ends):
+                    got = [sorted(regions[e]) for e in ends]
+                    if {x for g in got for x in g} != wanted or any(len(g) != 1 for g in got):
+                        add(f"[{i}]", f"{label} must join {' and '.join(sorted(wanted))} spans, "
+                            f"joins {got[0]} and {got[1]}", "relation")  # fmt: skip
+            continue
+        value = r.get("value")
+        if not isinstance(value, dict):
+            continue
+        from_name = r.get("from_name")
+        if not isinstance(from_name, str):
+            continue  # the schema reports it
+        control = rules.controls.get(from_name) if rules else None
+        if rules and control is None:
+            add(f"[{i}].from_name", f"control {r.get('from_name')!r} is not in the project's config", "label",
+                hint="was the config changed after annotating? see `annotate project update`")  # fmt: skip
+        if control:
+            if r.get("to_name") != control.to_name:
+                add(f"[{i}].to_name", f"{control.name} points at {r.get('to_name')!r}, the config at "
+                    f"{control.to_name!r}", "label")  # fmt: skip
+            picked = value.get("labels") if kind == "labels" else value.get("choices") if kind == "choices" else None
+            for item in picked if isinstance(picked, list) else []:
+                if isinstance(item, str) and control.values is not None and item not in control.values:
+                    add(f"[{i}].value", f"{item!r} is not a value of {control.name} "
+                        f"({', '.join(sorted(control.values))})", "label")  # fmt: skip
+            if control.per_region and kind != "labels":
+                region_id = r.get("id") if isinstance(r.get("id"), str) else None
+                owner = regions.get(region_id or "")
+                if region_id not in region_ids:
+                    add(f"[{i}].id", f"{control.name} is a per-region answer, but no span has id {r.get('id')!r}",
+                        "region")  # fmt: skip
+                elif owner and control.when_labels and not owner & control.when_labels:
+                    add(f"[{i}]", f"{control.name} belongs on a {'/'.join(sorted(control.when_labels))} span, "
+                        f"is on a {'/'.join(sorted(owner))} span", "region")  # fmt: skip
+        if "start" not in value or "end" not in value:
             continue
         start, end = value["start"], value["end"]
         if not (isinstance(start, int) and isinstance(end, int) and isinstance(text, str)):
             continue
         if not 0 <= start < end <= len(text):
-            add(f".result[{i}].value", f"offsets {start}-{end} lie outside the task text (length {len(text)})")
+            add(f"[{i}].value", f"offsets {start}-{end} lie outside the task text (length {len(text)})", "offsets")
             continue
-        region_text = value.get("text")
-        expected = text[start:end]
-        if isinstance(region_text, str) and region_text != expected:
-            if region_text.split() == expected.split():
-                add(f".result[{i}].value.text", "span text differs from the task text only in whitespace", "warning")
-            else:
-                add(
-                    f".result[{i}].value.text",
-                    f"span text {region_text!r} does not match the task text at {start}-{end}: {expected!r}",
-                )
+        region_text, expected = value.get("text"), text[start:end]
+        if not isinstance(region_text, str) or region_text == expected:
+            continue
+        if region_text.split() == expected.split():
+            add(f"[{i}].value.text", "span text differs from the task text only in whitespace", "offsets",
+                severity="warning", hint="Label Studio collapses spaces in value.text")  # fmt: skip
+        elif _utf16_slice(text, start, end) == region_text:
+            add(f"[{i}].value", f"offsets {start}-{end} count UTF-16 code units, not characters (an emoji or "
+                "other astral character comes before the span)", "offsets",
+                hint="convert the offsets to character positions")  # fmt: skip
+        else:
+            add(f"[{i}].value.text", f"span text {region_text!r} does not match the task text at {start}-{end}: "
+                f"{expected!r}", "offsets")  # fmt: skip
+
+
+def validate_task(task: Any, index: int, *, file: str, rules: ProjectRules | None = None) -> list[Problem]:
+    ctx = _TaskContext(file, index, task if isinstance(task, dict) else {}, rules)
+    if not fast_task_valid(task):
+        for error in _task_validator().iter_errors(task):
+            parts = list(error.absolute_path)
+            annotation = None
+            if len(parts) >= 2 and parts[0] == "annotations" and isinstance(task, dict):
+                annotation = task["annotations"][parts[1]]
+            ctx.add(_json_path([index, *parts]), _message(error), "schema", annotation=annotation)
+    if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+        return ctx.problems
+    if rules:
+        missing = [f for f in rules.fields if f not in task["data"]]
+        if missing:
+            ctx.add(f"$[{index}].data", f"task lacks {', '.join(missing)}", "fields",
+                    hint="tasks loaded with `annotate load` have them")  # fmt: skip
+    seen: Counter[str] = Counter()
+    for kind in ("annotations", "predictions"):
+        items = task.get(kind)
+        for a, annotation in enumerate(items if isinstance(items, list) else []):
+            if not isinstance(annotation, dict) or not isinstance(annotation.get("result"), list):
+                continue
+            base = f"$[{index}].{kind}[{a}]"
+            _check_results(ctx, annotation, base, is_annotation=kind == "annotations")
+            if kind != "annotations" or annotation.get("was_cancelled"):
+                continue
+            who = annotator_of(annotation)
+            if who is not None:
+                seen[who] += 1
+                if seen[who] == 2:
+                    ctx.add(base, f"{who} annotated this task more than once (combine keeps the newest)",
+                            "duplicate", annotation=annotation, severity="warning")  # fmt: skip
+            if rules:
+                present = {r.get("from_name") for r in annotation["result"] if isinstance(r, dict)
+                           and isinstance(r.get("from_name"), str)}  # fmt: skip
+                for control in rules.controls.values():
+                    if control.required and not control.per_region and control.name not in present:
+                        ctx.add(f"{base}.result", f"required {control.name} is missing", "required",
+                                annotation=annotation)  # fmt: skip
+    return ctx.problems
+
+
+def validate_file(path: Path, *, rules: ProjectRules | None = None) -> list[Problem]:
+    problems: list[Problem] = []
+    for index, task in enumerate(iter_array(path)):
+        problems += validate_task(task, index, file=str(path), rules=rules)
     return problems
 
 
-def validate_tasks(tasks: Any, *, file: str) -> list[Problem]:
-    problems = _schema_problems(tasks, file)
-    if not isinstance(tasks, list):
-        return problems
-    for t, task in enumerate(tasks):
-        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
-            continue
-        text = task["data"].get("text")
-        for kind in ("annotations", "predictions"):
-            for a, annotation in enumerate(task.get(kind) or []):
-                if not isinstance(annotation, dict) or not isinstance(annotation.get("result"), list):
-                    continue
-                problems += _result_problems(
-                    annotation["result"],
-                    text,
-                    file=file,
-                    base=f"$[{t}].{kind}[{a}]",
-                    task_id=_id(task),
-                    annotation_id=_id(annotation) if kind == "annotations" else None,
-                )
-    return problems
+def export_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """The export files among paths: files as given, and the *.json in directories (not manifests)."""
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.json") if not is_manifest(p) and not p.name.startswith("."))
+            if not found:
+                raise InputError(f"{path}: no export files (*.json) in this directory")
+            yield from found
+        else:
+            yield path
 
 
-def validate_file(path: Path) -> list[Problem]:
-    return validate_tasks(load_export(path), file=str(path))
+def summary(problems: list[Problem]) -> dict[str, Any]:
+    errors = sum(p.severity == "error" for p in problems)
+    return {
+        "valid": errors == 0,
+        "errors": errors,
+        "warnings": len(problems) - errors,
+        "by_kind": dict(sorted(Counter(f"{p.severity}:{p.kind}" for p in problems).items())),
+    }
 
 
-def has_errors(problems: list[Problem]) -> bool:
-    return any(p.severity == "error" for p in problems)
+def has_errors(problems: list[Problem], *, strict: bool = False) -> bool:
+    return any(p.severity == "error" or strict for p in problems)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from annotate import __version__
 from annotate.cli import app
 
-from .conftest import ANNOTATE, EXAMPLE_ARTICLE, SAMPLES, free_port
+from .conftest import ANNOTATE, EXAMPLE_ARTICLE, ROOT, SAMPLES, free_port
 
 runner = CliRunner()
 
@@ -126,10 +126,28 @@ def test_validate_exit_codes_and_json(tmp_path: Path) -> None:
         "file": str(SAMPLES / "export_JSON_MIN.json"),
         "path": "$[0]",
         "message": "'data' is a required property",
+        "kind": "schema",
         "task_id": 1001,
+        "sentence_id": None,
         "annotation_id": None,
+        "annotator": None,
         "severity": "error",
+        "hint": None,
     }
+    assert report["by_kind"] == {"error:schema": 8}
+
+
+def test_validate_a_folder_with_manifests_and_strict(tmp_path: Path) -> None:
+    defects = ROOT / "tests" / "data" / "defects"
+    folder = tmp_path / "exports" / "claims"
+    folder.mkdir(parents=True)
+    for name in ("span_text_whitespace.json", "duplicate_annotator.json"):
+        (folder / name).write_text((defects / name).read_text())
+    (folder / "span_text_whitespace.manifest.json").write_text('{"file": "span_text_whitespace.json"}')
+    relaxed = invoke("validate", str(tmp_path / "exports"), "--project", "claims")
+    assert relaxed.exit_code == 0, relaxed.stdout
+    assert relaxed.stderr == "2 file(s): 0 error(s), 2 warning(s) (1 warning:duplicate, 1 warning:offsets).\n"
+    assert invoke("validate", str(tmp_path / "exports"), "--project", "claims", "--strict").exit_code == 1
 
 
 def test_missing_export_file_is_one_line(tmp_path: Path) -> None:

@@ -1,0 +1,110 @@
+"""Read the items of a top-level JSON array one at a time, with memory bounded by the largest item.
+
+Label Studio exports are one JSON array of tasks, 170 MB and more for 100,000 tasks. The standard
+library's C decoder parses each item (`raw_decode` at an offset into a buffer that is refilled
+from the file), so reading costs about what `json.loads` costs, without holding the whole file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+CHUNK = 4 * 1024 * 1024
+_WS = " \t\n\r"
+
+
+class JSONStreamError(InputError):
+    """The file is not a JSON array, or is cut off or broken at some point."""
+
+
+def iter_array(path: Path, *, chunk: int = CHUNK) -> Iterator[Any]:
+    """Yield each item of the JSON array in `path`. Raises InputError with line and column."""
+    decoder = json.JSONDecoder()
+    try:
+        fh = path.open(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected an export file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    with fh:
+        # buffer[0] is character `base` of the file; `lines` newlines precede it, the last at `last_nl`.
+        buffer, pos, eof = "", 0, False
+        base, lines, last_nl = 0, 0, -1
+
+        def fill() -> bool:
+            nonlocal buffer, pos, eof, base, lines, last_nl
+            try:
+                more = fh.read(chunk)
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{path}: not valid UTF-8 near byte {exc.start}") from None
+            consumed = buffer[:pos]
+            if "\n" in consumed:
+                lines += consumed.count("\n")
+                last_nl = base + consumed.rfind("\n")
+            base += pos
+            buffer, pos = buffer[pos:] + more, 0
+            eof = not more
+            return bool(more)
+
+        def skip_ws() -> None:
+            nonlocal pos
+            while True:
+                while pos < len(buffer) and buffer[pos] in _WS:
+                    pos += 1
+                if pos < len(buffer) or not fill():
+                    return
+
+        def fail(message: str) -> JSONStreamError:
+            newline = buffer.rfind("\n", 0, pos)
+            line = lines + buffer.count("\n", 0, pos) + 1
+            column = base + pos - (base + newline if newline >= 0 else last_nl)
+            return JSONStreamError(f"{path}:{line}:{column}: {message}")
+
+        fill()
+        skip_ws()
+        if pos >= len(buffer):
+            raise fail("the file is empty; an export is a JSON array")
+        if buffer[pos] != "[":
+            raise fail("not a JSON array (a Label Studio JSON export is a list of tasks)")
+        pos += 1
+        skip_ws()
+        if pos < len(buffer) and buffer[pos] == "]":
+            pos += 1
+        else:
+            while True:
+                while True:
+                    try:
+                        item, end = decoder.raw_decode(buffer, pos)
+                    except json.JSONDecodeError as exc:
+                        # An item cut off by the buffer's end fails near the end, or inside a string
+                        # that runs to it: read more and try again. Anything else is a real error.
+                        cut_off = exc.pos >= len(buffer) - 1024 or exc.msg.startswith("Unterminated string")
+                        if cut_off and not eof:
+                            fill()
+                            continue
+                        pos = exc.pos
+                        raise fail(f"not valid JSON: {exc.msg}") from None
+                    break
+                pos = end
+                yield item
+                skip_ws()
+                if pos >= len(buffer):
+                    raise fail("the file ends inside the array (cut off?)")
+                if buffer[pos] == ",":
+                    pos += 1
+                    skip_ws()
+                    continue
+                if buffer[pos] == "]":
+                    pos += 1
+                    break
+                raise fail("expected ',' or ']' after an item")
+        skip_ws()
+        if pos < len(buffer):
+            raise fail("unexpected data after the array")
