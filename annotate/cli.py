@@ -519,6 +519,28 @@ def validate(
         raise typer.Exit(1)
 
 
+@app.command("schema")
+def schema(
+    project: Annotated[str, typer.Argument(help="Project folder name, e.g. claims.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Default: schemas/projects/PROJECT.schema.json.")
+    ] = None,
+    projects_dir: ProjectsDirOption = None,
+) -> None:
+    """Write the JSON Schema for a project's exports, generated from its label config; print its path."""
+    from .validate import project_schema, rules_from_config
+
+    spec = _project(project, projects_dir)
+    path = output or Path("schemas") / "projects" / f"{project}.schema.json"
+    text = json.dumps(project_schema(project, rules_from_config(spec.label_config)), indent=2, ensure_ascii=False)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+    typer.echo(path)
+
+
 # combine --------------------------------------------------------------------------------------
 @app.command("combine")
 def combine(

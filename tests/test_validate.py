@@ -261,3 +261,22 @@ def test_fast_path_never_accepts_what_the_schema_rejects(index, edits) -> None:
 
         assert list(_task_validator().iter_errors(task)) == []
     validate_task(task, 0, file="x.json", rules=CLAIMS)  # never raises, whatever the damage
+
+
+@pytest.mark.parametrize("name", ["claims", "verification"])
+def test_checked_in_project_schemas_match_their_configs(name: str) -> None:
+    from annotate.validate import project_schema
+
+    rules = rules_from_config((ROOT / "projects" / name / "config.xml").read_text(encoding="utf-8"))
+    checked_in = json.loads((ROOT / "schemas" / "projects" / f"{name}.schema.json").read_text(encoding="utf-8"))
+    assert checked_in == project_schema(name, rules), f"run `annotate schema {name}` and commit the result"
+
+
+def test_project_schema_accepts_a_real_export_and_rejects_a_foreign_label() -> None:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((ROOT / "schemas" / "projects" / "claims.schema.json").read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema)
+    assert list(validator.iter_errors(json.loads((DATA / "claims_export_valid.json").read_text()))) == []
+    errors = list(validator.iter_errors(json.loads((DATA / "defects" / "unknown_label.json").read_text())))
+    assert [list(e.absolute_path) for e in errors] == [[0, "annotations", 0, "result", 1]]
