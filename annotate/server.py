@@ -73,7 +73,14 @@ def url_for_port(port: int) -> str:
 
 
 def port_is_free(port: int) -> bool:
+    """Nothing listens on 127.0.0.1:port. Label Studio's own check is a connect; the bind also catches
+    a listener that does not accept. SO_REUSEADDR as the server sets it: connections of a server
+    stopped a moment ago (TIME_WAIT) do not make the port busy."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            return False
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -370,3 +371,56 @@ def test_annotators_log_in_and_annotators_per_task_is_honoured(live_server: Live
     assert done.status_code == 201
     # With two annotators per task, the second person is given the task the first one finished.
     assert second.get(f"{live_server.url}/api/projects/{project_id}/next").json()["id"] == task["id"]
+
+
+def test_an_export_cut_off_by_a_server_stop_leaves_nothing_and_a_rerun_succeeds(tmp_path: Path) -> None:
+    """Needs a server of its own: it stops it in the middle of an export."""
+    import subprocess
+    import time
+
+    from .conftest import ANNOTATE, free_port
+
+    config_dir, data_dir = tmp_path / "config", tmp_path / "ls-data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
+    env["ANNOTATE_CONFIG_DIR"] = str(config_dir)
+    port = str(free_port())
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*ANNOTATE, *args], env=env, capture_output=True, text=True)
+
+    started = run("server", "start", "--port", port, "--data-dir", str(data_dir))
+    assert started.returncode == 0, started.stderr
+    try:
+        project_id = int(run("project", "create", "claims").stdout)
+        server = json.loads((config_dir / "settings.json").read_text())
+        url = server["current"]
+        client = labelstudio.connect(Connection(url, server["servers"][url]["api_key"]))
+        # Big enough that the export takes several seconds on this server.
+        fields = {"context_before": "", "context_after": "", "title": ""}
+        client.import_tasks(project_id, [{"data": {"text": f"Sentence {i}."} | fields} for i in range(10_000)])
+        exports = tmp_path / "exports"
+        exporting = subprocess.Popen([*ANNOTATE, "export", "--project", "claims", "-o", str(exports)], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list(exports.glob("claims/.*.partial")):
+            time.sleep(0.05)
+        assert list(exports.glob("claims/.*.partial")), "the export never started writing"
+        assert run("server", "stop", "--data-dir", str(data_dir)).returncode == 0
+        out, err = exporting.communicate(timeout=120)
+        assert exporting.returncode == 1, (out, err)
+        assert err.splitlines()[1].startswith(f"Error: cannot reach Label Studio at {url}"), err
+        assert "Traceback" not in err
+        assert list((exports / "claims").iterdir()) == []  # no partial file, no file under a final name
+
+        assert run("server", "start", "--port", port, "--data-dir", str(data_dir)).returncode == 0
+        rerun = run("export", "--project", "claims", "-o", str(exports))
+        assert rerun.returncode == 0, rerun.stderr
+        path = Path(rerun.stdout.strip())
+        manifest = json.loads(path.with_name(path.stem + ".manifest.json").read_text())
+        assert manifest["counts"]["tasks"] == 10_000
+        assert sorted(p.name for p in (exports / "claims").iterdir()) == sorted(
+            [path.name, path.stem + ".manifest.json"]
+        )
+        assert run("validate", str(path)).returncode == 0
+    finally:
+        run("server", "stop", "--data-dir", str(data_dir))
