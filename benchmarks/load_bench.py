@@ -20,8 +20,11 @@ import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+
+from _results import write_section  # noqa: E402
 
 from annotate import labelstudio, settings  # noqa: E402
 from annotate.load import BATCH_SIZE, load_tasks  # noqa: E402
@@ -96,7 +99,6 @@ def main() -> None:
             client.delete_project(pid)
 
     lines = [
-        "<!-- load:start -->",
         "## Loading tasks (`benchmarks/load_bench.py`)",
         "",
         f"{N:,} real-shaped task records (the example article's units), each run into a fresh project with the "
@@ -116,17 +118,8 @@ def main() -> None:
         "",
         f"Goal: `annotate load` <= 1.5× the raw POST. Default batch: {BATCH_SIZE:,}: a killed run loses at most "
         "one batch in flight, which the next run waits for (see annotate/load.py).",
-        "<!-- load:end -->",
     ]
-    block = "\n".join(lines)
-    path = HERE / "RESULTS.md"
-    text = path.read_text(encoding="utf-8")
-    if "<!-- load:start -->" in text:
-        head, rest = text.split("<!-- load:start -->", 1)
-        text = head + block + rest.split("<!-- load:end -->", 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
+    block = write_section("load", lines)
     print(block)
 
 

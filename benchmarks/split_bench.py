@@ -21,8 +21,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 ROOT = HERE.parent
 DATA = ROOT / "tests" / "data"
+from _results import write_section  # noqa: E402
+
 TARGET_BYTES = 5 * 1024 * 1024
 
 
@@ -125,7 +128,6 @@ def write_results(results: dict, distinct: int) -> None:
     news, sx, sbd = results["news"], results["sentencex"], results["pysbd"]
     mbps = {k: v["bytes"] / v["seconds"] / 1e6 for k, v in results.items()}
     lines = [
-        "<!-- split:start -->",
         "## Sentence splitting (`benchmarks/split_bench.py`)",
         "",
         f"Corpus: {news['bytes'] / 1e6:.2f} MB in article-sized documents, built from {distinct} distinct real "
@@ -150,17 +152,8 @@ def write_results(results: dict, distinct: int) -> None:
         f"(ratio {linear['2MB'] / linear['1MB']:.2f}; goal <= ~2).",
         "- Offset errors: spans out of order, overlapping or past the end, or non-space text left outside "
         "every span, counted per document.",
-        "<!-- split:end -->",
     ]
-    path = HERE / "RESULTS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
-    block = "\n".join(lines)
-    if "<!-- split:start -->" in text:
-        head, rest = text.split("<!-- split:start -->", 1)
-        text = head + block + rest.split("<!-- split:end -->", 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
+    block = write_section("split", lines)
     print(block)
 
 

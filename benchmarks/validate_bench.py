@@ -21,8 +21,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+
+from _results import write_section  # noqa: E402
 
 SIZES = (50_000, 100_000)
 
@@ -81,7 +84,6 @@ def main() -> None:
         path.unlink()
 
     lines = [
-        "<!-- validate:start -->",
         "## Validating exports (`benchmarks/validate_bench.py`)",
         "",
         "Generated exports of real-shaped tasks (half annotated: spans, relation, per-region choice, claim status; "
@@ -97,17 +99,8 @@ def main() -> None:
     lines += [
         "",
         "Goal: validate <= 3× `json.loads`, with memory that does not grow with the file (compare the two sizes).",
-        "<!-- validate:end -->",
     ]
-    block = "\n".join(lines)
-    path = HERE / "RESULTS.md"
-    text = path.read_text(encoding="utf-8")
-    if "<!-- validate:start -->" in text:
-        head, rest = text.split("<!-- validate:start -->", 1)
-        text = head + block + rest.split("<!-- validate:end -->", 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
+    block = write_section("validate", lines)
     print(block)
 
 
