@@ -542,27 +542,59 @@ def schema(
 
 
 # combine --------------------------------------------------------------------------------------
+class TableFormat(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+    jsonl = "jsonl"
+
+
 @app.command("combine")
 def combine(
-    files: Annotated[list[Path], typer.Argument(help="Export files (full JSON).")],
-    output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the tables.")],
+    files: Annotated[list[Path], typer.Argument(help="Export files (full JSON), or folders of them.")],
+    output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the dataset.")],
+    formats: Annotated[
+        list[TableFormat] | None,
+        typer.Option("--format", help="Table format; repeat for several. Default: parquet and csv."),
+    ] = None,
+    keep_identity: Annotated[
+        bool, typer.Option("--keep-annotator-identity", help="Keep annotators' e-mails instead of hashed ids.")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the article-grouped split.")] = 13,
+    split: Annotated[str, typer.Option("--split", help="train/dev/test shares in percent.")] = "80/10/10",
 ) -> None:
-    """Combine exports into a table with one row per annotated span or choice (Parquet and CSV)."""
+    """Validate exports, then write the dataset: tables (annotations, sentences, claims, sources,
+    relations), gold labels, article-grouped splits, and benchmark formats."""
+    from .datasets import SplitPlan, build_dataset
     from .jsonstream import iter_array
-    from .normalize import annotations_table, write_table
-    from .validate import has_errors, validate_file
+    from .normalize import collect
+    from .validate import export_files, has_errors, validate_file
 
-    for path in files:
+    try:
+        shares = tuple(float(x) / 100 for x in split.split("/"))
+    except ValueError:
+        shares = ()
+    if len(shares) != 3 or abs(sum(shares) - 1) > 1e-6 or min(shares) < 0:
+        raise typer.BadParameter("give three percentages that add up to 100, e.g. 80/10/10", param_hint="--split")
+    paths = list(export_files(files))
+    for path in paths:
         problems = validate_file(path)
         for problem in problems:
             _info(problem.line())
         if has_errors(problems):
             raise InputError(f"{path} is not a valid export", hint=f"see `annotate validate {path}`")
-    exports = [iter_array(path) for path in files]
-    table = annotations_table(exports)
-    for written in write_table(table, output_dir, "annotations"):
-        typer.echo(written)
-    _info(f"{len(table)} rows from {len(files)} export(s).")
+    collection = collect((iter_array(p) for p in paths), keep_identity=keep_identity)
+    if not collection.sentences:
+        _info("Warning: the exports hold no tasks; the dataset is empty.")
+    for line in collection.replaced:
+        _info(f"Warning: {line}")
+    report = build_dataset(
+        collection, output_dir, plan=SplitPlan(shares, seed), formats=tuple(f.value for f in formats or [])
+        or ("parquet", "csv"),
+    )  # fmt: skip
+    for path in report["written"]:
+        typer.echo(path)
+    rows = ", ".join(f"{n} {name}" for name, n in report["rows"].items())
+    _info(f"{len(paths)} export(s) -> {rows}; splits {report['split_sizes']}; gold {report['gold_rules']}.")
 
 
 def main() -> None:

@@ -1,85 +1,185 @@
-"""Flatten exports into tables: one row per annotated span or choice.
+"""Flatten exports into tables: annotations, relations, claims and sources.
 
 Full JSON exports keep what JSON_MIN and CSV lose (relations, which span a per-region answer
 belongs to); this stage turns them into rows that pandas and Parquet readers take directly.
+Several exports (projects, rounds, re-exports) merge by sentence_id: the newest annotation of each
+annotator on a sentence wins, and the ones it replaces are reported.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .errors import InputError
+from .validate import RELATION_ENDS, annotator_of
 
 ANNOTATION_COLUMNS = [
-    "article_id",
-    "sentence_id",
-    "task_id",
-    "annotation_id",
-    "annotator",
-    "from_name",
-    "type",
-    "label",
-    "start",
-    "end",
-    "text",
-    "region_id",
-]
+    "article_id", "sentence_id", "task_id", "annotation_id", "annotator", "from_name", "type", "label",
+    "start", "end", "text", "region_id",
+]  # fmt: skip
+RELATION_COLUMNS = ["article_id", "sentence_id", "annotation_id", "annotator", "relation", "from_region", "to_region"]
+SPAN_COLUMNS = [
+    "article_id", "sentence_id", "annotation_id", "annotator", "region_id", "text", "start", "end",
+    "article_start", "article_end",
+]  # fmt: skip
 
 
-def annotator_of(annotation: dict[str, Any]) -> str:
-    who = annotation.get("completed_by")
-    if isinstance(who, dict):
-        return str(who.get("email") or who.get("id"))
-    return str(who)
+# Where each relation starts: attributed_to goes CLAIM -> SOURCE, cue_of CUE -> CLAIM.
+_FIRST_END = {"attributed_to": "CLAIM", "cue_of": "CUE"}
 
 
-def _rows(task: dict[str, Any]) -> Iterable[dict[str, Any]]:
-    data = task.get("data", {})
-    for annotation in task.get("annotations", []):
-        if annotation.get("was_cancelled"):
-            continue
-        base = {
-            "article_id": data.get("article_id"),
-            "sentence_id": data.get("sentence_id"),
-            "task_id": task.get("id"),
-            "annotation_id": annotation.get("id"),
-            "annotator": annotator_of(annotation),
-        }
-        for result in annotation.get("result", []):
-            kind = result.get("type")
-            value = result.get("value", {})
-            labels = {"labels": value.get("labels"), "choices": value.get("choices")}.get(kind)
-            if not labels:
-                continue  # relations and free text have their own tables (datasets issue)
-            for label in labels:
-                yield {
-                    **base,
-                    "from_name": result.get("from_name"),
-                    "type": kind,
-                    "label": label,
-                    "start": value.get("start"),
-                    "end": value.get("end"),
-                    "text": value.get("text") if isinstance(value.get("text"), str) else None,
-                    "region_id": result.get("id"),
-                }
+@dataclass
+class Sentence:
+    """One unit (task data) with the annotations that count for it: the newest per annotator."""
+
+    sentence_id: str
+    data: dict[str, Any]
+    task_id: int | None
+    annotations: dict[str, dict[str, Any]] = field(default_factory=dict)  # annotator -> annotation
 
 
-def annotations_table(exports: Iterable[Iterable[dict[str, Any]]]) -> pd.DataFrame:
-    rows = [row for tasks in exports for task in tasks for row in _rows(task)]
+@dataclass
+class Collection:
+    sentences: dict[str, Sentence]
+    replaced: list[str]  # "sentence S: annotation A by X replaced by B"
+
+
+def pseudonym(annotator: str) -> str:
+    """A stable id for an annotator that does not reveal who they are."""
+    return "ann-" + hashlib.sha256(annotator.encode("utf-8")).hexdigest()[:10]
+
+
+def _age(annotation: dict[str, Any]) -> tuple[str, int]:
+    return annotation.get("updated_at") or "", annotation.get("id") or 0
+
+
+def collect(exports: Iterable[Iterable[dict[str, Any]]], *, keep_identity: bool = False) -> Collection:
+    sentences: dict[str, Sentence] = {}
+    replaced: list[str] = []
+    for tasks in exports:
+        for task in tasks:
+            data = task.get("data") or {}
+            sid = str(data.get("sentence_id") if data.get("sentence_id") is not None else f"task-{task.get('id')}")
+            sentence = sentences.setdefault(sid, Sentence(sid, data, task.get("id")))
+            for annotation in task.get("annotations") or []:
+                if annotation.get("was_cancelled"):
+                    continue
+                who = annotator_of(annotation) or "unknown"
+                who = who if keep_identity else pseudonym(who)
+                old = sentence.annotations.get(who)
+                if old is not None:
+                    newer, older = sorted(
+                        (old, annotation), key=lambda a: (a.get("updated_at") or "", a.get("id") or 0)
+                    )[::-1]
+                    replaced.append(
+                        f"sentence {sid}: annotation {older.get('id')} by {who} replaced by {newer.get('id')}"
+                    )
+                    annotation = newer
+                sentence.annotations[who] = annotation
+    return Collection(sentences, replaced)
+
+
+def _regions(annotation: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in annotation.get("result", []) if r.get("type") == "labels" and "id" in r}
+
+
+def annotation_rows(collection: Collection) -> pd.DataFrame:
+    """One row per annotator x sentence x answer: each label of a span, each choice, each text."""
+    rows = []
+    for s in collection.sentences.values():
+        for who, annotation in s.annotations.items():
+            base = {"article_id": s.data.get("article_id"), "sentence_id": s.sentence_id, "task_id": s.task_id,
+                    "annotation_id": annotation.get("id"), "annotator": who}  # fmt: skip
+            for r in annotation.get("result", []):
+                value = r.get("value") or {}
+                kind = r.get("type")
+                answers = {"labels": value.get("labels"), "choices": value.get("choices"),
+                           "textarea": value.get("text")}.get(kind) or []  # fmt: skip
+                for answer in answers:
+                    rows.append(base | {
+                        "from_name": r.get("from_name"), "type": kind, "label": answer,
+                        "start": value.get("start"), "end": value.get("end"),
+                        "text": value.get("text") if isinstance(value.get("text"), str) else None,
+                        "region_id": r.get("id"),
+                    })  # fmt: skip
     table = pd.DataFrame(rows, columns=ANNOTATION_COLUMNS)
     return table.astype({"start": "Int64", "end": "Int64", "task_id": "Int64", "annotation_id": "Int64"})
 
 
-def write_table(table: pd.DataFrame, out_dir: Path, name: str) -> list[Path]:
+def relation_rows(collection: Collection) -> pd.DataFrame:
+    """One row per relation, normalised to the direction the project defines (CLAIM -> SOURCE for
+    attributed_to, CUE -> CLAIM for cue_of) whichever way the annotator drew it."""
+    rows = []
+    for s in collection.sentences.values():
+        for who, annotation in s.annotations.items():
+            regions = _regions(annotation)
+            for r in annotation.get("result", []):
+                if r.get("type") != "relation":
+                    continue
+                ends = [r.get("from_id"), r.get("to_id")]
+                to_labels = (regions.get(ends[1], {}).get("value") or {}).get("labels") or []
+                for label in r.get("labels") or [""]:
+                    drawn_backwards = label in RELATION_ENDS and _FIRST_END[label] in to_labels
+                    first, second = ends[::-1] if drawn_backwards else ends
+                    rows.append({"article_id": s.data.get("article_id"), "sentence_id": s.sentence_id,
+                                 "annotation_id": annotation.get("id"), "annotator": who, "relation": label,
+                                 "from_region": first, "to_region": second})  # fmt: skip
+    return pd.DataFrame(rows, columns=RELATION_COLUMNS)
+
+
+def span_rows(collection: Collection, *labels: str) -> list[dict[str, Any]]:
+    """Spans with these labels, with offsets in the sentence and in the article."""
+    rows = []
+    for s in collection.sentences.values():
+        offset = s.data.get("char_start")
+        for who, annotation in s.annotations.items():
+            for rid, r in _regions(annotation).items():
+                value = r.get("value") or {}
+                if not set(labels) & set(value.get("labels") or []):
+                    continue
+                start, end = value.get("start"), value.get("end")
+                rows.append({
+                    "article_id": s.data.get("article_id"), "sentence_id": s.sentence_id,
+                    "annotation_id": annotation.get("id"), "annotator": who, "region_id": rid,
+                    "text": value.get("text"), "start": start, "end": end,
+                    "article_start": offset + start if isinstance(offset, int) and isinstance(start, int) else None,
+                    "article_end": offset + end if isinstance(offset, int) and isinstance(end, int) else None,
+                })  # fmt: skip
+    return rows
+
+
+def per_region_answers(annotation: dict[str, Any], from_name: str) -> dict[str, Any]:
+    """region id -> the per-region answer of a control (choices: first value; text: joined)."""
+    found = {}
+    for r in annotation.get("result", []):
+        if r.get("from_name") == from_name and r.get("id") and r.get("type") != "labels":
+            value = r.get("value") or {}
+            answer = value.get("choices") or value.get("text")
+            found[r["id"]] = answer[0] if isinstance(answer, list) and len(answer) == 1 else answer
+    return found
+
+
+def write_table(
+    table: pd.DataFrame, out_dir: Path, name: str, *, formats: Iterable[str] = ("parquet", "csv")
+) -> list[Path]:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the output folder {out_dir}: {exc.strerror}") from None
-    parquet, csv = out_dir / f"{name}.parquet", out_dir / f"{name}.csv"
-    table.to_parquet(parquet, index=False)
-    table.to_csv(csv, index=False)
-    return [parquet, csv]
+    written = []
+    for fmt in formats:
+        path = out_dir / f"{name}.{fmt}"
+        if fmt == "parquet":
+            table.to_parquet(path, index=False)
+        elif fmt == "csv":
+            table.to_csv(path, index=False)
+        else:
+            table.to_json(path, orient="records", lines=True, force_ascii=False)
+        written.append(path)
+    return written

@@ -120,7 +120,7 @@ def test_pipeline_end_to_end(live_server: LiveServer, tmp_path: Path) -> None:
     validated = run("validate", str(export_file))
     assert validated.returncode == 0, validated.stdout + validated.stderr
 
-    combined = run("combine", str(export_file), "-o", str(tmp_path / "dataset"))
+    combined = run("combine", str(export_file), "-o", str(tmp_path / "dataset"), "--keep-annotator-identity")
     assert combined.returncode == 0, combined.stderr
     table = pd.read_parquet(tmp_path / "dataset" / "annotations.parquet")
     sentence_id = data["sentence_id"]

@@ -2,20 +2,21 @@ from __future__ import annotations
 
 import json
 
-from annotate.normalize import annotations_table
+from annotate.normalize import annotation_rows, collect, pseudonym
 
 from .conftest import SAMPLES
 
 
-def test_one_row_per_span_or_choice() -> None:
+def test_one_row_per_span_label_choice_and_text() -> None:
     tasks = json.loads((SAMPLES / "export_JSON.json").read_text())
-    table = annotations_table([tasks])
+    table = annotation_rows(collect([tasks], keep_identity=True))
     first = table[(table.task_id == 1001) & (table.annotation_id == 1)]
     rows = list(zip(first.from_name, first.label, first.start.fillna(-1), strict=True))
     assert rows == [
         ("span", "Source", 0),
         ("span", "Claim", 18),
         ("verdict", "Unverifiable", 18),
+        ("evidence_url", "https://example.org/stats", 18),
         ("checkworthy", "Yes", -1),
     ]
     assert set(first.annotator) == {"1"}
@@ -24,8 +25,10 @@ def test_one_row_per_span_or_choice() -> None:
     assert cancelled and not set(table.annotation_id) & cancelled
 
 
-def test_annotator_email_when_exported_with_identity() -> None:
+def test_annotators_are_pseudonymised_unless_kept() -> None:
     tasks = json.loads((SAMPLES / "snapshot_full_predictions_example.json").read_text())
-    table = annotations_table([tasks])
     emails = {a["completed_by"]["email"] for t in tasks for a in t["annotations"] if not a["was_cancelled"]}
-    assert set(table.annotator) == emails
+    assert set(annotation_rows(collect([tasks], keep_identity=True)).annotator) == emails
+    hidden = set(annotation_rows(collect([tasks])).annotator)
+    assert hidden == {pseudonym(e) for e in emails} and not hidden & emails
+    assert pseudonym("a@x.org") == pseudonym("a@x.org") != pseudonym("b@x.org")

@@ -1,0 +1,244 @@
+"""Datasets from combined exports: gold labels, the sentences/claims/sources tables, article-grouped
+splits, and the formats that classifier training and the fact-checking benchmarks read directly.
+
+Gold policy for claim_status, in order: an annotation marked ground truth; else the majority of
+the annotators (a tie is flagged and left without gold, never guessed); else the one annotator.
+The `gold_rule` column says which rule decided.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import InputError
+from .normalize import (
+    SPAN_COLUMNS,
+    Collection,
+    annotation_rows,
+    per_region_answers,
+    relation_rows,
+    span_rows,
+    write_table,
+)
+
+SPLITS = ("train", "dev", "test")
+STATUS = "claim_status"
+CHECKTHAT_LABEL = {"claim_checkworthy": "Yes", "claim_not_checkworthy": "No", "no_claim": "No"}
+CLAIMBUSTER_VERDICT = {"no_claim": -1, "claim_not_checkworthy": 0, "claim_checkworthy": 1}
+
+
+SENTENCE_COLUMNS = [
+    "sentence_id", "article_id", "kind", "text", "char_start", "char_end", "gold_claim_status", "gold_rule", "tie",
+    "claim_status_distribution", "n_annotators", "agreement", "split",
+]  # fmt: skip
+CLAIM_COLUMNS = [
+    *SPAN_COLUMNS, "claim_types", "normalized_claim", "source_outside_sentence", "source_text", "source_region_id",
+    "source_type", "cue_text",
+]  # fmt: skip
+SOURCE_COLUMNS = [*SPAN_COLUMNS, "source_type"]
+
+
+@dataclass(frozen=True)
+class SplitPlan:
+    ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    seed: int = 13
+
+
+def _choice(annotation: dict[str, Any], from_name: str) -> list[str]:
+    """The choices of a sentence-level control in one annotation."""
+    for r in annotation.get("result", []):
+        if r.get("from_name") == from_name and r.get("type") == "choices":
+            return list((r.get("value") or {}).get("choices") or [])
+    return []
+
+
+def gold_status(annotations: dict[str, dict[str, Any]]) -> tuple[str | None, str, dict[str, int]]:
+    """(gold claim_status, the rule that decided, the distribution of answers)."""
+    answers = {who: _choice(a, STATUS) for who, a in annotations.items()}
+    distribution = Counter(v[0] for v in answers.values() if v)
+    truth = [_choice(a, STATUS) for a in annotations.values() if a.get("ground_truth")]
+    truth = [t[0] for t in truth if t]
+    if truth:
+        return truth[-1], "ground_truth", dict(distribution)
+    if not distribution:
+        return None, "none", {}
+    ranked = distribution.most_common()
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return None, "tie", dict(distribution)
+    return ranked[0][0], "majority" if sum(distribution.values()) > 1 else "single", dict(distribution)
+
+
+def sentences_table(collection: Collection, splits: dict[str, str]) -> pd.DataFrame:
+    rows = []
+    for s in collection.sentences.values():
+        gold, rule, distribution = gold_status(s.annotations)
+        voters = sum(distribution.values())
+        rows.append({
+            "sentence_id": s.sentence_id, "article_id": s.data.get("article_id"), "kind": s.data.get("kind"),
+            "text": s.data.get("text"), "char_start": s.data.get("char_start"), "char_end": s.data.get("char_end"),
+            "gold_claim_status": gold, "gold_rule": rule, "tie": rule == "tie",
+            "claim_status_distribution": json.dumps(distribution, sort_keys=True), "n_annotators": voters,
+            "agreement": (max(distribution.values()) / voters) if voters else None,
+            "split": splits.get(str(s.data.get("article_id"))),
+        })  # fmt: skip
+    table = pd.DataFrame(rows, columns=SENTENCE_COLUMNS)
+    return table.astype({"char_start": "Int64", "char_end": "Int64", "n_annotators": "Int64"})
+
+
+def _linked(annotation: dict[str, Any], region_id: str, relation: str) -> str | None:
+    """The region joined to region_id by a relation with this label, whichever way it was drawn."""
+    for r in annotation.get("result", []):
+        if r.get("type") == "relation" and relation in (r.get("labels") or []):
+            ends = (r.get("from_id"), r.get("to_id"))
+            if region_id in ends:
+                return ends[1] if ends[0] == region_id else ends[0]
+    return None
+
+
+def claims_table(collection: Collection) -> pd.DataFrame:
+    """One row per CLAIM span, with what the annotator attached to it."""
+    spans = {(r["annotation_id"], r["region_id"]): r for r in span_rows(collection, "SOURCE", "CUE")}
+    rows = []
+    for claim in span_rows(collection, "CLAIM"):
+        annotation = collection.sentences[claim["sentence_id"]].annotations[claim["annotator"]]
+        rid = claim["region_id"]
+        source = spans.get((claim["annotation_id"], _linked(annotation, rid, "attributed_to")), {})
+        cue = spans.get((claim["annotation_id"], _linked(annotation, rid, "cue_of")), {})
+        rows.append(claim | {
+            "claim_types": json.dumps(_choice(annotation, "claim_types")),
+            "normalized_claim": per_region_answers(annotation, "normalized_claim").get(rid),
+            "source_outside_sentence": per_region_answers(annotation, "source_outside_sentence").get(rid),
+            "source_text": source.get("text"),
+            "source_region_id": source.get("region_id"),
+            "source_type": per_region_answers(annotation, "source_type").get(source.get("region_id", "")),
+            "cue_text": cue.get("text"),
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+
+
+def sources_table(collection: Collection) -> pd.DataFrame:
+    rows = []
+    for source in span_rows(collection, "SOURCE"):
+        annotation = collection.sentences[source["sentence_id"]].annotations[source["annotator"]]
+        rows.append(source | {"source_type": per_region_answers(annotation, "source_type").get(source["region_id"])})
+    return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+
+
+def _rank(seed: int, article_id: str) -> str:
+    return hashlib.sha256(f"{seed}:{article_id}".encode()).hexdigest()
+
+
+def assign_splits(articles: dict[str, str | None], plan: SplitPlan, previous: dict[str, str]) -> dict[str, str]:
+    """article -> split. Articles already assigned keep their split; new ones are assigned within each
+    stratum (the article's most common gold label) in a seeded order, so each split gets its share."""
+    assigned = {a: s for a, s in previous.items() if s in SPLITS}
+    strata: dict[str, list[str]] = {}
+    for article, label in articles.items():
+        strata.setdefault(label or "", []).append(article)
+    overall = Counter(assigned[a] for a in articles if a in assigned)
+    share = dict(zip(SPLITS, plan.ratios, strict=True))
+    for label in sorted(strata):
+        members = strata[label]
+        counts = Counter(assigned[a] for a in members if a in assigned)
+        for article in sorted((a for a in members if a not in assigned), key=lambda a: _rank(plan.seed, a)):
+            # The split furthest below its share of this stratum gets the next article; ties go to
+            # the split furthest below its share overall.
+            split = max(
+                SPLITS, key=lambda s: (share[s] * len(members) - counts[s], share[s] * len(articles) - overall[s])
+            )
+            assigned[article] = split
+            counts[split] += 1
+            overall[split] += 1
+    return assigned
+
+
+def _article_labels(collection: Collection) -> dict[str, str | None]:
+    votes: dict[str, Counter[str]] = {}
+    for s in collection.sentences.values():
+        gold, _rule, _dist = gold_status(s.annotations)
+        counter = votes.setdefault(str(s.data.get("article_id")), Counter())
+        if gold:
+            counter[gold] += 1
+    return {a: (c.most_common(1)[0][0] if c else None) for a, c in votes.items()}
+
+
+def build_dataset(
+    collection: Collection, out_dir: Path, *, plan: SplitPlan | None = None, formats: tuple[str, ...] = ("parquet",)
+) -> dict[str, Any]:
+    """Write every table, the splits and the benchmark formats to out_dir; return the counts."""
+    plan = plan or SplitPlan()
+    splits_file = out_dir / "splits.json"
+    previous = {}
+    if splits_file.exists():
+        try:
+            previous = json.loads(splits_file.read_text(encoding="utf-8"))["articles"]
+        except (ValueError, KeyError):
+            raise InputError(f"{splits_file} is not a splits file written by annotate", hint="move it away") from None
+    splits = assign_splits(_article_labels(collection), plan, previous)
+    tables = {
+        "annotations": annotation_rows(collection),
+        "sentences": sentences_table(collection, splits),
+        "claims": claims_table(collection),
+        "sources": sources_table(collection),
+        "relations": relation_rows(collection),
+    }
+    written = []
+    for name, table in tables.items():
+        written += write_table(table, out_dir, name, formats=formats)
+    splits_file.write_text(json.dumps({"seed": plan.seed, "ratios": plan.ratios, "articles": splits}, indent=1,
+                                      sort_keys=True) + "\n", encoding="utf-8")  # fmt: skip
+    written += [splits_file, *write_formats(tables["sentences"], tables["annotations"], out_dir)]
+    sentences = tables["sentences"]
+    return {
+        "written": [str(p) for p in written],
+        "rows": {name: len(t) for name, t in tables.items()},
+        "gold_rules": sentences["gold_rule"].value_counts().to_dict() if len(sentences) else {},
+        "split_sizes": sentences["split"].value_counts().to_dict() if len(sentences) else {},
+        "replaced_annotations": collection.replaced,
+    }
+
+
+def write_formats(sentences: pd.DataFrame, annotations: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """CheckThat! TSV per split, ClaimBuster-style CSV, spans JSONL for span classifiers."""
+    folder = out_dir / "formats"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    labelled = sentences[sentences["gold_claim_status"].notna()] if len(sentences) else sentences
+    for split in SPLITS:
+        part = labelled[labelled["split"] == split] if len(labelled) else labelled
+        path = folder / f"checkthat_{split}.tsv"
+        with path.open("w", encoding="utf-8", newline="") as out:
+            out.write("Sentence_id\tText\tclass_label\n")
+            for row in part.itertuples():
+                text = " ".join(str(row.text).split())  # a TSV cell holds no tab or newline
+                out.write(f"{row.sentence_id}\t{text}\t{CHECKTHAT_LABEL[row.gold_claim_status]}\n")
+        written.append(path)
+    claimbuster = pd.DataFrame({
+        "Sentence_id": labelled["sentence_id"] if len(labelled) else [],
+        "Text": labelled["text"] if len(labelled) else [],
+        "Verdict": labelled["gold_claim_status"].map(CLAIMBUSTER_VERDICT) if len(labelled) else [],
+        "split": labelled["split"] if len(labelled) else [],
+    })  # fmt: skip
+    path = folder / "claimbuster.csv"
+    claimbuster.to_csv(path, index=False)
+    written.append(path)
+    path = folder / "spans.jsonl"
+    # The spans of the first annotator whose claim_status is the gold one.
+    by_sentence = {sid: group for sid, group in annotations.groupby("sentence_id")} if len(annotations) else {}
+    with path.open("w", encoding="utf-8") as out:
+        for row in labelled.itertuples() if len(labelled) else []:
+            mine = by_sentence.get(row.sentence_id, annotations.iloc[0:0])
+            agree = mine[(mine["from_name"] == STATUS) & (mine["label"] == row.gold_claim_status)]
+            chosen = mine[(mine["type"] == "labels") & mine["annotator"].isin(agree["annotator"].iloc[:1])]
+            spans = [{"start": int(r.start), "end": int(r.end), "label": r.label} for r in chosen.itertuples()]
+            record = {"id": row.sentence_id, "text": row.text, "split": row.split, "spans": spans}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    written.append(path)
+    return written

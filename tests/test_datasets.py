@@ -1,0 +1,164 @@
+"""Datasets from exports where three annotators disagree: tables, gold, splits and formats, exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from annotate.cli import app
+from annotate.datasets import SplitPlan, assign_splits, build_dataset, gold_status
+from annotate.normalize import collect, pseudonym
+
+TEXTS = {
+    "a1-0": "Unemployment fell by 3% last year, the minister said.",
+    "a1-55": "It was a sunny day.",
+    "a2-0": "Prices will rise, according to the central bank.",
+    "a3-0": "The mayor said the bridge cost $2 million.",
+}
+
+
+def _status(value: str) -> dict:
+    return {"id": "cs", "from_name": "claim_status", "to_name": "text", "type": "choices",
+            "value": {"choices": [value]}}  # fmt: skip
+
+
+def _span(rid: str, text: str, part: str, label: str) -> dict:
+    start = text.index(part)
+    return {"id": rid, "from_name": "span", "to_name": "text", "type": "labels",
+            "value": {"start": start, "end": start + len(part), "text": part, "labels": [label]}}  # fmt: skip
+
+
+def _annotation(aid: int, who: str, result: list, *, updated: str = "2026-11-01T00:00:00Z", truth=False) -> dict:
+    return {"id": aid, "completed_by": {"id": aid, "email": who}, "result": result, "was_cancelled": False,
+            "ground_truth": truth, "updated_at": updated}  # fmt: skip
+
+
+def _task(tid: int, sid: str, annotations: list) -> dict:
+    article, start = sid.rsplit("-", 1)
+    data = {"text": TEXTS[sid], "kind": "sentence", "article_id": article, "sentence_id": sid, "sentence_index": 0,
+            "char_start": int(start), "char_end": int(start) + len(TEXTS[sid])}  # fmt: skip
+    return {"id": tid, "data": data, "annotations": annotations, "predictions": []}
+
+
+def export() -> list[dict]:
+    t = TEXTS["a1-0"]
+    claim_with_source = [
+        _span("c", t, "Unemployment fell by 3% last year", "CLAIM"),
+        _span("s", t, "the minister", "SOURCE"),
+        _span("q", t, "said", "CUE"),
+        # drawn backwards (SOURCE -> CLAIM): the relations table turns it round
+        {"from_id": "s", "to_id": "c", "type": "relation", "direction": "right", "labels": ["attributed_to"]},
+        {"from_id": "q", "to_id": "c", "type": "relation", "direction": "right", "labels": ["cue_of"]},
+        {"id": "s", "from_name": "source_type", "to_name": "text", "type": "choices",
+         "value": {"start": 35, "end": 47, "text": "the minister", "choices": ["named_person"]}},
+        {"id": "cs", "from_name": "claim_types", "to_name": "text", "type": "choices",
+         "value": {"choices": ["quantity", "quote"]}},
+    ]  # fmt: skip
+    return [
+        # majority: two of three say checkworthy
+        _task(1, "a1-0", [
+            _annotation(11, "ann@x.org", [*claim_with_source, _status("claim_checkworthy")]),
+            _annotation(12, "bea@x.org", [_status("claim_checkworthy")]),
+            _annotation(13, "cai@x.org", [_status("claim_not_checkworthy")]),
+        ]),
+        # tie between two: flagged, no gold
+        _task(2, "a1-55", [
+            _annotation(21, "ann@x.org", [_status("no_claim")]),
+            _annotation(22, "bea@x.org", [_status("claim_not_checkworthy")]),
+        ]),
+        # ground truth wins over the majority
+        _task(3, "a2-0", [
+            _annotation(31, "ann@x.org", [_status("claim_not_checkworthy")]),
+            _annotation(32, "bea@x.org", [_status("claim_not_checkworthy")]),
+            _annotation(33, "cai@x.org", [_status("claim_checkworthy")], truth=True),
+        ]),
+        # one annotator, who changed their mind: the newer annotation wins
+        _task(4, "a3-0", [
+            _annotation(41, "cai@x.org", [_status("no_claim")], updated="2026-11-01T00:00:00Z"),
+            _annotation(42, "cai@x.org", [_status("claim_checkworthy")], updated="2026-11-02T00:00:00Z"),
+        ]),
+    ]  # fmt: skip
+
+
+def test_gold_rules() -> None:
+    collection = collect([export()])
+    gold = {sid: gold_status(s.annotations)[:2] for sid, s in collection.sentences.items()}
+    assert gold == {
+        "a1-0": ("claim_checkworthy", "majority"),
+        "a1-55": (None, "tie"),
+        "a2-0": ("claim_checkworthy", "ground_truth"),
+        "a3-0": ("claim_checkworthy", "single"),
+    }
+    assert collection.replaced == [f"sentence a3-0: annotation 41 by {pseudonym('cai@x.org')} replaced by 42"]
+
+
+def test_tables_and_formats(tmp_path: Path) -> None:
+    report = build_dataset(collect([export()]), tmp_path, plan=SplitPlan((0.34, 0.33, 0.33), seed=1))
+    assert report["rows"] == {"annotations": 15, "sentences": 4, "claims": 1, "sources": 1, "relations": 2}
+
+    sentences = pd.read_parquet(tmp_path / "sentences.parquet").set_index("sentence_id")
+    assert sentences.loc["a1-0", "claim_status_distribution"] == '{"claim_checkworthy": 2, "claim_not_checkworthy": 1}'
+    assert sentences.loc["a1-0", "n_annotators"] == 3
+    assert round(sentences.loc["a1-0", "agreement"], 3) == 0.667
+    assert bool(sentences.loc["a1-55", "tie"]) and pd.isna(sentences.loc["a1-55", "gold_claim_status"])
+    splits = json.loads((tmp_path / "splits.json").read_text())["articles"]
+    assert set(splits) == {"a1", "a2", "a3"}
+    assert {sentences.loc[s, "split"] for s in ("a1-0", "a1-55")} == {splits["a1"]}  # an article stays together
+
+    (claim,) = pd.read_parquet(tmp_path / "claims.parquet").to_dict("records")
+    assert (claim["text"], claim["source_text"], claim["source_type"], claim["cue_text"]) == (
+        "Unemployment fell by 3% last year", "the minister", "named_person", "said",
+    )  # fmt: skip
+    assert (claim["start"], claim["article_start"], json.loads(claim["claim_types"])) == (0, 0, ["quantity", "quote"])
+    relations = pd.read_parquet(tmp_path / "relations.parquet")
+    assert set(zip(relations.relation, relations.from_region, relations.to_region, strict=True)) == {
+        ("attributed_to", "c", "s"),
+        ("cue_of", "q", "c"),
+    }
+    annotators = set(pd.read_parquet(tmp_path / "annotations.parquet").annotator)
+    assert annotators == {pseudonym(e) for e in ("ann@x.org", "bea@x.org", "cai@x.org")}
+
+    checkthat = "".join((tmp_path / "formats" / f"checkthat_{s}.tsv").read_text().split("\n", 1)[1] for s in
+                        ("train", "dev", "test"))  # fmt: skip
+    assert sorted(checkthat.splitlines()) == [
+        "a1-0\tUnemployment fell by 3% last year, the minister said.\tYes",
+        "a2-0\tPrices will rise, according to the central bank.\tYes",
+        "a3-0\tThe mayor said the bridge cost $2 million.\tYes",
+    ]
+    claimbuster = pd.read_csv(tmp_path / "formats" / "claimbuster.csv")
+    assert list(claimbuster.columns) == ["Sentence_id", "Text", "Verdict", "split"]
+    assert set(claimbuster.Verdict) == {1}
+    spans = {json.loads(line)["id"]: json.loads(line) for line in (tmp_path / "formats" / "spans.jsonl").open()}
+    assert spans["a1-0"]["spans"] == [
+        {"start": 0, "end": 33, "label": "CLAIM"},
+        {"start": 35, "end": 47, "label": "SOURCE"},
+        {"start": 48, "end": 52, "label": "CUE"},
+    ]
+
+
+def test_splits_keep_old_assignments_and_group_by_article() -> None:
+    plan = SplitPlan((0.8, 0.1, 0.1), seed=7)
+    first = assign_splits({f"art{i}": "claim_checkworthy" if i % 2 else "no_claim" for i in range(50)}, plan, {})
+    assert [list(first.values()).count(s) for s in ("train", "dev", "test")] == [40, 5, 5]
+    more = {f"art{i}": "no_claim" for i in range(80)}
+    second = assign_splits(more, plan, first)
+    assert all(second[a] == s for a, s in first.items())
+    assert assign_splits(more, plan, first) == second  # seeded: the same on every run
+
+
+def test_combine_cli_pseudonymises_and_keeps_identity_on_request(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export()))
+    runner = CliRunner()
+    hidden = runner.invoke(app, ["combine", str(path), "-o", str(tmp_path / "hidden"), "--format", "parquet"])
+    assert hidden.exit_code == 0, hidden.stderr
+    assert not list((tmp_path / "hidden").glob("*.csv"))
+    kept = runner.invoke(app, ["combine", str(path), "-o", str(tmp_path / "kept"), "--keep-annotator-identity"])
+    assert kept.exit_code == 0, kept.stderr
+    assert set(pd.read_csv(tmp_path / "kept" / "annotations.csv").annotator) == {"ann@x.org", "bea@x.org", "cai@x.org"}
+    assert "annotation 41 by cai@x.org replaced by 42" in kept.stderr
+    bad = runner.invoke(app, ["combine", str(path), "-o", str(tmp_path / "x"), "--split", "90/20/10"])
+    assert bad.exit_code == 2
