@@ -589,12 +589,57 @@ def combine(
         _info(f"Warning: {line}")
     report = build_dataset(
         collection, output_dir, plan=SplitPlan(shares, seed), formats=tuple(f.value for f in formats or [])
-        or ("parquet", "csv"),
+        or ("parquet", "csv"), sources=paths,
     )  # fmt: skip
     for path in report["written"]:
         typer.echo(path)
     rows = ", ".join(f"{n} {name}" for name, n in report["rows"].items())
     _info(f"{len(paths)} export(s) -> {rows}; splits {report['split_sizes']}; gold {report['gold_rules']}.")
+
+
+@app.command("agreement")
+def agreement(
+    files: Annotated[list[Path], typer.Argument(help="Export files (full JSON), or folders of them.")],
+    list_disagreements: Annotated[
+        bool, typer.Option("--disagreements", help="List the sentences whose annotators disagree.")
+    ] = False,
+    keep_identity: Annotated[
+        bool, typer.Option("--keep-annotator-identity", help="Name annotators by e-mail instead of hashed ids.")
+    ] = False,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Inter-annotator agreement: Krippendorff's alpha, Cohen's and Fleiss' kappa, span F1, per label."""
+    from .agreement import agreement_report, disagreements
+    from .datasets import gold_status
+    from .jsonstream import iter_array
+    from .normalize import collect
+    from .validate import export_files
+
+    collection = collect((iter_array(p) for p in export_files(files)), keep_identity=keep_identity)
+    gold = {sid: gold_status(s.annotations)[0] for sid, s in collection.sentences.items()}
+    report = agreement_report(collection, gold)
+    if list_disagreements:
+        report["disagreement_list"] = disagreements(collection)
+    if fmt is Format.json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    status = report["claim_status"]
+    typer.echo(f"claim_status: Krippendorff's alpha {status['krippendorff_alpha']} ({status['items']} sentences, "
+               f"{status['items_with_2_or_more']} with 2+ annotators, {status['annotators']} annotators)")  # fmt: skip
+    typer.echo(f"  Fleiss' kappa {status['fleiss_kappa']}")
+    for pair, values in status["cohen_kappa_pairs"].items():
+        typer.echo(f"  Cohen's kappa {pair}: {values['cohen_kappa']} ({values['items']} sentences)")
+    for label, alpha in status["alpha_per_label"].items():
+        typer.echo(f"  alpha {label}: {alpha}")
+    for claim_type, alpha in report["claim_types_alpha"].items():
+        typer.echo(f"claim_types {claim_type}: alpha {alpha}")
+    for label, values in report["spans"].items():
+        typer.echo(f"{label} spans: exact F1 {values['exact_f1']}, overlap F1 {values['overlap_f1']}")
+    for who, values in report["annotators"].items():
+        typer.echo(f"{who}: agrees with gold on {values['agrees_with_gold']:.0%} of {values['items']} sentences")
+    for item in report.get("disagreement_list", []):
+        answers = ", ".join(f"{who}={answer}" for who, answer in item["answers"].items())
+        typer.echo(f"disagreement {item['sentence_id']}: {answers}: {item['text']}")
 
 
 def main() -> None:

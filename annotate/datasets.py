@@ -17,11 +17,13 @@ from typing import Any
 
 import pandas as pd
 
+from .agreement import agreement_report
 from .errors import InputError
 from .normalize import (
     SPAN_COLUMNS,
     Collection,
     annotation_rows,
+    choices_of,
     per_region_answers,
     relation_rows,
     span_rows,
@@ -51,19 +53,11 @@ class SplitPlan:
     seed: int = 13
 
 
-def _choice(annotation: dict[str, Any], from_name: str) -> list[str]:
-    """The choices of a sentence-level control in one annotation."""
-    for r in annotation.get("result", []):
-        if r.get("from_name") == from_name and r.get("type") == "choices":
-            return list((r.get("value") or {}).get("choices") or [])
-    return []
-
-
 def gold_status(annotations: dict[str, dict[str, Any]]) -> tuple[str | None, str, dict[str, int]]:
     """(gold claim_status, the rule that decided, the distribution of answers)."""
-    answers = {who: _choice(a, STATUS) for who, a in annotations.items()}
+    answers = {who: choices_of(a, STATUS) for who, a in annotations.items()}
     distribution = Counter(v[0] for v in answers.values() if v)
-    truth = [_choice(a, STATUS) for a in annotations.values() if a.get("ground_truth")]
+    truth = [choices_of(a, STATUS) for a in annotations.values() if a.get("ground_truth")]
     truth = [t[0] for t in truth if t]
     if truth:
         return truth[-1], "ground_truth", dict(distribution)
@@ -112,7 +106,7 @@ def claims_table(collection: Collection) -> pd.DataFrame:
         source = spans.get((claim["annotation_id"], _linked(annotation, rid, "attributed_to")), {})
         cue = spans.get((claim["annotation_id"], _linked(annotation, rid, "cue_of")), {})
         rows.append(claim | {
-            "claim_types": json.dumps(_choice(annotation, "claim_types")),
+            "claim_types": json.dumps(choices_of(annotation, "claim_types")),
             "normalized_claim": per_region_answers(annotation, "normalized_claim").get(rid),
             "source_outside_sentence": per_region_answers(annotation, "source_outside_sentence").get(rid),
             "source_text": source.get("text"),
@@ -170,7 +164,12 @@ def _article_labels(collection: Collection) -> dict[str, str | None]:
 
 
 def build_dataset(
-    collection: Collection, out_dir: Path, *, plan: SplitPlan | None = None, formats: tuple[str, ...] = ("parquet",)
+    collection: Collection,
+    out_dir: Path,
+    *,
+    plan: SplitPlan | None = None,
+    formats: tuple[str, ...] = ("parquet",),
+    sources: list[Path] | None = None,
 ) -> dict[str, Any]:
     """Write every table, the splits and the benchmark formats to out_dir; return the counts."""
     plan = plan or SplitPlan()
@@ -195,14 +194,20 @@ def build_dataset(
     splits_file.write_text(json.dumps({"seed": plan.seed, "ratios": plan.ratios, "articles": splits}, indent=1,
                                       sort_keys=True) + "\n", encoding="utf-8")  # fmt: skip
     written += [splits_file, *write_formats(tables["sentences"], tables["annotations"], out_dir)]
+    written += write_hf_layout(tables["sentences"], out_dir)
     sentences = tables["sentences"]
-    return {
-        "written": [str(p) for p in written],
+    report = {
         "rows": {name: len(t) for name, t in tables.items()},
         "gold_rules": sentences["gold_rule"].value_counts().to_dict() if len(sentences) else {},
         "split_sizes": sentences["split"].value_counts().to_dict() if len(sentences) else {},
         "replaced_annotations": collection.replaced,
     }
+    gold = dict(zip(sentences["sentence_id"], sentences["gold_claim_status"], strict=True))
+    agreement = agreement_report(collection, {k: v if isinstance(v, str) else None for k, v in gold.items()})
+    splitters = sorted({str(s.data["splitter"]) for s in collection.sentences.values() if s.data.get("splitter")})
+    written += write_card(out_dir, sentences=sentences, report=report, agreement=agreement, sources=sources or [],
+                          splitters=splitters)  # fmt: skip
+    return report | {"written": [str(p) for p in written], "agreement": agreement}
 
 
 def write_formats(sentences: pd.DataFrame, annotations: pd.DataFrame, out_dir: Path) -> list[Path]:
@@ -242,3 +247,111 @@ def write_formats(sentences: pd.DataFrame, annotations: pd.DataFrame, out_dir: P
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     written.append(path)
     return written
+
+
+LABELS = ("no_claim", "claim_not_checkworthy", "claim_checkworthy")
+
+
+def write_hf_layout(sentences: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Parquet per split that Hugging Face `datasets` loads with the card's `configs` (label ids in
+    the order of LABELS, their names in the card)."""
+    folder = out_dir / "hf"
+    folder.mkdir(parents=True, exist_ok=True)
+    labelled = sentences[sentences["gold_claim_status"].notna()]
+    written = []
+    for split in SPLITS:
+        part = labelled[labelled["split"] == split]
+        table = pd.DataFrame({
+            "sentence_id": part["sentence_id"].astype(str), "article_id": part["article_id"].astype(str),
+            "text": part["text"].astype(str), "label": part["gold_claim_status"].map(LABELS.index).astype("int64"),
+        })  # fmt: skip
+        path = folder / f"{split}.parquet"
+        table.to_parquet(path, index=False)
+        written.append(path)
+    return written
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _plot(values: dict[str, float], path: Path, title: str, ylabel: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.bar(list(values), list(values.values()), color="#2a9d8f")
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.tick_params(axis="x", labelrotation=15)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_card(out_dir: Path, *, sentences: pd.DataFrame, report: dict[str, Any], agreement: dict[str, Any],
+               sources: list[Path], splitters: list[str]) -> list[Path]:  # fmt: skip
+    """README.md: what is in the dataset, how it was made, and how to load it."""
+    gold_counts = {label: int((sentences["gold_claim_status"] == label).sum()) for label in LABELS}
+    alpha = agreement["claim_status"]["alpha_per_label"]
+    plots = [
+        _plot(gold_counts, out_dir / "label_distribution.png", "Gold claim_status", "sentences"),
+        _plot({k: v or 0.0 for k, v in alpha.items()}, out_dir / "agreement_per_label.png",
+              "Krippendorff's alpha per label (one vs rest)", "alpha"),
+    ]  # fmt: skip
+    provenance = []
+    for path in sources:
+        manifest = path.with_name(path.name.removesuffix(".json") + ".manifest.json")
+        meta = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
+        provenance.append(f"| `{path.name}` | `{_sha256(path)}` | {meta.get('project', '?')} | "
+                          f"`{meta.get('label_config_sha256', '?')}` |")  # fmt: skip
+    mapping = Path(__file__).resolve().parent.parent / "projects" / "verification" / "verdict-mapping.json"
+    mapping_version = json.loads(mapping.read_text())["version"] if mapping.exists() else "?"
+    status = agreement["claim_status"]
+    front = "\n".join([
+        "---", "configs:", "- config_name: default", "  data_files:",
+        "  - split: train", "    path: hf/train.parquet", "  - split: validation", "    path: hf/dev.parquet",
+        "  - split: test", "    path: hf/test.parquet", "dataset_info:", "  features:",
+        "  - name: sentence_id", "    dtype: string", "  - name: article_id", "    dtype: string",
+        "  - name: text", "    dtype: string", "  - name: label", "    dtype:", "      class_label:", "        names:",
+        *[f"          '{i}': {label}" for i, label in enumerate(LABELS)], "---",
+    ])  # fmt: skip
+    lines = [
+        front, "", "# Claim check-worthiness dataset", "",
+        "Made by `annotate combine` from Label Studio exports of the claims project. One unit per sentence or "
+        "heading of a news article; `claim_status` says whether it makes a check-worthy claim.", "",
+        "## Counts", "",
+        "| table | rows |", "|---|---|", *[f"| {k} | {v} |" for k, v in report["rows"].items()], "",
+        "| gold claim_status | sentences |", "|---|---|", *[f"| {k} | {v} |" for k, v in gold_counts.items()], "",
+        f"Gold decided by: {json.dumps(report['gold_rules'])}. "
+        f"Splits (by article): {json.dumps(report['split_sizes'])}.",
+        "", "![label distribution](label_distribution.png)", "",
+        "## Agreement", "",
+        f"- Krippendorff's alpha (claim_status, nominal): {status['krippendorff_alpha']} over {status['items']} "
+        f"sentences, {status['items_with_2_or_more']} with two or more annotators ({status['annotators']} annotators).",
+        f"- Fleiss' kappa: {json.dumps(status['fleiss_kappa'])}.",
+        f"- Cohen's kappa per pair: {json.dumps(status['cohen_kappa_pairs'])}.",
+        f"- Alpha per claim type: {json.dumps(agreement['claim_types_alpha'])}.",
+        f"- Span F1 between annotators: {json.dumps(agreement['spans'])}.",
+        f"- Sentences with disagreeing claim_status: {agreement['disagreements']} (`annotate agreement "
+        "--disagreements` lists them).", "",
+        "![agreement per label](agreement_per_label.png)", "",
+        "## Provenance", "",
+        "| export | sha256 | project | label config sha256 |", "|---|---|---|---|", *provenance, "",
+        f"Splitter: {', '.join(splitters) or 'unknown'}. Verdict mapping version: {mapping_version}. "
+        f"Annotators are {'named' if report.get('identity') else 'pseudonymised (hashed e-mails)'}.", "",
+        "## Loading", "",
+        "```python", "from datasets import load_dataset", f"ds = load_dataset({str(out_dir)!r})",
+        "# or: pandas.read_parquet('sentences.parquet')", "```", "",
+        "Benchmark formats are in `formats/`: CheckThat! TSV per split, ClaimBuster-style CSV, spans JSONL.",
+    ]  # fmt: skip
+    card = out_dir / "README.md"
+    card.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [card, *plots]

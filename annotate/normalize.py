@@ -154,6 +154,14 @@ def span_rows(collection: Collection, *labels: str) -> list[dict[str, Any]]:
     return rows
 
 
+def choices_of(annotation: dict[str, Any], from_name: str) -> list[str]:
+    """The choices of a sentence-level control in one annotation."""
+    for r in annotation.get("result", []):
+        if r.get("from_name") == from_name and r.get("type") == "choices":
+            return list((r.get("value") or {}).get("choices") or [])
+    return []
+
+
 def per_region_answers(annotation: dict[str, Any], from_name: str) -> dict[str, Any]:
     """region id -> the per-region answer of a control (choices: first value; text: joined)."""
     found = {}

@@ -162,3 +162,47 @@ def test_combine_cli_pseudonymises_and_keeps_identity_on_request(tmp_path: Path)
     assert "annotation 41 by cai@x.org replaced by 42" in kept.stderr
     bad = runner.invoke(app, ["combine", str(path), "-o", str(tmp_path / "x"), "--split", "90/20/10"])
     assert bad.exit_code == 2
+
+
+def test_agreement_matches_the_libraries_own_computation() -> None:
+    import krippendorff
+    import numpy as np
+
+    from annotate.agreement import claim_status_agreement, span_agreement
+
+    collection = collect([export()], keep_identity=True)
+    report = claim_status_agreement(collection)
+    # Rows ann, bea, cai; columns a1-0, a1-55, a2-0, a3-0; codes in sorted label order:
+    # claim_checkworthy 0, claim_not_checkworthy 1, no_claim 2.
+    nan = np.nan
+    matrix = np.array([[0, 2, 1, nan], [0, 1, 1, nan], [1, nan, 0, 0]])
+    assert report["krippendorff_alpha"] == round(
+        krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"), 4
+    )
+    assert report["fleiss_kappa"]["raters"] == 3 and report["fleiss_kappa"]["items"] == 2
+    assert report["cohen_kappa_pairs"]["ann@x.org / bea@x.org"] == {"items": 3, "cohen_kappa": 0.5}
+
+    # A second annotator marks the same CLAIM exactly and a SOURCE that only overlaps.
+    data = export()
+    t = TEXTS["a1-0"]
+    data[0]["annotations"][1]["result"] += [_span("c2", t, "Unemployment fell by 3% last year", "CLAIM"),
+                                            _span("s2", t, "minister", "SOURCE")]  # fmt: skip
+    both = collect([data])
+    assert span_agreement(both, "CLAIM")["exact_f1"] == 0.5  # ann-bea match; cai marked none
+    assert (span_agreement(both, "SOURCE")["exact_f1"], span_agreement(both, "SOURCE")["overlap_f1"]) == (0.0, 0.5)
+
+
+def test_dataset_card_plots_and_hugging_face_layout(tmp_path: Path) -> None:
+    build_dataset(collect([export()]), tmp_path, plan=SplitPlan((1.0, 0.0, 0.0), seed=1))
+    card = (tmp_path / "README.md").read_text()
+    assert card.startswith("---\nconfigs:\n")
+    assert (
+        "        names:\n          '0': no_claim\n          '1': claim_not_checkworthy\n          '2': claim_checkworthy"
+        in card
+    )
+    assert "Krippendorff's alpha (claim_status, nominal): -0.1053" in card
+    for plot in ("label_distribution.png", "agreement_per_label.png"):
+        assert (tmp_path / plot).read_bytes().startswith(b"\x89PNG")
+    train = pd.read_parquet(tmp_path / "hf" / "train.parquet")
+    assert list(train.columns) == ["sentence_id", "article_id", "text", "label"]
+    assert sorted(train.sentence_id) == ["a1-0", "a2-0", "a3-0"] and set(train.label) == {2}

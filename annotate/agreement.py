@@ -1,0 +1,181 @@
+"""Inter-annotator agreement: what Label Studio's open-source edition does not compute.
+
+Krippendorff's alpha (the krippendorff package), Cohen's kappa per pair (scikit-learn) and Fleiss'
+kappa (statsmodels) for claim_status; alpha per claim type (present or not); exact and overlap F1
+between annotators' CLAIM and SOURCE spans; each annotator's agreement with the gold label.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from .normalize import Collection, choices_of, span_rows
+
+STATUS = "claim_status"
+
+
+def _number(value: float) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), 4)
+
+
+def _alpha(matrix: np.ndarray) -> float | None:
+    import krippendorff
+
+    # Alpha needs at least one unit that two annotators coded, and more than one value in the data.
+    coded = (~np.isnan(matrix)).sum(axis=0) >= 2
+    if not coded.any() or len(np.unique(matrix[:, coded][~np.isnan(matrix[:, coded])])) < 2:
+        return None
+    return _number(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"))
+
+
+def _status_answers(collection: Collection) -> dict[str, dict[str, str]]:
+    """sentence -> annotator -> claim_status."""
+    found: dict[str, dict[str, str]] = {}
+    for s in collection.sentences.values():
+        for who, annotation in s.annotations.items():
+            answer = choices_of(annotation, STATUS)
+            if answer:
+                found.setdefault(s.sentence_id, {})[who] = answer[0]
+    return found
+
+
+def claim_status_agreement(collection: Collection) -> dict[str, Any]:
+    from sklearn.metrics import cohen_kappa_score
+    from statsmodels.stats.inter_rater import fleiss_kappa
+
+    answers = _status_answers(collection)
+    annotators = sorted({who for per in answers.values() for who in per})
+    sentences = sorted(answers)
+    labels = sorted({v for per in answers.values() for v in per.values()})
+    code = {label: i for i, label in enumerate(labels)}
+    matrix = np.full((len(annotators), len(sentences)), np.nan)
+    for j, sid in enumerate(sentences):
+        for i, who in enumerate(annotators):
+            if who in answers[sid]:
+                matrix[i, j] = code[answers[sid][who]]
+
+    pairs = {}
+    for a, b in itertools.combinations(annotators, 2):
+        shared = [sid for sid in sentences if a in answers[sid] and b in answers[sid]]
+        if len(shared) >= 2:
+            kappa = cohen_kappa_score([answers[s][a] for s in shared], [answers[s][b] for s in shared])
+            pairs[f"{a} / {b}"] = {"items": len(shared), "cohen_kappa": _number(kappa)}
+
+    # Fleiss needs the same number of raters on every item: the most common number (>= 2).
+    counts = Counter(len(per) for per in answers.values() if len(per) >= 2)
+    fleiss = None
+    if counts:
+        raters = counts.most_common(1)[0][0]
+        table = [
+            [list(per.values()).count(label) for label in labels] for per in answers.values() if len(per) == raters
+        ]
+        if len(table) >= 2 and len(labels) >= 2:
+            fleiss = {"raters": raters, "items": len(table), "kappa": _number(fleiss_kappa(np.array(table)))}
+
+    per_label = {}
+    for label in labels:
+        binary = np.where(np.isnan(matrix), np.nan, (matrix == code[label]).astype(float))
+        per_label[label] = _alpha(binary)
+
+    return {
+        "annotators": len(annotators),
+        "items": len(sentences),
+        "items_with_2_or_more": int(((~np.isnan(matrix)).sum(axis=0) >= 2).sum()),
+        "krippendorff_alpha": _alpha(matrix),
+        "fleiss_kappa": fleiss,
+        "cohen_kappa_pairs": pairs,
+        "alpha_per_label": per_label,
+    }
+
+
+def claim_types_agreement(collection: Collection) -> dict[str, float | None]:
+    """Alpha per claim type (chosen or not), over sentences where annotators gave claim types."""
+    per_sentence = {}
+    for s in collection.sentences.values():
+        answers = {who: set(choices_of(a, "claim_types")) for who, a in s.annotations.items()
+                   if choices_of(a, STATUS) and choices_of(a, STATUS)[0] != "no_claim"}  # fmt: skip
+        if len(answers) >= 2:
+            per_sentence[s.sentence_id] = answers
+    annotators = sorted({who for per in per_sentence.values() for who in per})
+    types = sorted({t for per in per_sentence.values() for chosen in per.values() for t in chosen})
+    result = {}
+    for claim_type in types:
+        matrix = np.full((len(annotators), len(per_sentence)), np.nan)
+        for j, per in enumerate(per_sentence.values()):
+            for i, who in enumerate(annotators):
+                if who in per:
+                    matrix[i, j] = float(claim_type in per[who])
+        result[claim_type] = _alpha(matrix)
+    return result
+
+
+def span_agreement(collection: Collection, label: str) -> dict[str, Any]:
+    """Pairwise F1 between annotators' spans of one label: exact (same offsets) and overlap (any
+    shared character, each span matched once), micro-averaged over all pairs and sentences."""
+    spans: dict[str, dict[str, list[tuple[int, int]]]] = {}
+    for row in span_rows(collection, label):
+        spans.setdefault(row["sentence_id"], {}).setdefault(row["annotator"], []).append((row["start"], row["end"]))
+    both = {"exact": [0, 0, 0], "overlap": [0, 0, 0]}  # matched, spans of a, spans of b
+    for sid, s in collection.sentences.items():
+        for a, b in itertools.combinations(sorted(s.annotations), 2):
+            left, right = spans.get(sid, {}).get(a, []), spans.get(sid, {}).get(b, [])
+            for kind in both:
+                free = list(right)
+                matched = 0
+                for start, end in left:
+                    hit = next(
+                        (r for r in free if (r == (start, end) if kind == "exact" else r[0] < end and start < r[1])),
+                        None,
+                    )
+                    if hit:
+                        free.remove(hit)
+                        matched += 1
+                both[kind][0] += matched
+                both[kind][1] += len(left)
+                both[kind][2] += len(right)
+
+    def f1(matched: int, a: int, b: int) -> float | None:
+        return None if a + b == 0 else round(2 * matched / (a + b), 4)
+
+    return {
+        "exact_f1": f1(*both["exact"]),
+        "overlap_f1": f1(*both["overlap"]),
+        "spans": both["exact"][1] + both["exact"][2],
+    }
+
+
+def annotator_agreement_with_gold(collection: Collection, gold: dict[str, str | None]) -> dict[str, dict[str, Any]]:
+    """For each annotator: how many gold-labelled sentences they answered, and the share that matches."""
+    per: dict[str, list[bool]] = {}
+    for sid, answers in _status_answers(collection).items():
+        if gold.get(sid):
+            for who, answer in answers.items():
+                per.setdefault(who, []).append(answer == gold[sid])
+    return {
+        who: {"items": len(hits), "agrees_with_gold": round(sum(hits) / len(hits), 4)}
+        for who, hits in sorted(per.items())
+    }
+
+
+def disagreements(collection: Collection) -> list[dict[str, Any]]:
+    """Sentences whose annotators gave different claim_status answers."""
+    found = []
+    for sid, answers in _status_answers(collection).items():
+        if len(set(answers.values())) > 1:
+            found.append({"sentence_id": sid, "text": collection.sentences[sid].data.get("text"), "answers": answers})
+    return found
+
+
+def agreement_report(collection: Collection, gold: dict[str, str | None]) -> dict[str, Any]:
+    return {
+        "claim_status": claim_status_agreement(collection),
+        "claim_types_alpha": claim_types_agreement(collection),
+        "spans": {label: span_agreement(collection, label) for label in ("CLAIM", "SOURCE")},
+        "annotators": annotator_agreement_with_gold(collection, gold),
+        "disagreements": len(disagreements(collection)),
+    }
