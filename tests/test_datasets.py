@@ -206,3 +206,19 @@ def test_dataset_card_plots_and_hugging_face_layout(tmp_path: Path) -> None:
     train = pd.read_parquet(tmp_path / "hf" / "train.parquet")
     assert list(train.columns) == ["sentence_id", "article_id", "text", "label"]
     assert sorted(train.sentence_id) == ["a1-0", "a2-0", "a3-0"] and set(train.label) == {2}
+
+
+def test_every_table_matches_its_json_schema(tmp_path: Path) -> None:
+    from jsonschema import Draft202012Validator
+
+    from .conftest import ROOT
+
+    build_dataset(collect([export()]), tmp_path)
+    for name in ("annotations", "sentences", "claims", "sources", "relations"):
+        schema = json.loads((ROOT / "schemas" / "tables" / f"{name}.schema.json").read_text())
+        table = pd.read_parquet(tmp_path / f"{name}.parquet")
+        assert list(table.columns) == list(schema["properties"]), name
+        rows = json.loads(table.to_json(orient="records"))
+        assert rows, name
+        errors = [e.message for row in rows for e in Draft202012Validator(schema).iter_errors(row)]
+        assert errors == [], (name, errors[:3])
