@@ -221,9 +221,9 @@ def write_formats(sentences: pd.DataFrame, annotations: pd.DataFrame, out_dir: P
         path = folder / f"checkthat_{split}.tsv"
         with path.open("w", encoding="utf-8", newline="") as out:
             out.write("Sentence_id\tText\tclass_label\n")
-            for row in part.itertuples():
-                text = " ".join(str(row.text).split())  # a TSV cell holds no tab or newline
-                out.write(f"{row.sentence_id}\t{text}\t{CHECKTHAT_LABEL[row.gold_claim_status]}\n")
+            for sid, text, gold in zip(part["sentence_id"], part["text"], part["gold_claim_status"], strict=True):
+                text = " ".join(str(text).split())  # a TSV cell holds no tab or newline
+                out.write(f"{sid}\t{text}\t{CHECKTHAT_LABEL[gold]}\n")
         written.append(path)
     claimbuster = pd.DataFrame({
         "Sentence_id": labelled["sentence_id"] if len(labelled) else [],
@@ -236,14 +236,20 @@ def write_formats(sentences: pd.DataFrame, annotations: pd.DataFrame, out_dir: P
     written.append(path)
     path = folder / "spans.jsonl"
     # The spans of the first annotator whose claim_status is the gold one.
-    by_sentence = {sid: group for sid, group in annotations.groupby("sentence_id")} if len(annotations) else {}
+    status: dict[tuple[str, str], list[str]] = {}
+    spans: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    columns = ("sentence_id", "annotator", "from_name", "type", "label", "start", "end")
+    for sid, who, from_name, kind, label, start, end in zip(*(annotations[c] for c in columns), strict=True):
+        if from_name == STATUS:
+            status.setdefault((sid, label), []).append(who)
+        elif kind == "labels":
+            spans.setdefault((sid, who), []).append({"start": int(start), "end": int(end), "label": label})
     with path.open("w", encoding="utf-8") as out:
-        for row in labelled.itertuples() if len(labelled) else []:
-            mine = by_sentence.get(row.sentence_id, annotations.iloc[0:0])
-            agree = mine[(mine["from_name"] == STATUS) & (mine["label"] == row.gold_claim_status)]
-            chosen = mine[(mine["type"] == "labels") & mine["annotator"].isin(agree["annotator"].iloc[:1])]
-            spans = [{"start": int(r.start), "end": int(r.end), "label": r.label} for r in chosen.itertuples()]
-            record = {"id": row.sentence_id, "text": row.text, "split": row.split, "spans": spans}
+        columns = ("sentence_id", "text", "split", "gold_claim_status")
+        for sid, text, split, gold in zip(*(labelled[c] for c in columns), strict=True):
+            agreeing = status.get((sid, gold), [])
+            chosen = spans.get((sid, agreeing[0]), []) if agreeing else []
+            record = {"id": sid, "text": text, "split": split, "spans": chosen}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     written.append(path)
     return written

@@ -1,4 +1,5 @@
-"""Validating a 100,000-task export vs `json.loads` of the same file, and peak memory, in one run.
+"""Validating and combining a 100,000-task export vs `json.loads` of the same file, and peak memory,
+in one run.
 
     .venv/bin/python benchmarks/validate_bench.py
 
@@ -49,6 +50,15 @@ def worker(what: str, path: Path) -> dict:
     if what == "json.loads":
         tasks = json.loads(path.read_text(encoding="utf-8"))
         count = len(tasks)
+    elif what == "combine (validate + dataset, parquet)":
+        from typer.testing import CliRunner
+
+        from annotate.cli import app
+
+        result = CliRunner().invoke(app, ["combine", str(path), "-o", str(path.with_suffix(".dataset")),
+                                          "--format", "parquet"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        count = 0
     else:
         from annotate.validate import rules_from_config, validate_file
 
@@ -72,7 +82,7 @@ def main() -> None:
         path = tmp / f"export-{n}.json"
         make_export(path, n)
         size = path.stat().st_size
-        for what in ("json.loads", "validate", "validate --project claims"):
+        for what in ("json.loads", "validate", "validate --project claims", "combine (validate + dataset, parquet)"):
             runs = []
             for _ in range(3):
                 out = subprocess.check_output([sys.executable, __file__, "--worker", what, str(path)], text=True)
@@ -84,7 +94,7 @@ def main() -> None:
         path.unlink()
 
     lines = [
-        "## Validating exports (`benchmarks/validate_bench.py`)",
+        "## Validating and combining exports (`benchmarks/validate_bench.py`)",
         "",
         "Generated exports of real-shaped tasks (half annotated: spans, relation, per-region choice, claim status; "
         f"half with a prediction), each measurement in a fresh process, median of 3; {time.strftime('%Y-%m-%d')}.",
@@ -98,7 +108,8 @@ def main() -> None:
                      f"{r['seconds'] / base[r['tasks']]:.2f}× | {r['rss']:.0f} |")  # fmt: skip
     lines += [
         "",
-        "Goal: validate <= 3× `json.loads`, with memory that does not grow with the file (compare the two sizes).",
+        "Goals: validate <= 3× `json.loads`, with memory that does not grow with the file (compare the two "
+        "sizes); combine (which validates first) <= 3× `json.loads`.",
     ]
     block = write_section("validate", lines)
     print(block)

@@ -424,3 +424,40 @@ def test_an_export_cut_off_by_a_server_stop_leaves_nothing_and_a_rerun_succeeds(
         assert run("validate", str(path)).returncode == 0
     finally:
         run("server", "stop", "--data-dir", str(data_dir))
+
+
+def test_checkthat_round_trip_through_label_studio(live_server: LiveServer, tmp_path: Path) -> None:
+    """CheckThat! rows -> tasks -> annotated through the API with their labels -> export -> combine
+    -> the same ids, texts and labels in the CheckThat! files."""
+    rows = [
+        ("ct-1", "The unemployment rate fell to 3.9% in May.", "Yes"),
+        ("ct-2", "We will keep fighting for our families.", "No"),
+        ("ct-3", "Crime has doubled since 2010, the senator said.", "Yes"),
+        ("ct-4", "Thank you all for coming tonight.", "No"),
+    ]
+    projects = fresh_projects(tmp_path)
+    config_dir = fresh_config(live_server, tmp_path)
+
+    def run(*args: str):
+        return live_server.run(*args, config_dir=config_dir)
+
+    project_id = int(run("project", "create", "claims", "--projects-dir", str(projects)).stdout)
+    tasks = tmp_path / "checkthat.jsonl"
+    tasks.write_text("".join(json.dumps({
+        "text": text, "kind": "sentence", "article_id": sid, "sentence_id": sid, "sentence_index": 0,
+        "char_start": 0, "char_end": len(text), "context_before": "", "context_after": "", "title": "",
+    }) + "\n" for sid, text, _ in rows))  # fmt: skip
+    assert run("load", str(tasks), "--project", "claims", "--projects-dir", str(projects)).returncode == 0
+    client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
+    label = {"Yes": "claim_checkworthy", "No": "no_claim"}
+    for task in client.tasks(project_id):
+        wanted = next(lab for sid, _, lab in rows if sid == task.data["sentence_id"])
+        client.create_annotation(task.id, [{"id": "cs", "from_name": "claim_status", "to_name": "text",
+                                            "type": "choices", "value": {"choices": [label[wanted]]}}])  # fmt: skip
+    exported = run("export", "--project", "claims", "--projects-dir", str(projects), "-o", str(tmp_path / "exports"))
+    assert exported.returncode == 0, exported.stderr
+    combined = run("combine", exported.stdout.strip(), "-o", str(tmp_path / "dataset"), "--split", "100/0/0")
+    assert combined.returncode == 0, combined.stderr
+    back = (tmp_path / "dataset" / "formats" / "checkthat_train.tsv").read_text().splitlines()
+    assert back[0] == "Sentence_id\tText\tclass_label"
+    assert sorted(tuple(line.split("\t")) for line in back[1:]) == sorted(rows)
