@@ -18,6 +18,15 @@ class InputError(AnnotateError):
     """An input file is missing, unreadable or holds invalid data."""
 
 
+def unreadable(path: object, exc: OSError, *, expected: str) -> InputError:
+    """The InputError for a file that could not be opened or read."""
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{path}: no such file")
+    if isinstance(exc, IsADirectoryError):
+        return InputError(f"{path}: is a directory, expected {expected}")
+    return InputError(f"{path}: cannot read: {exc.strerror}")
+
+
 class ConfigError(AnnotateError):
     """A project folder, label config or settings file is wrong."""
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, unreadable
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
 RECORD_FIELDS = ("id", "title", "text", "url", "source", "published", "author")
@@ -206,12 +206,8 @@ def read_articles(
             yield _html(text, path=str(path))
         else:
             yield _plain(text, path=str(path))
-    except FileNotFoundError:
-        yield InputError(f"{path}: no such file")
-    except IsADirectoryError:
-        yield InputError(f"{path}: is a directory")
     except OSError as exc:
-        yield InputError(f"{path}: cannot read: {exc.strerror}")
+        yield unreadable(path, exc, expected="an article file")
     except InputError as exc:
         yield exc
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, unreadable
 
 CHUNK = 4 * 1024 * 1024
 _WS = " \t\n\r"
@@ -27,12 +27,8 @@ def iter_array(path: Path, *, chunk: int = CHUNK) -> Iterator[Any]:
     decoder = json.JSONDecoder()
     try:
         fh = path.open(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected an export file") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+        raise unreadable(path, exc, expected="an export file") from None
     with fh:
         # buffer[0] is character `base` of the file; `lines` newlines precede it, the last at `last_nl`.
         buffer, pos, eof = "", 0, False

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .clean import Removed, find_boilerplate
-from .errors import InputError
+from .errors import InputError, unreadable
 from .ingest import Article, expand_sources, read_articles
 from .segment import Splitter, default_splitter, split_text
 
@@ -115,12 +115,8 @@ def read_tasks(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Read a JSONL task file. Returns the good records and one located message per bad line."""
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a JSONL task file") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+        raise unreadable(path, exc, expected="a JSONL task file") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
