@@ -565,9 +565,8 @@ def combine(
     """Validate exports, then write the dataset: tables (annotations, sentences, claims, sources,
     relations), gold labels, article-grouped splits, and benchmark formats."""
     from .datasets import SplitPlan, build_dataset
-    from .jsonstream import iter_array
     from .normalize import collect
-    from .validate import export_files, has_errors, validate_file
+    from .validate import export_files, has_errors, validated
 
     try:
         shares = tuple(float(x) / 100 for x in split.split("/"))
@@ -576,13 +575,13 @@ def combine(
     if len(shares) != 3 or abs(sum(shares) - 1) > 1e-6 or min(shares) < 0:
         raise typer.BadParameter("give three percentages that add up to 100, e.g. 80/10/10", param_hint="--split")
     paths = list(export_files(files))
-    for path in paths:
-        problems = validate_file(path)
-        for problem in problems:
-            _info(problem.line())
-        if has_errors(problems):
-            raise InputError(f"{path} is not a valid export", hint=f"see `annotate validate {path}`")
-    collection = collect((iter_array(p) for p in paths), keep_identity=keep_identity)
+    problems: list = []
+    collection = collect((validated(p, problems) for p in paths), keep_identity=keep_identity)
+    for problem in problems:
+        _info(problem.line())
+    if has_errors(problems):
+        bad = sorted({p.file for p in problems if p.severity == "error"})
+        raise InputError(f"{', '.join(bad)}: not a valid export", hint=f"see `annotate validate {' '.join(bad)}`")
     if not collection.sentences:
         _info("Warning: the exports hold no tasks; the dataset is empty.")
     for line in collection.replaced:
@@ -610,14 +609,13 @@ def agreement(
 ) -> None:
     """Inter-annotator agreement: Krippendorff's alpha, Cohen's and Fleiss' kappa, span F1, per label."""
     from .agreement import agreement_report, disagreements
-    from .datasets import gold_status
+    from .datasets import golds
     from .jsonstream import iter_array
     from .normalize import collect
     from .validate import export_files
 
     collection = collect((iter_array(p) for p in export_files(files)), keep_identity=keep_identity)
-    gold = {sid: gold_status(s.annotations)[0] for sid, s in collection.sentences.items()}
-    report = agreement_report(collection, gold)
+    report = agreement_report(collection, {sid: g[0] for sid, g in golds(collection).items()})
     if list_disagreements:
         report["disagreement_list"] = disagreements(collection)
     if fmt is Format.json:

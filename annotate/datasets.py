@@ -69,10 +69,17 @@ def gold_status(annotations: dict[str, dict[str, Any]]) -> tuple[str | None, str
     return ranked[0][0], "majority" if sum(distribution.values()) > 1 else "single", dict(distribution)
 
 
-def sentences_table(collection: Collection, splits: dict[str, str]) -> pd.DataFrame:
+Gold = dict[str, tuple[str | None, str, dict[str, int]]]  # sentence -> gold_status(...)
+
+
+def golds(collection: Collection) -> Gold:
+    return {sid: gold_status(s.annotations) for sid, s in collection.sentences.items()}
+
+
+def sentences_table(collection: Collection, splits: dict[str, str], gold_by: Gold) -> pd.DataFrame:
     rows = []
     for s in collection.sentences.values():
-        gold, rule, distribution = gold_status(s.annotations)
+        gold, rule, distribution = gold_by[s.sentence_id]
         voters = sum(distribution.values())
         rows.append({
             "sentence_id": s.sentence_id, "article_id": s.data.get("article_id"), "kind": s.data.get("kind"),
@@ -153,10 +160,10 @@ def assign_splits(articles: dict[str, str | None], plan: SplitPlan, previous: di
     return assigned
 
 
-def _article_labels(collection: Collection) -> dict[str, str | None]:
+def _article_labels(collection: Collection, gold_by: Gold) -> dict[str, str | None]:
     votes: dict[str, Counter[str]] = {}
     for s in collection.sentences.values():
-        gold, _rule, _dist = gold_status(s.annotations)
+        gold = gold_by[s.sentence_id][0]
         counter = votes.setdefault(str(s.data.get("article_id")), Counter())
         if gold:
             counter[gold] += 1
@@ -180,10 +187,11 @@ def build_dataset(
             previous = json.loads(splits_file.read_text(encoding="utf-8"))["articles"]
         except (ValueError, KeyError):
             raise InputError(f"{splits_file} is not a splits file written by annotate", hint="move it away") from None
-    splits = assign_splits(_article_labels(collection), plan, previous)
+    gold_by = golds(collection)
+    splits = assign_splits(_article_labels(collection, gold_by), plan, previous)
     tables = {
         "annotations": annotation_rows(collection),
-        "sentences": sentences_table(collection, splits),
+        "sentences": sentences_table(collection, splits, gold_by),
         "claims": claims_table(collection),
         "sources": sources_table(collection),
         "relations": relation_rows(collection),
@@ -202,8 +210,7 @@ def build_dataset(
         "split_sizes": sentences["split"].value_counts().to_dict() if len(sentences) else {},
         "replaced_annotations": collection.replaced,
     }
-    gold = dict(zip(sentences["sentence_id"], sentences["gold_claim_status"], strict=True))
-    agreement = agreement_report(collection, {k: v if isinstance(v, str) else None for k, v in gold.items()})
+    agreement = agreement_report(collection, {sid: g[0] for sid, g in gold_by.items()})
     splitters = sorted({str(s.data["splitter"]) for s in collection.sentences.values() if s.data.get("splitter")})
     written += write_card(out_dir, sentences=sentences, report=report, agreement=agreement, sources=sources or [],
                           splitters=splitters)  # fmt: skip

@@ -428,10 +428,18 @@ def validate_task(task: Any, index: int, *, file: str, rules: ProjectRules | Non
     return ctx.problems
 
 
-def validate_file(path: Path, *, rules: ProjectRules | None = None) -> list[Problem]:
-    problems: list[Problem] = []
+def validated(path: Path, problems: list[Problem], *, rules: ProjectRules | None = None) -> Iterator[Any]:
+    """The tasks of an export, each checked on the way: its problems are added to `problems`, so a
+    caller that reads the tasks anyway parses the file once."""
     for index, task in enumerate(iter_array(path)):
         problems += validate_task(task, index, file=str(path), rules=rules)
+        yield task
+
+
+def validate_file(path: Path, *, rules: ProjectRules | None = None) -> list[Problem]:
+    problems: list[Problem] = []
+    for _task in validated(path, problems, rules=rules):
+        pass
     return problems
 
 

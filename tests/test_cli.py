@@ -177,7 +177,7 @@ def test_combine_refuses_an_invalid_export(tmp_path: Path) -> None:
     result = invoke("combine", str(SAMPLES / "export_JSON_MIN.json"), "-o", str(tmp_path / "out"))
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-2:] == [
-        f"Error: {SAMPLES / 'export_JSON_MIN.json'} is not a valid export",
+        f"Error: {SAMPLES / 'export_JSON_MIN.json'}: not a valid export",
         f"Hint: see `annotate validate {SAMPLES / 'export_JSON_MIN.json'}`",
     ]
     assert not (tmp_path / "out").exists()
