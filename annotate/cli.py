@@ -53,8 +53,8 @@ def _app(help: str) -> typer.Typer:
 app = _app("Claim and fact-check annotation: articles -> Label Studio -> validated datasets.")
 server_app = _app("Run a local Label Studio server (127.0.0.1 only).")
 project_app = _app("Label Studio projects kept as files in projects/NAME/.")
-app.add_typer(server_app, name="server")
 users_app = _app("Annotator accounts on the Label Studio server.")
+app.add_typer(server_app, name="server")
 app.add_typer(project_app, name="project")
 app.add_typer(users_app, name="users")
 
