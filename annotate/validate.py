@@ -22,10 +22,9 @@ from .errors import InputError
 from .export import is_manifest
 from .jsonstream import iter_array
 from .resources import schema_path
+from .tasks import TASK_FIELDS
 
 EXPORT_SCHEMA = "labelstudio-export.schema.json"
-# Fields `annotate load` writes into every task (checked with --project).
-LOADER_FIELDS = ("text", "kind", "article_id", "sentence_id", "sentence_index", "char_start", "char_end")
 # Which span labels each relation joins; annotators may draw it either way (datasets normalise it).
 RELATION_ENDS = {"attributed_to": frozenset({"CLAIM", "SOURCE"}), "cue_of": frozenset({"CUE", "CLAIM"})}
 _SPAN_VOCABULARY = frozenset().union(*RELATION_ENDS.values())
@@ -73,7 +72,7 @@ class Control:
 class ProjectRules:
     controls: dict[str, Control]
     relations: frozenset[str]
-    fields: tuple[str, ...] = LOADER_FIELDS
+    fields: tuple[str, ...] = TASK_FIELDS  # what `annotate load` writes into every task
 
     @property
     def span_controls(self) -> set[str]:
