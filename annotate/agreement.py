@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections import Counter
 from typing import Any
 
@@ -44,74 +45,78 @@ def _status_answers(collection: Collection) -> dict[str, dict[str, str]]:
     return found
 
 
-def claim_status_agreement(collection: Collection) -> dict[str, Any]:
+def nominal_agreement(answers: dict[str, dict[str, str]], *, per_label: bool = True) -> dict[str, Any]:
+    """Agreement on one nominal answer (item -> annotator -> value): Krippendorff's alpha, Fleiss'
+    kappa on the items with the most common number of raters (>= 2), Cohen's kappa per pair of
+    annotators with at least two shared items, and alpha per value (one vs rest)."""
     from sklearn.metrics import cohen_kappa_score
     from statsmodels.stats.inter_rater import fleiss_kappa
 
-    answers = _status_answers(collection)
     annotators = sorted({who for per in answers.values() for who in per})
-    sentences = sorted(answers)
+    items = sorted(answers)
     labels = sorted({v for per in answers.values() for v in per.values()})
     code = {label: i for i, label in enumerate(labels)}
-    matrix = np.full((len(annotators), len(sentences)), np.nan)
-    for j, sid in enumerate(sentences):
-        for i, who in enumerate(annotators):
-            if who in answers[sid]:
-                matrix[i, j] = code[answers[sid][who]]
+    matrix = np.full((len(annotators), len(items)), np.nan)
+    row = {who: i for i, who in enumerate(annotators)}
+    for j, item in enumerate(items):
+        for who, value in answers[item].items():
+            matrix[row[who], j] = code[value]
 
     pairs = {}
     for a, b in itertools.combinations(annotators, 2):
-        shared = [sid for sid in sentences if a in answers[sid] and b in answers[sid]]
+        shared = [item for item in items if a in answers[item] and b in answers[item]]
         if len(shared) >= 2:
-            kappa = cohen_kappa_score([answers[s][a] for s in shared], [answers[s][b] for s in shared])
+            with warnings.catch_warnings():  # kappa is undefined when both gave one value throughout: None
+                warnings.simplefilter("ignore")
+                kappa = cohen_kappa_score([answers[i][a] for i in shared], [answers[i][b] for i in shared],
+                                          labels=labels)  # fmt: skip
             pairs[f"{a} / {b}"] = {"items": len(shared), "cohen_kappa": _number(kappa)}
 
-    # Fleiss needs the same number of raters on every item: the most common number (>= 2).
     counts = Counter(len(per) for per in answers.values() if len(per) >= 2)
     fleiss = None
     if counts:
         raters = counts.most_common(1)[0][0]
-        table = [
-            [list(per.values()).count(label) for label in labels] for per in answers.values() if len(per) == raters
-        ]
+        rated = [list(per.values()) for per in answers.values() if len(per) == raters]
+        table = [[values.count(label) for label in labels] for values in rated]
         if len(table) >= 2 and len(labels) >= 2:
             fleiss = {"raters": raters, "items": len(table), "kappa": _number(fleiss_kappa(np.array(table)))}
 
-    per_label = {}
-    for label in labels:
-        binary = np.where(np.isnan(matrix), np.nan, (matrix == code[label]).astype(float))
-        per_label[label] = _alpha(binary)
-
-    return {
+    report: dict[str, Any] = {
         "annotators": len(annotators),
-        "items": len(sentences),
+        "items": len(items),
         "items_with_2_or_more": int(((~np.isnan(matrix)).sum(axis=0) >= 2).sum()),
         "krippendorff_alpha": _alpha(matrix),
         "fleiss_kappa": fleiss,
         "cohen_kappa_pairs": pairs,
-        "alpha_per_label": per_label,
     }
+    if per_label:
+        report["alpha_per_label"] = {
+            label: _alpha(np.where(np.isnan(matrix), np.nan, (matrix == code[label]).astype(float))) for label in labels
+        }
+    return report
 
 
-def claim_types_agreement(collection: Collection) -> dict[str, float | None]:
-    """Alpha per claim type (chosen or not), over sentences where annotators gave claim types."""
+def claim_status_agreement(collection: Collection) -> dict[str, Any]:
+    return nominal_agreement(_status_answers(collection))
+
+
+def claim_types_agreement(collection: Collection) -> dict[str, dict[str, Any]]:
+    """For each claim type, agreement on whether it applies, over sentences that two or more
+    annotators said make a claim."""
     per_sentence = {}
     for s in collection.sentences.values():
         answers = {who: set(choices_of(a, "claim_types")) for who, a in s.annotations.items()
-                   if choices_of(a, STATUS) and choices_of(a, STATUS)[0] != "no_claim"}  # fmt: skip
+                   if choices_of(a, STATUS)[:1] not in ([], ["no_claim"])}  # fmt: skip
         if len(answers) >= 2:
             per_sentence[s.sentence_id] = answers
-    annotators = sorted({who for per in per_sentence.values() for who in per})
     types = sorted({t for per in per_sentence.values() for chosen in per.values() for t in chosen})
-    result = {}
-    for claim_type in types:
-        matrix = np.full((len(annotators), len(per_sentence)), np.nan)
-        for j, per in enumerate(per_sentence.values()):
-            for i, who in enumerate(annotators):
-                if who in per:
-                    matrix[i, j] = float(claim_type in per[who])
-        result[claim_type] = _alpha(matrix)
-    return result
+    return {
+        claim_type: nominal_agreement(
+            {sid: {who: str(claim_type in chosen) for who, chosen in per.items()} for sid, per in per_sentence.items()},
+            per_label=False,
+        )
+        for claim_type in types
+    }
 
 
 def span_agreement(collection: Collection, label: str) -> dict[str, Any]:
@@ -174,7 +179,7 @@ def disagreements(collection: Collection) -> list[dict[str, Any]]:
 def agreement_report(collection: Collection, gold: dict[str, str | None]) -> dict[str, Any]:
     return {
         "claim_status": claim_status_agreement(collection),
-        "claim_types_alpha": claim_types_agreement(collection),
+        "claim_types": claim_types_agreement(collection),
         "spans": {label: span_agreement(collection, label) for label in ("CLAIM", "SOURCE")},
         "annotators": annotator_agreement_with_gold(collection, gold),
         "disagreements": len(disagreements(collection)),

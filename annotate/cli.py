@@ -629,8 +629,10 @@ def agreement(
         typer.echo(f"  Cohen's kappa {pair}: {values['cohen_kappa']} ({values['items']} sentences)")
     for label, alpha in status["alpha_per_label"].items():
         typer.echo(f"  alpha {label}: {alpha}")
-    for claim_type, alpha in report["claim_types_alpha"].items():
-        typer.echo(f"claim_types {claim_type}: alpha {alpha}")
+    for claim_type, values in report["claim_types"].items():
+        fleiss = (values["fleiss_kappa"] or {}).get("kappa")
+        typer.echo(f"claim_types {claim_type}: alpha {values['krippendorff_alpha']}, Fleiss' kappa {fleiss}, "
+                   f"Cohen's kappa {[p['cohen_kappa'] for p in values['cohen_kappa_pairs'].values()]}")  # fmt: skip
     for label, values in report["spans"].items():
         typer.echo(f"{label} spans: exact F1 {values['exact_f1']}, overlap F1 {values['overlap_f1']}")
     for who, values in report["annotators"].items():

@@ -351,7 +351,9 @@ def write_card(out_dir: Path, *, sentences: pd.DataFrame, report: dict[str, Any]
         f"sentences, {status['items_with_2_or_more']} with two or more annotators ({status['annotators']} annotators).",
         f"- Fleiss' kappa: {json.dumps(status['fleiss_kappa'])}.",
         f"- Cohen's kappa per pair: {json.dumps(status['cohen_kappa_pairs'])}.",
-        f"- Alpha per claim type: {json.dumps(agreement['claim_types_alpha'])}.",
+        "- Per claim type (applies or not): " + (", ".join(
+            f"{t}: alpha {r['krippendorff_alpha']}, Fleiss' kappa {(r['fleiss_kappa'] or {}).get('kappa')}"
+            for t, r in agreement["claim_types"].items()) or "no sentence with two or more annotators' types") + ".",
         f"- Span F1 between annotators: {json.dumps(agreement['spans'])}.",
         f"- Sentences with disagreeing claim_status: {agreement['disagreements']} (`annotate agreement "
         "--disagreements` lists them).", "",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,11 @@ class Sentence:
 class Collection:
     sentences: dict[str, Sentence]
     replaced: list[str]  # "sentence S: annotation A by X replaced by B"
+
+    @cached_property
+    def spans(self) -> list[dict[str, Any]]:
+        """Every span of every counted annotation (see span_rows), computed once."""
+        return _all_spans(self)
 
 
 def pseudonym(annotator: str) -> str:
@@ -135,14 +141,17 @@ def relation_rows(collection: Collection) -> pd.DataFrame:
 
 def span_rows(collection: Collection, *labels: str) -> list[dict[str, Any]]:
     """Spans with these labels, with offsets in the sentence and in the article."""
+    wanted = set(labels)
+    return [row for row in collection.spans if wanted & row["labels"]]
+
+
+def _all_spans(collection: Collection) -> list[dict[str, Any]]:
     rows = []
     for s in collection.sentences.values():
         offset = s.data.get("char_start")
         for who, annotation in s.annotations.items():
             for rid, r in _regions(annotation).items():
                 value = r.get("value") or {}
-                if not set(labels) & set(value.get("labels") or []):
-                    continue
                 start, end = value.get("start"), value.get("end")
                 rows.append({
                     "article_id": s.data.get("article_id"), "sentence_id": s.sentence_id,
@@ -150,6 +159,7 @@ def span_rows(collection: Collection, *labels: str) -> list[dict[str, Any]]:
                     "text": value.get("text"), "start": start, "end": end,
                     "article_start": offset + start if isinstance(offset, int) and isinstance(start, int) else None,
                     "article_end": offset + end if isinstance(offset, int) and isinstance(end, int) else None,
+                    "labels": set(value.get("labels") or []),
                 })  # fmt: skip
     return rows
 

@@ -222,3 +222,17 @@ def test_every_table_matches_its_json_schema(tmp_path: Path) -> None:
         assert rows, name
         errors = [e.message for row in rows for e in Draft202012Validator(schema).iter_errors(row)]
         assert errors == [], (name, errors[:3])
+
+
+def test_claim_types_agreement_uses_the_libraries() -> None:
+    import numpy as np
+    from statsmodels.stats.inter_rater import fleiss_kappa
+
+    from annotate.agreement import claim_types_agreement
+
+    report = claim_types_agreement(collect([export()], keep_identity=True))
+    assert sorted(report) == ["quantity", "quote"]
+    # a1-0: ann chose quantity, bea and cai did not; a2-0: nobody did (three raters each; False, True).
+    expected = round(fleiss_kappa(np.array([[2, 1], [3, 0]])), 4)
+    assert report["quantity"]["fleiss_kappa"] == {"raters": 3, "items": 2, "kappa": expected}
+    assert report["quantity"]["cohen_kappa_pairs"]["ann@x.org / bea@x.org"]["items"] == 2
