@@ -34,17 +34,6 @@ def _alpha(matrix: np.ndarray) -> float | None:
     return _number(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"))
 
 
-def _status_answers(collection: Collection) -> dict[str, dict[str, str]]:
-    """sentence -> annotator -> claim_status."""
-    found: dict[str, dict[str, str]] = {}
-    for s in collection.sentences.values():
-        for who, annotation in s.annotations.items():
-            answer = choices_of(annotation, STATUS)
-            if answer:
-                found.setdefault(s.sentence_id, {})[who] = answer[0]
-    return found
-
-
 def nominal_agreement(answers: dict[str, dict[str, str]], *, per_label: bool = True) -> dict[str, Any]:
     """Agreement on one nominal answer (item -> annotator -> value): Krippendorff's alpha, Fleiss'
     kappa on the items with the most common number of raters (>= 2), Cohen's kappa per pair of
@@ -97,7 +86,7 @@ def nominal_agreement(answers: dict[str, dict[str, str]], *, per_label: bool = T
 
 
 def claim_status_agreement(collection: Collection) -> dict[str, Any]:
-    return nominal_agreement(_status_answers(collection))
+    return nominal_agreement({sid: answers for sid, answers in collection.claim_status.items() if answers})
 
 
 def claim_types_agreement(collection: Collection) -> dict[str, dict[str, Any]]:
@@ -105,8 +94,9 @@ def claim_types_agreement(collection: Collection) -> dict[str, dict[str, Any]]:
     annotators said make a claim."""
     per_sentence = {}
     for s in collection.sentences.values():
+        status = collection.claim_status[s.sentence_id]
         answers = {who: set(choices_of(a, "claim_types")) for who, a in s.annotations.items()
-                   if choices_of(a, STATUS)[:1] not in ([], ["no_claim"])}  # fmt: skip
+                   if status.get(who, "no_claim") != "no_claim"}  # fmt: skip
         if len(answers) >= 2:
             per_sentence[s.sentence_id] = answers
     types = sorted({t for per in per_sentence.values() for chosen in per.values() for t in chosen})
@@ -157,7 +147,7 @@ def span_agreement(collection: Collection, label: str) -> dict[str, Any]:
 def annotator_agreement_with_gold(collection: Collection, gold: dict[str, str | None]) -> dict[str, dict[str, Any]]:
     """For each annotator: how many gold-labelled sentences they answered, and the share that matches."""
     per: dict[str, list[bool]] = {}
-    for sid, answers in _status_answers(collection).items():
+    for sid, answers in collection.claim_status.items():
         if gold.get(sid):
             for who, answer in answers.items():
                 per.setdefault(who, []).append(answer == gold[sid])
@@ -170,7 +160,7 @@ def annotator_agreement_with_gold(collection: Collection, gold: dict[str, str | 
 def disagreements(collection: Collection) -> list[dict[str, Any]]:
     """Sentences whose annotators gave different claim_status answers."""
     found = []
-    for sid, answers in _status_answers(collection).items():
+    for sid, answers in collection.claim_status.items():
         if len(set(answers.values())) > 1:
             found.append({"sentence_id": sid, "text": collection.sentences[sid].data.get("text"), "answers": answers})
     return found

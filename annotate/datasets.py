@@ -53,12 +53,13 @@ class SplitPlan:
     seed: int = 13
 
 
-def gold_status(annotations: dict[str, dict[str, Any]]) -> tuple[str | None, str, dict[str, int]]:
-    """(gold claim_status, the rule that decided, the distribution of answers)."""
-    answers = {who: choices_of(a, STATUS) for who, a in annotations.items()}
-    distribution = Counter(v[0] for v in answers.values() if v)
-    truth = [choices_of(a, STATUS) for a in annotations.values() if a.get("ground_truth")]
-    truth = [t[0] for t in truth if t]
+def gold_status(
+    annotations: dict[str, dict[str, Any]], answers: dict[str, str]
+) -> tuple[str | None, str, dict[str, int]]:
+    """(gold claim_status, the rule that decided, the distribution of answers), from a sentence's
+    annotations and their claim_status answers (annotator -> answer)."""
+    distribution = Counter(answers.values())
+    truth = [answers[who] for who, a in annotations.items() if a.get("ground_truth") and who in answers]
     if truth:
         return truth[-1], "ground_truth", dict(distribution)
     if not distribution:
@@ -73,7 +74,8 @@ Gold = dict[str, tuple[str | None, str, dict[str, int]]]  # sentence -> gold_sta
 
 
 def golds(collection: Collection) -> Gold:
-    return {sid: gold_status(s.annotations) for sid, s in collection.sentences.items()}
+    status = collection.claim_status
+    return {sid: gold_status(s.annotations, status[sid]) for sid, s in collection.sentences.items()}
 
 
 def sentences_table(collection: Collection, splits: dict[str, str], gold_by: Gold) -> pd.DataFrame:

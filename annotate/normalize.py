@@ -51,6 +51,19 @@ class Collection:
     replaced: list[str]  # "sentence S: annotation A by X replaced by B"
 
     @cached_property
+    def claim_status(self) -> dict[str, dict[str, str]]:
+        """sentence -> annotator -> their claim_status answer (annotators without one left out)."""
+        found: dict[str, dict[str, str]] = {}
+        for sid, sentence in self.sentences.items():
+            answers = {}
+            for who, annotation in sentence.annotations.items():
+                chosen = choices_of(annotation, "claim_status")
+                if chosen:
+                    answers[who] = chosen[0]
+            found[sid] = answers
+        return found
+
+    @cached_property
     def spans(self) -> list[dict[str, Any]]:
         """Every span of every counted annotation (see span_rows), computed once."""
         return _all_spans(self)

@@ -9,7 +9,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from annotate.cli import app
-from annotate.datasets import SplitPlan, assign_splits, build_dataset, gold_status
+from annotate.datasets import SplitPlan, assign_splits, build_dataset, golds
 from annotate.normalize import collect, pseudonym
 
 TEXTS = {
@@ -85,7 +85,7 @@ def export() -> list[dict]:
 
 def test_gold_rules() -> None:
     collection = collect([export()])
-    gold = {sid: gold_status(s.annotations)[:2] for sid, s in collection.sentences.items()}
+    gold = {sid: g[:2] for sid, g in golds(collection).items()}
     assert gold == {
         "a1-0": ("claim_checkworthy", "majority"),
         "a1-55": (None, "tie"),
