@@ -74,10 +74,6 @@ class ProjectRules:
     relations: frozenset[str]
     fields: tuple[str, ...] = TASK_FIELDS  # what `annotate load` writes into every task
 
-    @property
-    def span_controls(self) -> set[str]:
-        return {c.name for c in self.controls.values() if c.tag in ("Labels", "HyperTextLabels", "ParagraphLabels")}
-
 
 _RESULT_TYPE = {"Labels": "labels", "Choices": "choices", "TextArea": "textarea", "Rating": "rating",
                 "Number": "number", "DateTime": "datetime", "Taxonomy": "taxonomy"}  # fmt: skip
