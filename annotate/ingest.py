@@ -193,9 +193,7 @@ def read_articles(
     path = Path(source)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        yield InputError(
-            f"{path}: unsupported file type {path.suffix or '(none)'!r}", hint=f"supported: {', '.join(SUFFIXES)}"
-        )
+        yield InputError(f"{path}: unsupported file type {path.suffix or '(none)'!r}", hint=_SUPPORTED)
         return
     try:
         raw = path.read_bytes()
@@ -221,9 +219,7 @@ def expand_sources(sources: list[str]) -> Iterator[str | InputError]:
         elif path.is_dir():
             found = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
             if not found:
-                yield InputError(
-                    f"{path}: no article files in this directory", hint=f"supported: {', '.join(SUFFIXES)}"
-                )
+                yield InputError(f"{path}: no article files in this directory", hint=_SUPPORTED)
             yield from found
         elif glob.has_magic(source):
             matches = sorted(glob.glob(source, recursive=True))

@@ -93,9 +93,7 @@ def collect(exports: Iterable[Iterable[dict[str, Any]]], *, keep_identity: bool 
                 who = who if keep_identity else pseudonym(who)
                 old = sentence.annotations.get(who)
                 if old is not None:
-                    newer, older = sorted(
-                        (old, annotation), key=lambda a: (a.get("updated_at") or "", a.get("id") or 0)
-                    )[::-1]
+                    older, newer = sorted((old, annotation), key=_age)
                     replaced.append(
                         f"sentence {sid}: annotation {older.get('id')} by {who} replaced by {newer.get('id')}"
                     )
