@@ -564,9 +564,9 @@ def combine(
 ) -> None:
     """Validate exports, then write the dataset: tables (annotations, sentences, claims, sources,
     relations), gold labels, article-grouped splits, and benchmark formats."""
-    from .datasets import SplitPlan, build_dataset
-    from .normalize import collect
-    from .validate import export_files, has_errors, validated
+    from .datasets import SplitPlan
+    from .normalize import gc_paused
+    from .validate import export_files
 
     try:
         shares = tuple(float(x) / 100 for x in split.split("/"))
@@ -575,6 +575,16 @@ def combine(
     if len(shares) != 3 or abs(sum(shares) - 1) > 1e-6 or min(shares) < 0:
         raise typer.BadParameter("give three percentages that add up to 100, e.g. 80/10/10", param_hint="--split")
     paths = list(export_files(files))
+    with gc_paused():
+        _combine(paths, output_dir, keep_identity=keep_identity, plan=SplitPlan(shares, seed),
+                 formats=tuple(f.value for f in formats or []) or ("parquet", "csv"))  # fmt: skip
+
+
+def _combine(paths: list[Path], output_dir: Path, *, keep_identity: bool, plan: Any, formats: tuple[str, ...]) -> None:
+    from .datasets import build_dataset
+    from .normalize import collect
+    from .validate import has_errors, validated
+
     problems: list = []
     collection = collect((validated(p, problems) for p in paths), keep_identity=keep_identity)
     for problem in problems:
@@ -586,10 +596,7 @@ def combine(
         _info("Warning: the exports hold no tasks; the dataset is empty.")
     for line in collection.replaced:
         _info(f"Warning: {line}")
-    report = build_dataset(
-        collection, output_dir, plan=SplitPlan(shares, seed), formats=tuple(f.value for f in formats or [])
-        or ("parquet", "csv"), sources=paths,
-    )  # fmt: skip
+    report = build_dataset(collection, output_dir, plan=plan, formats=formats, sources=paths)
     for path in report["written"]:
         typer.echo(path)
     rows = ", ".join(f"{n} {name}" for name, n in report["rows"].items())
@@ -611,13 +618,14 @@ def agreement(
     from .agreement import agreement_report, disagreements
     from .datasets import golds
     from .jsonstream import iter_array
-    from .normalize import collect
+    from .normalize import collect, gc_paused
     from .validate import export_files
 
-    collection = collect((iter_array(p) for p in export_files(files)), keep_identity=keep_identity)
-    report = agreement_report(collection, {sid: g[0] for sid, g in golds(collection).items()})
-    if list_disagreements:
-        report["disagreement_list"] = disagreements(collection)
+    with gc_paused():
+        collection = collect((iter_array(p) for p in export_files(files)), keep_identity=keep_identity)
+        report = agreement_report(collection, {sid: g[0] for sid, g in golds(collection).items()})
+        if list_disagreements:
+            report["disagreement_list"] = disagreements(collection)
     if fmt is Format.json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return

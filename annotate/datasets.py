@@ -95,32 +95,47 @@ def sentences_table(collection: Collection, splits: dict[str, str], gold_by: Gol
     return table.astype({"char_start": "Int64", "char_end": "Int64", "n_annotators": "Int64"})
 
 
-def _linked(annotation: dict[str, Any], region_id: str, relation: str) -> str | None:
-    """The region joined to region_id by a relation with this label, whichever way it was drawn."""
+def _links(annotation: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(relation, region id) -> the region at the other end, whichever way the arrow was drawn."""
+    links = {}
     for r in annotation.get("result", []):
-        if r.get("type") == "relation" and relation in (r.get("labels") or []):
-            ends = (r.get("from_id"), r.get("to_id"))
-            if region_id in ends:
-                return ends[1] if ends[0] == region_id else ends[0]
-    return None
+        if r.get("type") == "relation":
+            for relation in r.get("labels") or []:
+                links.setdefault((relation, r.get("from_id")), r.get("to_id"))
+                links.setdefault((relation, r.get("to_id")), r.get("from_id"))
+    return links
+
+
+def _per_region(annotation: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """from_name -> region id -> answer, for every per-region control (see per_region_answers)."""
+    found: dict[str, dict[str, Any]] = {}
+    for r in annotation.get("result", []):
+        if r.get("id") and r.get("type") != "labels" and isinstance(r.get("from_name"), str):
+            found.setdefault(r["from_name"], {})
+    return {name: per_region_answers(annotation, name) for name in found}
 
 
 def claims_table(collection: Collection) -> pd.DataFrame:
     """One row per CLAIM span, with what the annotator attached to it."""
     spans = {(r["annotation_id"], r["region_id"]): r for r in span_rows(collection, "SOURCE", "CUE")}
     rows = []
+    seen: dict[int, tuple[dict[tuple[str, str], str], dict[str, dict[str, Any]], str]] = {}
     for claim in span_rows(collection, "CLAIM"):
         annotation = collection.sentences[claim["sentence_id"]].annotations[claim["annotator"]]
+        if id(annotation) not in seen:  # an annotation's answers are read once for all its claims
+            seen[id(annotation)] = (_links(annotation), _per_region(annotation),
+                                    json.dumps(choices_of(annotation, "claim_types")))  # fmt: skip
+        links, answers, claim_types = seen[id(annotation)]
         rid = claim["region_id"]
-        source = spans.get((claim["annotation_id"], _linked(annotation, rid, "attributed_to")), {})
-        cue = spans.get((claim["annotation_id"], _linked(annotation, rid, "cue_of")), {})
+        source = spans.get((claim["annotation_id"], links.get(("attributed_to", rid))), {})
+        cue = spans.get((claim["annotation_id"], links.get(("cue_of", rid))), {})
         rows.append(claim | {
-            "claim_types": json.dumps(choices_of(annotation, "claim_types")),
-            "normalized_claim": per_region_answers(annotation, "normalized_claim").get(rid),
-            "source_outside_sentence": per_region_answers(annotation, "source_outside_sentence").get(rid),
+            "claim_types": claim_types,
+            "normalized_claim": answers.get("normalized_claim", {}).get(rid),
+            "source_outside_sentence": answers.get("source_outside_sentence", {}).get(rid),
             "source_text": source.get("text"),
             "source_region_id": source.get("region_id"),
-            "source_type": per_region_answers(annotation, "source_type").get(source.get("region_id", "")),
+            "source_type": answers.get("source_type", {}).get(source.get("region_id", "")),
             "cue_text": cue.get("text"),
         })  # fmt: skip
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
@@ -230,7 +245,8 @@ def write_formats(sentences: pd.DataFrame, annotations: pd.DataFrame, out_dir: P
         path = folder / f"checkthat_{split}.tsv"
         with path.open("w", encoding="utf-8", newline="") as out:
             out.write("Sentence_id\tText\tclass_label\n")
-            for sid, text, gold in zip(part["sentence_id"], part["text"], part["gold_claim_status"], strict=True):
+            columns = (part[c].tolist() for c in ("sentence_id", "text", "gold_claim_status"))
+            for sid, text, gold in zip(*columns, strict=True):
                 text = " ".join(str(text).split())  # a TSV cell holds no tab or newline
                 out.write(f"{sid}\t{text}\t{CHECKTHAT_LABEL[gold]}\n")
         written.append(path)
@@ -248,14 +264,14 @@ def write_formats(sentences: pd.DataFrame, annotations: pd.DataFrame, out_dir: P
     status: dict[tuple[str, str], list[str]] = {}
     spans: dict[tuple[str, str], list[dict[str, Any]]] = {}
     columns = ("sentence_id", "annotator", "from_name", "type", "label", "start", "end")
-    for sid, who, from_name, kind, label, start, end in zip(*(annotations[c] for c in columns), strict=True):
+    for sid, who, from_name, kind, label, start, end in zip(*(annotations[c].tolist() for c in columns), strict=True):
         if from_name == STATUS:
             status.setdefault((sid, label), []).append(who)
         elif kind == "labels":
             spans.setdefault((sid, who), []).append({"start": int(start), "end": int(end), "label": label})
     with path.open("w", encoding="utf-8") as out:
         columns = ("sentence_id", "text", "split", "gold_claim_status")
-        for sid, text, split, gold in zip(*(labelled[c] for c in columns), strict=True):
+        for sid, text, split, gold in zip(*(labelled[c].tolist() for c in columns), strict=True):
             agreeing = status.get((sid, gold), [])
             chosen = spans.get((sid, agreeing[0]), []) if agreeing else []
             record = {"id": sid, "text": text, "split": split, "spans": chosen}

@@ -8,8 +8,10 @@ annotator on a sentence wins, and the ones it replaces are reported.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -69,6 +71,24 @@ class Collection:
         return _all_spans(self)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a collection is built and turned into tables.
+
+    Reading a 100,000-task export creates millions of dicts and lists, none of them in a cycle, and
+    the collector rescans all that are alive each time enough new ones were made: measured, that
+    took half the time of reading the export (6.7 s with it, 2.5 s without). Memory is unaffected,
+    since reference counting frees everything acyclic.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def pseudonym(annotator: str) -> str:
     """A stable id for an annotator that does not reveal who they are."""
     return "ann-" + hashlib.sha256(annotator.encode("utf-8")).hexdigest()[:10]
@@ -108,24 +128,23 @@ def _regions(annotation: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def annotation_rows(collection: Collection) -> pd.DataFrame:
     """One row per annotator x sentence x answer: each label of a span, each choice, each text."""
-    rows = []
+    rows = []  # tuples in the order of ANNOTATION_COLUMNS: cheaper than a dict per row
     for s in collection.sentences.values():
+        article = s.data.get("article_id")
         for who, annotation in s.annotations.items():
-            base = {"article_id": s.data.get("article_id"), "sentence_id": s.sentence_id, "task_id": s.task_id,
-                    "annotation_id": annotation.get("id"), "annotator": who}  # fmt: skip
+            aid = annotation.get("id")
             for r in annotation.get("result", []):
                 value = r.get("value") or {}
                 kind = r.get("type")
                 answers = {"labels": value.get("labels"), "choices": value.get("choices"),
                            "textarea": value.get("text")}.get(kind) or []  # fmt: skip
+                text = value.get("text")
                 for answer in answers:
-                    rows.append(base | {
-                        "from_name": r.get("from_name"), "type": kind, "label": answer,
-                        "start": value.get("start"), "end": value.get("end"),
-                        "text": value.get("text") if isinstance(value.get("text"), str) else None,
-                        "region_id": r.get("id"),
-                    })  # fmt: skip
-    table = pd.DataFrame(rows, columns=ANNOTATION_COLUMNS)
+                    rows.append((
+                        article, s.sentence_id, s.task_id, aid, who, r.get("from_name"), kind, answer,
+                        value.get("start"), value.get("end"), text if isinstance(text, str) else None, r.get("id"),
+                    ))  # fmt: skip
+    table = pd.DataFrame.from_records(rows, columns=ANNOTATION_COLUMNS)
     return table.astype({"start": "Int64", "end": "Int64", "task_id": "Int64", "annotation_id": "Int64"})
 
 
