@@ -445,23 +445,76 @@ def load(
 @app.command("prelabel")
 def prelabel(
     project: Annotated[str, typer.Option("--project", help="Project folder name, e.g. claims.")],
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model", help="A model folder from `annotate train`: predict claim_status with it instead of the rules."
+        ),
+    ] = None,
+    order_by_uncertainty: Annotated[
+        bool,
+        typer.Option(
+            "--order-by-uncertainty",
+            help="Serve annotators the tasks the model is least sure of first (needs --model).",
+        ),
+    ] = False,
     url: UrlOption = None,
     projects_dir: ProjectsDirOption = None,
     fmt: FormatOption = Format.text,
 ) -> None:
-    """Attach rule-based predictions (cue, source, claim, claim_status) to tasks that lack them."""
-    from .prelabel import MODEL_VERSION, prelabel_project
+    """Attach predictions to tasks that lack one of the same model_version: rule-based ones (cue,
+    source, claim, claim_status), or with --model a trained model's claim_status and its probability."""
+    from .prelabel import MODEL_VERSION, prelabel_project, rules, status_result
     from .projects import require_project
 
+    if order_by_uncertainty and model is None:
+        raise typer.BadParameter("ordering by uncertainty needs a model's scores", param_hint="--model")
     spec = _project(project, projects_dir)
+    predictor, model_version = rules, MODEL_VERSION
+    if model is not None:
+        from .train import load_model
+
+        loaded = load_model(model)
+        model_version = loaded.model_id
+
+        def predictor(texts: list[str]) -> list[tuple[list[dict[str, Any]], float]]:
+            return [(status_result(status), p) for status, p in loaded.predict(texts)]
+
     client = _connect(url)
     project_id = require_project(client, spec, config_dir=_config_dir())
-    added, skipped = prelabel_project(client, project_id)
+    added, skipped = prelabel_project(client, project_id, model_version=model_version, predictor=predictor)
+    ordered = False
+    if order_by_uncertainty:
+        client.set_model_version(project_id, model_version, uncertainty_sampling=True)
+        ordered = True
     _emit(
-        {"added": added, "already_predicted": skipped, "model_version": MODEL_VERSION, "project_id": project_id},
+        {"added": added, "already_predicted": skipped, "model_version": model_version, "project_id": project_id,
+         "ordered_by_uncertainty": ordered},
         fmt,
-        f"added {added} predictions ({MODEL_VERSION}); {skipped} tasks already had one (project {project!r})",
-    )
+        f"added {added} predictions ({model_version}); {skipped} tasks already had one (project {project!r})"
+        + ("; annotators now get the least certain tasks first" if ordered else ""),
+    )  # fmt: skip
+
+
+# train ----------------------------------------------------------------------------------------
+@app.command("train")
+def train(
+    dataset_dir: Annotated[Path, typer.Argument(help="A dataset folder written by `annotate combine`.")],
+    output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the model.")] = Path("model"),
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the classifier.")] = 13,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Train the check-worthiness baseline (TF-IDF + logistic regression) on the train split and score
+    it on the test split as CheckThat! does (precision, recall, F1 of claim_checkworthy)."""
+    from .train import train as train_model
+
+    meta = train_model(dataset_dir, output_dir, seed=seed)
+    scores = meta["test"]
+    f1 = "n/a (no labelled test sentences)" if scores["f1"] is None else scores["f1"]
+    _emit(meta, fmt, f"{meta['model_id']} saved in {output_dir} ({meta['train_sentences']} train sentences, "
+                     f"data sha256 {meta['train_data_sha256'][:12]}); test: precision {scores['precision']}, "
+                     f"recall {scores['recall']}, F1 {f1} on {scores['items']} sentences "
+                     f"({scores['positives']} check-worthy)")  # fmt: skip
 
 
 # export ---------------------------------------------------------------------------------------
@@ -541,7 +594,101 @@ def schema(
     typer.echo(path)
 
 
+# promote --------------------------------------------------------------------------------------
+@app.command("promote")
+def promote(
+    files: Annotated[list[Path], typer.Argument(help="Exports of the claims project (full JSON), or folders.")],
+    to: Annotated[str, typer.Option("--to", help="The verification project's folder name.")] = "verification",
+    url: UrlOption = None,
+    projects_dir: ProjectsDirOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be created; create nothing.")] = False,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Make one verification task per CLAIM span of each sentence whose gold claim_status is
+    claim_checkworthy. Idempotent by claim_id: a rerun creates nothing; changed claims are reported."""
+    from .load import load_tasks
+    from .normalize import gc_paused
+    from .projects import require_project
+    from .promote import COMPARED, verification_records
+    from .validate import export_files
+
+    spec = _project(to, projects_dir)
+    with gc_paused():
+        collection = _valid_collection(list(export_files(files)))
+        records = verification_records(collection.part(verification=False))
+    client = _connect(url)
+    project_id = require_project(client, spec, config_dir=_config_dir())
+    report = load_tasks(
+        client, project_id, records, journal_path=_config_dir() / "load-journal.json", fields=spec.data_fields(),
+        dry_run=dry_run, log=_info, key="claim_id", compare=COMPARED,
+    )  # fmt: skip
+    for cid in report.changed:
+        _info(f"Warning: claim {cid} is already in {to!r} with a different text, normalised claim or source; "
+              "left unchanged")  # fmt: skip
+    verb = "would create" if dry_run else "created"
+    _emit(
+        {"claims": len(records)} | report.as_dict() | {"project_id": project_id, "dry_run": dry_run},
+        fmt,
+        f"{len(records)} check-worthy claim(s): {verb} {report.created} verification task(s), already present "
+        f"{report.present}, changed {len(report.changed)} (project {to!r}, id {project_id})",
+    )
+
+
+# adjudicate -----------------------------------------------------------------------------------
+@app.command("adjudicate")
+def adjudicate(
+    project: Annotated[str, typer.Option("--project", help="Project folder name, e.g. claims.")],
+    url: UrlOption = None,
+    projects_dir: ProjectsDirOption = None,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Send the tasks whose annotators disagree to the review project PROJECT-adjudication (created if
+    needed, same label config), each with every annotator's version as a prediction."""
+    import tempfile
+
+    from .adjudicate import review_tasks
+    from .jsonstream import iter_array
+    from .load import load_tasks
+    from .normalize import collect, gc_paused
+    from .projects import adjudication_spec, ensure_project, require_project
+
+    spec = _project(project, projects_dir)
+    client = _connect(url)
+    project_id = require_project(client, spec, config_dir=_config_dir())
+    _info(f"Reading the annotations of project {project!r} (id {project_id}) ...")
+    with tempfile.TemporaryDirectory(prefix="annotate-") as tmp, gc_paused():
+        path = Path(tmp) / "export.json"
+        with path.open("wb") as out:
+            client.export_snapshot(project_id, out)
+        records, predictions = review_tasks(collect([iter_array(path)]), project_id)
+    review = adjudication_spec(spec)
+    review_id, created = ensure_project(client, review, config_dir=_config_dir())
+    report = load_tasks(
+        client, review_id, records, journal_path=_config_dir() / "load-journal.json", fields=review.data_fields(),
+        log=_info, compare=("text", "versions"), predictions=predictions,
+    )  # fmt: skip
+    # Importing predictions makes the last one's version the project's active one, which the label
+    # stream would pre-fill: no annotator's version should be the default, so none is active.
+    client.set_model_version(review_id, "")
+    for sid in report.changed:
+        _info(f"Warning: sentence {sid} is already in review with other annotators' versions; left unchanged")
+    _emit(
+        {"disagreeing": len(records)} | report.as_dict()
+        | {"project_id": project_id, "review_project": review.name, "review_project_id": review_id,
+           "review_project_created": created},
+        fmt,
+        f"{len(records)} disagreeing task(s): created {report.created} review task(s), already present "
+        f"{report.present} (review project {review.name!r}, id {review_id}{', new' if created else ''}; "
+        f"open {client.url}/projects/{review_id})",
+    )  # fmt: skip
+
+
 # combine --------------------------------------------------------------------------------------
+class MappingMode(StrEnum):
+    strict = "strict"
+    lenient = "lenient"
+
+
 class TableFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
@@ -561,9 +708,18 @@ def combine(
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the article-grouped split.")] = 13,
     split: Annotated[str, typer.Option("--split", help="train/dev/test shares in percent.")] = "80/10/10",
+    verdict_mapping: Annotated[
+        MappingMode,
+        typer.Option(
+            "--verdict-mapping",
+            help="strict: verdicts the mapping marks lossy are left out of FEVER; lenient: they are mapped.",
+        ),
+    ] = MappingMode.strict,
+    projects_dir: ProjectsDirOption = None,
 ) -> None:
-    """Validate exports, then write the dataset: tables (annotations, sentences, claims, sources,
-    relations), gold labels, article-grouped splits, and benchmark formats."""
+    """Validate exports, then write the dataset: from claims exports the tables (annotations,
+    sentences, claims, sources, relations), gold labels, article-grouped splits and benchmark
+    formats; from verification exports the verdicts table, FEVER JSONL and ClaimReview JSON-LD."""
     from .datasets import SplitPlan
     from .normalize import gc_paused
     from .validate import export_files
@@ -575,13 +731,22 @@ def combine(
     if len(shares) != 3 or abs(sum(shares) - 1) > 1e-6 or min(shares) < 0:
         raise typer.BadParameter("give three percentages that add up to 100, e.g. 80/10/10", param_hint="--split")
     paths = list(export_files(files))
+    from .errors import ProjectNotFound
+    from .resources import shipped_projects_dir
+
+    try:  # the reviewing organisation and the verdict mapping
+        verification = _project("verification", projects_dir)
+    except ProjectNotFound:
+        verification = _project("verification", shipped_projects_dir())
+    organization = verification.settings.get("reviewing_organization") or {}
     with gc_paused():
         _combine(paths, output_dir, keep_identity=keep_identity, plan=SplitPlan(shares, seed),
-                 formats=tuple(f.value for f in formats or []) or ("parquet", "csv"))  # fmt: skip
+                 formats=tuple(f.value for f in formats or []) or ("parquet", "csv"), mode=verdict_mapping.value,
+                 organization=organization, mapping_path=verification.folder / "verdict-mapping.json")  # fmt: skip
 
 
-def _combine(paths: list[Path], output_dir: Path, *, keep_identity: bool, plan: Any, formats: tuple[str, ...]) -> None:
-    from .datasets import build_dataset
+def _valid_collection(paths: list[Path], *, keep_identity: bool = False) -> Any:
+    """The exports' tasks, validated on the way in: warnings are shown, errors stop here."""
     from .normalize import collect
     from .validate import has_errors, validated
 
@@ -592,15 +757,49 @@ def _combine(paths: list[Path], output_dir: Path, *, keep_identity: bool, plan: 
     if has_errors(problems):
         bad = sorted({p.file for p in problems if p.severity == "error"})
         raise InputError(f"{', '.join(bad)}: not a valid export", hint=f"see `annotate validate {' '.join(bad)}`")
+    return collection
+
+
+def _combine(
+    paths: list[Path], output_dir: Path, *, keep_identity: bool, plan: Any, formats: tuple[str, ...], mode: str,
+    organization: dict[str, Any], mapping_path: Path,
+) -> None:  # fmt: skip
+    from .datasets import build_dataset
+    from .verdicts import card_section, write_verdicts
+
+    collection = _valid_collection(paths, keep_identity=keep_identity)
     if not collection.sentences:
         _info("Warning: the exports hold no tasks; the dataset is empty.")
     for line in collection.replaced:
         _info(f"Warning: {line}")
-    report = build_dataset(collection, output_dir, plan=plan, formats=formats, sources=paths)
-    for path in report["written"]:
+    claims, verification = collection.part(verification=False), collection.part(verification=True)
+    written: list[str] = []
+    if claims.sentences or not verification.sentences:
+        report = build_dataset(claims, output_dir, plan=plan, formats=formats, sources=paths)
+        written += report["written"]
+        rows = ", ".join(f"{n} {name}" for name, n in report["rows"].items())
+        _info(f"{len(paths)} export(s) -> {rows}; splits {report['split_sizes']}; gold {report['gold_rules']}.")
+    if verification.sentences:
+        verdicts = write_verdicts(verification, output_dir, mode=mode, organization=organization, formats=formats,
+                                  mapping_path=mapping_path)  # fmt: skip
+        written += verdicts["written"]
+        card = output_dir / "README.md"
+        head = card.read_text(encoding="utf-8") if card.exists() and claims.sentences else VERDICT_CARD_HEAD
+        card.write_text(head + "\n" + "\n".join(card_section(verdicts)), encoding="utf-8")
+        if not claims.sentences:
+            written.append(str(card))
+        _info(
+            f"{verdicts['claims']} claim(s) -> verdicts {verdicts['verdicts']}; FEVER {verdicts['fever']} "
+            f"(left out {verdicts['fever_skipped']}); ClaimReview {verdicts['claimreview']} "
+            f"(left out {verdicts['claimreview_skipped']}); mapping {verdicts['mapping_version']}, {mode}."
+        )
+    for path in written:
         typer.echo(path)
-    rows = ", ".join(f"{n} {name}" for name, n in report["rows"].items())
-    _info(f"{len(paths)} export(s) -> {rows}; splits {report['split_sizes']}; gold {report['gold_rules']}.")
+
+
+VERDICT_CARD_HEAD = (
+    "# Verdict dataset\n\nMade by `annotate combine` from Label Studio exports of the verification project.\n"
+)
 
 
 @app.command("agreement")

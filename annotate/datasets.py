@@ -1,9 +1,10 @@
 """Datasets from combined exports: gold labels, the sentences/claims/sources tables, article-grouped
 splits, and the formats that classifier training and the fact-checking benchmarks read directly.
 
-Gold policy for claim_status, in order: an annotation marked ground truth; else the majority of
-the annotators (a tie is flagged and left without gold, never guessed); else the one annotator.
-The `gold_rule` column says which rule decided.
+Gold policy for claim_status, in order: an adjudication (`annotate adjudicate`); else an
+annotation marked ground truth; else the majority of the annotators (a tie is flagged and left
+without gold, never guessed); else the one annotator. The `gold_rule` column says which rule
+decided, and `adjudicated_by` who adjudicated.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .errors import InputError
 from .normalize import (
     SPAN_COLUMNS,
     Collection,
+    Sentence,
     annotation_rows,
     choices_of,
     per_region_answers,
@@ -38,7 +40,7 @@ CLAIMBUSTER_VERDICT = {"no_claim": -1, "claim_not_checkworthy": 0, "claim_checkw
 
 SENTENCE_COLUMNS = [
     "sentence_id", "article_id", "kind", "text", "char_start", "char_end", "gold_claim_status", "gold_rule", "tie",
-    "claim_status_distribution", "n_annotators", "agreement", "split",
+    "claim_status_distribution", "n_annotators", "agreement", "split", "adjudicated_by",
 ]  # fmt: skip
 CLAIM_COLUMNS = [
     *SPAN_COLUMNS, "claim_types", "normalized_claim", "source_outside_sentence", "source_text", "source_region_id",
@@ -54,11 +56,13 @@ class SplitPlan:
 
 
 def gold_status(
-    annotations: dict[str, dict[str, Any]], answers: dict[str, str]
+    annotations: dict[str, dict[str, Any]], answers: dict[str, str], adjudicated: str | None = None
 ) -> tuple[str | None, str, dict[str, int]]:
     """(gold claim_status, the rule that decided, the distribution of answers), from a sentence's
-    annotations and their claim_status answers (annotator -> answer)."""
+    annotations, their claim_status answers (annotator -> answer) and an adjudicator's answer."""
     distribution = Counter(answers.values())
+    if adjudicated:
+        return adjudicated, "adjudicated", dict(distribution)
     truth = [answers[who] for who, a in annotations.items() if a.get("ground_truth") and who in answers]
     if truth:
         return truth[-1], "ground_truth", dict(distribution)
@@ -73,9 +77,38 @@ def gold_status(
 Gold = dict[str, tuple[str | None, str, dict[str, int]]]  # sentence -> gold_status(...)
 
 
+def _adjudicated(sentence: Sentence, control: str = STATUS) -> str | None:
+    chosen = choices_of(sentence.adjudication[1], control) if sentence.adjudication else []
+    return chosen[0] if chosen else None
+
+
 def golds(collection: Collection) -> Gold:
     status = collection.claim_status
-    return {sid: gold_status(s.annotations, status[sid]) for sid, s in collection.sentences.items()}
+    return {sid: gold_status(s.annotations, status[sid], _adjudicated(s)) for sid, s in collection.sentences.items()}
+
+
+def gold_annotation(sentence: Sentence, answers: dict[str, str], gold: str | None) -> tuple[str, dict[str, Any]] | None:
+    """(who, annotation) that stands for the gold answer, for its spans: the adjudication; else a
+    ground-truth annotation with the gold answer; else the first annotator who gave it."""
+    if sentence.adjudication and _adjudicated(sentence) == gold:
+        return sentence.adjudication
+    agreeing = [(who, a) for who, a in sentence.annotations.items() if gold is not None and answers.get(who) == gold]
+    truth = [(who, a) for who, a in agreeing if a.get("ground_truth")]
+    return (truth or agreeing or [None])[0]
+
+
+def gold_spans(collection: Collection, gold_by: Gold) -> dict[str, list[dict[str, Any]]]:
+    """sentence -> the spans of its gold annotation (see gold_annotation)."""
+    status = collection.claim_status
+    found = {}
+    for sid, sentence in collection.sentences.items():
+        chosen = gold_annotation(sentence, status[sid], gold_by[sid][0])
+        found[sid] = [] if chosen is None else [
+            {"start": r["value"]["start"], "end": r["value"]["end"], "label": label, "region_id": r.get("id")}
+            for r in chosen[1].get("result", []) if r.get("type") == "labels"
+            for label in r["value"].get("labels") or []
+        ]  # fmt: skip
+    return found
 
 
 def sentences_table(collection: Collection, splits: dict[str, str], gold_by: Gold) -> pd.DataFrame:
@@ -90,12 +123,13 @@ def sentences_table(collection: Collection, splits: dict[str, str], gold_by: Gol
             "claim_status_distribution": json.dumps(distribution, sort_keys=True), "n_annotators": voters,
             "agreement": (max(distribution.values()) / voters) if voters else None,
             "split": splits.get(str(s.data.get("article_id"))),
+            "adjudicated_by": s.adjudication[0] if rule == "adjudicated" and s.adjudication else None,
         })  # fmt: skip
     table = pd.DataFrame(rows, columns=SENTENCE_COLUMNS)
     return table.astype({"char_start": "Int64", "char_end": "Int64", "n_annotators": "Int64"})
 
 
-def _links(annotation: dict[str, Any]) -> dict[tuple[str, str], str]:
+def region_links(annotation: dict[str, Any]) -> dict[tuple[str, str], str]:
     """(relation, region id) -> the region at the other end, whichever way the arrow was drawn."""
     links = {}
     for r in annotation.get("result", []):
@@ -106,7 +140,7 @@ def _links(annotation: dict[str, Any]) -> dict[tuple[str, str], str]:
     return links
 
 
-def _per_region(annotation: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def region_answers(annotation: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """from_name -> region id -> answer, for every per-region control (see per_region_answers)."""
     found: dict[str, dict[str, Any]] = {}
     for r in annotation.get("result", []):
@@ -123,7 +157,7 @@ def claims_table(collection: Collection) -> pd.DataFrame:
     for claim in span_rows(collection, "CLAIM"):
         annotation = collection.sentences[claim["sentence_id"]].annotations[claim["annotator"]]
         if id(annotation) not in seen:  # an annotation's answers are read once for all its claims
-            seen[id(annotation)] = (_links(annotation), _per_region(annotation),
+            seen[id(annotation)] = (region_links(annotation), region_answers(annotation),
                                     json.dumps(choices_of(annotation, "claim_types")))  # fmt: skip
         links, answers, claim_types = seen[id(annotation)]
         rid = claim["region_id"]
@@ -218,7 +252,7 @@ def build_dataset(
         written += write_table(table, out_dir, name, formats=formats)
     splits_file.write_text(json.dumps({"seed": plan.seed, "ratios": plan.ratios, "articles": splits}, indent=1,
                                       sort_keys=True) + "\n", encoding="utf-8")  # fmt: skip
-    written += [splits_file, *write_formats(tables["sentences"], tables["annotations"], out_dir)]
+    written += [splits_file, *write_formats(tables["sentences"], gold_spans(collection, gold_by), out_dir)]
     written += write_hf_layout(tables["sentences"], out_dir)
     sentences = tables["sentences"]
     report = {
@@ -234,8 +268,9 @@ def build_dataset(
     return report | {"written": [str(p) for p in written], "agreement": agreement}
 
 
-def write_formats(sentences: pd.DataFrame, annotations: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """CheckThat! TSV per split, ClaimBuster-style CSV, spans JSONL for span classifiers."""
+def write_formats(sentences: pd.DataFrame, spans: dict[str, list[dict[str, Any]]], out_dir: Path) -> list[Path]:
+    """CheckThat! TSV per split, ClaimBuster-style CSV, spans JSONL for span classifiers (the spans
+    of each sentence's gold annotation, see gold_spans)."""
     folder = out_dir / "formats"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -260,20 +295,9 @@ def write_formats(sentences: pd.DataFrame, annotations: pd.DataFrame, out_dir: P
     claimbuster.to_csv(path, index=False)
     written.append(path)
     path = folder / "spans.jsonl"
-    # The spans of the first annotator whose claim_status is the gold one.
-    status: dict[tuple[str, str], list[str]] = {}
-    spans: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    columns = ("sentence_id", "annotator", "from_name", "type", "label", "start", "end")
-    for sid, who, from_name, kind, label, start, end in zip(*(annotations[c].tolist() for c in columns), strict=True):
-        if from_name == STATUS:
-            status.setdefault((sid, label), []).append(who)
-        elif kind == "labels":
-            spans.setdefault((sid, who), []).append({"start": int(start), "end": int(end), "label": label})
     with path.open("w", encoding="utf-8") as out:
-        columns = ("sentence_id", "text", "split", "gold_claim_status")
-        for sid, text, split, gold in zip(*(labelled[c].tolist() for c in columns), strict=True):
-            agreeing = status.get((sid, gold), [])
-            chosen = spans.get((sid, agreeing[0]), []) if agreeing else []
+        for sid, text, split in zip(*(labelled[c].tolist() for c in ("sentence_id", "text", "split")), strict=True):
+            chosen = [{k: span[k] for k in ("start", "end", "label")} for span in spans.get(sid, [])]
             record = {"id": sid, "text": text, "split": split, "spans": chosen}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     written.append(path)

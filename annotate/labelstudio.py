@@ -152,6 +152,16 @@ class Client:
         with self._call(f"update project {project_id}"):
             self._ls.projects.update(project_id, label_config=label_config, **settings)
 
+    def set_model_version(self, project_id: int, model_version: str, *, uncertainty_sampling: bool = False) -> None:
+        """Make model_version the project's active predictions: the label stream pre-fills tasks with
+        them, and with uncertainty sampling serves the lowest-scored task first (Label Studio 1.23,
+        projects/functions/next_task.py). An empty version pre-fills nothing."""
+        fields: dict[str, Any] = {"model_version": model_version}
+        if uncertainty_sampling:
+            fields["sampling"] = "Uncertainty sampling"
+        with self._call(f"set the model version of project {project_id}"):
+            self._ls.projects.update(project_id, **fields)
+
     # Users ---------------------------------------------------------------------------------
     def users(self) -> list[dict[str, Any]]:
         with self._call("list users"):

@@ -43,7 +43,7 @@ class _TaskServer(Protocol):
 class LoadReport:
     created: int = 0
     present: int = 0
-    changed: list[str] = field(default_factory=list)  # sentence ids whose text differs on the server
+    changed: list[str] = field(default_factory=list)  # keys whose compared fields differ on the server
     duplicates_in_input: int = 0
     duplicates_removed: int = 0
 
@@ -97,15 +97,17 @@ class Journal:
         self._write(data)
 
 
-def _by_sentence(tasks: list[Any]) -> dict[str, list[Any]]:
+def _by_key(tasks: list[Any], key: str = "sentence_id") -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = defaultdict(list)
     for task in tasks:
-        if "sentence_id" in task.data:
-            found[str(task.data["sentence_id"])].append(task)
+        if key in task.data:
+            found[str(task.data[key])].append(task)
     return found
 
 
-def _wait_for_pending(client: _TaskServer, project_id: int, journal: Journal, log: Callable[[str], None]) -> bool:
+def _wait_for_pending(
+    client: _TaskServer, project_id: int, journal: Journal, log: Callable[[str], None], key: str = "sentence_id"
+) -> bool:
     """Wait for a batch a killed run left in flight. True if there was one."""
     pending = journal.pending()
     if not pending:
@@ -115,7 +117,7 @@ def _wait_for_pending(client: _TaskServer, project_id: int, journal: Journal, lo
     count, quiet_since = -1, time.monotonic()
     while time.time() - pending["started_at"] < PENDING_WAIT:
         tasks = client.tasks(project_id)
-        if wanted <= set(_by_sentence(tasks)):
+        if wanted <= set(_by_key(tasks, key)):
             break
         if len(tasks) != count:
             count, quiet_since = len(tasks), time.monotonic()
@@ -126,15 +128,18 @@ def _wait_for_pending(client: _TaskServer, project_id: int, journal: Journal, lo
     return True
 
 
-def remove_duplicates(client: _TaskServer, project_id: int) -> int:
-    """Delete extra copies of a task (same sentence_id and text) that have no annotations."""
+def remove_duplicates(
+    client: _TaskServer, project_id: int, key: str = "sentence_id", compare: Sequence[str] = ("text",)
+) -> int:
+    """Delete extra copies of a task (same key and compared fields) that have no annotations."""
     removed = 0
-    for copies in _by_sentence(client.tasks(project_id)).values():
+    for copies in _by_key(client.tasks(project_id), key).values():
         if len(copies) < 2:
             continue
         keep = max(copies, key=lambda t: (t.annotations, -t.id))  # annotated, else the oldest
         for task in copies:
-            if task is not keep and task.annotations == 0 and task.data.get("text") == keep.data.get("text"):
+            same = all(task.data.get(f) == keep.data.get(f) for f in compare)
+            if task is not keep and task.annotations == 0 and same:
                 client.delete_task(task.id)
                 removed += 1
     return removed
@@ -151,23 +156,29 @@ def load_tasks(
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int, int], None] = lambda _done, _total: None,
     log: Callable[[str], None] = lambda _message: None,
+    key: str = "sentence_id",
+    compare: Sequence[str] = ("text",),
+    predictions: dict[str, list[dict[str, Any]]] | None = None,
 ) -> LoadReport:
+    """Create a task for each record whose `key` is not in the project yet; a record whose key is
+    present but whose `compare` fields differ is reported as changed, not overwritten. `predictions`
+    (key -> predictions) are imported with the new tasks."""
     report = LoadReport()
     journal = Journal(journal_path, client.url, project_id)
-    interrupted = False if dry_run else _wait_for_pending(client, project_id, journal, log)
-    existing = _by_sentence(client.tasks(project_id))
+    interrupted = False if dry_run else _wait_for_pending(client, project_id, journal, log, key)
+    existing = _by_key(client.tasks(project_id), key)
     pending: list[dict[str, Any]] = []
     seen: set[str] = set()
     for record in records:
         record = sanitize(record, fields)
-        sid = str(record["sentence_id"])
+        sid = str(record[key])
         if sid in seen:
             report.duplicates_in_input += 1
             continue
         seen.add(sid)
         if sid in existing:
             report.present += 1
-            if existing[sid][0].data.get("text") != record["text"]:
+            if any(existing[sid][0].data.get(f) != record.get(f) for f in compare):
                 report.changed.append(sid)
             continue
         pending.append(record)
@@ -177,11 +188,15 @@ def load_tasks(
     progress(0, len(pending))
     for start in range(0, len(pending), batch_size):
         batch = pending[start : start + batch_size]
-        journal.begin([r["sentence_id"] for r in batch])
-        report.created += len(client.import_tasks(project_id, [{"data": r} for r in batch]))
+        journal.begin([str(r[key]) for r in batch])
+        tasks = [{"data": r} for r in batch]
+        if predictions:
+            for task in tasks:
+                task["predictions"] = predictions.get(str(task["data"][key]), [])
+        report.created += len(client.import_tasks(project_id, tasks))
         journal.end()
         progress(report.created, len(pending))
     # Copies can only exist if an earlier run was killed mid-batch: then check (one more listing).
     if interrupted or any(len(copies) > 1 for copies in existing.values()):
-        report.duplicates_removed = remove_duplicates(client, project_id)
+        report.duplicates_removed = remove_duplicates(client, project_id, key, compare)
     return report

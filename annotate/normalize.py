@@ -45,6 +45,14 @@ class Sentence:
     data: dict[str, Any]
     task_id: int | None
     annotations: dict[str, dict[str, Any]] = field(default_factory=dict)  # annotator -> annotation
+    adjudication: tuple[str, dict[str, Any]] | None = None  # (adjudicator, their annotation), the newest
+
+
+# Tasks of a review project made by `annotate adjudicate` carry this field (the original project
+# and task); their annotations are adjudications, which decide gold and are not counted as votes.
+ADJUDICATION_FIELD = "adjudication_of"
+# Tasks of the verification project carry a claim_id: one unit per claim, not per sentence.
+CLAIM_ID_FIELD = "claim_id"
 
 
 @dataclass
@@ -64,6 +72,12 @@ class Collection:
                     answers[who] = chosen[0]
             found[sid] = answers
         return found
+
+    def part(self, verification: bool) -> Collection:
+        """The units of verification tasks (keyed by claim_id), or the others."""
+        kept = {k: s for k, s in self.sentences.items() if (CLAIM_ID_FIELD in s.data) is verification}
+        replaced = [line for line in self.replaced if line[len("sentence ") : line.rindex(": annotation ")] in kept]
+        return Collection(kept, replaced)
 
     @cached_property
     def spans(self) -> list[dict[str, Any]]:
@@ -104,13 +118,23 @@ def collect(exports: Iterable[Iterable[dict[str, Any]]], *, keep_identity: bool 
     for tasks in exports:
         for task in tasks:
             data = task.get("data") or {}
-            sid = str(data.get("sentence_id") if data.get("sentence_id") is not None else f"task-{task.get('id')}")
-            sentence = sentences.setdefault(sid, Sentence(sid, data, task.get("id")))
+            key = data.get(CLAIM_ID_FIELD, data.get("sentence_id"))
+            sid = str(key if key is not None else f"task-{task.get('id')}")
+            adjudicating = ADJUDICATION_FIELD in data
+            if adjudicating:
+                data = {k: v for k, v in data.items() if k != ADJUDICATION_FIELD}
+            sentence = sentences.setdefault(sid, Sentence(sid, data, None if adjudicating else task.get("id")))
+            if sentence.task_id is None and not adjudicating:
+                sentence.data, sentence.task_id = data, task.get("id")
             for annotation in task.get("annotations") or []:
                 if annotation.get("was_cancelled"):
                     continue
                 who = annotator_of(annotation) or "unknown"
                 who = who if keep_identity else pseudonym(who)
+                if adjudicating:
+                    if sentence.adjudication is None or _age(annotation) > _age(sentence.adjudication[1]):
+                        sentence.adjudication = (who, annotation)
+                    continue
                 old = sentence.annotations.get(who)
                 if old is not None:
                     older, newer = sorted((old, annotation), key=_age)

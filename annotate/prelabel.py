@@ -103,9 +103,7 @@ def predict(text: str) -> tuple[list[dict[str, Any]], float]:
         else ("claim_not_checkworthy", 0.5) if found
         else ("no_claim", 0.4)
     )  # fmt: skip
-    result.append({"id": "pstatus", "from_name": "claim_status", "to_name": "text", "type": "choices",
-                   "value": {"choices": [status]}})  # fmt: skip
-    return result, score
+    return result + status_result(status), score
 
 
 class _PredictionServer(Protocol):
@@ -114,12 +112,25 @@ class _PredictionServer(Protocol):
     def import_predictions(self, project_id: int, predictions: list[dict[str, Any]]) -> int: ...
 
 
+Predictor = Callable[[list[str]], list[tuple[list[dict[str, Any]], float]]]
+
+
+def rules(texts: list[str]) -> list[tuple[list[dict[str, Any]], float]]:
+    return [predict(text) for text in texts]
+
+
+def status_result(status: str) -> list[dict[str, Any]]:
+    """A prediction result that only chooses claim_status."""
+    return [{"id": "pstatus", "from_name": "claim_status", "to_name": "text", "type": "choices",
+             "value": {"choices": [status]}}]  # fmt: skip
+
+
 def prelabel_project(
     client: _PredictionServer,
     project_id: int,
     *,
     model_version: str = MODEL_VERSION,
-    predictor: Callable[[str], tuple[list[dict[str, Any]], float]] = predict,
+    predictor: Predictor = rules,
     batch_size: int = 1000,
 ) -> tuple[int, int]:
     """Add a prediction to every task without one of this model_version. Returns (added, skipped)."""
@@ -127,9 +138,9 @@ def prelabel_project(
     todo = [t for t in client.tasks(project_id) if t.id not in done and isinstance(t.data.get("text"), str)]
     added = 0
     for start in range(0, len(todo), batch_size):
-        batch = []
-        for task in todo[start : start + batch_size]:
-            result, score = predictor(task.data["text"])
-            batch.append({"task": task.id, "model_version": model_version, "score": score, "result": result})
+        tasks = todo[start : start + batch_size]
+        guesses = predictor([t.data["text"] for t in tasks])
+        batch = [{"task": task.id, "model_version": model_version, "score": score, "result": result}
+                 for task, (result, score) in zip(tasks, guesses, strict=True)]  # fmt: skip
         added += client.import_predictions(project_id, batch)
     return added, len(done)

@@ -9,7 +9,7 @@ import difflib
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -110,7 +110,33 @@ def check_settings(settings: Any) -> list[str]:
     ]
 
 
+ADJUDICATION_SUFFIX = "-adjudication"
+_ADJUDICATION_NOTE = (
+    "<h2>Adjudication</h2><p>The annotators of this sentence disagreed. Each of their versions is a "
+    "prediction of this task, named by the annotator's pseudonym: open the predictions, take the right one "
+    "(or edit it), and submit. Your annotation becomes the gold label of the sentence.</p>"
+)
+
+
+def adjudication_spec(spec: ProjectSpec) -> ProjectSpec:
+    """The review project of a project (`annotate adjudicate`): the same label config, one adjudicator
+    per task, named `<name>-adjudication`."""
+    return replace(
+        spec,
+        name=spec.name + ADJUDICATION_SUFFIX,
+        title=f"{spec.title} (adjudication)",
+        description=f"Adjudication of disagreeing tasks of {spec.title!r}, made by `annotate adjudicate`.",
+        instructions=_ADJUDICATION_NOTE + spec.instructions,
+        settings=spec.settings | {"annotators_per_task": 1, "sampling": "sequential"},
+    )
+
+
 def load_project(name: str, *, projects_dir: Path) -> ProjectSpec:
+    """The project in projects_dir/name; `<name>-adjudication` is the review project of `<name>`."""
+    if name.endswith(ADJUDICATION_SUFFIX) and not (projects_dir / name).is_dir():
+        base = name.removesuffix(ADJUDICATION_SUFFIX)
+        if (projects_dir / base).is_dir():
+            return adjudication_spec(load_project(base, projects_dir=projects_dir))
     folder = projects_dir / name
     if not folder.is_dir():
         available = sorted(p.name for p in projects_dir.glob("*/") if (p / CONFIG_FILE).exists())

@@ -1,0 +1,54 @@
+"""Adjudication: the tasks whose annotators disagree go to a review project (`<name>-adjudication`,
+same label config), each with every annotator's version as a prediction whose model_version is the
+annotator's pseudonym. The adjudicator picks or edits one and submits; `combine` then takes that
+annotation as the sentence's gold (gold_rule `adjudicated`, with `adjudicated_by`).
+
+Annotators disagree when their answers differ in claim_status, claim_types or the spans (label,
+start, end). Relations and free-text answers are shown to the adjudicator but do not by themselves
+send a task to review: free text almost never matches word for word.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .normalize import ADJUDICATION_FIELD, Collection, Sentence
+
+COMPARED_CONTROLS = ("claim_status", "claim_types")
+
+
+def signature(annotation: dict[str, Any]) -> frozenset[tuple[Any, ...]]:
+    """What two annotations must share to agree: spans (label, start, end) and the compared choices."""
+    found = set()
+    for r in annotation.get("result", []):
+        value = r.get("value") or {}
+        if r.get("type") == "labels":
+            found.update(("span", label, value.get("start"), value.get("end")) for label in value.get("labels") or [])
+        elif r.get("type") == "choices" and r.get("from_name") in COMPARED_CONTROLS:
+            found.update((r["from_name"], choice) for choice in value.get("choices") or [])
+    return frozenset(found)
+
+
+def disagreeing(collection: Collection) -> list[Sentence]:
+    """Sentences with two or more annotators whose annotations differ (see signature)."""
+    return [
+        s for s in collection.sentences.values()
+        if len(s.annotations) > 1 and len({signature(a) for a in s.annotations.values()}) > 1
+    ]  # fmt: skip
+
+
+def review_tasks(
+    collection: Collection, project_id: int
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """(task records, sentence_id -> predictions) for the review project: each disagreeing
+    sentence's data, marked with where it comes from, and one prediction per annotator."""
+    records, predictions = [], {}
+    for s in disagreeing(collection):
+        versions = sorted(s.annotations)
+        records.append(s.data | {
+            ADJUDICATION_FIELD: {"project": project_id, "task": s.task_id}, "versions": ", ".join(versions),
+        })  # fmt: skip
+        predictions[s.sentence_id] = [
+            {"model_version": who, "result": s.annotations[who].get("result", [])} for who in versions
+        ]
+    return records, predictions

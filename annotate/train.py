@@ -1,0 +1,161 @@
+"""A check-worthiness baseline: TF-IDF and logistic regression (scikit-learn) on a dataset's train
+split, scored on its test split the way CLEF CheckThat! scores it (precision, recall and F1 of the
+positive class, Yes = claim_checkworthy), and saved with the hash of its training data.
+
+The model predicts all three claim_status values, so `annotate prelabel --model` can pre-fill the
+claims project's own choice; the CheckThat! scores read "claim_checkworthy or not" from it.
+A model folder holds `model.joblib` (the fitted pipeline), `model.json` (its id, data hash,
+labels, parameters, versions and scores) and `test_predictions.tsv` in the CheckThat! run format
+(`id<TAB>class_label<TAB>run_id`). The joblib file is a pickle: load only models you made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import InputError
+
+POSITIVE = "claim_checkworthy"
+PARAMS = {"ngram_range": [1, 2], "min_df": 1, "sublinear_tf": True, "C": 1.0, "class_weight": "balanced"}
+MODEL_FILE, META_FILE, PREDICTIONS_FILE = "model.joblib", "model.json", "test_predictions.tsv"
+
+
+def read_sentences(dataset_dir: Path) -> pd.DataFrame:
+    """The sentences table of a dataset folder written by `annotate combine` (any of its formats)."""
+    for name, reader in (("sentences.parquet", pd.read_parquet), ("sentences.csv", pd.read_csv),
+                         ("sentences.jsonl", lambda p: pd.read_json(p, lines=True))):  # fmt: skip
+        path = dataset_dir / name
+        if path.exists():
+            try:
+                table = reader(path)
+            except Exception as exc:  # pandas and pyarrow raise many kinds
+                hint = "write it again with `annotate combine`"
+                raise InputError(f"{path}: cannot be read ({exc})", hint=hint) from None
+            missing = [c for c in ("sentence_id", "text", "gold_claim_status", "split") if c not in table.columns]
+            if missing:
+                raise InputError(f"{path}: lacks the column(s) {', '.join(missing)}",
+                                 hint="write it again with `annotate combine`")  # fmt: skip
+            return table
+    raise InputError(f"{dataset_dir}: no sentences table (sentences.parquet, .csv or .jsonl)",
+                     hint="make the dataset with `annotate combine EXPORT... -o DIR`")  # fmt: skip
+
+
+def data_hash(rows: pd.DataFrame) -> str:
+    """sha256 of the (sentence_id, text, label) rows, in sentence_id order: the training data's identity."""
+    digest = hashlib.sha256()
+    for sid, text, label in sorted(zip(rows["sentence_id"].astype(str), rows["text"].astype(str),
+                                       rows["gold_claim_status"].astype(str), strict=True)):  # fmt: skip
+        digest.update(json.dumps([sid, text, label], ensure_ascii=False).encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def checkthat_scores(gold: list[str], predicted: list[str]) -> dict[str, Any]:
+    """Precision, recall and F1 of the positive class (Yes = claim_checkworthy), as CheckThat! reports them."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    if not gold:
+        return {"items": 0, "positives": 0, "precision": None, "recall": None, "f1": None}
+    y_true = [g == POSITIVE for g in gold]
+    y_pred = [p == POSITIVE for p in predicted]
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average="binary", pos_label=True, zero_division=0)
+    return {"items": len(gold), "positives": sum(y_true), "precision": round(float(p), 4),
+            "recall": round(float(r), 4), "f1": round(float(f), 4)}  # fmt: skip
+
+
+def _pipeline(seed: int) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(
+        TfidfVectorizer(ngram_range=tuple(PARAMS["ngram_range"]), min_df=PARAMS["min_df"],
+                        sublinear_tf=PARAMS["sublinear_tf"]),
+        LogisticRegression(C=PARAMS["C"], class_weight=PARAMS["class_weight"], max_iter=2000, random_state=seed),
+    )  # fmt: skip
+
+
+def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13) -> dict[str, Any]:
+    """Fit on the train split, score on the test split, save to model_dir; return model.json's content."""
+    import joblib
+    import sklearn
+
+    sentences = read_sentences(dataset_dir)
+    labelled = sentences[sentences["gold_claim_status"].notna()]
+    train_rows = labelled[labelled["split"] == "train"]
+    test_rows = labelled[labelled["split"] == "test"]
+    classes = sorted(set(train_rows["gold_claim_status"]))
+    if len(classes) < 2:
+        raise InputError(f"{dataset_dir}: the train split has {len(train_rows)} labelled sentence(s) with "
+                         f"{len(classes)} claim_status value(s); a classifier needs at least two",
+                         hint="annotate more articles, or combine with another --split")  # fmt: skip
+    digest = data_hash(train_rows)
+    model = _pipeline(seed).fit(train_rows["text"].astype(str).tolist(), train_rows["gold_claim_status"].tolist())
+    model_id = (
+        "annotate-tfidf-lr-"
+        + hashlib.sha256(
+            json.dumps({"data": digest, "params": PARAMS, "seed": seed}, sort_keys=True).encode()
+        ).hexdigest()[:12]
+    )
+    predicted = model.predict(test_rows["text"].astype(str).tolist()).tolist() if len(test_rows) else []
+    meta = {
+        "model_id": model_id, "kind": "tfidf+logistic_regression", "target": "claim_status",
+        "labels": [str(c) for c in model.classes_], "positive_label": POSITIVE,
+        "train_data_sha256": digest, "train_sentences": len(train_rows), "seed": seed, "params": PARAMS,
+        "dataset": str(dataset_dir), "versions": {"scikit-learn": sklearn.__version__},
+        "test": checkthat_scores(test_rows["gold_claim_status"].tolist(), predicted),
+    }  # fmt: skip
+    try:
+        model_dir.mkdir(parents=True, exist_ok=True)
+        joblib.dump(model, model_dir / MODEL_FILE)
+        (model_dir / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        with (model_dir / PREDICTIONS_FILE).open("w", encoding="utf-8") as out:
+            out.write("id\tclass_label\trun_id\n")
+            for sid, label in zip(test_rows["sentence_id"].astype(str), predicted, strict=True):
+                out.write(f"{sid}\t{'Yes' if label == POSITIVE else 'No'}\t{model_id}\n")
+    except OSError as exc:
+        raise InputError(f"cannot write the model to {model_dir}: {exc.strerror}") from None
+    return meta
+
+
+@dataclass
+class Model:
+    """A saved model, loaded for pre-annotation."""
+
+    meta: dict[str, Any]
+    pipeline: Any
+
+    @property
+    def model_id(self) -> str:
+        return str(self.meta["model_id"])
+
+    def predict(self, texts: list[str]) -> list[tuple[str, float]]:
+        """(claim_status, probability of that label) per text."""
+        if not texts:
+            return []
+        probabilities = self.pipeline.predict_proba(texts)
+        labels = list(self.pipeline.classes_)
+        return [(str(labels[row.argmax()]), round(float(row.max()), 4)) for row in probabilities]
+
+
+def load_model(model_dir: Path) -> Model:
+    import joblib
+
+    meta_path, model_path = model_dir / META_FILE, model_dir / MODEL_FILE
+    if not meta_path.exists() or not model_path.exists():
+        raise InputError(f"{model_dir}: not a model folder (needs {META_FILE} and {MODEL_FILE})",
+                         hint="make one with `annotate train DATASET_DIR -o MODEL_DIR`")  # fmt: skip
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        pipeline = joblib.load(model_path)
+    except Exception as exc:  # a damaged pickle raises anything
+        raise InputError(f"{model_dir}: the model cannot be loaded ({type(exc).__name__}: {exc})",
+                         hint="train it again with `annotate train`") from None  # fmt: skip
+    if not isinstance(meta, dict) or "model_id" not in meta or not hasattr(pipeline, "predict_proba"):
+        raise InputError(f"{model_dir}: not a model written by `annotate train`")
+    return Model(meta, pipeline)
