@@ -3,18 +3,19 @@ same label config), each with every annotator's version as a prediction whose mo
 annotator's pseudonym. The adjudicator picks or edits one and submits; `combine` then takes that
 annotation as the sentence's gold (gold_rule `adjudicated`, with `adjudicated_by`).
 
-Annotators disagree when their answers differ in claim_status, claim_types or the spans (label,
-start, end). Relations and free-text answers are shown to the adjudicator but do not by themselves
-send a task to review: free text almost never matches word for word.
+Annotators disagree when their answers differ in claim_status, claim_types, the spans (label,
+start, end) or, in the verification project, the verdict. Relations and free-text answers are
+shown to the adjudicator but do not by themselves send a task to review: free text almost never
+matches word for word.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .normalize import ADJUDICATION_FIELD, Collection, Sentence
+from .normalize import ADJUDICATION_FIELD, CLAIM_ID_FIELD, Collection, Sentence
 
-COMPARED_CONTROLS = ("claim_status", "claim_types")
+COMPARED_CONTROLS = ("claim_status", "claim_types", "verdict")
 
 
 def signature(annotation: dict[str, Any]) -> frozenset[tuple[Any, ...]]:
@@ -40,8 +41,9 @@ def disagreeing(collection: Collection) -> list[Sentence]:
 def review_tasks(
     collection: Collection, project_id: int
 ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-    """(task records, sentence_id -> predictions) for the review project: each disagreeing
-    sentence's data, marked with where it comes from, and one prediction per annotator."""
+    """(task records, unit key -> predictions) for the review project: each disagreeing unit's data,
+    marked with where it comes from, and one prediction per annotator. The key is the unit's
+    claim_id in the verification project, else its sentence_id (see unit_key)."""
     records, predictions = [], {}
     for s in disagreeing(collection):
         versions = sorted(s.annotations)
@@ -52,3 +54,8 @@ def review_tasks(
             {"model_version": who, "result": s.annotations[who].get("result", [])} for who in versions
         ]
     return records, predictions
+
+
+def unit_key(records: list[dict[str, Any]]) -> str:
+    """The task field that identifies a unit: claim_id for verification tasks, else sentence_id."""
+    return CLAIM_ID_FIELD if records and all(CLAIM_ID_FIELD in r for r in records) else "sentence_id"

@@ -613,7 +613,7 @@ def promote(
     from .validate import export_files
 
     spec = _project(to, projects_dir)
-    with gc_paused():
+    with gc_paused(exiting=True):
         collection = _valid_collection(list(export_files(files)))
         records = verification_records(collection.part(verification=False))
     client = _connect(url)
@@ -646,7 +646,7 @@ def adjudicate(
     needed, same label config), each with every annotator's version as a prediction."""
     import tempfile
 
-    from .adjudicate import review_tasks
+    from .adjudicate import review_tasks, unit_key
     from .jsonstream import iter_array
     from .load import load_tasks
     from .normalize import collect, gc_paused
@@ -656,7 +656,7 @@ def adjudicate(
     client = _connect(url)
     project_id = require_project(client, spec, config_dir=_config_dir())
     _info(f"Reading the annotations of project {project!r} (id {project_id}) ...")
-    with tempfile.TemporaryDirectory(prefix="annotate-") as tmp, gc_paused():
+    with tempfile.TemporaryDirectory(prefix="annotate-") as tmp, gc_paused(exiting=True):
         path = Path(tmp) / "export.json"
         with path.open("wb") as out:
             client.export_snapshot(project_id, out)
@@ -665,13 +665,13 @@ def adjudicate(
     review_id, created = ensure_project(client, review, config_dir=_config_dir())
     report = load_tasks(
         client, review_id, records, journal_path=_config_dir() / "load-journal.json", fields=review.data_fields(),
-        log=_info, compare=("text", "versions"), predictions=predictions,
+        log=_info, key=unit_key(records), compare=("versions",), predictions=predictions,
     )  # fmt: skip
     # Importing predictions makes the last one's version the project's active one, which the label
     # stream would pre-fill: no annotator's version should be the default, so none is active.
     client.set_model_version(review_id, "")
     for sid in report.changed:
-        _info(f"Warning: sentence {sid} is already in review with other annotators' versions; left unchanged")
+        _info(f"Warning: {sid} is already in review with other annotators' versions; left unchanged")
     _emit(
         {"disagreeing": len(records)} | report.as_dict()
         | {"project_id": project_id, "review_project": review.name, "review_project_id": review_id,
@@ -739,7 +739,7 @@ def combine(
     except ProjectNotFound:
         verification = _project("verification", shipped_projects_dir())
     organization = verification.settings.get("reviewing_organization") or {}
-    with gc_paused():
+    with gc_paused(exiting=True):
         _combine(paths, output_dir, keep_identity=keep_identity, plan=SplitPlan(shares, seed),
                  formats=tuple(f.value for f in formats or []) or ("parquet", "csv"), mode=verdict_mapping.value,
                  organization=organization, mapping_path=verification.folder / "verdict-mapping.json")  # fmt: skip
@@ -820,7 +820,7 @@ def agreement(
     from .normalize import collect, gc_paused
     from .validate import export_files
 
-    with gc_paused():
+    with gc_paused(exiting=True):
         collection = collect((iter_array(p) for p in export_files(files)), keep_identity=keep_identity)
         report = agreement_report(collection, {sid: g[0] for sid, g in golds(collection).items()})
         if list_disagreements:

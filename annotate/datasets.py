@@ -112,20 +112,22 @@ def gold_spans(collection: Collection, gold_by: Gold) -> dict[str, list[dict[str
 
 
 def sentences_table(collection: Collection, splits: dict[str, str], gold_by: Gold) -> pd.DataFrame:
-    rows = []
+    rows = []  # tuples in the order of SENTENCE_COLUMNS
+    dumped: dict[tuple[tuple[str, int], ...], str] = {}  # few distinct distributions: serialise each once
     for s in collection.sentences.values():
         gold, rule, distribution = gold_by[s.sentence_id]
+        key = tuple(sorted(distribution.items()))
+        if key not in dumped:
+            dumped[key] = json.dumps(dict(key))
         voters = sum(distribution.values())
-        rows.append({
-            "sentence_id": s.sentence_id, "article_id": s.data.get("article_id"), "kind": s.data.get("kind"),
-            "text": s.data.get("text"), "char_start": s.data.get("char_start"), "char_end": s.data.get("char_end"),
-            "gold_claim_status": gold, "gold_rule": rule, "tie": rule == "tie",
-            "claim_status_distribution": json.dumps(distribution, sort_keys=True), "n_annotators": voters,
-            "agreement": (max(distribution.values()) / voters) if voters else None,
-            "split": splits.get(str(s.data.get("article_id"))),
-            "adjudicated_by": s.adjudication[0] if rule == "adjudicated" and s.adjudication else None,
-        })  # fmt: skip
-    table = pd.DataFrame(rows, columns=SENTENCE_COLUMNS)
+        data = s.data
+        rows.append((
+            s.sentence_id, data.get("article_id"), data.get("kind"), data.get("text"), data.get("char_start"),
+            data.get("char_end"), gold, rule, rule == "tie", dumped[key], voters,
+            (max(distribution.values()) / voters) if voters else None, splits.get(str(data.get("article_id"))),
+            s.adjudication[0] if rule == "adjudicated" and s.adjudication else None,
+        ))  # fmt: skip
+    table = pd.DataFrame.from_records(rows, columns=SENTENCE_COLUMNS)
     return table.astype({"char_start": "Int64", "char_end": "Int64", "n_annotators": "Int64"})
 
 
@@ -152,7 +154,7 @@ def region_answers(annotation: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def claims_table(collection: Collection) -> pd.DataFrame:
     """One row per CLAIM span, with what the annotator attached to it."""
     spans = {(r["annotation_id"], r["region_id"]): r for r in span_rows(collection, "SOURCE", "CUE")}
-    rows = []
+    rows = []  # tuples in the order of CLAIM_COLUMNS
     seen: dict[int, tuple[dict[tuple[str, str], str], dict[str, dict[str, Any]], str]] = {}
     for claim in span_rows(collection, "CLAIM"):
         annotation = collection.sentences[claim["sentence_id"]].annotations[claim["annotator"]]
@@ -163,24 +165,21 @@ def claims_table(collection: Collection) -> pd.DataFrame:
         rid = claim["region_id"]
         source = spans.get((claim["annotation_id"], links.get(("attributed_to", rid))), {})
         cue = spans.get((claim["annotation_id"], links.get(("cue_of", rid))), {})
-        rows.append(claim | {
-            "claim_types": claim_types,
-            "normalized_claim": answers.get("normalized_claim", {}).get(rid),
-            "source_outside_sentence": answers.get("source_outside_sentence", {}).get(rid),
-            "source_text": source.get("text"),
-            "source_region_id": source.get("region_id"),
-            "source_type": answers.get("source_type", {}).get(source.get("region_id", "")),
-            "cue_text": cue.get("text"),
-        })  # fmt: skip
-    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+        rows.append((
+            *(claim[c] for c in SPAN_COLUMNS), claim_types, answers.get("normalized_claim", {}).get(rid),
+            answers.get("source_outside_sentence", {}).get(rid), source.get("text"), source.get("region_id"),
+            answers.get("source_type", {}).get(source.get("region_id", "")), cue.get("text"),
+        ))  # fmt: skip
+    return pd.DataFrame.from_records(rows, columns=CLAIM_COLUMNS)
 
 
 def sources_table(collection: Collection) -> pd.DataFrame:
     rows = []
     for source in span_rows(collection, "SOURCE"):
         annotation = collection.sentences[source["sentence_id"]].annotations[source["annotator"]]
-        rows.append(source | {"source_type": per_region_answers(annotation, "source_type").get(source["region_id"])})
-    return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+        answer = per_region_answers(annotation, "source_type").get(source["region_id"])
+        rows.append((*(source[c] for c in SPAN_COLUMNS), answer))
+    return pd.DataFrame.from_records(rows, columns=SOURCE_COLUMNS)
 
 
 def _rank(seed: int, article_id: str) -> str:
@@ -335,19 +334,16 @@ def _sha256(path: Path) -> str:
 
 
 def _plot(values: dict[str, float], path: Path, title: str, ylabel: str) -> Path:
-    import matplotlib
+    from matplotlib.figure import Figure  # without pyplot: no GUI backend, nothing global to close
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig = Figure(figsize=(6, 3.2))
+    ax = fig.subplots()
     ax.bar(list(values), list(values.values()), color="#2a9d8f")
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.tick_params(axis="x", labelrotation=15)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 

@@ -45,7 +45,22 @@ def make_projects(client) -> dict[str, int]:
         data["title"] = f"UI check {name} {uuid.uuid4().hex[:6]}"
         spec_file.write_text(json.dumps(data))
         ids[name], _ = ensure_project(client, load_project(name, projects_dir=tmp), config_dir=tmp / "records")
+    review = load_project("claims-adjudication", projects_dir=tmp)
+    ids["claims-adjudication"], _ = ensure_project(client, review, config_dir=tmp / "records")
     return ids
+
+
+def adjudication_task(client, project_id: int, record: dict) -> tuple[int, list[str]]:
+    """A review task as `annotate adjudicate` makes it: two annotators' versions as predictions."""
+    result, _ = predict(record["text"])
+    status = [r for r in result if r["from_name"] == "claim_status"]
+    versions = {"ann-ui-check-1": result, "ann-ui-check-2": status[:1] and [
+        status[0] | {"value": {"choices": ["no_claim"]}}]}  # fmt: skip
+    (task_id,) = client.import_tasks(project_id, [{"data": record | {"adjudication_of": {"project": 0, "task": 0}},
+                                                   "predictions": [{"model_version": who, "result": res}
+                                                                   for who, res in versions.items()]}])  # fmt: skip
+    client.set_model_version(project_id, "")  # as `annotate adjudicate` leaves it: no version pre-filled
+    return task_id, list(versions)
 
 
 def main() -> None:
@@ -78,6 +93,7 @@ def main() -> None:
         "title": records[0]["title"] or "", "url": "https://example.org/article",
     }  # fmt: skip
     (verification_id,) = client.import_tasks(ids["verification"], [{"data": verification_task}])
+    review_id, versions = adjudication_task(client, ids["claims-adjudication"], records[1])
 
     from playwright.sync_api import sync_playwright
 
@@ -99,6 +115,7 @@ def main() -> None:
             ("claims-emoji", ids["claims"], task_ids[-1]),
             ("claims-said", ids["claims"], task_ids[1]),
             ("verification", ids["verification"], verification_id),
+            ("adjudication", ids["claims-adjudication"], review_id),
         ]
         for label, project_id, task_id in shots:
             page.goto(f"{connection.url}/projects/{project_id}/data?tab=&task={task_id}")
@@ -115,6 +132,13 @@ def main() -> None:
                 if missing:
                     problems.append(f"{label}: highlighted {shown}, expected {expected}")
                 print(f"{label}: expected spans {expected}; highlighted {shown}", file=sys.stderr)
+            if label == "adjudication":
+                # Every annotator's version must be there for the adjudicator to pick from.
+                page_text = page.inner_text("body")
+                missing = [v for v in versions if v not in page_text]
+                if missing:
+                    problems.append(f"adjudication: versions {missing} not shown")
+                print(f"adjudication: versions shown: {[v for v in versions if v in page_text]}", file=sys.stderr)
             path = args.out_dir / f"{label}.png"
             page.screenshot(path=str(path), full_page=True)
             print(path)

@@ -243,3 +243,14 @@ def test_card_records_the_mapping_mode(tmp_path: Path, mode: str) -> None:
     assert card.startswith("---\nconfigs:") and f"**{mode}** mode" in card
     assert len(pd.read_csv(tmp_path / "d" / "sentences.csv")) == 4  # claims units only
     assert len(pd.read_csv(tmp_path / "d" / "verdicts.csv")) == 3
+
+
+def test_verifiers_who_disagree_on_the_verdict_go_to_review_by_claim_id() -> None:
+    from annotate.adjudicate import unit_key
+
+    (task, *_) = _verification_export()
+    second = _verified(2, task["data"], "true", who="w@x.org")["annotations"]
+    task["annotations"] += second
+    records, predictions = review_tasks(collect([[task]]), project_id=3)
+    assert unit_key(records) == "claim_id" and list(predictions) == [task["data"]["claim_id"]]
+    assert unit_key([{"sentence_id": "a-0"}]) == "sentence_id"
