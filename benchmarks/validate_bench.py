@@ -118,8 +118,9 @@ def main() -> None:
         "sizes); combine (which validates first) <= 3× `json.loads`.",
         "",
         "`combine` pauses Python's cyclic garbage collector while it builds the dataset (nothing it reads is "
-        "in a cycle; see `gc_paused` in annotate/normalize.py). The baseline is plain `json.loads`, as a "
-        "user would call it; the row with the collector paused shows what the same trick does for it.",
+        "in a cycle) and at the end freezes what is left for the process exit instead of tracing it (see "
+        "`gc_paused` in annotate/normalize.py). The baseline is plain `json.loads`, as a user would call it; "
+        "the row with the collector paused shows what the same trick does for it.",
     ]
     block = write_section("validate", lines)
     print(block)
