@@ -112,9 +112,11 @@ def check_settings(settings: Any) -> list[str]:
 
 ADJUDICATION_SUFFIX = "-adjudication"
 _ADJUDICATION_NOTE = (
-    "<h2>Adjudication</h2><p>The annotators of this sentence disagreed. Each of their versions is a "
-    "prediction of this task, named by the annotator's pseudonym: open the predictions, take the right one "
-    "(or edit it), and submit. Your annotation becomes the gold label of the sentence.</p>"
+    "<h2>Adjudication</h2><p>The annotators of these sentences disagreed. Open each task from the task list "
+    "(click its row, not Label All Tasks): the tabs above the sentence hold each annotator's version, named by "
+    "a pseudonym, and Compare All shows them side by side. The editor starts from one of the versions: make it "
+    "the right answer (take another version's spans and choices, or edit) and submit. Your annotation becomes "
+    "the gold label of the sentence.</p>"
 )
 
 

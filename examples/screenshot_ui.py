@@ -53,7 +53,7 @@ def make_projects(client) -> dict[str, int]:
 def adjudication_task(client, project_id: int, record: dict) -> tuple[int, list[str]]:
     """A review task as `annotate adjudicate` makes it: two annotators' versions as predictions."""
     result, _ = predict(record["text"])
-    status = [r for r in result if r["from_name"] == "claim_status"]
+    status = [r for r in result if r.get("from_name") == "claim_status"]
     versions = {"ann-ui-check-1": result, "ann-ui-check-2": status[:1] and [
         status[0] | {"value": {"choices": ["no_claim"]}}]}  # fmt: skip
     (task_id,) = client.import_tasks(project_id, [{"data": record | {"adjudication_of": {"project": 0, "task": 0}},
@@ -91,6 +91,8 @@ def main() -> None:
         "claim": "Russian President Vladimir Putin has ruled out any deployment of troops from NATO countries.",
         "source_text": "Vladimir Putin (named_person)", "sentence": records[1]["text"], "context": records[2]["text"],
         "title": records[0]["title"] or "", "url": "https://example.org/article",
+        "normalized_claim": "Putin ruled out NATO troops in Ukraine", "source_type": "named_person",
+        "published": "2026-09-04",
     }  # fmt: skip
     (verification_id,) = client.import_tasks(ids["verification"], [{"data": verification_task}])
     review_id, versions = adjudication_task(client, ids["claims-adjudication"], records[1])

@@ -82,9 +82,11 @@ def test_adjudicate_promote_and_a_trained_prelabeller(live_server: LiveServer, t
     versions = {p["model_version"]: p["result"] for p in review_task["predictions"]}
     assert set(versions) == {pseudonym(e) for e in emails}
     assert {r.get("value", {}).get("text") for r in versions[pseudonym(emails[0])]} >= {claim, source}
-    # The web UI's task view gets every version.
+    # The web UI's task view gets every version; the label stream favours none of them.
     shown = ann.get(f"{live_server.url}/api/tasks/{review_task['id']}").json()["predictions"]
     assert {p["model_version"] for p in shown} == set(versions)
+    streamed = ann.get(f"{live_server.url}/api/projects/{report['review_project_id']}/next").json()
+    assert streamed["id"] == review_task["id"] and streamed["predictions"] == []
 
     # Without adjudication the sentence is a tie; the adjudicator takes the first version.
     claims_export = run("export", "--project", "claims", "-o", str(tmp_path / "exports")).stdout.strip()
