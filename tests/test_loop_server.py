@@ -114,6 +114,27 @@ def test_adjudicate_promote_and_a_trained_prelabeller(live_server: LiveServer, t
     assert verify.data["claim"] == claim and verify.data["source_text"] == source
     assert text in verify.data["context"] and verify.data["sentence"] == text
     assert verify.data["title"] and verify.data["url"] == (starmer.data.get("url") or "")
+    # The adjudicator adds a normalised claim later: the claim is reported as changed, not duplicated.
+    later = json.loads(Path(adjudicated).read_text())
+    start, end = text.index(claim), text.index(claim) + len(claim)
+    later[0]["annotations"][0]["result"].append(
+        {
+            "id": "clm",
+            "from_name": "normalized_claim",
+            "to_name": "text",
+            "type": "textarea",
+            "value": {"start": start, "end": end, "text": ["Talks made excellent progress"]},
+        }
+    )
+    (tmp_path / "later.json").write_text(json.dumps(later))
+    changed = run("promote", claims_export, str(tmp_path / "later.json"), "--format", "json")
+    assert changed.returncode == 0, changed.stderr
+    assert (json.loads(changed.stdout)["created"], json.loads(changed.stdout)["changed"]) == (
+        0,
+        [verify.data["claim_id"]],
+    )
+    assert "different text, normalised claim or source; left unchanged" in changed.stderr
+    assert len(client.tasks(verification_id)) == 1
 
     # A trained model pre-labels claim_status; the label stream serves the least certain task first.
     dataset = _dataset(tmp_path / "dataset")
