@@ -547,7 +547,7 @@ def validate(
     paths: Annotated[list[Path], typer.Argument(help="Export files (full JSON), or folders of them.")],
     project: Annotated[
         str | None,
-        typer.Option("--project", help="Also check against this project's label config and the fields `load` writes."),
+        typer.Option("--project", help="Also check against this project's label config and its task fields."),
     ] = None,
     projects_dir: ProjectsDirOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
@@ -556,7 +556,8 @@ def validate(
     """Check exports: JSON Schema, offsets, relations, labels; one located line per problem."""
     from .validate import export_files, has_errors, rules_from_config, summary, validate_file
 
-    rules = rules_from_config(_project(project, projects_dir).label_config) if project else None
+    spec = _project(project, projects_dir) if project else None
+    rules = rules_from_config(spec.label_config, spec.task_fields()) if spec else None
     files = list(export_files(paths))
     problems = [p for path in files for p in validate_file(path, rules=rules)]
     report = summary(problems) | {"files": [str(f) for f in files]}
@@ -585,7 +586,8 @@ def schema(
 
     spec = _project(project, projects_dir)
     path = output or Path("schemas") / "projects" / f"{project}.schema.json"
-    text = json.dumps(project_schema(project, rules_from_config(spec.label_config)), indent=2, ensure_ascii=False)
+    rules = rules_from_config(spec.label_config, spec.task_fields())
+    text = json.dumps(project_schema(project, rules), indent=2, ensure_ascii=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text + "\n", encoding="utf-8")

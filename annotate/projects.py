@@ -19,6 +19,7 @@ from defusedxml import DefusedXmlException
 from . import settings as st
 from .errors import ConfigError, ProjectNotFound
 from .resources import schema_path, shipped_projects_dir
+from .tasks import TASK_FIELDS
 
 CONFIG_FILE = "config.xml"
 SETTINGS_FILE = "project.json"
@@ -45,6 +46,11 @@ class ProjectSpec:
             if value.startswith("$") and value[1:].isidentifier()
         }
         return sorted(found)
+
+    def task_fields(self) -> tuple[str, ...]:
+        """The data fields every task of the project carries: project.json's task_fields, else what
+        `annotate split` writes."""
+        return tuple(self.settings.get("task_fields", TASK_FIELDS))
 
     def server_settings(self) -> dict[str, Any]:
         """The project fields Label Studio stores, under its own names."""

@@ -72,7 +72,7 @@ class Control:
 class ProjectRules:
     controls: dict[str, Control]
     relations: frozenset[str]
-    fields: tuple[str, ...] = TASK_FIELDS  # what `annotate load` writes into every task
+    fields: tuple[str, ...] = TASK_FIELDS  # what every task carries (ProjectSpec.task_fields)
 
 
 _RESULT_TYPE = {"Labels": "labels", "Choices": "choices", "TextArea": "textarea", "Rating": "rating",
@@ -80,7 +80,8 @@ _RESULT_TYPE = {"Labels": "labels", "Choices": "choices", "TextArea": "textarea"
 _VALUE_CHILD = {"Labels": "Label", "Choices": "Choice"}
 
 
-def rules_from_config(xml: str) -> ProjectRules:
+def rules_from_config(xml: str, fields: tuple[str, ...] = TASK_FIELDS) -> ProjectRules:
+    """The rules of a label config; `fields` are the data fields every task must carry."""
     root = SafeET.fromstring(xml)
     controls: dict[str, Control] = {}
 
@@ -99,7 +100,7 @@ def rules_from_config(xml: str) -> ProjectRules:
             walk(child, when)
 
     walk(root, None)
-    return ProjectRules(controls, frozenset(r.get("value") for r in root.iter("Relation")))
+    return ProjectRules(controls, frozenset(r.get("value") for r in root.iter("Relation")), fields)
 
 
 # JSON Schema -----------------------------------------------------------------------------------------
@@ -396,7 +397,7 @@ def validate_task(task: Any, index: int, *, file: str, rules: ProjectRules | Non
         missing = [f for f in rules.fields if f not in task["data"]]
         if missing:
             ctx.add(f"$[{index}].data", f"task lacks {', '.join(missing)}", "fields",
-                    hint="tasks loaded with `annotate load` have them")  # fmt: skip
+                    hint="tasks made by `annotate load` or `annotate promote` have them")  # fmt: skip
     seen: Counter[str] = Counter()
     for kind in ("annotations", "predictions"):
         items = task.get(kind)

@@ -15,6 +15,7 @@ from annotate.adjudicate import disagreeing, review_tasks
 from annotate.cli import app
 from annotate.datasets import SplitPlan, build_dataset, golds
 from annotate.normalize import ADJUDICATION_FIELD, collect, pseudonym
+from annotate.projects import load_project
 from annotate.promote import verification_records
 from annotate.train import checkthat_scores, load_model, train
 
@@ -84,6 +85,7 @@ def test_check_worthy_claims_become_verification_records() -> None:
     assert (record["title"], record["url"], record["published"]) == ("Budget day", "https://news.example/budget",
                                                                      "2026-11-01")  # fmt: skip
     assert record["claim_marked_by"] == pseudonym("ann@x.org")  # the first annotator who gave the gold answer
+    assert set(load_project("verification", projects_dir=ROOT / "projects").task_fields()) <= set(record)
     # An adjudicator who says not check-worthy takes the claim out.
     assert verification_records(collect([data, _adjudication_export("claim_not_checkworthy")])) == []
 
@@ -121,6 +123,8 @@ def test_verdict_formats_follow_the_mapping_and_claimreview_validates(tmp_path: 
     path = tmp_path / "verification.json"
     path.write_text(json.dumps(_verification_export()))
     runner = CliRunner()
+    validated = runner.invoke(app, ["validate", str(path), "--project", "verification"])
+    assert validated.exit_code == 0, validated.stdout  # the fields promote writes are the project's task_fields
     strict = runner.invoke(app, ["combine", str(path), "-o", str(tmp_path / "strict"), "--format", "parquet"])
     assert strict.exit_code == 0, strict.stderr
     verdicts = pd.read_parquet(tmp_path / "strict" / "verdicts.parquet").set_index("claim_id")
