@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from .agreement import agreement_report
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .normalize import (
     SPAN_COLUMNS,
     Collection,
@@ -77,24 +77,29 @@ def gold_status(
 Gold = dict[str, tuple[str | None, str, dict[str, int]]]  # sentence -> gold_status(...)
 
 
-def _adjudicated(sentence: Sentence, control: str = STATUS) -> str | None:
+def adjudicated_answer(sentence: Sentence, control: str = STATUS) -> str | None:
     chosen = choices_of(sentence.adjudication[1], control) if sentence.adjudication else []
     return chosen[0] if chosen else None
 
 
 def golds(collection: Collection) -> Gold:
     status = collection.claim_status
-    return {sid: gold_status(s.annotations, status[sid], _adjudicated(s)) for sid, s in collection.sentences.items()}
+    return {
+        sid: gold_status(s.annotations, status[sid], adjudicated_answer(s)) for sid, s in collection.sentences.items()
+    }
 
 
-def gold_annotation(sentence: Sentence, answers: dict[str, str], gold: str | None) -> tuple[str, dict[str, Any]] | None:
-    """(who, annotation) that stands for the gold answer, for its spans: the adjudication; else a
-    ground-truth annotation with the gold answer; else the first annotator who gave it."""
-    if sentence.adjudication and _adjudicated(sentence) == gold:
+def gold_annotation(
+    sentence: Sentence, answers: dict[str, str], gold: str | None, control: str = STATUS
+) -> tuple[str, dict[str, Any]] | None:
+    """(who, annotation) that stands for the gold answer of `control` (for its spans, evidence...):
+    the adjudication; else the last ground-truth annotation with the gold answer (the one
+    gold_status takes); else the first annotator who gave it."""
+    if sentence.adjudication and adjudicated_answer(sentence, control) == gold:
         return sentence.adjudication
     agreeing = [(who, a) for who, a in sentence.annotations.items() if gold is not None and answers.get(who) == gold]
     truth = [(who, a) for who, a in agreeing if a.get("ground_truth")]
-    return (truth or agreeing or [None])[0]
+    return truth[-1] if truth else (agreeing or [None])[0]
 
 
 def gold_spans(collection: Collection, gold_by: Gold) -> dict[str, list[dict[str, Any]]]:
@@ -363,8 +368,12 @@ def write_card(out_dir: Path, *, sentences: pd.DataFrame, report: dict[str, Any]
         meta = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
         provenance.append(f"| `{path.name}` | `{_sha256(path)}` | {meta.get('project', '?')} | "
                           f"`{meta.get('label_config_sha256', '?')}` |")  # fmt: skip
-    mapping = Path(__file__).resolve().parent.parent / "projects" / "verification" / "verdict-mapping.json"
-    mapping_version = json.loads(mapping.read_text())["version"] if mapping.exists() else "?"
+    from .verdicts import load_mapping  # verdicts builds on this module
+
+    try:
+        mapping_version = load_mapping()["version"]
+    except ConfigError:
+        mapping_version = "?"
     status = agreement["claim_status"]
     front = "\n".join([
         "---", "configs:", "- config_name: default", "  data_files:",

@@ -153,7 +153,7 @@ def collect(exports: Iterable[Iterable[dict[str, Any]]], *, keep_identity: bool 
     return Collection(sentences, replaced)
 
 
-def _regions(annotation: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def label_regions(annotation: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in annotation.get("result", []) if r.get("type") == "labels" and "id" in r}
 
 
@@ -185,7 +185,7 @@ def relation_rows(collection: Collection) -> pd.DataFrame:
     rows = []
     for s in collection.sentences.values():
         for who, annotation in s.annotations.items():
-            regions = _regions(annotation)
+            regions = label_regions(annotation)
             for r in annotation.get("result", []):
                 if r.get("type") != "relation":
                     continue
@@ -211,7 +211,7 @@ def _all_spans(collection: Collection) -> list[dict[str, Any]]:
     for s in collection.sentences.values():
         offset = s.data.get("char_start")
         for who, annotation in s.annotations.items():
-            for rid, r in _regions(annotation).items():
+            for rid, r in label_regions(annotation).items():
                 value = r.get("value") or {}
                 start, end = value.get("start"), value.get("end")
                 rows.append({

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .datasets import Gold, gold_annotation, golds, region_answers, region_links
-from .normalize import Collection
+from .normalize import Collection, label_regions
 
 CHECKWORTHY = "claim_checkworthy"
 # The fields `load` compares to report a changed claim.
@@ -44,7 +44,7 @@ def verification_records(collection: Collection, gold_by: Gold | None = None) ->
         if chosen is None:
             continue
         who, annotation = chosen
-        regions = {r["id"]: r for r in annotation.get("result", []) if r.get("type") == "labels" and "id" in r}
+        regions = label_regions(annotation)
         links, answers = region_links(annotation), region_answers(annotation)
         data = sentence.data
         offset = data.get("char_start") if isinstance(data.get("char_start"), int) else None

@@ -23,11 +23,13 @@ from typing import Any
 
 import pandas as pd
 
+from .datasets import adjudicated_answer, gold_annotation, gold_status
 from .errors import ConfigError
-from .normalize import Collection, choices_of
+from .normalize import Collection, Sentence, choices_of
 from .resources import shipped_projects_dir
 
 MODES = ("strict", "lenient")
+VERDICT = "verdict"
 NEI = "NOT ENOUGH INFO"
 EVIDENCE_SLOTS = (1, 2, 3)
 VERDICT_COLUMNS = [
@@ -80,23 +82,11 @@ def evidence_of(annotation: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _gold(unit: Any) -> tuple[str | None, str, dict[str, int], tuple[str, dict[str, Any]] | None]:
-    """(verdict, rule, distribution, (who, annotation) that gave it)."""
-    answers = {who: v for who, a in unit.annotations.items() if (v := _first(a, "verdict"))}
-    distribution = dict(Counter(answers.values()))
-    if unit.adjudication and _first(unit.adjudication[1], "verdict"):
-        return _first(unit.adjudication[1], "verdict"), "adjudicated", distribution, unit.adjudication
-    truth = [(who, a) for who, a in unit.annotations.items() if a.get("ground_truth") and who in answers]
-    if truth:
-        return answers[truth[-1][0]], "ground_truth", distribution, truth[-1]
-    if not answers:
-        return None, "none", {}, None
-    ranked = Counter(answers.values()).most_common()
-    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-        return None, "tie", distribution, None
-    verdict = ranked[0][0]
-    who = next(w for w, v in answers.items() if v == verdict)
-    return verdict, "majority" if len(answers) > 1 else "single", distribution, (who, unit.annotations[who])
+def _gold(unit: Sentence) -> tuple[str | None, str, dict[str, int], tuple[str, dict[str, Any]] | None]:
+    """(verdict, rule, distribution, (who, annotation) that gave it), by the claim_status policy."""
+    answers = {who: v for who, a in unit.annotations.items() if (v := _first(a, VERDICT))}
+    verdict, rule, distribution = gold_status(unit.annotations, answers, adjudicated_answer(unit, VERDICT))
+    return verdict, rule, distribution, gold_annotation(unit, answers, verdict, VERDICT) if verdict else None
 
 
 def verdicts_table(collection: Collection, mapping: dict[str, Any]) -> pd.DataFrame:

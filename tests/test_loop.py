@@ -245,6 +245,8 @@ def test_card_records_the_mapping_mode(tmp_path: Path, mode: str) -> None:
     assert result.exit_code == 0, result.stderr
     card = (tmp_path / "d" / "README.md").read_text()
     assert card.startswith("---\nconfigs:") and f"**{mode}** mode" in card
+    version = json.loads((ROOT / "projects" / "verification" / "verdict-mapping.json").read_text())["version"]
+    assert f"Verdict mapping version: {version}." in card and f"Verdict mapping version {version}, **{mode}**" in card
     assert len(pd.read_csv(tmp_path / "d" / "sentences.csv")) == 4  # claims units only
     assert len(pd.read_csv(tmp_path / "d" / "verdicts.csv")) == 3
 
