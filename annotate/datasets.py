@@ -20,6 +20,7 @@ import pandas as pd
 
 from .agreement import agreement_report
 from .errors import ConfigError, InputError
+from .export import manifest_path
 from .normalize import (
     SPAN_COLUMNS,
     Collection,
@@ -364,7 +365,7 @@ def write_card(out_dir: Path, *, sentences: pd.DataFrame, report: dict[str, Any]
     ]  # fmt: skip
     provenance = []
     for path in sources:
-        manifest = path.with_name(path.name.removesuffix(".json") + ".manifest.json")
+        manifest = manifest_path(path)
         meta = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
         provenance.append(f"| `{path.name}` | `{_sha256(path)}` | {meta.get('project', '?')} | "
                           f"`{meta.get('label_config_sha256', '?')}` |")  # fmt: skip

@@ -65,7 +65,7 @@ class ProjectSpec:
         }
 
 
-_SAMPLING = {"sequential": "Sequential sampling", "uniform": "Uniform sampling"}
+_SAMPLING = {"sequential": "Sequential sampling", "uniform": "Uniform sampling", "uncertainty": "Uncertainty sampling"}
 
 
 def default_projects_dir() -> Path:

@@ -133,6 +133,10 @@ def test_pipeline_end_to_end(live_server: LiveServer, tmp_path: Path) -> None:
     assert set(rows.article_id) == {records[0]["article_id"]}
     assert set(rows.annotator) == {"admin@annotate.local"}
     assert pd.read_csv(tmp_path / "dataset" / "annotations.csv").shape[0] == len(table)
+    # The card's provenance: the export's sha256, its project and label config hash from its manifest.
+    manifest = json.loads(export_file.with_name(export_file.stem + ".manifest.json").read_text())
+    card = (tmp_path / "dataset" / "README.md").read_text()
+    assert f"| `{export_file.name}` | `{manifest['sha256']}` | claims | `{manifest['label_config_sha256']}` |" in card
 
     _no_secret(live_server, created, again, split, first, second, exported, validated, combined)
 

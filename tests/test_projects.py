@@ -85,6 +85,13 @@ def test_every_shipped_project_loads_and_maps_to_server_settings() -> None:
         assert settings["sampling"] == "Sequential sampling" and settings["maximum_annotations"] == 1
 
 
+def test_uncertainty_sampling_can_be_kept_in_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "config.xml").write_text('<View><Text name="text" value="$text"/></View>')
+    (tmp_path / "p" / "project.json").write_text(json.dumps({"title": "p", "sampling": "uncertainty"}))
+    assert load_project("p", projects_dir=tmp_path).server_settings()["sampling"] == "Uncertainty sampling"
+
+
 def test_claims_controls_and_values() -> None:
     root = SafeET.fromstring(load_project("claims", projects_dir=ROOT / "projects").label_config)
 
