@@ -29,10 +29,11 @@ sys.path.insert(0, str(ROOT))
 
 from _results import write_section  # noqa: E402
 
-from annotate import labelstudio, settings  # noqa: E402
-from annotate.export import export_project  # noqa: E402
-from annotate.load import load_tasks  # noqa: E402
-from annotate.projects import load_project  # noqa: E402
+from annotate.labelstudio import client as labelstudio  # noqa: E402
+from annotate.labelstudio import settings  # noqa: E402
+from annotate.labelstudio.export import export_project  # noqa: E402
+from annotate.labelstudio.load import load_tasks  # noqa: E402
+from annotate.labelstudio.projects import load_project  # noqa: E402
 
 
 def _client():

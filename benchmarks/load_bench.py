@@ -26,10 +26,11 @@ sys.path.insert(0, str(ROOT))
 
 from _results import write_section  # noqa: E402
 
-from annotate import labelstudio, settings  # noqa: E402
-from annotate.load import BATCH_SIZE, load_tasks  # noqa: E402
-from annotate.projects import load_project  # noqa: E402
-from annotate.tasks import split_sources  # noqa: E402
+from annotate.articles.tasks import split_sources  # noqa: E402
+from annotate.labelstudio import client as labelstudio  # noqa: E402
+from annotate.labelstudio import settings  # noqa: E402
+from annotate.labelstudio.load import BATCH_SIZE, load_tasks  # noqa: E402
+from annotate.labelstudio.projects import load_project  # noqa: E402
 
 N = 10_000
 ROUNDS = 3
@@ -117,7 +118,7 @@ def main() -> None:
         f"{rerun_time:.2f} | {rerun_time / raw:.2f}× |",
         "",
         f"Goal: `annotate load` <= 1.5× the raw POST. Default batch: {BATCH_SIZE:,}: a killed run loses at most "
-        "one batch in flight, which the next run waits for (see annotate/load.py).",
+        "one batch in flight, which the next run waits for (see annotate/labelstudio/load.py).",
     ]
     block = write_section("load", lines)
     print(block)

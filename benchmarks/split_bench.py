@@ -35,7 +35,7 @@ def make_tool(name: str, *, whole_article: bool = True):
     otherwise only the sentence splitter, as the accuracy tests score it (text = one paragraph)."""
     if name == "news":
         sys.path.insert(0, str(ROOT))
-        from annotate.segment import default_splitter, split_text
+        from annotate.articles.segment import default_splitter, split_text
 
         if not whole_article:
             return default_splitter().spans

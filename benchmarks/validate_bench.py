@@ -66,7 +66,7 @@ def worker(what: str, path: Path) -> dict:
         assert result.exit_code == 0, result.output
         count = 0
     else:
-        from annotate.validate import rules_from_config, validate_file
+        from annotate.labelstudio.validate import rules_from_config, validate_file
 
         rules = None
         if what == "validate --project claims":
@@ -119,7 +119,7 @@ def main() -> None:
         "",
         "`combine` pauses Python's cyclic garbage collector while it builds the dataset (nothing it reads is "
         "in a cycle) and at the end freezes what is left for the process exit instead of tracing it (see "
-        "`gc_paused` in annotate/normalize.py). The baseline is plain `json.loads`, as a user would call it; "
+        "`gc_paused` in annotate/dataset/collect.py). The baseline is plain `json.loads`, as a user would call it; "
         "the row with the collector paused shows what the same trick does for it.",
     ]
     block = write_section("validate", lines)

@@ -26,10 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from annotate import labelstudio, settings  # noqa: E402
-from annotate.prelabel import predict  # noqa: E402
-from annotate.projects import ensure_project, load_project  # noqa: E402
-from annotate.tasks import split_sources  # noqa: E402
+from annotate.articles.tasks import split_sources  # noqa: E402
+from annotate.labelstudio import client as labelstudio  # noqa: E402
+from annotate.labelstudio import settings  # noqa: E402
+from annotate.labelstudio.prelabel import predict  # noqa: E402
+from annotate.labelstudio.projects import ensure_project, load_project  # noqa: E402
 
 EMOJI_SENTENCE = "The minister said “prices fell 🎉 by 3% in May,” and the 👍 crowd cheered."
 

@@ -9,8 +9,8 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from annotate.cli import app
-from annotate.datasets import SplitPlan, assign_splits, build_dataset, golds
-from annotate.normalize import collect, pseudonym
+from annotate.dataset.collect import collect, pseudonym
+from annotate.dataset.tables import SplitPlan, assign_splits, build_dataset, golds
 
 TEXTS = {
     "a1-0": "Unemployment fell by 3% last year, the minister said.",
@@ -168,7 +168,7 @@ def test_agreement_matches_the_libraries_own_computation() -> None:
     import krippendorff
     import numpy as np
 
-    from annotate.agreement import claim_status_agreement, span_agreement
+    from annotate.dataset.agreement import claim_status_agreement, span_agreement
 
     collection = collect([export()], keep_identity=True)
     report = claim_status_agreement(collection)
@@ -228,7 +228,7 @@ def test_claim_types_agreement_uses_the_libraries() -> None:
     import numpy as np
     from statsmodels.stats.inter_rater import fleiss_kappa
 
-    from annotate.agreement import claim_types_agreement
+    from annotate.dataset.agreement import claim_types_agreement
 
     report = claim_types_agreement(collect([export()], keep_identity=True))
     assert sorted(report) == ["quantity", "quote"]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from annotate.articles.read import Article, expand_sources, normalize_text, read_articles
 from annotate.errors import InputError
-from annotate.ingest import Article, expand_sources, normalize_text, read_articles
 
 
 def write(tmp_path: Path, data: bytes | str, name: str = "a.txt") -> Path:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from annotate import labelstudio
-from annotate.load import BATCH_SIZE
-from annotate.projects import load_project
-from annotate.settings import Connection
+from annotate.labelstudio import client as labelstudio
+from annotate.labelstudio.load import BATCH_SIZE
+from annotate.labelstudio.projects import load_project
+from annotate.labelstudio.settings import Connection
 
 from .conftest import EXAMPLE_ARTICLE, ROOT, LiveServer
 

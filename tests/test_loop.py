@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from annotate.adjudicate import disagreeing, review_tasks
 from annotate.cli import app
-from annotate.datasets import SplitPlan, build_dataset, golds
-from annotate.normalize import ADJUDICATION_FIELD, collect, pseudonym
-from annotate.projects import load_project
-from annotate.promote import verification_records
-from annotate.train import checkthat_scores, load_model, train
+from annotate.dataset.collect import ADJUDICATION_FIELD, collect, pseudonym
+from annotate.dataset.tables import SplitPlan, build_dataset, golds
+from annotate.labelstudio.projects import load_project
+from annotate.loop.adjudicate import disagreeing, review_tasks
+from annotate.loop.promote import verification_records
+from annotate.loop.train import checkthat_scores, load_model, train
 
 from .test_datasets import TEXTS, _annotation, _status, _task, export
 
@@ -252,7 +252,7 @@ def test_card_records_the_mapping_mode(tmp_path: Path, mode: str) -> None:
 
 
 def test_verifiers_who_disagree_on_the_verdict_go_to_review_by_claim_id() -> None:
-    from annotate.adjudicate import unit_key
+    from annotate.loop.adjudicate import unit_key
 
     (task, *_) = _verification_export()
     second = _verified(2, task["data"], "true", who="w@x.org")["annotations"]

@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from annotate import labelstudio
-from annotate.normalize import pseudonym
-from annotate.settings import Connection
+from annotate.dataset.collect import pseudonym
+from annotate.labelstudio import client as labelstudio
+from annotate.labelstudio.settings import Connection
 
 from .conftest import EXAMPLE_ARTICLE, LiveServer
 from .test_integration import _login, _region, fresh_config, fresh_projects

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from annotate.normalize import annotation_rows, collect, pseudonym
+from annotate.dataset.collect import annotation_rows, collect, pseudonym
 
 from .conftest import SAMPLES
 

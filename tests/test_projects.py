@@ -7,7 +7,7 @@ import defusedxml.ElementTree as SafeET
 import pytest
 
 from annotate.errors import ConfigError, ProjectNotFound
-from annotate.projects import check_label_config, load_project
+from annotate.labelstudio.projects import check_label_config, load_project
 
 from .conftest import ROOT
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotate.clean import find_boilerplate
-from annotate.segment import default_splitter, get_splitter, split_text
+from annotate.articles.boilerplate import find_boilerplate
+from annotate.articles.segment import default_splitter, get_splitter, split_text
 
 from .conftest import EXAMPLE_ARTICLE, ROOT
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from annotate import server
 from annotate.errors import ServerError
+from annotate.labelstudio import server
 
 
 def test_busy_port_is_refused_before_anything_starts(tmp_path: Path) -> None:

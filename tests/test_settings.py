@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from annotate import settings as st
 from annotate.errors import AuthError, ConfigError
+from annotate.labelstudio import settings as st
 
 
 def saved(tmp_path: Path) -> Path:

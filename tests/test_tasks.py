@@ -5,9 +5,9 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from annotate.ingest import read_articles
-from annotate.load import sanitize
-from annotate.tasks import RECORD_FIELDS, TASK_FIELDS, article_tasks, read_tasks, split_sources
+from annotate.articles.read import read_articles
+from annotate.articles.tasks import RECORD_FIELDS, TASK_FIELDS, article_tasks, read_tasks, split_sources
+from annotate.labelstudio.load import sanitize
 
 from .conftest import EXAMPLE_ARTICLE, ROOT
 

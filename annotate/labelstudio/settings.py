@@ -19,7 +19,7 @@ from typing import Any
 
 import platformdirs
 
-from .errors import AuthError, ConfigError
+from annotate.errors import AuthError, ConfigError
 
 APP = "annotate"
 SETTINGS_FILE = "settings.json"

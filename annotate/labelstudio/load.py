@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .ingest import normalize_text
+from annotate.articles.read import normalize_text
 
 # Bigger batches are faster (one POST of 10,000 tasks took 4.0 s on the real server, 10 x 1,000
 # 6.4 s, 100 x 100 16.1 s); 5,000 is within a few tenths of a second of one POST for 10,000 tasks

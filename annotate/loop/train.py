@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InputError
+from annotate.errors import InputError
 
 POSITIVE = "claim_checkworthy"
 PARAMS = {"ngram_range": [1, 2], "min_df": 1, "sublinear_tf": True, "C": 1.0, "class_weight": "balanced"}

@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InputError
-from .validate import RELATION_ENDS, annotator_of
+from annotate.errors import InputError
+from annotate.labelstudio.validate import RELATION_ENDS, annotator_of
 
 ANNOTATION_COLUMNS = [
     "article_id", "sentence_id", "task_id", "annotation_id", "annotator", "from_name", "type", "label",

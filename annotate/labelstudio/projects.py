@@ -16,10 +16,10 @@ from typing import Any, Protocol
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from . import settings as st
-from .errors import ConfigError, ProjectNotFound
-from .resources import schema_path, shipped_projects_dir
-from .tasks import TASK_FIELDS
+from annotate.articles.tasks import TASK_FIELDS
+from annotate.errors import ConfigError, ProjectNotFound
+from annotate.labelstudio import settings as st
+from annotate.resources import schema_path, shipped_projects_dir
 
 CONFIG_FILE = "config.xml"
 SETTINGS_FILE = "project.json"

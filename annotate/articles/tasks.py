@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .clean import Removed, find_boilerplate
-from .errors import InputError, unreadable
-from .ingest import Article, expand_sources, read_articles
-from .segment import Splitter, default_splitter, split_text
+from annotate.articles.boilerplate import Removed, find_boilerplate
+from annotate.articles.read import Article, expand_sources, read_articles
+from annotate.articles.segment import Splitter, default_splitter, split_text
+from annotate.errors import InputError, unreadable
 
 # Every task record has these fields; `load`, validation and datasets rely on them.
 TASK_FIELDS = ("text", "kind", "article_id", "sentence_id", "sentence_index", "char_start", "char_end")

@@ -18,10 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from .agreement import agreement_report
-from .errors import ConfigError, InputError
-from .export import manifest_path
-from .normalize import (
+from annotate.dataset.agreement import agreement_report
+from annotate.dataset.collect import (
     SPAN_COLUMNS,
     Collection,
     Sentence,
@@ -32,6 +30,8 @@ from .normalize import (
     span_rows,
     write_table,
 )
+from annotate.errors import ConfigError, InputError
+from annotate.labelstudio.export import manifest_path
 
 SPLITS = ("train", "dev", "test")
 STATUS = "claim_status"
@@ -369,7 +369,7 @@ def write_card(out_dir: Path, *, sentences: pd.DataFrame, report: dict[str, Any]
         meta = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
         provenance.append(f"| `{path.name}` | `{_sha256(path)}` | {meta.get('project', '?')} | "
                           f"`{meta.get('label_config_sha256', '?')}` |")  # fmt: skip
-    from .verdicts import load_mapping  # verdicts builds on this module
+    from annotate.dataset.verdicts import load_mapping  # verdicts builds on this module
 
     try:
         mapping_version = load_mapping()["version"]

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import settings as st
-from .errors import ServerError
+from annotate.errors import ServerError
+from annotate.labelstudio import settings as st
 
 PID_FILE = "annotate-server.json"
 LOG_FILE = "annotate-server.log"

@@ -13,9 +13,9 @@ from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from . import __version__
-from .errors import InputError
-from .jsonstream import iter_array
+from annotate import __version__
+from annotate.errors import InputError
+from annotate.labelstudio.jsonstream import iter_array
 
 MANIFEST_SUFFIX = ".manifest.json"
 

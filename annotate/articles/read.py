@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, unreadable
+from annotate.errors import InputError, unreadable
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
 RECORD_FIELDS = ("id", "title", "text", "url", "source", "published", "author")
@@ -138,7 +138,7 @@ def _plain(text: str, *, path: str) -> Article:
 
 
 def _html(text: str, *, path: str) -> Article:
-    from .html import extract
+    from annotate.articles.html import extract
 
     body, meta = extract(text)
     if not body.strip():

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, unreadable
+from annotate.errors import InputError, unreadable
 
 CHUNK = 4 * 1024 * 1024
 _WS = " \t\n\r"

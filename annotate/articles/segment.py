@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib.metadata import version as _dist_version
 from typing import Protocol
 
-from .errors import InputError
+from annotate.errors import InputError
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0\u3000]*\n")
 _BULLET = re.compile(r"[ \t]*(?:[•▪◦‣⁃∙·*\-–—]|\d{1,2}[.)])\s")

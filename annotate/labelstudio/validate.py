@@ -18,11 +18,11 @@ from typing import Any
 
 import defusedxml.ElementTree as SafeET
 
-from .errors import InputError
-from .export import is_manifest
-from .jsonstream import iter_array
-from .resources import schema_path
-from .tasks import TASK_FIELDS
+from annotate.articles.tasks import TASK_FIELDS
+from annotate.errors import InputError
+from annotate.labelstudio.export import is_manifest
+from annotate.labelstudio.jsonstream import iter_array
+from annotate.resources import schema_path
 
 EXPORT_SCHEMA = "labelstudio-export.schema.json"
 # Which span labels each relation joins; annotators may draw it either way (datasets normalise it).

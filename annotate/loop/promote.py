@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .datasets import Gold, gold_annotation, golds, region_answers, region_links
-from .normalize import Collection, label_regions
+from annotate.dataset.collect import Collection, label_regions
+from annotate.dataset.tables import Gold, gold_annotation, golds, region_answers, region_links
 
 CHECKWORTHY = "claim_checkworthy"
 # The fields `load` compares to report a changed claim.

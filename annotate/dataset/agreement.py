@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .normalize import Collection, choices_of, span_rows
+from annotate.dataset.collect import Collection, choices_of, span_rows
 
 STATUS = "claim_status"
 

@@ -16,8 +16,8 @@ import httpx
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 
-from .errors import AuthError, LabelStudioAPIError, ServerUnreachable
-from .settings import Connection
+from annotate.errors import AuthError, LabelStudioAPIError, ServerUnreachable
+from annotate.labelstudio.settings import Connection
 
 # Exports of large projects take minutes on the Django dev server (10k tasks: ~30 s).
 DEFAULT_TIMEOUT = 600.0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .normalize import ADJUDICATION_FIELD, CLAIM_ID_FIELD, Collection, Sentence
+from annotate.dataset.collect import ADJUDICATION_FIELD, CLAIM_ID_FIELD, Collection, Sentence
 
 COMPARED_CONTROLS = ("claim_status", "claim_types", "verdict")
 

@@ -23,10 +23,10 @@ from typing import Any
 
 import pandas as pd
 
-from .datasets import adjudicated_answer, gold_annotation, gold_status
-from .errors import ConfigError
-from .normalize import Collection, Sentence, choices_of
-from .resources import shipped_projects_dir
+from annotate.dataset.collect import Collection, Sentence, choices_of
+from annotate.dataset.tables import adjudicated_answer, gold_annotation, gold_status
+from annotate.errors import ConfigError
+from annotate.resources import shipped_projects_dir
 
 MODES = ("strict", "lenient")
 VERDICT = "verdict"
@@ -206,7 +206,7 @@ def write_verdicts(
     formats: tuple[str, ...] = ("parquet",), mapping_path: Path | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The verdicts table and formats/fever.jsonl, formats/claimreview.jsonld. Returns a report."""
-    from .normalize import write_table
+    from annotate.dataset.collect import write_table
 
     mapping = load_mapping(mapping_path)
     table = verdicts_table(collection, mapping)

@@ -1,0 +1,134 @@
+"""`annotate split` and `annotate load`: articles to tasks, tasks into a project."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from annotate.cli.app import (
+    Format,
+    FormatOption,
+    ProjectsDirOption,
+    UrlOption,
+    app,
+    config_dir,
+    connect,
+    emit,
+    info,
+    progress_bar,
+    project_spec,
+)  # fmt: skip
+from annotate.errors import InputError
+
+
+# split ----------------------------------------------------------------------------------------
+@app.command("split")
+def split(
+    articles: Annotated[
+        list[str],
+        typer.Argument(help="Article files (.txt .md .html .json .jsonl), directories, globs, or - for stdin."),
+    ],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write tasks here (JSONL). Default: stdout.")
+    ] = None,
+    articles_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--articles",
+            help="Write the normalised articles here (JSONL). "
+            "Default: beside --output as NAME.articles.jsonl; none when tasks go to stdout.",
+        ),
+    ] = None,
+    splitter: Annotated[
+        str, typer.Option("--splitter", help="Sentence splitter: news (default) or sentencex.")
+    ] = "news",
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Decode files with this encoding instead of UTF-8/UTF-16.")
+    ] = None,
+    show_removed: Annotated[
+        bool, typer.Option("--show-removed", help="List each boilerplate line left out, with its reason, on stderr.")
+    ] = False,
+) -> None:
+    """Split articles into one task per sentence or heading (JSONL), with exact offsets and stable ids."""
+    from annotate.articles.segment import get_splitter
+    from annotate.articles.tasks import split_sources, write_jsonl
+
+    chosen = get_splitter(splitter)
+    stdin = sys.stdin.buffer.read() if "-" in articles else None
+    if articles_file is None and output is not None:
+        articles_file = output.with_name(f"{output.stem}.articles.jsonl")
+    ok = failed = tasks = 0
+    try:
+        out = output.open("w", encoding="utf-8") if output else sys.stdout
+        articles_out = articles_file.open("w", encoding="utf-8") if articles_file else None
+    except OSError as exc:
+        raise InputError(f"cannot write {exc.filename}: {exc.strerror}") from None
+    with out if output else contextlib.nullcontext(), articles_out or contextlib.nullcontext():
+        for item in split_sources(articles, splitter=chosen, encoding=encoding, stdin=stdin):
+            if isinstance(item, InputError):
+                # Report and go on: one bad file must not cost the others.
+                info(f"Error: {item.message}" + (f" ({item.hint})" if item.hint else ""))
+                failed += 1
+                continue
+            ok += 1
+            tasks += write_jsonl(item.records, out)
+            if articles_out:
+                record = item.article.record() | {"splitter": item.records[0]["splitter"]}
+                write_jsonl([record], articles_out)
+            if item.article.removed_characters:
+                info(f"{item.article.path}: removed {item.article.removed_characters} characters "
+                      "Label Studio cannot store")  # fmt: skip
+            if show_removed:
+                for r in item.removed:
+                    info(f"{item.article.path}:{r.line}: removed ({r.reason}): {r.text}")
+    info(f"Split {ok} article(s) into {tasks} tasks; {failed} failed.")
+    if failed:
+        raise typer.Exit(1)
+
+
+# load -----------------------------------------------------------------------------------------
+@app.command("load")
+def load(
+    task_files: Annotated[list[Path], typer.Argument(help="Task files (JSONL) written by `annotate split`.")],
+    project: Annotated[str, typer.Option("--project", help="Project folder name, e.g. claims.")],
+    url: UrlOption = None,
+    projects_dir: ProjectsDirOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be loaded; load nothing.")] = False,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Load tasks into a project. Idempotent: tasks already there (by sentence_id) are skipped."""
+    from annotate.articles.tasks import read_tasks
+    from annotate.labelstudio.load import load_tasks
+    from annotate.labelstudio.projects import require_project
+
+    records, problems = [], []
+    for path in task_files:
+        good, bad = read_tasks(path)
+        records += good
+        problems += bad
+    for line in problems:
+        info(f"Error: {line}")
+    spec = project_spec(project, projects_dir)
+    client = connect(url)
+    project_id = require_project(client, spec, config_dir=config_dir())
+    with progress_bar("Loading tasks") as progress:
+        report = load_tasks(
+            client, project_id, records, journal_path=config_dir() / "load-journal.json",
+            fields=spec.data_fields(), dry_run=dry_run, progress=progress, log=info,
+        )  # fmt: skip
+    for sid in report.changed:
+        info(f"Warning: task {sid} is already loaded with a different text; left unchanged")
+    summary = report.as_dict() | {"rejected": len(problems), "project_id": project_id, "dry_run": dry_run}
+    verb = "would create" if dry_run else "created"
+    emit(
+        summary,
+        fmt,
+        f"{verb} {report.created}, already present {report.present}, rejected {len(problems)} "
+        f"(project {project!r}, id {project_id})",
+    )
+    if problems:
+        raise typer.Exit(1)
