@@ -219,3 +219,34 @@ def test_the_relation_ends_decide_unlabelled_relations() -> None:
     assert vocabulary.relation_between(vocabulary.CLAIM, vocabulary.CUE) == vocabulary.CUE_OF
     assert vocabulary.relation_between(vocabulary.CUE, vocabulary.SOURCE) is None
     assert vocabulary.relation_between(vocabulary.CLAIM, vocabulary.CLAIM) is None
+
+
+# Everything outside the package that imports it moves with it -------------------------------------
+SCRIPTS = sorted([*(ROOT / "benchmarks").glob("*.py"), *(ROOT / "examples").glob("*.py")])
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_benchmarks_and_examples_import(path: Path) -> None:
+    """Each script loads as a module (its main part runs only as a script), so every annotate name it
+    imports, at the top or inside its functions, still exists."""
+    import importlib
+    import importlib.util
+    import sys
+
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec = importlib.util.spec_from_file_location(f"script_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    finally:
+        sys.path.remove(str(path.parent))
+    for name in imports(path):
+        if name.startswith("annotate"):
+            importlib.import_module(name)
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("annotate"):
+            target = importlib.import_module(node.module)
+            for alias in node.names:
+                assert hasattr(target, alias.name) or importlib.util.find_spec(f"{node.module}.{alias.name}"), (
+                    f"{path.name}: {node.module} has no {alias.name}"
+                )

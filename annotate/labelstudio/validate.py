@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -478,18 +478,12 @@ def validate_task(task: Any, index: int, *, file: str, rules: ProjectRules | Non
     return ctx.problems
 
 
-def validated(path: Path, problems: list[Problem], *, rules: ProjectRules | None = None) -> Iterator[Any]:
-    """The tasks of an export, each checked on the way: its problems are added to `problems`, so a
-    caller that reads the tasks anyway parses the file once."""
+def validate_file(path: Path, *, rules: ProjectRules | None = None) -> list[Problem]:
+    """Every problem of one export file, reading one task at a time. Raises InputError when the
+    file cannot be read or parsed (exports.validate_exports reports that as a problem instead)."""
+    problems: list[Problem] = []
     for index, task in enumerate(iter_array(path)):
         problems += validate_task(task, index, file=str(path), rules=rules)
-        yield task
-
-
-def validate_file(path: Path, *, rules: ProjectRules | None = None) -> list[Problem]:
-    problems: list[Problem] = []
-    for _task in validated(path, problems, rules=rules):
-        pass
     return problems
 
 
