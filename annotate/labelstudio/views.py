@@ -61,11 +61,12 @@ class Answer:
 class Annotation:
     """One annotation (or prediction) of a task."""
 
-    __slots__ = ("_raw", "_spans")
+    __slots__ = ("_per_region", "_raw", "_spans")
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self._raw = raw
         self._spans: tuple[Span, ...] | None = None
+        self._per_region: dict[str, dict[str, Any]] | None = None
 
     @property
     def id(self) -> int | None:
@@ -167,6 +168,8 @@ class Annotation:
 
     def per_region(self) -> dict[str, dict[str, Any]]:
         """control -> region id -> its answer (a single choice or text line unwrapped)."""
+        if self._per_region is not None:
+            return self._per_region
         found: dict[str, dict[str, Any]] = {}
         for r in self._raw["result"]:
             if r["type"] != "labels" and r["type"] != "relation" and r.get("id"):
@@ -175,6 +178,7 @@ class Annotation:
                 found.setdefault(r["from_name"], {})[r["id"]] = (
                     answer[0] if isinstance(answer, list) and len(answer) == 1 else answer
                 )
+        self._per_region = found
         return found
 
     def answers(self) -> Iterator[Answer]:
