@@ -2,22 +2,29 @@
 
 Every SDK or HTTP failure leaves this module as an AnnotateError with a message a user can act
 on; the API key never appears in one.
+
+The SDK is imported on first use: it imports pandas and opencv (1.3-3.7 s). The calls whose cost
+grows with a project (task listing and counting, imports, exports, reading one project) go to the
+REST API over plain httpx, so `annotate load` and `annotate export` never import it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from types import SimpleNamespace
+from typing import IO, TYPE_CHECKING, Any
 
 import httpx
-from label_studio_sdk import LabelStudio
-from label_studio_sdk.core.api_error import ApiError
 
 from annotate.errors import AuthError, LabelStudioAPIError, ServerUnreachable
 from annotate.labelstudio.settings import Connection
+
+if TYPE_CHECKING:
+    from label_studio_sdk import LabelStudio
 
 # Exports of large projects take minutes on the Django dev server (10k tasks: ~30 s).
 DEFAULT_TIMEOUT = 600.0
@@ -37,6 +44,7 @@ class ProjectInfo:
     label_config: str = ""
     settings: dict[str, Any] = field(default_factory=dict)  # the fields annotate manages
     tasks_with_annotations: int | None = None
+    created_at: str = ""  # tells a project from a later one that reuses its id (a reset server)
 
 
 @dataclass(frozen=True)
@@ -61,10 +69,11 @@ def _project_info(p: Any) -> ProjectInfo:
         label_config=getattr(p, "label_config", None) or "",
         settings={f: getattr(p, f, None) for f in PROJECT_FIELDS},
         tasks_with_annotations=getattr(p, "num_tasks_with_annotations", None),
+        created_at=str(getattr(p, "created_at", None) or ""),
     )
 
 
-def _detail(exc: ApiError) -> str:
+def _detail(exc: Any) -> str:
     body = exc.body
     if not isinstance(body, dict):
         return str(body)[:500]
@@ -77,16 +86,116 @@ def _detail(exc: ApiError) -> str:
     return str(body.get("detail") or json.dumps(body))
 
 
+class _HTTPError(Exception):
+    """A REST call answered with an error status (as the SDK's ApiError: status_code, body)."""
+
+    def __init__(self, status_code: int, body: Any) -> None:
+        super().__init__(status_code)
+        self.status_code, self.body = status_code, body
+
+
+def _api_error(exc: BaseException) -> _HTTPError | None:
+    """exc as (status, body) if it is an HTTP error answer, from our REST calls or from the SDK
+    (whose ApiError is checked for only once the SDK has been imported)."""
+    if isinstance(exc, _HTTPError):
+        return exc
+    sdk = sys.modules.get("label_studio_sdk.core.api_error")
+    if sdk is not None and isinstance(exc, sdk.ApiError):
+        return _HTTPError(exc.status_code or 0, exc.body)
+    return None
+
+
+def id_filter(ranges: Sequence[tuple[int, int]], *, outside: bool = False) -> str:
+    """The Data Manager query (Label Studio 1.23 data_manager/managers.py apply_filters: Number
+    `in` / `not_in` take {"min", "max"}, inclusive) for tasks whose id is in one of the ranges,
+    or with `outside` in none of them."""
+    items = [
+        {"filter": "filter:tasks:id", "operator": "not_in" if outside else "in", "type": "Number",
+         "value": {"min": first, "max": last}}
+        for first, last in ranges
+    ]  # fmt: skip
+    return json.dumps(
+        {"filters": {"conjunction": "and" if outside else "or", "items": items}, "ordering": ["tasks:id"]},
+        separators=(",", ":"),
+    )
+
+
+def task_refs(page: dict[str, Any]) -> list[TaskRef]:
+    """The tasks of one page of `GET /api/tasks?include=id,data,total_annotations`."""
+    return [
+        TaskRef(int(t["id"]), dict(t.get("data") or {}), int(t.get("total_annotations") or 0))
+        for t in page.get("tasks", [])
+    ]
+
+
 class Client:
     def __init__(self, connection: Connection, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.url = connection.url
-        self._ls = LabelStudio(base_url=connection.url, api_key=connection.api_key, timeout=timeout)
+        self._key, self._timeout = connection.api_key, timeout
+        self._sdk: LabelStudio | None = None
+        self._http: httpx.Client | None = None
+
+    @property
+    def _ls(self) -> LabelStudio:
+        if self._sdk is None:
+            from label_studio_sdk import LabelStudio
+
+            self._sdk = LabelStudio(base_url=self.url, api_key=self._key, timeout=self._timeout)
+        return self._sdk
+
+    # Plain REST -------------------------------------------------------------------------------
+    def _auth(self) -> str:
+        # A personal access token is a JWT to exchange for a 5-minute access token (as the SDK
+        # does); anything else is a legacy token.
+        if self._key.count(".") != 2:
+            return f"Token {self._key}"
+        response = httpx.post(f"{self.url}/api/token/refresh/", json={"refresh": self._key}, timeout=30)
+        if response.status_code != 200:
+            raise _HTTPError(401, "the personal access token was refused")
+        return f"Bearer {response.json()['access']}"
+
+    def _rest(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(base_url=self.url, timeout=self._timeout, headers={"Authorization": self._auth()})
+        return self._http
+
+    @contextlib.contextmanager
+    def _stream(self, method: str, path: str, **kw: Any) -> Iterator[httpx.Response]:
+        """A REST call; an error status raises _HTTPError. An expired access token is renewed once."""
+        for attempt in (1, 2):
+            with self._rest().stream(method, path, **kw) as response:
+                if response.status_code == 401 and attempt == 1 and self._key.count(".") == 2:
+                    self._rest().headers["Authorization"] = self._auth()
+                    continue
+                if response.status_code >= 400:
+                    response.read()
+                    try:
+                        body: Any = response.json()
+                    except ValueError:
+                        body = response.text[:500]
+                    raise _HTTPError(response.status_code, body)
+                yield response
+                return
+
+    def _json(self, method: str, path: str, **kw: Any) -> Any:
+        with self._stream(method, path, **kw) as response:
+            return json.loads(response.read())
 
     @contextlib.contextmanager
     def _call(self, what: str) -> Iterator[None]:
         try:
             yield
-        except ApiError as exc:
+        except httpx.TimeoutException:
+            raise ServerUnreachable(f"Label Studio at {self.url} timed out while trying to {what}") from None
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(
+                f"cannot reach Label Studio at {self.url} ({type(exc).__name__})",
+                hint="is it running? start it with `annotate server start`",
+            ) from None
+        except Exception as raised:
+            exc = _api_error(raised)
+            if exc is None:
+                raise
             if exc.status_code == 401:
                 raise AuthError(
                     f"Label Studio at {self.url} refused the API key while trying to {what}",
@@ -98,13 +207,6 @@ class Client:
             raise LabelStudioAPIError(
                 f"Label Studio at {self.url} could not {what}: HTTP {exc.status_code}: {detail}"
             ) from None
-        except httpx.TimeoutException:
-            raise ServerUnreachable(f"Label Studio at {self.url} timed out while trying to {what}") from None
-        except httpx.TransportError as exc:
-            raise ServerUnreachable(
-                f"cannot reach Label Studio at {self.url} ({type(exc).__name__})",
-                hint="is it running? start it with `annotate server start`",
-            ) from None
 
     def whoami(self) -> str:
         with self._call("identify the user"):
@@ -114,12 +216,12 @@ class Client:
     def get_project(self, project_id: int) -> ProjectInfo | None:
         try:
             with self._call(f"read project {project_id}"):
-                p = self._ls.projects.get(project_id)
+                p = self._json("GET", f"/api/projects/{project_id}/")  # REST: no SDK import for load/export
         except LabelStudioAPIError as exc:
             if "HTTP 404" in exc.message:
                 return None
             raise
-        return _project_info(p)
+        return _project_info(SimpleNamespace(**p))
 
     def projects_with_title(self, title: str) -> list[ProjectInfo]:
         with self._call("list projects"):
@@ -182,22 +284,53 @@ class Client:
         return path if path.startswith("http") else f"{self.url}{path}"
 
     # Tasks ---------------------------------------------------------------------------------
-    def tasks(self, project_id: int) -> list[TaskRef]:
-        """Every task of the project: id, data and how many annotations it has."""
+    # Listing costs the server about 1 ms a task whatever is asked for (10,000: 9-11 s, with
+    # `include=id` alone too); counting is one query (0.15 s). Label Studio 1.23's /api/tasks
+    # (data_manager/api.py TaskListAPI) takes `include=` (drf-flex-fields' sparse fields, renamed
+    # in core/settings/base.py REST_FLEX_FIELDS), `page_size` without a maximum
+    # (TASK_API_PAGE_SIZE_MAX unset) and a Data Manager `query` with filters on the task id.
+    LIST_PAGE = 5000
+
+    def _task_page(self, project_id: int, page: int, page_size: int, query: str | None) -> dict[str, Any]:
+        params: dict[str, Any] = {"project": project_id, "page": page, "page_size": page_size,
+                                  "include": "id,data,total_annotations"}  # fmt: skip
+        if query:
+            params["query"] = query
+        return self._json("GET", "/api/tasks/", params=params)
+
+    def tasks(
+        self, project_id: int, *, outside: Sequence[tuple[int, int]] | None = None
+    ) -> list[TaskRef]:
+        """Every task of the project (id, data, how many annotations), or with `outside` only those
+        whose id is in none of those (first, last) ranges."""
+        query = id_filter(outside, outside=True) if outside else json.dumps({"ordering": ["tasks:id"]})
+        found: list[TaskRef] = []
         with self._call(f"list the tasks of project {project_id}"):
-            return [
-                TaskRef(int(t.id), dict(t.data or {}), int(getattr(t, "total_annotations", 0) or 0))
-                for t in self._ls.tasks.list(project=project_id, fields="task_only", page_size=1000)
-            ]
+            page = 1
+            while True:
+                body = self._task_page(project_id, page, self.LIST_PAGE, query)
+                found += task_refs(body)
+                if len(found) >= int(body.get("total", 0)) or not body.get("tasks"):
+                    return found
+                page += 1
+
+    def task_count(self, project_id: int, *, within: Sequence[tuple[int, int]] | None = None) -> int:
+        """How many tasks the project has, or with `within` how many of them have an id in one of
+        those (first, last) ranges. One counting query on the server."""
+        with self._call(f"count the tasks of project {project_id}"):
+            body = self._task_page(project_id, 1, 1, id_filter(within) if within else None)
+        return int(body["total"])
 
     def delete_task(self, task_id: int) -> None:
         with self._call(f"delete task {task_id}"):
             self._ls.tasks.delete(str(task_id))
 
     def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
+        body = json.dumps(tasks, ensure_ascii=False).encode()
         with self._call(f"import {len(tasks)} tasks into project {project_id}"):
-            response = self._ls.projects.import_tasks(project_id, request=tasks, return_task_ids=True)
-        return list(response.task_ids or [])
+            response = self._json("POST", f"/api/projects/{project_id}/import", params={"return_task_ids": "true"},
+                                  content=body, headers={"Content-Type": "application/json"})  # fmt: skip
+        return [int(i) for i in response.get("task_ids") or []]
 
     def prediction_task_ids(self, project_id: int, model_version: str) -> set[int]:
         with self._call(f"list the predictions of project {project_id}"):
@@ -225,17 +358,18 @@ class Client:
         above. Returns the number of bytes written.
         """
         with self._call(f"export project {project_id}"):
-            snapshot = self._ls.projects.exports.create(
-                project_id, title="annotate export", serialization_options=FULL_EXPORT_OPTIONS
-            )
-            if snapshot.status not in (None, "completed"):
+            snapshot = self._json("POST", f"/api/projects/{project_id}/exports/",
+                                  json={"title": "annotate export", "serialization_options": FULL_EXPORT_OPTIONS})  # fmt: skip
+            if snapshot.get("status") not in (None, "completed"):
                 raise LabelStudioAPIError(
-                    f"Label Studio could not make an export of project {project_id} (status {snapshot.status})"
+                    f"Label Studio could not make an export of project {project_id} (status {snapshot.get('status')})"
                 )
             written = 0
-            for chunk in self._ls.projects.exports.download(project_id, snapshot.id, export_type="JSON"):
-                out.write(chunk)
-                written += len(chunk)
+            path = f"/api/projects/{project_id}/exports/{snapshot['id']}/download"
+            with self._stream("GET", path, params={"exportType": "JSON"}) as response:
+                for chunk in response.iter_bytes(1 << 20):
+                    out.write(chunk)
+                    written += len(chunk)
         return written
 
 
