@@ -44,7 +44,6 @@ class ProjectInfo:
     label_config: str = ""
     settings: dict[str, Any] = field(default_factory=dict)  # the fields annotate manages
     tasks_with_annotations: int | None = None
-    created_at: str = ""  # tells a project from a later one that reuses its id (a reset server)
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,6 @@ def _project_info(p: Any) -> ProjectInfo:
         label_config=getattr(p, "label_config", None) or "",
         settings={f: getattr(p, f, None) for f in PROJECT_FIELDS},
         tasks_with_annotations=getattr(p, "num_tasks_with_annotations", None),
-        created_at=str(getattr(p, "created_at", None) or ""),
     )
 
 
@@ -156,7 +154,8 @@ class Client:
 
     def _rest(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(base_url=self.url, timeout=self._timeout, headers={"Authorization": self._auth()})
+            self._http = httpx.Client(base_url=self.url, timeout=self._timeout, headers={"Authorization": self._auth()},
+                                      verify=self.url.startswith("https:"))  # no CA bundle to load for http
         return self._http
 
     @contextlib.contextmanager
@@ -313,6 +312,19 @@ class Client:
                 if len(found) >= int(body.get("total", 0)) or not body.get("tasks"):
                     return found
                 page += 1
+
+    def project_created_at(self, project_id: int) -> str | None:
+        """When the project was created (None if there is no such project): tells it from a later
+        project that got the same id, on a server whose database was reset. One light request
+        (`include=`: 0.1 s where the full project takes 0.3 s at 10,000 tasks)."""
+        try:
+            with self._call(f"read project {project_id}"):
+                return str(self._json("GET", f"/api/projects/{project_id}/", params={"include": "id,created_at"})
+                           ["created_at"])  # fmt: skip
+        except LabelStudioAPIError as exc:
+            if "HTTP 404" in exc.message:
+                return None
+            raise
 
     def task_count(self, project_id: int, *, within: Sequence[tuple[int, int]] | None = None) -> int:
         """How many tasks the project has, or with `within` how many of them have an id in one of

@@ -55,7 +55,7 @@ class _TaskServer(Protocol):
 class _CountingServer(_TaskServer, Protocol):
     """What a ledger is checked with (annotate.labelstudio.client.Client)."""
 
-    def get_project(self, project_id: int) -> Any: ...
+    def project_created_at(self, project_id: int) -> str | None: ...
     def task_count(self, project_id: int, *, within: Sequence[tuple[int, int]] | None = None) -> int: ...
     def tasks(self, project_id: int, *, outside: Sequence[tuple[int, int]] | None = None) -> list[Any]: ...
 
@@ -178,8 +178,15 @@ class Ledger:
     def _lines(self, entries: Iterable[tuple[int, str, str]]) -> str:
         return "".join(json.dumps([i, k, d], ensure_ascii=False) + "\n" for i, k, d in entries)
 
+    def _ours(self) -> bool:
+        try:
+            with self.path.open(encoding="utf-8") as fh:
+                return bool(json.loads(fh.readline()) == self.header)
+        except (OSError, ValueError):
+            return False
+
     def add(self, entries: Sequence[tuple[int, str, str]]) -> None:
-        if not self.path.exists():
+        if not self._ours():  # missing, or about an earlier project with this id: start afresh
             self.replace({})
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(self._lines(entries))
@@ -241,15 +248,16 @@ def known_tasks(
         entries = _entries(client.tasks(project_id), key, compare)
         ledger.replace(entries)
     elif total > inside:
-        if len(ranges) <= RANGES_PER_QUERY:
+        if not entries:  # nothing known (or the file was about another project): list, start afresh
+            entries = _entries(client.tasks(project_id), key, compare)
+            ledger.replace(entries)
+        elif len(ranges) <= RANGES_PER_QUERY:
             new = _entries(client.tasks(project_id, outside=ranges), key, compare)
             entries.update(new)
             ledger.add([(i, k, d) for i, (k, d) in new.items()])
         else:
             entries = _entries(client.tasks(project_id), key, compare)
             ledger.replace(entries)
-    elif not ledger.path.exists():
-        ledger.replace(entries)
     return _known(entries)
 
 
@@ -337,9 +345,8 @@ def load_tasks(
     journal = Journal(journal_path, client.url, project_id)
     ledger = None
     if ledger_dir is not None:
-        info = client.get_project(project_id)  # type: ignore[attr-defined]
-        ledger = Ledger(ledger_dir, client.url, project_id, stamp=info.created_at if info else "", key=key,
-                        compare=compare)  # fmt: skip
+        stamp = client.project_created_at(project_id) or ""  # type: ignore[attr-defined]
+        ledger = Ledger(ledger_dir, client.url, project_id, stamp=stamp, key=key, compare=compare)
     interrupted = False if dry_run else _wait_for_pending(journal, log, _presence(client, project_id, ledger, key))
     if ledger is not None:
         existing = known_tasks(client, project_id, ledger, key=key, compare=compare, log=log)  # type: ignore[arg-type]
