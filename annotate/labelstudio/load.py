@@ -19,6 +19,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -371,19 +372,31 @@ def load_tasks(
         report.created = len(pending)
         return report
     progress(0, len(pending))
-    for start in range(0, len(pending), batch_size):
-        batch = pending[start : start + batch_size]
-        journal.begin([str(r[key]) for r in batch])
-        tasks = [{"data": r} for r in batch]
-        if predictions:
-            for task in tasks:
-                task["predictions"] = predictions.get(str(task["data"][key]), [])
-        ids = client.import_tasks(project_id, tasks)
+
+    def landed(ids: list[int], batch: list[dict[str, Any]], entries: list[tuple[int, str, str]]) -> None:
         if ledger is not None and len(ids) == len(batch):  # else the next run finds them on the server
-            ledger.add([(i, str(r[key]), digest(r, compare)) for i, r in zip(ids, batch, strict=True)])
+            ledger.add([(i, k, d) for i, (_, k, d) in zip(ids, entries, strict=True)])
         report.created += len(ids)
         journal.end()
         progress(report.created, len(pending))
+
+    # One batch in flight at a time (the journal names it); the next is made ready meanwhile, so
+    # the server never waits for this process between batches.
+    with ThreadPoolExecutor(max_workers=1) as sender:
+        flight: tuple[Future[list[int]], list[dict[str, Any]], list[tuple[int, str, str]]] | None = None
+        for start in range(0, len(pending), batch_size):
+            batch = pending[start : start + batch_size]
+            tasks = [{"data": r} for r in batch]
+            if predictions:
+                for task in tasks:
+                    task["predictions"] = predictions.get(str(task["data"][key]), [])
+            entries = [(0, str(r[key]), digest(r, compare)) for r in batch] if ledger is not None else []
+            if flight is not None:
+                landed(flight[0].result(), flight[1], flight[2])
+            journal.begin([str(r[key]) for r in batch])
+            flight = (sender.submit(client.import_tasks, project_id, tasks), batch, entries)
+        if flight is not None:
+            landed(flight[0].result(), flight[1], flight[2])
     # Copies can only exist if an earlier run was killed mid-batch: then check (one more listing).
     if interrupted or any(len(copies) > 1 for copies in existing.values()):
         removed = _duplicates(client, project_id, key, compare)
