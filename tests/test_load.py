@@ -243,3 +243,15 @@ def test_a_rerun_creates_nothing_and_a_task_deleted_on_the_server_is_reloaded(li
     ids = sorted(t.data["sentence_id"] for t in client.tasks(project_id))
     assert ids == sorted([f"a-{i}" for i in range(12)] + ["other-1"])
     assert run()["created"] == 0
+
+
+def test_the_client_module_does_not_import_the_sdk() -> None:
+    """load and export talk REST; the SDK (and the pandas it imports) loads only for other calls."""
+    import subprocess
+    import sys
+
+    code = "import sys, annotate.labelstudio.client, annotate.labelstudio.load, annotate.labelstudio.export\n" \
+           "print('label_studio_sdk' in sys.modules, 'pandas' in sys.modules)"  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
+    assert done.stdout.split() == ["False", "False"]
