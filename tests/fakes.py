@@ -19,7 +19,8 @@ runs the same scenarios against this fake and the real server, so a difference s
   `kill_client_during_next_import`: the call raises ClientKilled, the batch lands later.
 - The project title filter is a substring match (`icontains`, label_studio/projects/api.py:
   `CharFilter(field_name='title', lookup_expr='icontains')`): `projects_with_title` keeps exact
-  matches of it as the real client does.
+  matches of it as the real client does. Projects are listed newest first (test_scenarios.py
+  found that against the real server).
 - Updating a project silently accepts a config without labels or choices that annotations use,
   while the strict validate endpoint refuses it with "These labels still exist in annotations or
   drafts: ..."; removing a control that annotations use is refused by both ("Created annotations
@@ -221,10 +222,10 @@ class FakeLabelStudio:
         )
 
     def list_projects(self, title: str) -> list[ProjectInfo]:
-        """GET /api/projects?title=...: a case-insensitive substring match (icontains)."""
+        """GET /api/projects?title=...: a case-insensitive substring match (icontains), newest first."""
         return [
             info
-            for pid, p in sorted(self.projects.items())
+            for pid, p in sorted(self.projects.items(), reverse=True)
             if title.lower() in p.settings["title"].lower() and (info := self.get_project(pid))
         ]
 

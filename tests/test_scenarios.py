@@ -256,7 +256,7 @@ def test_a_project_is_created_once_and_found_by_record_then_by_title(server: Ser
     with pytest.raises(ConfigError) as error:
         ensure_project(client, spec, config_dir=tmp_path / "third")
     assert error.value.message == (
-        f"2 projects on {client.url} have the title {spec.title!r} (ids {project_id}, {twin})"
+        f"2 projects on {client.url} have the title {spec.title!r} (ids {twin}, {project_id})"  # newest first
     )
 
 
