@@ -9,11 +9,13 @@ runs the same scenarios against this fake and the real server, so a difference s
 
 - Import does not deduplicate: importing the same tasks twice gives two copies of each (note §8,
   "Re-importing the same 50 tasks gives 100 tasks").
-- An "id" in an imported task is ignored; the server assigns ids, global across projects (note §8;
-  the ids in export_JSON.json: tasks 1001.. in project 2).
+- An "id" in an imported task is ignored; the server assigns ids (note §8, "{"id": 1001, ...}
+  created new task 42124"), one sequence for all projects (note §7, "task id (global across
+  projects)").
 - An import is all or nothing: one item without a data field of an object tag rejects the whole
   batch with 400 "Error at item N: "field" key is expected in task data ..." (note §9; message from
-  label_studio/tasks/validation.py).
+  label_studio/tasks/validation.py; the client's rendering of it, "HTTP 400: {}; Error at item 1:
+  ...", as measured for a bad second item in test_scenarios.py).
 - A killed client does not cancel an import in flight: the server finishes the batch (note §12, the
   import runs inside the request; tests/test_integration.py's killed-load test). Simulated by
   `kill_client_during_next_import`: the call raises ClientKilled, the batch lands later.
@@ -31,8 +33,11 @@ runs the same scenarios against this fake and the real server, so a difference s
   (note §7): the fake fills a copy of that recorded task, annotation and prediction with its own
   values. `result_count` counts distinct result ids as the server's Annotation.save does.
 - Predictions carry model_version and score as imported (note §5, api_task_get_2001_with_prediction.json).
-- Creating a user ignores any password; new people sign up through the invite link, whose path the
-  server returns as "/user/signup/?token=..." (note §6).
+- Creating a user ignores any password (note §6: "`password` is silently ignored"), so
+  `passwords` stays empty; new people sign up through the invite link, "/user/signup/?token=..."
+  (note §6), which the client makes absolute.
+- The snapshot is written as `json.dumps(tasks, ensure_ascii=False)`: one line, default separators
+  (label_studio/data_export/models.py; the real download starts `[{"id": 1, "annotations": ...`).
 - A missing project or task is HTTP 404 ("No Task matches the given query." for a task, measured;
   DRF's "Not found." for a project), turned into the client's errors by the real `Client._call`
   (the fake raises the SDK's ApiError inside it), so messages and error classes are the client's.
