@@ -231,11 +231,6 @@ def test_on_the_local_server_each_new_person_gets_a_password_set_outside_the_api
     assert fake.passwords == {}  # the user API never sees a password
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="load.py ends the journal entry only after a successful import: a batch the server rejected "
-    "stays 'in flight', so the next run says a load was interrupted and waits PENDING_QUIET seconds for nothing",
-)
 def test_a_batch_the_server_rejected_is_not_left_in_flight(
     tmp_path: Path, fake: FakeLabelStudio, clock: FakeClock
 ) -> None:
