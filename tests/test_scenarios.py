@@ -26,8 +26,8 @@ from annotate.labelstudio import load
 from annotate.labelstudio.export import export_project, manifest_path
 from annotate.labelstudio.load import load_tasks
 from annotate.labelstudio.prelabel import MODEL_VERSION, prelabel_project
-from annotate.labelstudio.results import status_result
 from annotate.labelstudio.projects import ProjectSpec, ensure_project, find_project, load_project, update_project
+from annotate.labelstudio.results import status_result
 from annotate.labelstudio.settings import Connection, record_project_id, recorded_project_id
 from annotate.labelstudio.users import add_users
 
