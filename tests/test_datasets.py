@@ -127,9 +127,9 @@ def test_tables_and_formats(tmp_path: Path) -> None:
 
     checkthat = "".join((tmp_path / "formats" / f"checkthat_{s}.tsv").read_text().split("\n", 1)[1] for s in
                         ("train", "dev", "test"))  # fmt: skip
-    assert sorted(checkthat.splitlines()) == [
-        "a1-0\tUnemployment fell by 3% last year, the minister said.\tYes",
-        "a2-0\tPrices will rise, according to the central bank.\tYes",
+    assert sorted(checkthat.splitlines()) == [  # quoted as CheckThat! quotes a text with a comma
+        'a1-0\t"Unemployment fell by 3% last year, the minister said."\tYes',
+        'a2-0\t"Prices will rise, according to the central bank."\tYes',
         "a3-0\tThe mayor said the bridge cost $2 million.\tYes",
     ]
     claimbuster = pd.read_csv(tmp_path / "formats" / "claimbuster.csv")

@@ -44,7 +44,14 @@ def combine(
         bool, typer.Option("--keep-annotator-identity", help="Keep annotators' e-mails instead of hashed ids.")
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the article-grouped split.")] = 13,
-    split: Annotated[str, typer.Option("--split", help="train/dev/test shares in percent.")] = "80/10/10",
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split",
+            help="train/dev/test shares in percent, or source: the splits of the benchmark files rows came "
+            "from (others by 80/10/10).",
+        ),
+    ] = "80/10/10",
     verdict_mapping: Annotated[
         MappingMode,
         typer.Option(

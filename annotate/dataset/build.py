@@ -17,7 +17,7 @@ from annotate.dataset.card import VERDICT_CARD_HEAD, card_section, write_card
 from annotate.dataset.collect import Collection, gc_paused, read_collection
 from annotate.dataset.formats import write_formats, write_hf_layout
 from annotate.dataset.gold import gold_spans, golds
-from annotate.dataset.splits import SplitPlan, article_labels, assign_splits, previous_splits, write_splits
+from annotate.dataset.splits import SplitPlan, plan_splits, write_splits
 from annotate.dataset.tables import (
     annotation_rows,
     claims_table,
@@ -80,7 +80,7 @@ def build_dataset(
     """Write every table, the splits, the benchmark formats and the card to out_dir; return the counts."""
     plan = plan or SplitPlan()
     gold_by = golds(collection)
-    splits = assign_splits(article_labels(collection, gold_by), plan, previous_splits(out_dir))
+    splits = plan_splits(collection, gold_by, plan, out_dir)
     tables = {
         "annotations": annotation_rows(collection),
         "sentences": sentences_table(collection, splits, gold_by),
