@@ -90,6 +90,8 @@ def _split_plan(split: str, seed: int) -> Any:
 
 
 def _combine_log(report: Any) -> list[str]:
+    from annotate.dataset.card import no_gold_lines
+
     lines = [p.line() for p in report.warnings] + [f"Warning: {line}" for line in report.replaced]
     if report.empty:
         lines.append("Warning: the exports hold no tasks; the dataset is empty.")
@@ -97,6 +99,7 @@ def _combine_log(report: Any) -> list[str]:
         d = report.dataset
         rows = ", ".join(f"{n} {name}" for name, n in d["rows"].items())
         lines.append(f"{len(report.exports)} export(s) -> {rows}; splits {d['split_sizes']}; gold {d['gold_rules']}.")
+        lines += no_gold_lines(d)
     if report.verdicts:
         v = report.verdicts
         lines.append(
