@@ -465,3 +465,46 @@ def test_checkthat_round_trip_through_label_studio(live_server: LiveServer, tmp_
     back = (tmp_path / "dataset" / "formats" / "checkthat_train.tsv").read_text().splitlines()
     assert back[0] == "Sentence_id\tText\tclass_label"
     assert sorted(tuple(line.split("\t")) for line in back[1:]) == sorted(rows)
+
+
+def test_benchmark_rows_with_hidden_references_through_label_studio(live_server: LiveServer, tmp_path: Path) -> None:
+    """20 CheckThat! rows -> split -> load (reference hidden: in the task's meta, not its data) ->
+    annotated through the API with the reference -> export keeps the meta -> agreement scores the
+    annotator against the reference and says it was hidden -> combine --split source gives the rows back."""
+    rows = tmp_path / "ct_dev.tsv"
+    rows.write_text("".join((ROOT / "tests" / "data" / "rows" / "CT24_checkworthy_english_dev_sample.tsv")
+                            .read_text(encoding="utf-8").splitlines(keepends=True)[:21]), encoding="utf-8")  # fmt: skip
+    projects = fresh_projects(tmp_path)
+    config_dir = fresh_config(live_server, tmp_path)
+
+    def run(*args: str):
+        if args[0] in ("project", "load", "export"):
+            args = (*args, "--projects-dir", str(projects))
+        return live_server.run(*args, config_dir=config_dir)
+
+    project_id = int(run("project", "create", "claims").stdout)
+    assert run("split", str(rows), "-o", str(tmp_path / "tasks.jsonl")).returncode == 0
+    loaded = run("load", str(tmp_path / "tasks.jsonl"), "--project", "claims")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "20 reference label(s) hidden" in loaded.stdout
+    client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
+    tasks = client.tasks(project_id)
+    assert len(tasks) == 20 and not any("reference_label" in t.data for t in tasks)
+    reference = {r["Sentence_id"]: r["class_label"] for r in pd.read_csv(rows, sep="\t", dtype=str).to_dict("records")}
+    status = {"Yes": "claim_checkworthy", "No": "claim_not_checkworthy"}
+    for task in tasks:
+        wanted = status[reference[task.data["source_id"]]]
+        client.create_annotation(task.id, [{"id": "cs", "from_name": "claim_status", "to_name": "text",
+                                            "type": "choices", "value": {"choices": [wanted]}}])  # fmt: skip
+    exported = run("export", "--project", "claims", "-o", str(tmp_path / "exports"))
+    assert exported.returncode == 0, exported.stderr
+    path = exported.stdout.strip()
+    raw = json.loads(Path(path).read_text())
+    assert {t["meta"]["reference_label"] for t in raw} == {"Yes", "No"}
+    agreement = run("agreement", path)
+    assert agreement.returncode == 0, agreement.stderr
+    assert "reference labels (CheckThat! Yes/No): the annotators could NOT see it" in agreement.stdout
+    assert "vs reference: accuracy 1.0, Cohen's kappa 1.0 (20 sentences)" in agreement.stdout
+    combined = run("combine", path, "-o", str(tmp_path / "dataset"), "--split", "source")
+    assert combined.returncode == 0, combined.stderr
+    assert (tmp_path / "dataset" / "formats" / "checkthat_dev.tsv").read_bytes() == rows.read_bytes()

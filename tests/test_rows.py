@@ -41,7 +41,7 @@ def as_exported(records: list[dict], labels: dict[str, str] | None = None, annot
                    "value": {"choices": [status]}}]  # fmt: skip
         annotation = {"id": 1000 + i, "completed_by": {"id": 1, "email": annotator}, "result": result,
                       "was_cancelled": False, "ground_truth": False, "updated_at": "2026-11-30T00:00:00Z"}  # fmt: skip
-        tasks.append({"id": i, "data": record, "annotations": [annotation], "predictions": []})
+        tasks.append({"id": i, "data": dict(record), "annotations": [annotation], "predictions": []})
     return tasks
 
 
@@ -170,3 +170,43 @@ def _one_row(tmp_path: Path) -> Path:
     path = tmp_path / "one_dev.tsv"
     path.write_text("Sentence_id\tText\tclass_label\n42\tThe sky is green.\tYes\n")
     return path
+
+
+def test_train_on_a_benchmark_file_and_score_on_another(tmp_path: Path) -> None:
+    """`annotate train FILE --eval FILE`: fit on every row of one CheckThat! file, report P/R/F1 of Yes
+    on another, and write its predictions in the CheckThat! run format with the benchmark's ids."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    lines = CT24.read_text(encoding="utf-8").splitlines(keepends=True)
+    train_file, dev_file = tmp_path / "ct_train.tsv", tmp_path / "ct_dev.tsv"
+    train_file.write_text("".join(lines[:151]), encoding="utf-8")
+    dev_file.write_text(lines[0] + "".join(lines[151:]), encoding="utf-8")
+    model = tmp_path / "model"
+    result = CliRunner().invoke(app, ["train", str(train_file), "--eval", str(dev_file), "-o", str(model),
+                                      "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    meta = json.loads(result.stdout)
+    assert meta["train_sentences"] == 150
+    run = pd.read_csv(model / "eval_predictions.tsv", sep="\t", dtype=str)
+    assert list(run.columns) == ["id", "class_label", "run_id"]
+    gold = pd.read_csv(dev_file, sep="\t", dtype=str)
+    assert run["id"].tolist() == gold["Sentence_id"].tolist() and set(run["run_id"]) == {meta["model_id"]}
+    p, r, f, _ = precision_recall_fscore_support(gold["class_label"] == "Yes", run["class_label"] == "Yes",
+                                                 average="binary", zero_division=0)  # fmt: skip
+    assert meta["eval"] | {"file": None} == {"items": 50, "positives": int((gold["class_label"] == "Yes").sum()),
+                                             "precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
+                                             "file": None}  # fmt: skip
+    text = CliRunner().invoke(app, ["train", str(train_file), "--eval", str(dev_file), "-o", str(model)]).stdout
+    assert f"{dev_file}: eval: precision {meta['eval']['precision']}" in text
+    assert "test: precision None, recall None, F1 n/a (no labelled test sentences)" in text
+
+
+def test_score_on_a_claimbuster_file(tmp_path: Path) -> None:
+    path = tmp_path / "crowdsourced.csv"
+    path.write_text("\n".join([CLAIMBUSTER_HEADER, *CLAIMBUSTER_ROWS]) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", str(CT24), "--eval", str(path), "-o", str(tmp_path / "m"),
+                                      "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["eval"]["positives"] == 1  # Verdict 1 is check-worthy
+    run = pd.read_csv(tmp_path / "m" / "eval_predictions.tsv", sep="\t", dtype=str)
+    assert run["id"].tolist() == ["007", "008", "009", "s-10"]

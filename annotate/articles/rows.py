@@ -25,7 +25,11 @@ from annotate.vocabulary import (
     ARTICLE_ID,
     CHAR_END,
     CHAR_START,
+    CLAIM_CHECKWORTHY,
+    CLAIM_NOT_CHECKWORTHY,
+    CLAIM_STATUSES,
     CORPUS,
+    NO_CLAIM,
     REFERENCE_LABEL,
     SENTENCE_ID,
     SENTENCE_INDEX,
@@ -66,6 +70,32 @@ KNOWN = (
      Columns(id="Sentence_id", text="Text", label="Verdict", article="File_id", line="Line_number")),
     ("CheckThat!", {"Sentence_id", "Text"}, Columns(id="Sentence_id", text="Text", label="class_label")),
 )  # fmt: skip
+
+
+# The benchmarks' label scales: claim_status -> the benchmark's label. CheckThat!'s No (and 0)
+# covers both no_claim and claim_not_checkworthy; ClaimBuster's -1 / 0 / 1 are NFS / UFS / CFS.
+SCALES: dict[str, dict[str, str]] = {
+    "CheckThat! Yes/No": {NO_CLAIM: "No", CLAIM_NOT_CHECKWORTHY: "No", CLAIM_CHECKWORTHY: "Yes"},
+    "ClaimBuster -1/0/1": {NO_CLAIM: "-1", CLAIM_NOT_CHECKWORTHY: "0", CLAIM_CHECKWORTHY: "1"},
+    "CheckThat! 0/1": {NO_CLAIM: "0", CLAIM_NOT_CHECKWORTHY: "0", CLAIM_CHECKWORTHY: "1"},
+}
+
+
+def reference_scale(labels: set[str]) -> tuple[str, dict[str, str]] | None:
+    """The scale a corpus's reference labels are on: Yes/No is CheckThat!'s; labels with -1 are
+    ClaimBuster's; 0/1 alone CheckThat!'s binary one. None when they fit no scale."""
+    order = ["CheckThat! Yes/No", "ClaimBuster -1/0/1" if "-1" in labels else "CheckThat! 0/1", "ClaimBuster -1/0/1"]
+    for name in order:
+        if labels and labels <= set(SCALES[name].values()):
+            return name, SCALES[name]
+    return None
+
+
+def suggested_status(label: str, scale: dict[str, str]) -> str | None:
+    """The claim_status to suggest for a reference label: the first status (in the order no_claim,
+    claim_not_checkworthy, claim_checkworthy) the scale gives that label. CheckThat!'s No becomes
+    no_claim; the annotator says whether it is a claim that is not check-worthy."""
+    return next((status for status in CLAIM_STATUSES if scale.get(status) == label), None)
 
 
 def is_row_file(path: str) -> bool:

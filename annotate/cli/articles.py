@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -119,6 +120,11 @@ def _write_split(
     return ok, failed, tasks
 
 
+class ReferenceAs(StrEnum):
+    hidden = "hidden"
+    predictions = "predictions"
+
+
 # load -----------------------------------------------------------------------------------------
 @app.command("load")
 def load(
@@ -127,6 +133,14 @@ def load(
     url: UrlOption = None,
     projects_dir: ProjectsDirOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be loaded; load nothing.")] = False,
+    reference_as: Annotated[
+        ReferenceAs,
+        typer.Option(
+            "--reference-as",
+            help="Reference labels of benchmark rows: hidden (kept in the task's meta, out of the annotators' sight; "
+            "`annotate agreement` scores annotators against them) or predictions (shown as the active suggestions).",
+        ),
+    ] = ReferenceAs.hidden,
     fmt: FormatOption = Format.text,
 ) -> None:
     """Load tasks into a project. Idempotent: tasks already there (by sentence_id) are skipped."""
@@ -134,7 +148,8 @@ def load(
 
     with progress_bar("Loading tasks") as progress:
         report = load_files(connect(url), project_spec(project, projects_dir), task_files, config_dir=config_dir(),
-                            dry_run=dry_run, progress=progress, log=info)  # fmt: skip
+                            dry_run=dry_run, progress=progress, log=info,
+                            reference_as=reference_as.value)  # fmt: skip
     emit(report.as_dict(), fmt, report.text())
     if report.rejected:
         raise typer.Exit(1)

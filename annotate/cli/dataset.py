@@ -150,6 +150,14 @@ def _agreement_lines(report: dict[str, Any]) -> list[str]:
               for label, v in report["spans"].items()]  # fmt: skip
     lines += [f"{who}: agrees with gold on {v['agrees_with_gold']:.0%} of {v['items']} sentences"
               for who, v in report["annotators"].items()]  # fmt: skip
+    reference = report.get("reference")
+    if reference:
+        seen = ("the annotators could NOT see it" if reference["reference"] == "hidden" else
+                "the annotators SAW it as a suggestion" if reference["reference"] == "visible" else
+                f"the annotators saw it for some sentences: {reference['sentences']}")  # fmt: skip
+        lines.append(f"reference labels ({', '.join(reference['scales'])}): {seen}")
+        lines += [f"  {who} vs reference: accuracy {v['accuracy']}, Cohen's kappa {v['cohen_kappa']} "
+                  f"({v['items']} sentences)" for who, v in reference["annotators"].items()]  # fmt: skip
     for item in report.get("disagreement_list", []):
         answers = ", ".join(f"{who}={answer}" for who, answer in item["answers"].items())
         lines.append(f"disagreement {item[SENTENCE_ID]}: {answers}: {item[TEXT]}")
