@@ -185,12 +185,12 @@ class Annotation:
         """Each label of a span, each choice and each text line, in result order."""
         for r in self._raw["result"]:
             kind = r["type"]
-            if kind == "relation":
+            if kind not in _ITEMS:  # relations, and answers that are not labels, choices or text
                 continue
             value = r["value"]
-            items = value.get(_ITEMS.get(kind, kind))
+            items = value.get(_ITEMS[kind]) or []
             text = value.get("text")
-            for item in items if isinstance(items, list) else [items]:
+            for item in items:
                 yield Answer(r["from_name"], kind, item, r.get("id"), value.get("start"), value.get("end"),
                              text if isinstance(text, str) else None)  # fmt: skip
 
