@@ -97,7 +97,7 @@ def test_agreement_scores_annotators_against_the_reference(tmp_path: Path) -> No
     }  # fmt: skip
     assert expected_accuracy < 1.0
     text = CliRunner().invoke(app, ["agreement", str(export), "--keep-annotator-identity"]).stdout
-    assert "reference labels (CheckThat! Yes/No): the annotators could NOT see it" in text
+    assert "reference labels (CheckThat! Yes/No): the annotators could NOT see it (load --reference-as hidden)" in text
     assert "ann@x.org vs reference: accuracy 1.0, Cohen's kappa 1.0 (200 sentences)" in text
 
 
@@ -105,4 +105,14 @@ def test_agreement_says_when_the_reference_was_visible(tmp_path: Path) -> None:
     records = split(tmp_path, str(CT24))[:20]
     export = write_export(tmp_path / "export.json", _exported(records, hidden=False), project="claims")
     text = CliRunner().invoke(app, ["agreement", str(export)]).stdout
-    assert "reference labels (CheckThat! Yes/No): the annotators SAW it as a suggestion" in text
+    assert "reference labels (CheckThat! Yes/No): VISIBLE to the annotators (in the task data" in text
+
+
+def test_the_card_scores_annotators_against_the_reference(tmp_path: Path) -> None:
+    records = split(tmp_path, str(CT24))[:20]
+    export = write_export(tmp_path / "export.json", _exported(records, hidden=True), project="claims")
+    result = CliRunner().invoke(app, ["combine", str(export), "-o", str(tmp_path / "d"), "--keep-annotator-identity"])
+    assert result.exit_code == 0, result.output
+    card = (tmp_path / "d" / "README.md").read_text()
+    assert ("- Against the reference labels (CheckThat! Yes/No; the annotators could NOT see it (load --reference-as "
+            "hidden)): ann@x.org: accuracy 1.0, Cohen's kappa 1.0 (20 sentences); bea@x.org: accuracy") in card

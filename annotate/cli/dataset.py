@@ -152,10 +152,9 @@ def _agreement_lines(report: dict[str, Any]) -> list[str]:
               for who, v in report["annotators"].items()]  # fmt: skip
     reference = report.get("reference")
     if reference:
-        seen = ("the annotators could NOT see it" if reference["reference"] == "hidden" else
-                "the annotators SAW it as a suggestion" if reference["reference"] == "visible" else
-                f"the annotators saw it for some sentences: {reference['sentences']}")  # fmt: skip
-        lines.append(f"reference labels ({', '.join(reference['scales'])}): {seen}")
+        from annotate.dataset.card import reference_visibility
+
+        lines.append(f"reference labels ({', '.join(reference['scales'])}): {reference_visibility(reference)}")
         lines += [f"  {who} vs reference: accuracy {v['accuracy']}, Cohen's kappa {v['cohen_kappa']} "
                   f"({v['items']} sentences)" for who, v in reference["annotators"].items()]  # fmt: skip
     for item in report.get("disagreement_list", []):

@@ -84,7 +84,7 @@ def write_card(
             for t, r in agreement[CLAIM_TYPES].items()) or "no sentence with two or more annotators' types") + ".",
         f"- Span F1 between annotators: {json.dumps(agreement['spans'])}.",
         f"- Sentences with disagreeing claim_status: {agreement['disagreements']} (`annotate agreement "
-        "--disagreements` lists them).", "",
+        "--disagreements` lists them).", *reference_lines(agreement), "",
         "![agreement per label](agreement_per_label.png)", "",
         "## Provenance", "",
         "| export | sha256 | project | label config sha256 |", "|---|---|---|---|", *provenance, "",
@@ -100,6 +100,24 @@ def write_card(
     card = out_dir / "README.md"
     card.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return [card, *plots]
+
+
+def reference_visibility(reference: dict[str, Any]) -> str:
+    """Whether the annotators could see the reference labels they are scored against."""
+    if reference["reference"] == "hidden":
+        return "the annotators could NOT see it (load --reference-as hidden)"
+    if reference["reference"] == "visible":
+        return "VISIBLE to the annotators (in the task data, as load --reference-as predictions puts it)"
+    return f"hidden for some sentences, visible for others: {reference['sentences']}"
+
+
+def reference_lines(agreement: dict[str, Any]) -> list[str]:
+    reference = agreement.get("reference")
+    if not reference:
+        return []
+    return [f"- Against the reference labels ({', '.join(reference['scales'])}; {reference_visibility(reference)}): "
+            + "; ".join(f"{who}: accuracy {v['accuracy']}, Cohen's kappa {v['cohen_kappa']} ({v['items']} sentences)"
+                        for who, v in reference["annotators"].items()) + "."]  # fmt: skip
 
 
 TABLE_UNITS = {"annotations": "answers (annotator x sentence x answer)", "sentences": "sentences",
