@@ -116,3 +116,18 @@ def test_the_card_scores_annotators_against_the_reference(tmp_path: Path) -> Non
     card = (tmp_path / "d" / "README.md").read_text()
     assert ("- Against the reference labels (CheckThat! Yes/No; the annotators could NOT see it (load --reference-as "
             "hidden)): ann@x.org: accuracy 1.0, Cohen's kappa 1.0 (20 sentences); bea@x.org: accuracy") in card
+
+
+def test_adjudication_keeps_a_hidden_reference_hidden(tmp_path: Path) -> None:
+    from annotate.dataset.collect import collect
+
+    from .conftest import views
+
+    records = split(tmp_path, str(CT24))[:8]
+    hidden, shown = (collect([views(_exported(records, hidden=h), project="claims")]) for h in (True, False))
+    from annotate.loop.adjudicate import review_tasks
+
+    hidden_tasks, shown_tasks = review_tasks(hidden, project_id=1)[0], review_tasks(shown, project_id=1)[0]
+    assert hidden_tasks and len(hidden_tasks) == len(shown_tasks)  # bea says No to some of the Yes rows
+    assert not any("reference_label" in task for task in hidden_tasks)
+    assert {task["reference_label"] for task in shown_tasks} == {"Yes"}
