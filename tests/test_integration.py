@@ -508,3 +508,33 @@ def test_benchmark_rows_with_hidden_references_through_label_studio(live_server:
     combined = run("combine", path, "-o", str(tmp_path / "dataset"), "--split", "source")
     assert combined.returncode == 0, combined.stderr
     assert (tmp_path / "dataset" / "formats" / "checkthat_dev.tsv").read_bytes() == rows.read_bytes()
+
+
+def test_benchmark_references_as_suggestions(live_server: LiveServer, tmp_path: Path) -> None:
+    """load --reference-as predictions: each row gets the reference as a claim_status prediction of
+    model version `reference`, the project's active one (what the label stream pre-fills)."""
+    rows = tmp_path / "ct_dev.tsv"
+    rows.write_text("".join((ROOT / "tests" / "data" / "rows" / "CT24_checkworthy_english_dev_sample.tsv")
+                            .read_text(encoding="utf-8").splitlines(keepends=True)[:11]), encoding="utf-8")  # fmt: skip
+    projects = fresh_projects(tmp_path)
+    config_dir = fresh_config(live_server, tmp_path)
+
+    def run(*args: str):
+        if args[0] in ("project", "load"):
+            args = (*args, "--projects-dir", str(projects))
+        return live_server.run(*args, config_dir=config_dir)
+
+    project_id = int(run("project", "create", "claims").stdout)
+    assert run("split", str(rows), "-o", str(tmp_path / "tasks.jsonl")).returncode == 0
+    loaded = run("load", str(tmp_path / "tasks.jsonl"), "--project", "claims", "--reference-as", "predictions")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "10 reference label(s) predictions" in loaded.stdout
+    client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
+    tasks = client.tasks(project_id)
+    assert len(tasks) == 10 and all("reference_label" in t.data for t in tasks)
+    assert client.prediction_task_ids(project_id, "reference") == {t.id for t in tasks}
+    assert client._ls.projects.get(project_id).model_version == "reference"
+    wanted = {"Yes": "claim_checkworthy", "No": "no_claim"}
+    for prediction in client._ls.predictions.list(project=project_id):
+        task = next(t for t in tasks if t.id == int(prediction.task))
+        assert prediction.result[0]["value"]["choices"] == [wanted[task.data["reference_label"]]]

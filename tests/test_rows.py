@@ -210,3 +210,21 @@ def test_score_on_a_claimbuster_file(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["eval"]["positives"] == 1  # Verdict 1 is check-worthy
     run = pd.read_csv(tmp_path / "m" / "eval_predictions.tsv", sep="\t", dtype=str)
     assert run["id"].tolist() == ["007", "008", "009", "s-10"]
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("Sentence_id\tText\tclass_label\n", "no rows under the header"),
+        ("Sentence_id\tText\tclass_label\n\tA text.\tNo\n", ":2: the row has no id (column 'Sentence_id')"),
+        ("Sentence_id\tText\tclass_label\n1\t \tNo\n", ":2: row '1' has no text"),
+        ("Sentence_id\tText\tclass_label\n1\tA\tB\tC\n", ":2: 4 cells, the header has 3"),
+    ],
+)
+def test_a_bad_table_is_reported_and_the_others_still_split(tmp_path: Path, content: str, message: str) -> None:
+    bad = tmp_path / "bad.tsv"
+    bad.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(app, ["split", str(bad), str(_one_row(tmp_path)), "-o", str(tmp_path / "t.jsonl")])
+    assert result.exit_code == 1
+    assert f"Error: {bad}{message}" in result.output or f"Error: {bad}: {message}" in result.output
+    assert len((tmp_path / "t.jsonl").read_text().splitlines()) == 1

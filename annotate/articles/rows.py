@@ -184,6 +184,8 @@ def read_rows(
         raise unreadable(path, exc, expected="a table of sentences") from None
     header, rows = _rows(decode(raw, source=str(path), encoding=encoding), path)
     chosen = _columns(header, columns or Columns(), path)
+    if not rows:
+        raise InputError(f"{path}: no rows under the header")
     corpus = corpus or path.stem
     split = source_split(path)
     seen: dict[str, int] = {}
@@ -191,6 +193,8 @@ def read_rows(
     units = []
     for number, (line, row) in enumerate(rows, 1):
         sid = row[chosen.id]  # type: ignore[index]
+        if not sid.strip():
+            raise InputError(f"{path}:{line}: the row has no id (column {chosen.id!r})")
         if sid in seen:
             raise InputError(f"{path}: id {sid!r} is on line {seen[sid]} and again on line {line}",
                              hint="every row needs its own id")  # fmt: skip
