@@ -228,3 +228,24 @@ def test_a_bad_table_is_reported_and_the_others_still_split(tmp_path: Path, cont
     assert result.exit_code == 1
     assert f"Error: {bad}{message}" in result.output or f"Error: {bad}: {message}" in result.output
     assert len((tmp_path / "t.jsonl").read_text().splitlines()) == 1
+
+
+def test_split_source_keeps_benchmark_splits_and_plans_the_rest(tmp_path: Path) -> None:
+    """Rows keep their file's split (also against an earlier run's splits.json); article units without
+    one are split by the seeded plan."""
+    from .test_datasets import export as article_export
+
+    rows = split(tmp_path, str(_one_row(tmp_path)))  # one_dev.tsv
+    tasks = as_exported(rows)
+    tasks[0]["id"] = 99
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / "splits.json").write_text(json.dumps({"articles": {"one_dev:42": "train"}}))
+    export = write_export(tmp_path / "export.json", article_export() + tasks, project="claims")
+    result = CliRunner().invoke(app, ["combine", str(export), "-o", str(out), "--split", "source"])
+    assert result.exit_code == 0, result.output
+    splits = json.loads((out / "splits.json").read_text())
+    assert splits["source"] is True and splits["articles"]["one_dev:42"] == "dev"
+    assert set(splits["articles"]) == {"one_dev:42", "a1", "a2", "a3"}
+    dev = pd.read_csv(out / "formats" / "checkthat_dev.tsv", sep="\t", dtype=str)
+    assert dev["Sentence_id"].tolist()[0] == "42"  # rows of benchmark files first, with their own ids
