@@ -85,13 +85,16 @@ RECORD_FIELDS = (*TASK_FIELDS, TITLE, URL, "source", PUBLISHED, CONTEXT_BEFORE, 
 
 # Tasks from row corpora (`annotate split` of a .tsv/.csv benchmark: articles/rows.py) carry the
 # TASK_FIELDS (null offsets) and these: the row's own id exactly as the file holds it, its corpus,
-# its place in the file, the benchmark's label and the split its file name says.
+# its place in the file, the benchmark's label, the split its file name says, the file's name and
+# the row's cells.
 SOURCE_ID = "source_id"
 CORPUS = "corpus"
 SOURCE_ROW = "source_row"
 REFERENCE_LABEL = "reference_label"
 SOURCE_SPLIT = "source_split"
-ROW_FIELDS = (SOURCE_ID, CORPUS, SOURCE_ROW, REFERENCE_LABEL, SOURCE_SPLIT)
+SOURCE_FILE = "source_file"  # the file's name: combine writes the benchmark file back under it
+SOURCE_COLUMNS = "source_columns"  # the file's header, which columns are text and label, the other cells
+ROW_FIELDS = (SOURCE_ID, CORPUS, SOURCE_ROW, REFERENCE_LABEL, SOURCE_SPLIT, SOURCE_FILE, SOURCE_COLUMNS)
 
 
 def row_sentence_id(corpus: str, source_id: str) -> str:

@@ -46,6 +46,7 @@ def test_hidden_references_go_to_the_task_meta(tmp_path: Path) -> None:
     assert report.created == 3
     for record, task in zip(records, server.imported, strict=True):
         assert "reference_label" not in task["data"]
+        assert "class_label" not in task["data"]["source_columns"]["cells"]  # nor in the row's cells
         assert task["meta"] == {"reference_label": record["reference_label"]}
         assert "predictions" not in task
     assert _task({"text": "x", "reference_label": None}, ("reference_label",)) == {

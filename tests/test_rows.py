@@ -62,6 +62,8 @@ def test_checkthat_round_trip_is_byte_for_byte(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["combine", str(export), "-o", str(out), "--split", "source"])
     assert result.exit_code == 0, result.output
     assert (out / "formats" / "checkthat_dev.tsv").read_bytes() == CT24.read_bytes()
+    benchmark = out / "formats" / "benchmarks" / CT24.stem / CT24.name  # the file itself, written back
+    assert benchmark.read_bytes() == CT24.read_bytes()
     back = pd.read_csv(out / "formats" / "checkthat_dev.tsv", sep="\t", dtype=str)
     pd.testing.assert_frame_equal(back, pd.read_csv(CT24, sep="\t", dtype=str))
     for other in ("train", "test"):  # the benchmark's split is kept: nothing lands elsewhere
@@ -99,6 +101,8 @@ def test_claimbuster_in_and_out(tmp_path: Path) -> None:
     columns = ["Sentence_id", "Text", "Verdict"]
     pd.testing.assert_frame_equal(back[columns], original[columns])
     assert set(back["split"]) == {"train"}
+    # the file itself, every column, with the gold verdicts (here equal to the reference)
+    assert (out / "formats" / "benchmarks" / "cb" / path.name).read_bytes() == path.read_bytes()
 
 
 def test_a_row_with_tabs_quotes_and_newlines_survives(tmp_path: Path) -> None:
@@ -111,6 +115,7 @@ def test_a_row_with_tabs_quotes_and_newlines_survives(tmp_path: Path) -> None:
     out = tmp_path / "dataset"
     assert CliRunner().invoke(app, ["combine", str(export), "-o", str(out), "--split", "source"]).exit_code == 0
     assert (out / "formats" / "checkthat_test.tsv").read_bytes() == path.read_bytes()
+    assert (out / "formats" / "benchmarks" / "odd_test" / path.name).read_bytes() == path.read_bytes()
     back = pd.read_csv(out / "formats" / "checkthat_test.tsv", sep="\t", dtype=str)
     assert back.to_dict("records") == [{"Sentence_id": "0042", "Text": text, "class_label": "Yes"}]
 
@@ -249,3 +254,17 @@ def test_split_source_keeps_benchmark_splits_and_plans_the_rest(tmp_path: Path) 
     assert set(splits["articles"]) == {"one_dev:42", "a1", "a2", "a3"}
     dev = pd.read_csv(out / "formats" / "checkthat_dev.tsv", sep="\t", dtype=str)
     assert dev["Sentence_id"].tolist()[0] == "42"  # rows of benchmark files first, with their own ids
+
+
+def test_the_benchmark_file_carries_the_gold_labels_not_the_reference(tmp_path: Path) -> None:
+    path = tmp_path / "crowdsourced_train.csv"
+    path.write_text("\n".join([CLAIMBUSTER_HEADER, *CLAIMBUSTER_ROWS]) + "\n", encoding="utf-8")
+    records = split(tmp_path, str(path), "--corpus", "cb")
+    tasks = as_exported(records, labels={"cb:008": "1"})  # the annotator disagrees with the reference on 008
+    tasks[3]["annotations"] = []  # s-10 not annotated: no gold, left out
+    export = write_export(tmp_path / "export.json", tasks, project="claims")
+    out = tmp_path / "dataset"
+    assert CliRunner().invoke(app, ["combine", str(export), "-o", str(out)]).exit_code == 0
+    back = (out / "formats" / "benchmarks" / "cb" / path.name).read_text(encoding="utf-8").splitlines()
+    assert back == [CLAIMBUSTER_HEADER, CLAIMBUSTER_ROWS[0], CLAIMBUSTER_ROWS[1][: -len("-1")] + "1",
+                    CLAIMBUSTER_ROWS[2]]  # fmt: skip

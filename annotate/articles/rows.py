@@ -5,9 +5,11 @@ Every value is kept exactly as the file holds it (read as strings: the id "00123
 so a benchmark goes out again unchanged (dataset/formats.py). The row's id is `source_id`, its
 corpus `corpus` (default: the file's stem) and the task's id `<corpus>:<source_id>`, so two corpora
 with small integer ids can share a project. The benchmark's label is `reference_label`, the split
-its file name says (`_train`, `_dev`, `_dev-test`, `_test`) `source_split`, and `source_row` the
+its file name says (`_train`, `_dev`, `_dev-test`, `_test`) `source_split`, `source_row` the
 row's place in the file (1 = the first row after the header), the order the benchmark files are
-written back in.
+written back in, and `source_file` and `source_columns` (the header, which columns hold the text and
+the label, and the other cells) what `combine` needs to write the file back as it was, with the
+gold labels (dataset/formats.py).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from annotate.vocabulary import (
     REFERENCE_LABEL,
     SENTENCE_ID,
     SENTENCE_INDEX,
+    SOURCE_COLUMNS,
+    SOURCE_FILE,
     SOURCE_ID,
     SOURCE_ROW,
     SOURCE_SPLIT,
@@ -160,6 +164,15 @@ def _line_key(value: str) -> tuple[int, float, str]:
         return (1, 0.0, value)
 
 
+def _cells(header: list[str], chosen: Columns, row: dict[str, str]) -> dict[str, Any]:
+    """What writes the row back: the header in order, the text and label columns (their cells are
+    the task's text and, hidden or not, its reference label), the other cells. A JSON object's keys
+    may come back in another order (PostgreSQL), so the order is the header list's."""
+    roles = {chosen.text, chosen.label}
+    return {"header": header, "text": chosen.text, "label": chosen.label,
+            "cells": {c: row[c] for c in header if c not in roles}}  # fmt: skip
+
+
 @dataclass
 class RowCorpus:
     path: Path
@@ -229,6 +242,7 @@ def read_rows(
                     "splitter": SPLITTER,
                     SOURCE_ID: sid, CORPUS: corpus, SOURCE_ROW: number,
                     REFERENCE_LABEL: row[chosen.label] if chosen.label else None, SOURCE_SPLIT: split,
+                    SOURCE_FILE: path.name, SOURCE_COLUMNS: _cells(header, chosen, row),
                 }))  # fmt: skip
     records.sort(key=lambda pair: pair[0])
     return RowCorpus(path, corpus, [record for _, record in records], removed)

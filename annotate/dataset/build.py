@@ -15,7 +15,7 @@ from typing import Any
 from annotate.dataset.agreement import agreement_report
 from annotate.dataset.card import VERDICT_CARD_HEAD, card_section, write_card
 from annotate.dataset.collect import Collection, gc_paused, read_collection
-from annotate.dataset.formats import write_formats, write_hf_layout
+from annotate.dataset.formats import write_benchmark_files, write_formats, write_hf_layout
 from annotate.dataset.gold import gold_spans, golds
 from annotate.dataset.splits import SplitPlan, plan_splits, write_splits
 from annotate.dataset.tables import (
@@ -104,6 +104,7 @@ def build_dataset(
     written.append(write_splits(out_dir, plan, splits))
     written += write_formats(tables["sentences"], gold_spans(collection, gold_by), out_dir)
     written += write_hf_layout(tables["sentences"], out_dir)
+    written += write_benchmark_files(((s.data, gold_by[sid][0]) for sid, s in collection.sentences.items()), out_dir)
     sentences = tables["sentences"]
     report = {
         "rows": {name: len(t) for name, t in tables.items()},

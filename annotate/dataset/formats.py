@@ -9,12 +9,15 @@ of articles; texts exactly as read, quoted as the CheckThat! files quote them, s
 
 from __future__ import annotations
 
+import csv
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from annotate.articles.rows import SOURCE_SPLITS
+from annotate.articles.rows import SOURCE_SPLITS, reference_scale
 from annotate.labelstudio.views import Span
 from annotate.vocabulary import (
     ARTICLE_ID,
@@ -23,7 +26,10 @@ from annotate.vocabulary import (
     CLAIM_STATUSES,
     CORPUS,
     NO_CLAIM,
+    REFERENCE_LABEL,
     SENTENCE_ID,
+    SOURCE_COLUMNS,
+    SOURCE_FILE,
     SOURCE_ID,
     SOURCE_ROW,
     TEXT,
@@ -97,6 +103,39 @@ def write_formats(sentences: pd.DataFrame, spans: dict[str, list[Span]], out_dir
             record = {"id": sid, "text": text, "split": split, "spans": chosen}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     written.append(path)
+    return written
+
+
+def write_benchmark_files(units: Iterable[tuple[Mapping[str, Any], str | None]], out_dir: Path) -> list[Path]:
+    """Each benchmark file rows came from, written back as it was to
+    `formats/benchmarks/<corpus>/<file name>`: its header, its rows in its order with every cell as
+    read, the label column holding the gold label on the file's own scale (the scale of its
+    reference labels; the claim_status itself when they fit none). Rows without gold are left out.
+    Quoting: a .tsv as CheckThat! quotes (tsv_cell), a .csv as Python's csv module and pandas
+    write one (quoted when a cell holds a comma, quote mark or line break). `units` are (task data, gold)."""
+    files: dict[tuple[str, str], list[tuple[Mapping[str, Any], str | None]]] = {}
+    for data, gold in units:
+        if isinstance(data.get(SOURCE_COLUMNS), Mapping) and data.get(SOURCE_FILE):
+            files.setdefault((str(data.get(CORPUS)), str(data[SOURCE_FILE])), []).append((data, gold))
+    written = []
+    for (corpus, name), rows in sorted(files.items()):
+        rows.sort(key=lambda unit: unit[0].get(SOURCE_ROW) or 0)
+        found = reference_scale({str(d[REFERENCE_LABEL]) for d, _ in rows if d.get(REFERENCE_LABEL) is not None})
+        layout = rows[0][0][SOURCE_COLUMNS]
+        path = out_dir / "formats" / "benchmarks" / corpus / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8", newline="") as out:
+            lines = [list(layout["header"])]
+            for data, gold in rows:
+                if gold is None:
+                    continue
+                own = {layout["text"]: data[TEXT], layout["label"]: found[1][gold] if found else gold}
+                lines.append([own.get(c, data[SOURCE_COLUMNS]["cells"].get(c, "")) for c in layout["header"]])
+            if name.lower().endswith(".tsv"):
+                out.writelines("\t".join(tsv_cell(cell) for cell in line) + "\n" for line in lines)
+            else:
+                csv.writer(out, lineterminator="\n").writerows(lines)
+        written.append(path)
     return written
 
 
