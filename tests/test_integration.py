@@ -508,6 +508,7 @@ def test_benchmark_rows_with_hidden_references_through_label_studio(live_server:
     combined = run("combine", path, "-o", str(tmp_path / "dataset"), "--split", "source")
     assert combined.returncode == 0, combined.stderr
     assert (tmp_path / "dataset" / "formats" / "checkthat_dev.tsv").read_bytes() == rows.read_bytes()
+    assert (tmp_path / "dataset" / "formats" / "benchmarks" / "ct_dev" / "ct_dev.tsv").read_bytes() == rows.read_bytes()
 
 
 def test_benchmark_references_as_suggestions(live_server: LiveServer, tmp_path: Path) -> None:

@@ -268,3 +268,16 @@ def test_the_benchmark_file_carries_the_gold_labels_not_the_reference(tmp_path: 
     back = (out / "formats" / "benchmarks" / "cb" / path.name).read_text(encoding="utf-8").splitlines()
     assert back == [CLAIMBUSTER_HEADER, CLAIMBUSTER_ROWS[0], CLAIMBUSTER_ROWS[1][: -len("-1")] + "1",
                     CLAIMBUSTER_ROWS[2]]  # fmt: skip
+
+
+def test_row_records_match_the_task_schema(tmp_path: Path) -> None:
+    from jsonschema import Draft202012Validator
+
+    schema = Draft202012Validator(json.loads((ROOT / "schemas" / "task.schema.json").read_text()))
+    path = tmp_path / "crowdsourced_train.csv"
+    path.write_text("\n".join([CLAIMBUSTER_HEADER, *CLAIMBUSTER_ROWS]) + "\n", encoding="utf-8")
+    records = split(tmp_path, str(CT24)) + split(tmp_path, str(path))
+    assert [e.message for r in records for e in schema.iter_errors(r)] == []
+    broken = records[0] | {"kind": "heading"}
+    broken.pop("source_file")
+    assert [e.message for e in schema.iter_errors(broken)] == ["'source_file' is a dependency of 'source_id'"]
