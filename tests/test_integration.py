@@ -137,6 +137,9 @@ def test_pipeline_end_to_end(live_server: LiveServer, tmp_path: Path) -> None:
     manifest = json.loads(export_file.with_name(export_file.stem + ".manifest.json").read_text())
     card = (tmp_path / "dataset" / "README.md").read_text()
     assert f"| `{export_file.name}` | `{manifest['sha256']}` | claims | `{manifest['label_config_sha256']}` |" in card
+    # One config hash: the server's copy (the manifest's) and the folder's (project show) are the same.
+    shown = json.loads(run("project", "show", "claims", "--format", "json").stdout)
+    assert shown["config_sha256"] == manifest["label_config_sha256"]
 
     _no_secret(live_server, created, again, split, first, second, exported, validated, combined)
 
@@ -464,7 +467,10 @@ def test_checkthat_round_trip_through_label_studio(live_server: LiveServer, tmp_
     assert combined.returncode == 0, combined.stderr
     back = (tmp_path / "dataset" / "formats" / "checkthat_train.tsv").read_text().splitlines()
     assert back[0] == "Sentence_id\tText\tclass_label"
-    assert sorted(tuple(line.split("\t")) for line in back[1:]) == sorted(rows)
+    # read as participants read it: a text with a comma is quoted, as in CheckThat!'s own files
+    table = pd.read_csv(tmp_path / "dataset" / "formats" / "checkthat_train.tsv", sep="\t", dtype=str)
+    assert sorted(table.itertuples(index=False, name=None)) == sorted(rows)
+    assert '"Crime has doubled since 2010, the senator said."' in "\n".join(back)
 
 
 def test_benchmark_rows_with_hidden_references_through_label_studio(live_server: LiveServer, tmp_path: Path) -> None:
