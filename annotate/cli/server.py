@@ -101,6 +101,10 @@ def users_add(
     data_dir = server.local_data_dir(client.url, config_dir())
     setter = (lambda email, password: server.set_password(data_dir, email, password)) if data_dir else None
     added = add_users(client, emails, set_password=setter)
+    _render_users(added, fmt, client.url)
+
+
+def _render_users(added: list, fmt: Format, url: str) -> None:
     if fmt is Format.json:
         typer.echo(json.dumps([u.as_dict() for u in added], indent=2))
         return
@@ -112,7 +116,7 @@ def users_add(
         else:
             typer.echo(f"{user.email}\tsign up at: {user.invite_url}")
     if any(u.password for u in added):
-        info(f"Give each person their password; annotate does not keep it. They log in at {client.url}")
+        info(f"Give each person their password; annotate does not keep it. They log in at {url}")
 
 
 @users_app.command("list")

@@ -307,6 +307,15 @@ def update_project(
     return update
 
 
+def config_sha256(label_config: str) -> str:
+    """The sha256 of a label config in canonical form, the same for the folder's config.xml and the
+    server's copy (which Label Studio stores without the final newline): LF line ends, trailing
+    whitespace removed, one final newline. For a config.xml that ends in one newline, it is the
+    file's own sha256."""
+    canonical = label_config.replace("\r\n", "\n").replace("\r", "\n").rstrip() + "\n"
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def project_status(
     client: _ProjectServer, projects_dir: Path, *, config_dir: Path, names: list[str] | None = None
 ) -> list[dict[str, Any]]:
@@ -326,7 +335,7 @@ def project_status(
                 "tasks": info.task_number if info else None,
                 "annotated": info.tasks_with_annotations if info else None,
                 "in_sync": (not project_diff(info.label_config, info.settings, spec)) if info else None,
-                "config_sha256": hashlib.sha256(spec.label_config.encode()).hexdigest(),
+                "config_sha256": config_sha256(spec.label_config),
                 "folder": str(spec.folder),
             }
         )
