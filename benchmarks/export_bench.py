@@ -100,8 +100,8 @@ def main() -> None:
                     capture_output=True, text=True, check=True,
                 )  # fmt: skip
                 snapshot_id = json.loads(created.stdout)["id"]
-                _, rss, _ = run(["curl", "-sS", "-o", str(out), "-H", f"@{header}",
-                                 f"{connection.url}/api/projects/{pid}/exports/{snapshot_id}/download?exportType=JSON"])  # fmt: skip
+                download = f"{connection.url}/api/projects/{pid}/exports/{snapshot_id}/download?exportType=JSON"
+                _, rss, _ = run(["curl", "-sS", "-o", str(out), "-H", f"@{header}", download])
                 samples[n]["snapshot"].append((time.perf_counter() - start, rss, out.stat().st_size))
                 out.unlink()
                 seconds, rss, printed = run([sys.executable, "-m", "annotate", "export", "--project", "claims",
@@ -153,9 +153,17 @@ def main() -> None:
         for key, what in (("snapshot", "snapshot + download with `curl` (baseline)"), ("export", "`annotate export`")):
             times = [s for s, _, _ in samples[n][key]]
             med = statistics.median(times)
+            peak = max(r for _, r, _ in samples[n][key])
             lines.append(f"| {n:,} | {what} | {med:.1f} ({min(times):.1f}–{max(times):.1f}) | {med / base:.2f}× | "
-                         f"{samples[n][key][0][2] / 1e6:.0f} | {max(r for _, r, _ in samples[n][key]):.0f} |")  # fmt: skip
+                         f"{samples[n][key][0][2] / 1e6:.0f} | {peak:.0f} |")  # fmt: skip
+    rounds = "; ".join(
+        f"{n:,} tasks " + ", ".join(f"{e[0] / b[0]:.2f}×" for e, b in zip(samples[n]["export"], samples[n]["snapshot"],
+                                                                       strict=True))
+        for n in args.sizes
+    )  # fmt: skip
     lines += [
+        "",
+        f"Per round, `annotate export` vs the snapshot: {rounds}.",
         "",
         "Goal: `annotate export` within 1.1× of the snapshot and download, memory flat (compare the sizes). "
         "The snapshot is built inside one HTTP request: Label Studio's open-source build has no background "

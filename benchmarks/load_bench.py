@@ -167,7 +167,14 @@ def main() -> None:
             f"| {n:,} | `annotate load` again (all present: ledger proved by counting, nothing listed) | "
             f"{cell(samples[n]['rerun'], base)} |",
         ]
+    rounds = "; ".join(
+        f"{n:,} tasks " + ", ".join(f"{s / c:.2f}×" for (s, _), (c, _) in zip(samples[n]["load"], samples[n]["curl"],
+                                                                            strict=True))
+        for n in args.sizes
+    )  # fmt: skip
     lines += [
+        "",
+        f"Per round, first load vs curl: {rounds}.",
         "",
         "Goals: first load and rerun <= 2× the raw POST at 10,000 tasks, <= 1.5× at 100,000. A rerun "
         "reads the ledger annotate keeps per server project and proves it with counting queries "

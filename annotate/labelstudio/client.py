@@ -154,8 +154,12 @@ class Client:
 
     def _rest(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(base_url=self.url, timeout=self._timeout, headers={"Authorization": self._auth()},
-                                      verify=self.url.startswith("https:"))  # no CA bundle to load for http
+            self._http = httpx.Client(
+                base_url=self.url,
+                timeout=self._timeout,
+                headers={"Authorization": self._auth()},
+                verify=self.url.startswith("https:"),
+            )  # no CA bundle to load for http
         return self._http
 
     @contextlib.contextmanager
@@ -297,9 +301,7 @@ class Client:
             params["query"] = query
         return self._json("GET", "/api/tasks/", params=params)
 
-    def tasks(
-        self, project_id: int, *, outside: Sequence[tuple[int, int]] | None = None
-    ) -> list[TaskRef]:
+    def tasks(self, project_id: int, *, outside: Sequence[tuple[int, int]] | None = None) -> list[TaskRef]:
         """Every task of the project (id, data, how many annotations), or with `outside` only those
         whose id is in none of those (first, last) ranges."""
         query = id_filter(outside, outside=True) if outside else json.dumps({"ordering": ["tasks:id"]})
@@ -370,8 +372,8 @@ class Client:
         above. Returns the number of bytes written.
         """
         with self._call(f"export project {project_id}"):
-            snapshot = self._json("POST", f"/api/projects/{project_id}/exports/",
-                                  json={"title": "annotate export", "serialization_options": FULL_EXPORT_OPTIONS})  # fmt: skip
+            request = {"title": "annotate export", "serialization_options": FULL_EXPORT_OPTIONS}
+            snapshot = self._json("POST", f"/api/projects/{project_id}/exports/", json=request)
             if snapshot.get("status") not in (None, "completed"):
                 raise LabelStudioAPIError(
                     f"Label Studio could not make an export of project {project_id} (status {snapshot.get('status')})"
