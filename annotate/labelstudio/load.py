@@ -14,11 +14,12 @@ server each run with counting queries instead (see Ledger and known_tasks).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -361,25 +362,32 @@ def load_tasks(
         existing = known_tasks(client, project_id, ledger, key=key, compare=compare, log=log)  # type: ignore[arg-type]
     else:
         existing = _listed(client, project_id, key, compare)
-    pending: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for record in records:
-        record = sanitize(record, fields)
-        sid = str(record[key])
-        if sid in seen:
-            report.duplicates_in_input += 1
-            continue
-        seen.add(sid)
-        if sid in existing:
-            report.present += 1
-            if existing[sid][0][1] != digest(record, compare):
-                report.changed.append(sid)
-            continue
-        pending.append(record)
+    examined = 0
+
+    def new_records() -> Iterator[dict[str, Any]]:
+        """The records to create, sanitised, as they are needed: made ready while a batch is in flight."""
+        nonlocal examined
+        for record in records:
+            examined += 1
+            record = sanitize(record, fields)
+            sid = str(record[key])
+            if sid in seen:
+                report.duplicates_in_input += 1
+                continue
+            seen.add(sid)
+            if sid in existing:
+                report.present += 1
+                if existing[sid][0][1] != digest(record, compare):
+                    report.changed.append(sid)
+                continue
+            yield record
+
+    fresh = new_records()
     if dry_run:
-        report.created = len(pending)
+        report.created = sum(1 for _ in fresh)
         return report
-    progress(0, len(pending))
+    progress(0, len(records))  # records handled, of all records
 
     def landed(flight: tuple[Future[list[int]], list[dict[str, Any]], list[tuple[int, str, str]]]) -> None:
         future, batch, entries = flight
@@ -392,14 +400,13 @@ def load_tasks(
             ledger.add([(i, k, d) for i, (_, k, d) in zip(ids, entries, strict=True)])
         report.created += len(ids)
         journal.end()
-        progress(report.created, len(pending))
+        progress(examined, len(records))
 
     # One batch in flight at a time (the journal names it); the next is made ready meanwhile, so
     # the server never waits for this process between batches.
     with ThreadPoolExecutor(max_workers=1) as sender:
         flight: tuple[Future[list[int]], list[dict[str, Any]], list[tuple[int, str, str]]] | None = None
-        for start in range(0, len(pending), batch_size):
-            batch = pending[start : start + batch_size]
+        while batch := list(itertools.islice(fresh, batch_size)):
             tasks = [_task(r, hide) for r in batch]
             if predictions:
                 for task in tasks:
@@ -411,6 +418,7 @@ def load_tasks(
             flight = (sender.submit(client.import_tasks, project_id, tasks), batch, entries)
         if flight is not None:
             landed(flight)
+    progress(len(records), len(records))
     # Copies can only exist if an earlier run was killed mid-batch: then check (one more listing).
     if interrupted or any(len(copies) > 1 for copies in existing.values()):
         removed = _duplicates(client, project_id, key, compare)
