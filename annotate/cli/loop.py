@@ -39,17 +39,28 @@ def prelabel(
             help="Serve annotators the tasks the model is least sure of first (needs --model).",
         ),
     ] = False,
+    activate: Annotated[
+        bool,
+        typer.Option(
+            "--activate/--no-activate",
+            help="Make this model version the project's active one: the suggestions annotators see in "
+            "Label All Tasks (Label Studio shows one version's).",
+        ),
+    ] = True,
     url: UrlOption = None,
     projects_dir: ProjectsDirOption = None,
     fmt: FormatOption = Format.text,
 ) -> None:
     """Attach predictions to tasks that lack one of the same model_version: rule-based ones (cue,
-    source, claim, claim_status), or with --model a trained model's claim_status and its probability."""
+    source, claim, claim_status), or with --model a trained model's claim_status and its probability.
+    Their version becomes the one annotators see unless --no-activate."""
     from annotate.labelstudio.prelabel import MODEL_VERSION, prelabel_project, rules, status_result
     from annotate.labelstudio.projects import require_project
 
     if order_by_uncertainty and model is None:
         raise typer.BadParameter("ordering by uncertainty needs a model's scores", param_hint="--model")
+    if order_by_uncertainty and not activate:
+        raise typer.BadParameter("ordering by uncertainty makes the model active", param_hint="--no-activate")
     spec = project_spec(project, projects_dir)
     predictor, model_version = rules, MODEL_VERSION
     if model is not None:
@@ -63,17 +74,17 @@ def prelabel(
 
     client = connect(url)
     project_id = require_project(client, spec, config_dir=config_dir())
-    added, skipped = prelabel_project(client, project_id, model_version=model_version, predictor=predictor)
-    ordered = False
-    if order_by_uncertainty:
-        client.set_model_version(project_id, model_version, uncertainty_sampling=True)
-        ordered = True
+    added, skipped = prelabel_project(
+        client, project_id, model_version=model_version, predictor=predictor, activate=activate,
+        uncertainty_sampling=order_by_uncertainty,
+    )  # fmt: skip
     emit(
         {"added": added, "already_predicted": skipped, "model_version": model_version, "project_id": project_id,
-         "ordered_by_uncertainty": ordered},
+         "active": activate, "ordered_by_uncertainty": order_by_uncertainty},
         fmt,
         f"added {added} predictions ({model_version}); {skipped} tasks already had one (project {project!r})"
-        + ("; annotators now get the least certain tasks first" if ordered else ""),
+        + ("; annotators see them as suggestions" if activate else "; not active: annotators do not see them")
+        + ("; annotators now get the least certain tasks first" if order_by_uncertainty else ""),
     )  # fmt: skip
 
 
