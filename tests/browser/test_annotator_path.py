@@ -156,6 +156,7 @@ def test_annotator_path(live_server: LiveServer, chromium: str, screenshots: Pat
         link = ui.page.locator(".lsf-main-content a[href='https://example.org/browser']")
         assert link.inner_text() == "https://example.org/browser"
         assert ui.font_size(".normalized .lsf-richtext__line") > ui.font_size(".muted .lsf-richtext__line")
+        ui.page.screenshot(path=str(screenshots / "verification-editor.png"))
         ui.key("5")  # false
         ui.key("y")  # verified
         ui.type_into("[name=justification]", "The statistics office reports a rise of 1% in May.")
@@ -163,7 +164,7 @@ def test_annotator_path(live_server: LiveServer, chromium: str, screenshots: Pat
         # A key typed while a box has the focus goes into the box (Escape does not leave it): click.
         ui.click(ui.page.locator(".slot").first.locator("label", has_text="Refutes"))
         ui.type_into("[name=evidence_1_excerpt]", "Prices rose by 1% in May.")
-        ui.page.screenshot(path=str(screenshots / "verification-editor.png"))
+        ui.page.screenshot(path=str(screenshots / "verification-filled.png"))
         ui.submit(click=True)
         assert ui.finished()
 
