@@ -16,7 +16,9 @@ from tests.conftest import LiveServer
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 
-def test_editors_show_suggestions_on_their_characters(live_server: LiveServer, chromium: str, screenshots: Path) -> None:
+def test_editors_show_suggestions_on_their_characters(
+    live_server: LiveServer, chromium: str, screenshots: Path
+) -> None:
     entry = json.loads((live_server.config_dir / "settings.json").read_text())["servers"][live_server.url]
     client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
     assert check_editors(live_server.url, entry["username"], entry["password"], chromium, screenshots,
