@@ -120,6 +120,10 @@ def test_annotator_path(live_server: LiveServer, chromium: str, screenshots: Pat
     claims = pd.read_csv(dataset / "claims.csv", keep_default_na=False).set_index("sentence_id")
     sources = pd.read_csv(dataset / "sources.csv", keep_default_na=False).set_index("sentence_id")
     sentences = pd.read_csv(dataset / "sentences.csv", keep_default_na=False).set_index("sentence_id")
+    annotations = pd.read_csv(dataset / "annotations.csv", keep_default_na=False, dtype=str)
+    started_from = annotations.groupby("sentence_id").parent_prediction.unique().map(list).to_dict()
+    assert started_from == {t["data"]["sentence_id"]: [str(t["predictions"][0]["id"])]
+                            for t in tasks_by_text.values() if not t["annotations"][0]["was_cancelled"]}  # fmt: skip
     relations = pd.read_csv(dataset / "relations.csv", keep_default_na=False)
     row = claims.loc["browser-0"]
     assert (row.text, row.start, row.end, row.claim_types, row.normalized_claim, row.source_text, row.source_type,
