@@ -173,8 +173,9 @@ def table(rows: list[dict], loads: list[float], problems: list[str]) -> list[str
         "## Annotating in the web UI (`benchmarks/annotator_bench.py`)",
         "",
         f"Label Studio 1.23.2 in headless Debian chromium (Playwright), viewport 1440×1000, on this 2-core machine, "
-        f"{time.strftime('%Y-%m-%d')}, load average {os.getloadavg()[0]:.1f} (the machine is shared); one run. Actions: clicks, keys and mouse drags (typing free text is not "
-        "counted). Every annotation is checked through the API afterwards.",
+        f"{time.strftime('%Y-%m-%d')}, load average {os.getloadavg()[0]:.1f} (the machine is shared); one run. "
+        "Actions: clicks, keys and mouse drags (typing free text is not counted). Every annotation is checked "
+        "through the API afterwards.",
         "",
         "| annotation | actions | of which | seconds of gestures | submit to next sentence (s) |",
         "|---|---|---|---|---|",
@@ -185,7 +186,7 @@ def table(rows: list[dict], loads: list[float], problems: list[str]) -> list[str
     latencies = [r["submit_to_next"] for r in rows]
     lines += [
         "",
-        f"- First editor load after \"Label All Tasks\": {', '.join(f'{s:.1f} s' for s in loads)}.",
+        f'- First editor load after "Label All Tasks": {", ".join(f"{s:.1f} s" for s in loads)}.',
         f"- Submit to next sentence: median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s "
         "(goal <= 1 s).",
         "- Goals (issue 13): CLAIM + SOURCE + attribution <= 12 actions from an empty editor (was 23), a correct "

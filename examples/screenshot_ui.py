@@ -110,8 +110,13 @@ def prepare(client) -> dict:
     (verification_id,) = client.import_tasks(ids["verification"], [{"data": verification_task}])
     review_id, versions = adjudication_task(client, ids["claims-adjudication"], records[1])
 
-    return {"ids": ids, "task_ids": task_ids, "records": records, "verification_id": verification_id,
-            "review": (review_id, versions)}
+    return {
+        "ids": ids,
+        "task_ids": task_ids,
+        "records": records,
+        "verification_id": verification_id,
+        "review": (review_id, versions),
+    }
 
 
 def check_editors(url: str, email: str, password: str, chromium: str, out_dir: Path, *, ids: dict[str, int],

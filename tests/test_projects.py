@@ -157,3 +157,13 @@ def test_every_hotkey_is_ours_and_none_clashes(name: str) -> None:
         shown = "</kbd>+<kbd>".join(part.capitalize() if len(part) > 1 else part for part in key.split("+"))
         assert f"<kbd>{shown}</kbd>" in spec.instructions or key.startswith(("shift+", "alt+shift+")), key
     assert not {"true", "false"} & {e.get("alias") for e in options}
+
+
+def test_data_fields_include_those_inside_templates() -> None:
+    """Label Studio rejects a task batch when one task lacks a field the config shows, also one
+    shown inside a template ("Annotate this $kind", the article link's href)."""
+    claims = load_project("claims", projects_dir=ROOT / "projects").data_fields()
+    verification = load_project("verification", projects_dir=ROOT / "projects").data_fields()
+    assert {"text", "kind", "title", "context_before", "context_after"} <= set(claims)
+    assert {"normalized_claim", "claim", "source_text", "source_type", "context", "title", "published",
+            "url"} == set(verification)  # fmt: skip

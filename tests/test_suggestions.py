@@ -56,7 +56,7 @@ def test_prelabel_makes_its_suggestions_the_ones_the_stream_shows(live_server: L
     (task,) = client.tasks(project_id)[:1]
     client.import_predictions(project_id, [{"task": task.id, "model_version": "another-model", "result": []}])
     client.set_model_version(project_id, "another-model")
-    assert "model_version: \"another-model\" -> \"annotate-rules-1\"" in run("project", "update", "claims", "--dry-run")
+    assert 'model_version: "another-model" -> "annotate-rules-1"' in run("project", "update", "claims", "--dry-run")
     run("project", "update", "claims")
     assert client.get_project(project_id).settings["model_version"] == "annotate-rules-1"
     assert "in sync" in run("project", "list")

@@ -106,8 +106,19 @@ def test_annotator_path(live_server: LiveServer, chromium: str, screenshots: Pat
         assert ui.finished()
 
     export = run("export", "--project", "claims", "-o", str(tmp_path / "exports")).strip()
-    assert "0 error(s), 0 warning(s)" in live_server.run("validate", export, "--project", "claims", "--projects-dir",
-                                                         str(projects), "--strict", config_dir=config_dir).stderr
+    assert (
+        "0 error(s), 0 warning(s)"
+        in live_server.run(
+            "validate",
+            export,
+            "--project",
+            "claims",
+            "--projects-dir",
+            str(projects),
+            "--strict",
+            config_dir=config_dir,
+        ).stderr
+    )
     tasks_by_text = {t["data"]["text"]: t for t in json.loads(Path(export).read_text())}
     # Each annotation records the suggestion it started from (the annotations table's anchoring).
     for task in tasks_by_text.values():
@@ -126,17 +137,40 @@ def test_annotator_path(live_server: LiveServer, chromium: str, screenshots: Pat
                             for t in tasks_by_text.values() if not t["annotations"][0]["was_cancelled"]}  # fmt: skip
     relations = pd.read_csv(dataset / "relations.csv", keep_default_na=False)
     row = claims.loc["browser-0"]
-    assert (row.text, row.start, row.end, row.claim_types, row.normalized_claim, row.source_text, row.source_type,
-            row.cue_text) == ("Prices fell 🎉 by three percent in May", 0, 37, '["quantity"]',
-                              "Prices fell by three percent in May.", "the minister", "named_person", "said")
+    assert (
+        row.text,
+        row.start,
+        row.end,
+        row.claim_types,
+        row.normalized_claim,
+        row.source_text,
+        row.source_type,
+        row.cue_text,
+    ) == (
+        "Prices fell 🎉 by three percent in May",
+        0,
+        37,
+        '["quantity"]',
+        "Prices fell by three percent in May.",
+        "the minister",
+        "named_person",
+        "said",
+    )
     row = claims.loc["browser-1"]
     assert (row.text, row.start, row.end, row.claim_types, row.normalized_claim) == (
-        "prices fell by three percent in May", 39, 74, '["quantity", "prediction"]', "Prices fell by 3% in May.")
+        "prices fell by three percent in May",
+        39,
+        74,
+        '["quantity", "prediction"]',
+        "Prices fell by 3% in May.",
+    )
     row = sources.loc["browser-1"]
     assert (row.text, row.start, row.end, row.source_type) == ("the minister", 18, 30, "anonymous_or_vague")
     drawn = relations[relations.sentence_id == "browser-1"]
-    assert (list(drawn.from_region), list(drawn.to_region)) == ([claims.loc["browser-1"].region_id],
-                                                                [sources.loc["browser-1"].region_id])
+    assert (list(drawn.from_region), list(drawn.to_region)) == (
+        [claims.loc["browser-1"].region_id],
+        [sources.loc["browser-1"].region_id],
+    )
     if "relation_source" in relations.columns:  # the relation's type follows from its ends
         assert (list(drawn.relation), list(drawn.relation_source)) == (["attributed_to"], ["inferred"])
         assert claims.loc["browser-1"].source_text == "the minister"
@@ -179,6 +213,10 @@ def test_annotator_path(live_server: LiveServer, chromium: str, screenshots: Pat
     run("combine", export, verified, "-o", str(tmp_path / "verdicts"), "--format", "csv")
     (verdict,) = pd.read_csv(tmp_path / "verdicts" / "verdicts.csv", keep_default_na=False, dtype=str).itertuples()
     assert (verdict.verdict, verdict.verification_state, verdict.justification) == (
-        "false", "verified", "The statistics office reports a rise of 1% in May.")
+        "false",
+        "verified",
+        "The statistics office reports a rise of 1% in May.",
+    )
     assert json.loads(verdict.evidence) == [
-        {"slot": 1, "url": "https://example.org/stats", "stance": "refutes", "excerpt": "Prices rose by 1% in May."}]
+        {"slot": 1, "url": "https://example.org/stats", "stance": "refutes", "excerpt": "Prices rose by 1% in May."}
+    ]
