@@ -34,8 +34,31 @@ def test_server_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     assert env["LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN"] == "true"
 
 
+def test_a_callers_database_settings_never_reach_label_studio(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("DJANGO_DB", "POSTGRE_HOST", "POSTGRE_PASSWORD", "DATABASE_NAME", "CSRF_TRUSTED_ORIGINS"):
+        monkeypatch.setenv(name, "stray")
+    env = server._server_env(data_dir=tmp_path, username="u@x", password="pw", token="tok")
+    assert not {"DJANGO_DB", "POSTGRE_HOST", "POSTGRE_PASSWORD", "DATABASE_NAME", "CSRF_TRUSTED_ORIGINS"} & set(env)
+
+
+def test_status_of_a_url_uses_that_url_and_its_key(tmp_path: Path) -> None:
+    """`server status --url` (and LABEL_STUDIO_URL) report that server, not 127.0.0.1:8080."""
+    status = server.status(data_dir=tmp_path / "none", config_dir=tmp_path / "cfg",
+                           url="http://127.0.0.1:9/", api_key="k")  # fmt: skip
+    assert (status.url, status.answering, status.key_ok, status.database) == ("http://127.0.0.1:9", False, None, None)
+
+
+def test_a_conflicting_database_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "label_studio.sqlite3").write_bytes(b"")  # a folder from before the record: SQLite
+    with pytest.raises(ServerError, match="was created with the database sqlite, not postgresql://annotate@"):
+        server.start(data_dir=data, port=None, config_dir=tmp_path / "cfg", database="postgresql")
+
+
 def test_stop_without_a_server(tmp_path: Path) -> None:
-    assert server.stop(data_dir=tmp_path) is None
+    stopped = server.stop(data_dir=tmp_path)
+    assert (stopped.pid, stopped.database) == (None, False)
 
 
 def test_status_of_a_server_that_is_not_there(tmp_path: Path) -> None:
