@@ -13,7 +13,9 @@ from annotate.cli.app import (
     DataDirOption,
     Format,
     FormatOption,
+    ProjectsDirOption,
     UrlOption,
+    app,
     config_dir,
     connect,
     emit,
@@ -129,6 +131,55 @@ def server_stop(data_dir: DataDirOption = None) -> None:
         info("Stopped its PostgreSQL.")
 
 
+@server_app.command("backup")
+def server_backup(
+    data_dir: DataDirOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Backup file. Default: a timestamped file in ~/.local/share/annotate/backups/."
+        ),
+    ] = None,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Back up the server's database (also while it runs), uploads, secret key and admin login to one file (0600)."""
+    from annotate.labelstudio import backup, server
+
+    config = config_dir()
+    report = backup.backup(data_dir or server.default_data_dir(config), config_dir=config, output=output,
+                           progress=info)  # fmt: skip
+    counts = ", ".join(f"{n} {k}" for k, n in report.counts.items())
+    emit(report.as_dict(), fmt, str(report.path))
+    info(f"Backed up {report.backend}: {counts}; {report.bytes / 1e6:.1f} MB in {report.seconds:.1f} s.")
+
+
+@server_app.command("restore")
+def server_restore(
+    backup_file: Annotated[Path, typer.Argument(help="A file from `annotate server backup`.")],
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="A new, empty data folder for the restored server.")],
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="sqlite, postgresql or postgresql://USER@HOST:PORT/DB. Default: the "
+            "backup's. A SQLite backup restored into PostgreSQL moves a server up.",
+        ),
+    ] = None,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Restore a backup into a new data folder; then start it with `annotate server start --data-dir DIR`."""
+    from annotate.labelstudio import backup
+
+    report = backup.restore(backup_file, data_dir=data_dir, config_dir=config_dir(), database=database,
+                            db_password=os.environ.get("PGPASSWORD"), pgpass=_pgpass(), progress=info)  # fmt: skip
+    counts = ", ".join(f"{n} {k}" for k, n in report.counts.items())
+    emit(report.as_dict(), fmt, str(report.data_dir))
+    info(f"Restored {report.source_backend} into {report.database.describe()}: {counts} ({report.seconds:.0f} s).")
+    for table in report.skipped_tables:
+        info(f"Warning: table {table} is not in the new database's schema; its rows were not copied.")
+    info(f"Start it with: annotate server start --data-dir {report.data_dir}")
+
+
 # users ----------------------------------------------------------------------------------------
 EmailsArgument = Annotated[list[str], typer.Argument(help="E-mail addresses (case does not matter).")]
 
@@ -194,3 +245,28 @@ def users_deactivate(emails: EmailsArgument, url: UrlOption = None, fmt: FormatO
         return
     for row in rows:
         typer.echo(f"{row.email}\tdeactivated ({row.annotations} annotations kept)")
+
+
+# doctor ---------------------------------------------------------------------------------------
+_MARK = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
+
+
+@app.command("doctor")
+def doctor(url: UrlOption = None, projects_dir: ProjectsDirOption = None, fmt: FormatOption = Format.text) -> None:
+    """Check the server a team depends on: reachable, version, key, database, project drift, disk, backups,
+    settings file, analytics. Exit 1 when a check fails."""
+    from annotate.labelstudio.doctor import diagnose
+    from annotate.labelstudio.projects import default_projects_dir
+
+    report = diagnose(
+        config_dir=config_dir(),
+        url=url or os.environ.get("LABEL_STUDIO_URL"),
+        api_key=os.environ.get("LABEL_STUDIO_API_KEY"),
+        projects_dir=projects_dir or default_projects_dir(),
+    )
+    lines = [
+        f"{_MARK[c.status]}  {c.name}: {c.detail}" + (f"\n      -> {c.hint}" if c.hint else "") for c in report.checks
+    ]
+    emit(report.as_dict(), fmt, f"annotate doctor: {report.url}\n" + "\n".join(lines))
+    if report.failed:
+        raise typer.Exit(1)
