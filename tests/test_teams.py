@@ -123,7 +123,8 @@ def test_backup_restore_gives_the_same_export_and_doctor_sees_it(live_server: Li
     finally:
         run(server, "server", "stop", "--data-dir", str(restored_dir))
 
-    doctor = run(server, "doctor", "--projects-dir", str(projects), "--format", "json")
+    # `server start` made the restored server the current one: doctor is asked about the first by --url.
+    doctor = run(server, "doctor", "--url", server.url, "--projects-dir", str(projects), "--format", "json")
     checks = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}
     assert doctor.returncode == 0, doctor.stdout
     assert checks["last backup"]["status"] == "ok" and str(backup_file) in checks["last backup"]["detail"]
