@@ -14,6 +14,12 @@ class AnnotateError(Exception):
         self.hint = hint
 
 
+class UsageError(AnnotateError):
+    """The command was called wrongly: a missing or conflicting option (exit code 2)."""
+
+    exit_code = 2
+
+
 class InputError(AnnotateError):
     """An input file is missing, unreadable or holds invalid data."""
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from annotate.errors import InputError, unreadable
+from annotate.vocabulary import ARTICLE_ID
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
 RECORD_FIELDS = ("id", "title", "text", "url", "source", "published", "author")
@@ -50,7 +51,7 @@ class Article:
     def record(self) -> dict[str, Any]:
         """The article as a JSON-ready record, for the articles file."""
         return {
-            "article_id": self.article_id,
+            ARTICLE_ID: self.article_id,
             "path": self.path,
             "title": self.title,
             "url": self.url,

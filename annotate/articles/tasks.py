@@ -12,12 +12,16 @@ from annotate.articles.boilerplate import Removed, find_boilerplate
 from annotate.articles.read import Article, expand_sources, read_articles
 from annotate.articles.segment import Splitter, default_splitter, split_text
 from annotate.errors import InputError, unreadable
+from annotate.vocabulary import (
+    ARTICLE_ID,
+    CHAR_END,
+    CHAR_START,
+    SENTENCE_ID,
+    SENTENCE_INDEX,
+    TASK_FIELDS,
+)
 
 # Every task record has these fields; `load`, validation and datasets rely on them.
-TASK_FIELDS = ("text", "kind", "article_id", "sentence_id", "sentence_index", "char_start", "char_end")
-RECORD_FIELDS = (
-    *TASK_FIELDS, "title", "url", "source", "published", "context_before", "context_after", "splitter",
-)  # fmt: skip
 
 
 def sentence_id(article_id: str, char_start: int | None) -> str:
@@ -48,11 +52,11 @@ def article_tasks(article: Article, *, splitter: Splitter | None = None) -> tupl
             {
                 "text": text,
                 "kind": kind,
-                "article_id": article.article_id,
-                "sentence_id": sentence_id(article.article_id, start),
-                "sentence_index": index,
-                "char_start": start,
-                "char_end": end,
+                ARTICLE_ID: article.article_id,
+                SENTENCE_ID: sentence_id(article.article_id, start),
+                SENTENCE_INDEX: index,
+                CHAR_START: start,
+                CHAR_END: end,
                 "title": article.title,
                 "url": article.url,
                 "source": article.source,

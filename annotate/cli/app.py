@@ -116,6 +116,12 @@ def connect(url: str | None) -> Any:
     return labelstudio.connect(connection)
 
 
+def projects_folder(projects_dir: Path | None) -> Path:
+    from annotate.labelstudio.projects import default_projects_dir
+
+    return projects_dir or default_projects_dir()
+
+
 def project_spec(name: str, projects_dir: Path | None) -> Any:
     from annotate.labelstudio.projects import default_projects_dir, load_project
 
@@ -145,5 +151,9 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
-def emit(data: dict[str, Any], fmt: Format, text: str) -> None:
-    typer.echo(json.dumps(data, indent=2) if fmt is Format.json else text)
+def emit(data: Any, fmt: Format, text: str) -> None:
+    """The report on stdout: JSON (non-ASCII escaped, so any string prints), else the text, if any."""
+    if fmt is Format.json:
+        typer.echo(json.dumps(data, indent=2))
+    elif text:
+        typer.echo(text)

@@ -20,8 +20,9 @@ from typing import Any
 import pandas as pd
 
 from annotate.errors import InputError
+from annotate.vocabulary import CLAIM_CHECKWORTHY, CLAIM_STATUS, SENTENCE_ID, TEXT
 
-POSITIVE = "claim_checkworthy"
+POSITIVE = CLAIM_CHECKWORTHY
 PARAMS = {"ngram_range": [1, 2], "min_df": 1, "sublinear_tf": True, "C": 1.0, "class_weight": "balanced"}
 MODEL_FILE, META_FILE, PREDICTIONS_FILE = "model.joblib", "model.json", "test_predictions.tsv"
 
@@ -37,7 +38,7 @@ def read_sentences(dataset_dir: Path) -> pd.DataFrame:
             except Exception as exc:  # pandas and pyarrow raise many kinds
                 hint = "write it again with `annotate combine`"
                 raise InputError(f"{path}: cannot be read ({exc})", hint=hint) from None
-            missing = [c for c in ("sentence_id", "text", "gold_claim_status", "split") if c not in table.columns]
+            missing = [c for c in (SENTENCE_ID, TEXT, "gold_claim_status", "split") if c not in table.columns]
             if missing:
                 raise InputError(f"{path}: lacks the column(s) {', '.join(missing)}",
                                  hint="write it again with `annotate combine`")  # fmt: skip
@@ -49,7 +50,7 @@ def read_sentences(dataset_dir: Path) -> pd.DataFrame:
 def data_hash(rows: pd.DataFrame) -> str:
     """sha256 of the (sentence_id, text, label) rows, in sentence_id order: the training data's identity."""
     digest = hashlib.sha256()
-    for sid, text, label in sorted(zip(rows["sentence_id"].astype(str), rows["text"].astype(str),
+    for sid, text, label in sorted(zip(rows[SENTENCE_ID].astype(str), rows[TEXT].astype(str),
                                        rows["gold_claim_status"].astype(str), strict=True)):  # fmt: skip
         digest.update(json.dumps([sid, text, label], ensure_ascii=False).encode("utf-8") + b"\n")
     return digest.hexdigest()
@@ -104,7 +105,7 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13) -> dict[str, An
     )
     predicted = model.predict(test_rows["text"].astype(str).tolist()).tolist() if len(test_rows) else []
     meta = {
-        "model_id": model_id, "kind": "tfidf+logistic_regression", "target": "claim_status",
+        "model_id": model_id, "kind": "tfidf+logistic_regression", "target": CLAIM_STATUS,
         "labels": [str(c) for c in model.classes_], "positive_label": POSITIVE,
         "train_data_sha256": digest, "train_sentences": len(train_rows), "seed": seed, "params": PARAMS,
         "dataset": str(dataset_dir), "versions": {"scikit-learn": sklearn.__version__},
@@ -116,7 +117,7 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13) -> dict[str, An
         (model_dir / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         with (model_dir / PREDICTIONS_FILE).open("w", encoding="utf-8") as out:
             out.write("id\tclass_label\trun_id\n")
-            for sid, label in zip(test_rows["sentence_id"].astype(str), predicted, strict=True):
+            for sid, label in zip(test_rows[SENTENCE_ID].astype(str), predicted, strict=True):
                 out.write(f"{sid}\t{'Yes' if label == POSITIVE else 'No'}\t{model_id}\n")
     except OSError as exc:
         raise InputError(f"cannot write the model to {model_dir}: {exc.strerror}") from None
