@@ -13,14 +13,20 @@ import requests
 from .conftest import ANNOTATE, EXAMPLE_ARTICLE, LiveServer, free_port
 
 
-def login(url: str, email: str, password: str) -> tuple[requests.Session, int]:
-    """Log in through the login page as a person does: 302 on success, 200 (the form again) on refusal."""
+def login(url: str, email: str, password: str, *, public_url: str | None = None) -> tuple[requests.Session, int]:
+    """Log in through the login page as a person does: 302 on success, 200 (the form again) on refusal.
+
+    `public_url`: as a browser does behind a TLS reverse proxy (its Host, Origin and Referer)."""
     session = requests.Session()
     session.get(f"{url}/user/login/")
+    headers = {"Referer": f"{url}/user/login/"}
+    if public_url:
+        host = public_url.split("://", 1)[1]
+        headers = {"Host": host, "Origin": public_url, "Referer": f"{public_url}/user/login/"}
     response = session.post(
         f"{url}/user/login/",
         data={"email": email, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-        headers={"Referer": f"{url}/user/login/"},
+        headers=headers,
         allow_redirects=False,
     )
     session.headers.update({"X-CSRFToken": session.cookies.get("csrftoken", ""), "Referer": f"{url}/"})

@@ -24,12 +24,13 @@ from .conftest import LiveServer
 from .test_integration import fresh_projects
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
+PUBLIC_URL = "https://annotate.example.org"  # as behind a TLS reverse proxy
 
 
 @pytest.fixture(scope="module")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     database.postgres_program("initdb")  # no PostgreSQL: an error here fails the tests
-    server = own_server(tmp_path_factory.mktemp("pg"), "--database", "postgresql")
+    server = own_server(tmp_path_factory.mktemp("pg"), "--database", "postgresql", "--public-url", PUBLIC_URL)
     try:
         yield server
     finally:
@@ -48,7 +49,9 @@ def test_postgresql_server_runs_the_pipeline_and_backs_up_and_restores(pg_server
     assert refused.returncode == 1 and "was created with the database postgresql://annotate@" in refused.stderr
 
     projects = fresh_projects(tmp_path)
-    populate(pg_server, tmp_path, projects)  # project, split, load, prelabel, a user who logs in and annotates
+    _, email, password = populate(pg_server, tmp_path, projects)  # project, tasks, predictions, an annotator
+    # Behind the proxy the browser sends the public origin; Label Studio's CSRF check must trust it.
+    assert login(pg_server.url, email, password, public_url=PUBLIC_URL)[1] == 302
     before = export(pg_server, projects, tmp_path / "before")  # validated too
 
     backup_file = tmp_path / "pg.tar.gz"

@@ -199,18 +199,21 @@ def users_add(emails: EmailsArgument, url: UrlOption = None, fmt: FormatOption =
     data_dir = server.local_data_dir(client.url, config)
     setter = (lambda email, password: server.set_password(data_dir, config, email, password)) if data_dir else None
     added = add_users(client, emails, set_password=setter)
-    if fmt is Format.json:
-        typer.echo(json.dumps([u.as_dict() for u in added], indent=2))
-        return
-    for user in added:
-        if user.password:
-            typer.echo(f"{user.email}\tpassword: {user.password}")
-        elif user.invite_url:
-            typer.echo(f"{user.email}\tsign up with this address at: {user.invite_url}")
-        else:
-            typer.echo(f"{user.email}\talready has an account (id {user.id})")
+    typer.echo(json.dumps([u.as_dict() for u in added], indent=2) if fmt is Format.json else _added_text(added))
     info(f"People log in at {client.url}" + ("; give each their password, annotate does not keep it."
                                                 if any(u.password for u in added) else "."))  # fmt: skip
+
+
+def _added_text(added: list[Any]) -> str:
+    lines = []
+    for user in added:
+        if user.password:
+            lines.append(f"{user.email}\tpassword: {user.password}")
+        elif user.invite_url:
+            lines.append(f"{user.email}\tsign up with this address at: {user.invite_url}")
+        else:
+            lines.append(f"{user.email}\talready has an account (id {user.id})")
+    return "\n".join(lines)
 
 
 @users_app.command("list")

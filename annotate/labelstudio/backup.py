@@ -307,6 +307,8 @@ def restore(
                 if target.managed:
                     progress(f"Creating annotate's PostgreSQL cluster in {target.cluster_dir}")
                     target = db.create_cluster(target, password)
+                else:
+                    _require_empty(target, password)
                 db.write_record(data_dir, target)
                 if source == "postgresql":
                     progress("Restoring the dump with pg_restore")
@@ -331,6 +333,16 @@ def restore(
     if counts != manifest["counts"]:
         raise ServerError(f"the restored database holds {counts}, the backup's manifest says {manifest['counts']}")
     return RestoreReport(data_dir, url, source, target, counts, time.monotonic() - started, skipped)
+
+
+def _require_empty(database: db.Database, password: str) -> None:
+    """A restore never writes over tables in an existing database."""
+    with db.connect(database, password) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+        tables = int(cur.fetchone()[0])
+    if tables:
+        raise InputError(f"the database {database.url} is not empty ({tables} tables)",
+                         hint="restore into a new, empty database")  # fmt: skip
 
 
 _MIGRATE = """
