@@ -84,9 +84,20 @@ def export(server: LiveServer, projects: Path, out: Path, *, url: str | None = N
     return sorted(json.loads(path.read_text()), key=lambda t: t["id"])
 
 
-def comparable(tasks: list[dict]) -> list[dict]:
-    """An export without what a restore may legitimately change: nothing, so far (kept as the one place to say so)."""
-    return tasks
+def differences(before: object, after: object, path: str = "$") -> list[str]:
+    """The JSON paths where two exports differ (empty when they are equal), for a readable failure."""
+    if type(before) is not type(after):
+        return [f"{path}: {before!r:.80} != {after!r:.80}"]
+    if isinstance(before, dict):
+        return [
+            d for k in sorted(set(before) | set(after)) for d in differences(before.get(k), after.get(k), f"{path}.{k}")
+        ]
+    if isinstance(before, list):
+        found = [f"{path}: {len(before)} items != {len(after)}"] if len(before) != len(after) else []
+        return found + [
+            d for i, (x, y) in enumerate(zip(before, after, strict=False)) for d in differences(x, y, f"{path}[{i}]")
+        ]
+    return [] if before == after else [f"{path}: {before!r:.80} != {after!r:.80}"]
 
 
 def start_restored(server: LiveServer, data_dir: Path) -> str:

@@ -19,7 +19,7 @@ from annotate.labelstudio import client as labelstudio
 from annotate.labelstudio import database
 from annotate.labelstudio.settings import Connection
 
-from ._teams import comparable, export, login, own_server, populate, run, start_restored, stop_server
+from ._teams import differences, export, login, own_server, populate, run, start_restored, stop_server
 from .conftest import LiveServer
 from .test_integration import fresh_projects
 
@@ -66,7 +66,7 @@ def test_postgresql_server_runs_the_pipeline_and_backs_up_and_restores(pg_server
     assert restored.returncode == 0, restored.stderr
     try:
         url = start_restored(pg_server, restored_dir)
-        assert comparable(export(pg_server, projects, tmp_path / "after", url=url)) == comparable(before)
+        assert differences(before, export(pg_server, projects, tmp_path / "after", url=url)) == []
         stopped = run(pg_server, "server", "stop", "--data-dir", str(restored_dir))
         assert "Stopped its PostgreSQL." in stopped.stderr
         record = database.read_record(restored_dir)
@@ -105,7 +105,7 @@ def test_a_sqlite_backup_moves_up_to_postgresql(tmp_path: Path) -> None:
         assert json.loads(moved.stdout)["database"]["backend"] == "postgresql"
         url = start_restored(sqlite_server, restored_dir)
         after = export(sqlite_server, projects, tmp_path / "after", url=url)
-        assert comparable(after) == comparable(before)
+        assert differences(before, after) == []
         # The moved server takes new work: its id sequences continue after the copied rows.
         moved_client = labelstudio.connect(Connection(url, sqlite_server.api_key))
         (new_task,) = moved_client.import_tasks(project_id, [{"text": "new", "sentence_id": "new-1"}])
