@@ -22,14 +22,17 @@ def login(url: str, email: str, password: str, *, public_url: str | None = None)
     headers = {"Referer": f"{url}/user/login/"}
     if public_url:
         host = public_url.split("://", 1)[1]
-        headers = {"Host": host, "Origin": public_url, "Referer": f"{public_url}/user/login/"}
+        # requests matches cookies against the Host header: send the CSRF cookie as the browser would.
+        headers = {"Host": host, "Origin": public_url, "Referer": f"{public_url}/user/login/",
+                   "Cookie": f"csrftoken={session.cookies['csrftoken']}"}  # fmt: skip
     response = session.post(
         f"{url}/user/login/",
         data={"email": email, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
         headers=headers,
         allow_redirects=False,
     )
-    session.headers.update({"X-CSRFToken": session.cookies.get("csrftoken", ""), "Referer": f"{url}/"})
+    tokens = [c.value for c in session.cookies if c.name == "csrftoken"]  # rotated at login
+    session.headers.update({"X-CSRFToken": tokens[-1] if tokens else "", "Referer": f"{url}/"})
     return session, response.status_code
 
 

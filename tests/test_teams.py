@@ -71,6 +71,8 @@ def test_a_deactivated_user_cannot_log_in(live_server: LiveServer, tmp_path: Pat
     email = f"cy.{uuid.uuid4().hex[:6]}@example.org"
     password = json.loads(run(server, "users", "add", email, "--format", "json").stdout)[0]["password"]
     assert login(server.url, email, password)[1] == 302
+    # Behind a TLS proxy, a server started without --public-url refuses the login (CSRF: untrusted origin).
+    assert login(server.url, email, password, public_url="https://annotate.example.org")[1] == 403
     assert run(server, "users", "deactivate", email).returncode == 0
     assert login(server.url, email, password)[1] == 200
 
