@@ -87,14 +87,17 @@ def export(server: LiveServer, projects: Path, out: Path, *, url: str | None = N
     return sorted(json.loads(path.read_text()), key=lambda t: t["id"])
 
 
+# Computed by the server when it exports ("0 minutes" ago), not stored: it changes with the clock alone.
+RELATIVE = {"created_ago"}
+
+
 def differences(before: object, after: object, path: str = "$") -> list[str]:
     """The JSON paths where two exports differ (empty when they are equal), for a readable failure."""
     if type(before) is not type(after):
         return [f"{path}: {before!r:.80} != {after!r:.80}"]
     if isinstance(before, dict):
-        return [
-            d for k in sorted(set(before) | set(after)) for d in differences(before.get(k), after.get(k), f"{path}.{k}")
-        ]
+        keys = sorted((set(before) | set(after)) - RELATIVE)
+        return [d for k in keys for d in differences(before.get(k), after.get(k), f"{path}.{k}")]
     if isinstance(before, list):
         found = [f"{path}: {len(before)} items != {len(after)}"] if len(before) != len(after) else []
         return found + [
