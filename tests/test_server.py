@@ -10,6 +10,8 @@ import pytest
 from annotate.errors import ServerError
 from annotate.labelstudio import server
 
+from .conftest import free_port
+
 
 def test_busy_port_is_refused_before_anything_starts(tmp_path: Path) -> None:
     with socket.socket() as sock:
@@ -64,3 +66,16 @@ def test_stop_without_a_server(tmp_path: Path) -> None:
 def test_status_of_a_server_that_is_not_there(tmp_path: Path) -> None:
     status = server.status(data_dir=tmp_path / "none", config_dir=tmp_path / "cfg")
     assert status.running is False and status.key_ok is None
+
+
+def test_postgresql_missing_is_said_before_anything_is_written(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from annotate.labelstudio import database
+
+    def missing(name: str) -> str:
+        raise ServerError(f"PostgreSQL's {name} is not installed")
+
+    monkeypatch.setattr(database, "postgres_program", missing)
+    monkeypatch.setattr(server, "_label_studio_executable", lambda: "label-studio")
+    with pytest.raises(ServerError, match="PostgreSQL's initdb is not installed"):
+        server.start(data_dir=tmp_path / "data", port=free_port(), config_dir=tmp_path / "cfg", database="postgresql")
+    assert not (tmp_path / "data").exists() and not (tmp_path / "cfg").exists()

@@ -284,6 +284,8 @@ def start(
             "api_key": secrets.token_hex(20),
             "data_dir": str(data_dir),
         }
+    if chosen.managed:
+        db.postgres_program("initdb")  # not installed: say so before anything is written
     password = _database_password(chosen, entry, db_password=db_password, pgpass=pgpass)
     # Saved before the start, so a failed first start still knows the logins it asked for.
     st.save_server(config_dir, url, entry)
