@@ -85,7 +85,8 @@ def test_a_sqlite_backup_moves_up_to_postgresql(tmp_path: Path) -> None:
         project_id = client.projects_with_title(
             json.loads((projects / "claims" / "project.json").read_text())["title"]
         )[0].id
-        (bad,) = client.import_tasks(project_id, [{"text": "a NUL \u0000 here", "sentence_id": "nul-1"}])
+        record = json.loads((tmp_path / "tasks.jsonl").read_text().splitlines()[0])  # what `populate` split
+        (bad,) = client.import_tasks(project_id, [record | {"text": "a NUL \u0000 here", "sentence_id": "nul-1"}])
 
         first = tmp_path / "with-nul.tar.gz"
         assert run(sqlite_server, "server", "backup", "-o", str(first)).returncode == 0
@@ -108,7 +109,7 @@ def test_a_sqlite_backup_moves_up_to_postgresql(tmp_path: Path) -> None:
         assert differences(before, after) == []
         # The moved server takes new work: its id sequences continue after the copied rows.
         moved_client = labelstudio.connect(Connection(url, sqlite_server.api_key))
-        (new_task,) = moved_client.import_tasks(project_id, [{"text": "new", "sentence_id": "new-1"}])
+        (new_task,) = moved_client.import_tasks(project_id, [record | {"text": "new", "sentence_id": "new-1"}])
         assert new_task > max(t["id"] for t in before)
         assert login(url, email, password)[1] == 302  # accounts and their password hashes moved too
     finally:
