@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from _results import write_section  # noqa: E402
 
+from annotate.articles.tasks import split_sources  # noqa: E402
 from annotate.labelstudio import client as labelstudio  # noqa: E402
 from annotate.labelstudio import database, server  # noqa: E402
 from annotate.labelstudio import settings as st  # noqa: E402
@@ -52,6 +53,16 @@ for email in json.loads(os.environ["BENCH_EMAILS"]):
     if not org.has_user(user):
         org.add_user(user)
 """
+
+
+def tasks(n: int) -> list[dict]:
+    """n real task records: the example article's sentences, under as many article ids as it takes."""
+    (item,) = split_sources([str(ROOT / "examples" / "articles" / "paris-security-guarantees.txt")])
+    out: list[dict] = []
+    while len(out) < n:
+        article_id = f"bench{len(out):05d}"
+        out += [r | {"article_id": article_id, "sentence_id": f"{article_id}-{r['char_start']}"} for r in item.records]
+    return out[:n]
 
 
 def free_port() -> int:
@@ -145,8 +156,7 @@ def bench_backend(backend: str, per_annotator: int, base: Path) -> list[dict]:
             project_id = client.create_project(
                 label_config=spec.label_config, settings=spec.server_settings() | {"title": f"bench {level}"}
             )
-            ids = client.import_tasks(project_id, [{"text": f"Sentence {n} of the bench.", "sentence_id": f"b-{n}"}
-                                                   for n in range(level * per_annotator)])  # fmt: skip
+            ids = client.import_tasks(project_id, tasks(level * per_annotator))
             chunks = [ids[i * per_annotator : (i + 1) * per_annotator] for i in range(level)]
             row = run_level(url, emails[:level], chunks)
             on_server = sum(t.annotations for t in client.tasks(project_id))
@@ -178,7 +188,8 @@ def main() -> None:
         f"Each annotator logged in through the login page as their own user and submitted {args.per_annotator} "
         "annotations (one `claim_status` choice) to tasks of their own, all annotators at once, over real HTTP, "
         "against `label-studio start` (Django runserver: one process, threads) on a 2-core machine shared with "
-        "other work. `on server` counts the annotations the server holds afterwards.",
+        "other work. `on server` counts the annotations the server holds afterwards. Load average at the end "
+        f"of the run: {os.getloadavg()[0]:.1f} (2 cores); the backends ran one after the other.",
         "",
         "| backend | annotators | submitted | errors | seconds | annotations/s | p50 ms | p95 ms | on server "
         "| nothing lost |",
