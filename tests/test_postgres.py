@@ -21,7 +21,7 @@ from annotate.labelstudio.settings import Connection
 
 from ._teams import differences, export, login, own_server, populate, run, start_restored, stop_server
 from .conftest import LiveServer
-from .test_integration import fresh_projects
+from .server_helpers import fresh_projects
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
 PUBLIC_URL = "https://annotate.example.org"  # as behind a TLS reverse proxy

@@ -13,7 +13,7 @@ import pytest
 
 from ._teams import differences, export, login, populate, run, sign_up, start_restored
 from .conftest import LiveServer
-from .test_integration import fresh_config, fresh_projects
+from .server_helpers import fresh_config, fresh_projects
 
 pytestmark = pytest.mark.integration
 

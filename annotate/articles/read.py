@@ -21,7 +21,7 @@ from typing import Any
 from annotate.errors import InputError, unreadable
 from annotate.vocabulary import ARTICLE_ID
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".tsv", ".csv")  # tables: rows.py
 RECORD_FIELDS = ("id", "title", "text", "url", "source", "published", "author")
 STDIN = "-"
 _SUPPORTED = f"supported: {', '.join(SUFFIXES)}, or - for stdin"

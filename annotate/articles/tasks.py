@@ -10,6 +10,7 @@ from typing import Any
 
 from annotate.articles.boilerplate import Removed, find_boilerplate
 from annotate.articles.read import Article, expand_sources, read_articles
+from annotate.articles.rows import Columns, is_row_file, read_rows
 from annotate.articles.segment import Splitter, default_splitter, split_text
 from annotate.errors import InputError, unreadable
 from annotate.vocabulary import (
@@ -77,13 +78,23 @@ class SplitArticle:
 
 
 def split_sources(
-    sources: list[str], *, splitter: Splitter | None = None, encoding: str | None = None, stdin: bytes | None = None
+    sources: list[str], *, splitter: Splitter | None = None, encoding: str | None = None, stdin: bytes | None = None,
+    corpus: str | None = None, columns: Columns | None = None,
 ) -> Iterator[SplitArticle | InputError]:
-    """Split every article the sources name; a source that fails is yielded as its error, in order."""
+    """Split every article the sources name; a source that fails is yielded as its error, in order.
+    A .tsv or .csv file is a row corpus: one task per row, never re-split (rows.py)."""
     splitter = splitter or default_splitter()
     for source in expand_sources(sources):
         if isinstance(source, InputError):
             yield source
+            continue
+        if is_row_file(source):
+            try:
+                rows = read_rows(Path(source), corpus=corpus, columns=columns, encoding=encoding)
+            except InputError as exc:
+                yield exc
+                continue
+            yield SplitArticle(rows.article(), rows.records, [])
             continue
         for article in read_articles(source, encoding=encoding, stdin=stdin):
             if isinstance(article, InputError):

@@ -1,24 +1,39 @@
 """Inter-annotator agreement: what Label Studio's open-source edition does not compute.
 
-Krippendorff's alpha (the krippendorff package), Cohen's kappa per pair (scikit-learn) and Fleiss'
-kappa (statsmodels) for claim_status; alpha per claim type (present or not); exact and overlap F1
-between annotators' CLAIM and SOURCE spans; each annotator's agreement with the gold label.
+Krippendorff's alpha (the krippendorff package), Cohen's kappa per pair and Fleiss' kappa for
+claim_status; alpha per claim type (present or not); exact and overlap F1 between annotators' CLAIM
+and SOURCE spans; each annotator's agreement with the gold label, and with the reference labels of benchmark rows.
+
+The two kappas are the textbook formulas, written here in numpy as scikit-learn's
+`cohen_kappa_score` and statsmodels' `fleiss_kappa` compute them (tests/test_agreement_formulas.py
+checks them against both): importing those two libraries took 1.0 s of CPU, a third of what
+combine may spend beyond reading its exports.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from collections import Counter
 from typing import Any
 
 import numpy as np
 
+from annotate.articles.rows import reference_scale
 from annotate.dataset.collect import Collection, gc_paused, read_collection
 from annotate.dataset.gold import golds
 from annotate.labelstudio.exports import ExportSet
-from annotate.vocabulary import CLAIM, CLAIM_STATUS, CLAIM_TYPES, NO_CLAIM, SENTENCE_ID, SOURCE, TEXT
+from annotate.vocabulary import (
+    CLAIM,
+    CLAIM_STATUS,
+    CLAIM_TYPES,
+    CORPUS,
+    NO_CLAIM,
+    REFERENCE_LABEL,
+    SENTENCE_ID,
+    SOURCE,
+    TEXT,
+)
 
 
 def _number(value: float) -> float | None:
@@ -35,13 +50,34 @@ def _alpha(matrix: np.ndarray) -> float | None:
     return _number(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"))
 
 
+def cohen_kappa(first: list[str], second: list[str], labels: list[str]) -> float:
+    """Cohen's kappa of two raters over the same items, unweighted (sklearn's cohen_kappa_score):
+    NaN when it is undefined (both gave one and the same value throughout)."""
+    code = {label: i for i, label in enumerate(labels)}
+    confusion = np.zeros((len(labels), len(labels)))
+    np.add.at(confusion, ([code[x] for x in first], [code[y] for y in second]), 1)
+    expected = np.outer(confusion.sum(axis=1), confusion.sum(axis=0)) / confusion.sum()
+    disagree = 1 - np.eye(len(labels))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(1 - (disagree * confusion).sum() / (disagree * expected).sum())
+
+
+def fleiss_kappa(table: np.ndarray) -> float:
+    """Fleiss' kappa of items x categories counts, every item rated by the same number of raters
+    (statsmodels' fleiss_kappa, method "fleiss")."""
+    table = np.asarray(table, dtype=float)
+    raters = table.sum(axis=1).max()
+    p_category = table.sum(axis=0) / table.sum()
+    p_item = ((table * table).sum(axis=1) - raters) / (raters * (raters - 1.0))
+    expected = (p_category * p_category).sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float((p_item.mean() - expected) / (1 - expected))
+
+
 def nominal_agreement(answers: dict[str, dict[str, str]], *, per_label: bool = True) -> dict[str, Any]:
     """Agreement on one nominal answer (item -> annotator -> value): Krippendorff's alpha, Fleiss'
     kappa on the items with the most common number of raters (>= 2), Cohen's kappa per pair of
     annotators with at least two shared items, and alpha per value (one vs rest)."""
-    from sklearn.metrics import cohen_kappa_score
-    from statsmodels.stats.inter_rater import fleiss_kappa
-
     annotators = sorted({who for per in answers.values() for who in per})
     items = sorted(answers)
     labels = sorted({v for per in answers.values() for v in per.values()})
@@ -56,10 +92,7 @@ def nominal_agreement(answers: dict[str, dict[str, str]], *, per_label: bool = T
     for a, b in itertools.combinations(annotators, 2):
         shared = [item for item in items if a in answers[item] and b in answers[item]]
         if len(shared) >= 2:
-            with warnings.catch_warnings():  # kappa is undefined when both gave one value throughout: None
-                warnings.simplefilter("ignore")
-                kappa = cohen_kappa_score([answers[i][a] for i in shared], [answers[i][b] for i in shared],
-                                          labels=labels)  # fmt: skip
+            kappa = cohen_kappa([answers[i][a] for i in shared], [answers[i][b] for i in shared], labels)
             pairs[f"{a} / {b}"] = {"items": len(shared), "cohen_kappa": _number(kappa)}
 
     counts = Counter(len(per) for per in answers.values() if len(per) >= 2)
@@ -158,6 +191,44 @@ def annotator_agreement_with_gold(collection: Collection, gold: dict[str, str | 
     }
 
 
+def reference_agreement(collection: Collection) -> dict[str, Any] | None:
+    """Each annotator against the reference labels of benchmark rows, on each benchmark's own scale
+    (CheckThat!'s No covers no_claim and claim_not_checkworthy): accuracy and Cohen's kappa
+    (see cohen_kappa), and whether the annotators could see the reference. None without reference labels."""
+    labels: dict[str, set[str]] = {}
+    for s in collection.sentences.values():
+        if s.data.get(REFERENCE_LABEL) is not None:
+            labels.setdefault(str(s.data.get(CORPUS)), set()).add(str(s.data[REFERENCE_LABEL]))
+    if not labels:
+        return None
+    scales = {corpus: reference_scale(found) for corpus, found in labels.items()}
+    pairs: dict[str, tuple[list[str], list[str]]] = {}
+    seen: dict[bool, int] = Counter()
+    for sid, answers in collection.claim_status.items():
+        s = collection.sentences[sid]
+        scale = scales.get(str(s.data.get(CORPUS)))
+        if scale is None or s.data.get(REFERENCE_LABEL) is None or not answers:
+            continue
+        seen[s.reference_hidden] += 1
+        for who, answer in answers.items():
+            reference, theirs = pairs.setdefault(who, ([], []))
+            reference.append(str(s.data[REFERENCE_LABEL]))
+            theirs.append(scale[1][answer])
+    annotators = {}
+    for who, (reference, theirs) in sorted(pairs.items()):
+        both = sorted(set(reference) | set(theirs))
+        kappa = _number(cohen_kappa(reference, theirs, both)) if len(both) > 1 else None  # one label: undefined
+        accuracy = sum(a == b for a, b in zip(reference, theirs, strict=True)) / len(reference)
+        annotators[who] = {"items": len(reference), "accuracy": round(accuracy, 4), "cohen_kappa": kappa}
+    visible = {True: "hidden", False: "visible"}
+    return {
+        "scales": sorted({scale[0] for scale in scales.values() if scale}),
+        "reference": visible[True] if not seen[False] else visible[False] if not seen[True] else "mixed",
+        "sentences": {visible[k]: v for k, v in sorted(seen.items())},
+        "annotators": annotators,
+    }
+
+
 def disagreements(collection: Collection) -> list[dict[str, Any]]:
     """Sentences whose annotators gave different claim_status answers."""
     found = []
@@ -174,6 +245,7 @@ def agreement_report(collection: Collection, gold: dict[str, str | None]) -> dic
         "spans": {label: span_agreement(collection, label) for label in (CLAIM, SOURCE)},
         "annotators": annotator_agreement_with_gold(collection, gold),
         "disagreements": len(disagreements(collection)),
+        "reference": reference_agreement(collection),
     }
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from annotate.labelstudio.exports import ExportSet
 from annotate.labelstudio.views import Annotation, Span, Task
@@ -30,10 +30,10 @@ class Sentence:
     task_id: int | None
     annotations: dict[str, Annotation] = field(default_factory=dict)  # annotator -> annotation
     adjudication: tuple[str, Annotation] | None = None  # (adjudicator, their annotation), the newest
+    reference_hidden: bool = False  # its reference label was out of the annotators' sight
 
 
-@dataclass(frozen=True, slots=True)
-class SpanRow:
+class SpanRow(NamedTuple):
     """A span of a counted annotation, with offsets in its sentence and in the article."""
 
     article_id: Any
@@ -86,8 +86,18 @@ class Collection:
                     ))  # fmt: skip
         return rows
 
+    @cached_property
+    def _spans_by_label(self) -> dict[str, list[SpanRow]]:
+        found: dict[str, list[SpanRow]] = {}
+        for row in self.spans:
+            for label in row.span.labels:
+                found.setdefault(label, []).append(row)
+        return found
+
     def span_rows(self, *labels: str) -> list[SpanRow]:
-        """Spans with any of these labels."""
+        """Spans with any of these labels, in collection order."""
+        if len(labels) == 1:
+            return self._spans_by_label.get(labels[0], [])
         wanted = set(labels)
         return [row for row in self.spans if wanted.intersection(row.span.labels)]
 
@@ -136,7 +146,9 @@ def collect(exports: Iterable[Iterable[Task]], *, keep_identity: bool = False) -
             adjudicating = ADJUDICATION_OF in data
             if adjudicating:
                 data = {k: v for k, v in data.items() if k != ADJUDICATION_OF}
-            sentence = sentences.setdefault(sid, Sentence(sid, data, None if adjudicating else task.id))
+            sentence = sentences.setdefault(
+                sid, Sentence(sid, data, None if adjudicating else task.id, reference_hidden=task.reference_hidden)
+            )
             if sentence.task_id is None and not adjudicating:
                 sentence.data, sentence.task_id = data, task.id
             for annotation in task.annotations():
