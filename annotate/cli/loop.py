@@ -40,20 +40,32 @@ def prelabel(
             help="Serve annotators the tasks the model is least sure of first (needs --model).",
         ),
     ] = False,
+    activate: Annotated[
+        bool,
+        typer.Option(
+            "--activate/--no-activate",
+            help="Make this model version the project's active one: the suggestions annotators see in "
+            "Label All Tasks (Label Studio shows one version's).",
+        ),
+    ] = True,
     url: UrlOption = None,
     projects_dir: ProjectsDirOption = None,
     fmt: FormatOption = Format.text,
 ) -> None:
     """Attach predictions to tasks that lack one of the same model_version: rule-based ones (cue,
-    source, claim, claim_status), or with --model a trained model's claim_status and its probability."""
+    source, claim, claim_status), or with --model a trained model's claim_status and its probability.
+    Their version becomes the one annotators see unless --no-activate."""
     from annotate.loop.prelabel import predictor_for
     from annotate.loop.prelabel import prelabel as prelabel_tasks
 
     if order_by_uncertainty and model is None:
         raise typer.BadParameter("ordering by uncertainty needs a model's scores", param_hint="--model")
+    if order_by_uncertainty and not activate:
+        raise typer.BadParameter("ordering by uncertainty makes the model active", param_hint="--no-activate")
     predictor = predictor_for(model)  # the model is checked before the server is asked anything
     report = prelabel_tasks(connect(url), project_spec(project, projects_dir), config_dir=config_dir(),
-                            predictor=predictor, order_by_uncertainty=order_by_uncertainty)  # fmt: skip
+                            predictor=predictor, activate=activate,
+                            order_by_uncertainty=order_by_uncertainty)  # fmt: skip
     emit(report.as_dict(), fmt, report.text())
 
 

@@ -56,7 +56,7 @@ class TaskRef:
 # Project fields annotate manages, as the server names them.
 PROJECT_FIELDS = (
     "title", "description", "expert_instruction", "show_instruction", "show_skip_button",
-    "maximum_annotations", "sampling", "enable_empty_annotation",
+    "maximum_annotations", "sampling", "enable_empty_annotation", "model_version",
 )  # fmt: skip
 
 
@@ -124,6 +124,13 @@ def task_refs(page: dict[str, Any]) -> list[TaskRef]:
         TaskRef(int(t["id"]), dict(t.get("data") or {}), int(t.get("total_annotations") or 0))
         for t in page.get("tasks", [])
     ]
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:500]
 
 
 class Client:
@@ -280,6 +287,23 @@ class Client:
         with self._call(f"create user {email}"):
             return int(self._ls.users.create(email=email, username=email).id)
 
+    def _request(self, method: str, path: str, what: str, **kw: Any) -> Any:
+        """A request the SDK has no method for, through its authenticated HTTP client."""
+        with self._call(what):
+            response = self._ls._client_wrapper.httpx_client.request(path, method=method, **kw)
+            if response.status_code >= 400:
+                raise _HTTPError(response.status_code, _body(response))
+        return _body(response) if response.content else None
+
+    def organization_id(self) -> int:
+        with self._call("identify the user"):
+            return int(self._ls.users.whoami().active_organization)
+
+    def membership(self, user_id: int) -> dict[str, Any]:
+        """The user's membership of our organisation, with `annotations_count` (counted by the server)."""
+        org = self.organization_id()
+        return self._request("GET", f"api/organizations/{org}/memberships/{user_id}/", f"read user {user_id}")
+
     def invite_url(self) -> str:
         with self._call("get the organisation's invite link"):
             invite = self._ls.organizations.invites.get_invite_link()
@@ -351,6 +375,16 @@ class Client:
             return {
                 int(p.task) for p in self._ls.predictions.list(project=project_id) if p.model_version == model_version
             }
+
+    def model_versions(self, project_id: int) -> dict[str, int]:
+        """The model versions the project has predictions of, with their counts (Label Studio makes
+        only these, or a live ML backend's, the active one)."""
+        with self._call(f"list the model versions of project {project_id}"):
+            response = self._ls._client_wrapper.httpx_client.request(
+                f"api/projects/{project_id}/model-versions/", method="GET"
+            )
+            response.raise_for_status()
+        return {str(k): int(v) for k, v in response.json().items()}
 
     def import_predictions(self, project_id: int, predictions: list[dict[str, Any]]) -> int:
         if not predictions:

@@ -104,7 +104,7 @@ def rules_from_config(xml: str, fields: tuple[str, ...] = TASK_FIELDS) -> Projec
             when = frozenset(element.get("whenLabelValue").split(","))
         if element.tag in _RESULT_TYPE and element.get("name"):
             child = _VALUE_CHILD.get(element.tag)
-            values = frozenset(c.get("value") for c in element.iter(child)) if child else None
+            values = frozenset(c.get("alias") or c.get("value") for c in element.iter(child)) if child else None
             controls[element.get("name")] = Control(
                 name=element.get("name"), tag=element.tag, to_name=element.get("toName", ""), values=values,
                 per_region=element.get("perRegion") == "true", required=element.get("required") == "true",
@@ -114,7 +114,7 @@ def rules_from_config(xml: str, fields: tuple[str, ...] = TASK_FIELDS) -> Projec
             walk(child, when)
 
     walk(root, None)
-    return ProjectRules(controls, frozenset(r.get("value") for r in root.iter("Relation")), fields)
+    return ProjectRules(controls, frozenset(r.get("alias") or r.get("value") for r in root.iter("Relation")), fields)
 
 
 # JSON Schema -----------------------------------------------------------------------------------------
