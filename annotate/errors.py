@@ -49,3 +49,9 @@ class LabelStudioAPIError(AnnotateError):
 
 class ProjectNotFound(AnnotateError):
     """The named project does not exist (locally or on the server)."""
+
+
+class UsageError(AnnotateError):
+    """A command was called with options that cannot work together or name something unknown (exit 2)."""
+
+    exit_code = 2
