@@ -46,12 +46,20 @@ class AnnotateGroup(TyperGroup):
         except (TyperException, Exit, Abort):  # usage errors and exits: typer reports them
             raise
         except Exception as exc:  # a bug: no traceback on the terminal, the details in a log file
-            command = " ".join(["annotate", *ctx.command_path.split()[1:], ctx.invoked_subcommand or ""]).strip()
+            command = _command_name(ctx)
             log = write_crash_log(command, exc)
             where = f"details in {log}" if log else "and its crash log could not be written"
             echo(f"Error: {command} failed unexpectedly ({type(exc).__name__}); this is a bug in annotate, "
                  f"{where}", err=True)  # fmt: skip
             raise typer.Exit(1) from None
+
+
+def _command_name(ctx: Any) -> str:
+    names = [ctx.invoked_subcommand or ""]
+    while ctx.parent is not None:
+        names.insert(0, ctx.info_name)
+        ctx = ctx.parent
+    return " ".join(["annotate", *names]).strip()
 
 
 def _tolerant_streams() -> None:

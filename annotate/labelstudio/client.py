@@ -16,7 +16,7 @@ import httpx
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 
-from annotate.errors import AuthError, LabelStudioAPIError, ServerUnreachable
+from annotate.errors import AuthError, ConfigError, LabelStudioAPIError, ServerUnreachable
 from annotate.labelstudio.settings import Connection
 
 # Exports of large projects take minutes on the Django dev server (10k tasks: ~30 s).
@@ -98,6 +98,9 @@ class Client:
             raise LabelStudioAPIError(
                 f"Label Studio at {self.url} could not {what}: HTTP {exc.status_code}: {detail}"
             ) from None
+        except (httpx.InvalidURL, UnicodeError) as exc:  # a host name IDNA refuses raises a UnicodeError
+            raise ConfigError(f"{self.url} is not a valid Label Studio URL ({exc})",
+                              hint="give a URL such as http://127.0.0.1:8080") from None  # fmt: skip
         except httpx.TimeoutException:
             raise ServerUnreachable(f"Label Studio at {self.url} timed out while trying to {what}") from None
         except httpx.TransportError as exc:

@@ -19,7 +19,7 @@ from typing import Any
 
 import platformdirs
 
-from annotate.errors import AuthError, ConfigError
+from annotate.errors import AuthError, ConfigError, UsageError
 
 APP = "annotate"
 SETTINGS_FILE = "settings.json"
@@ -47,6 +47,26 @@ class Connection:
 
 def normalize_url(url: str) -> str:
     return url.rstrip("/")
+
+
+def url_problem(url: Any) -> str | None:
+    """What is wrong with a Label Studio URL (None: nothing): http(s), a host, a valid port."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str):
+        return f"the URL must be a string, not {type(url).__name__}"
+    if any(c.isspace() or ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in url):
+        return f"{url!r} is not a valid URL (it holds spaces or control characters)"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError as exc:
+        return f"{url!r} is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return f"{url!r} is not an http:// or https:// URL"
+    if not parts.hostname:
+        return f"{url!r} names no host"
+    return None
 
 
 def settings_path(config_dir: Path) -> Path:
@@ -117,6 +137,11 @@ def resolve_connection(*, url: str | None, env_url: str | None, env_key: str | N
             "no Label Studio server is configured",
             hint="run `annotate server start`, or set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY",
         )
+    problem = url_problem(chosen)
+    if problem:
+        where = "--url" if url else "LABEL_STUDIO_URL" if env_url else f"the settings file {settings_path(config_dir)}"
+        error = UsageError if url else ConfigError
+        raise error(f"{where}: {problem}", hint="give a URL such as http://127.0.0.1:8080")
     chosen = normalize_url(chosen)
     key = env_key or servers.get(chosen, {}).get("api_key")
     if not key:

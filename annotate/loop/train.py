@@ -19,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from annotate.errors import InputError
+from annotate.errors import InputError, UsageError
+from annotate.outputs import replace_folder
 
 POSITIVE = "claim_checkworthy"
 PARAMS = {"ngram_range": [1, 2], "min_df": 1, "sublinear_tf": True, "C": 1.0, "class_weight": "balanced"}
@@ -44,6 +45,12 @@ def read_sentences(dataset_dir: Path) -> pd.DataFrame:
             return table
     raise InputError(f"{dataset_dir}: no sentences table (sentences.parquet, .csv or .jsonl)",
                      hint="make the dataset with `annotate combine EXPORT... -o DIR`")  # fmt: skip
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """True when `path` is `folder` or inside it."""
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
 
 
 def data_hash(rows: pd.DataFrame) -> str:
@@ -85,8 +92,15 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13) -> dict[str, An
     import joblib
     import sklearn
 
+    if _inside(dataset_dir, model_dir):
+        raise UsageError(f"-o {model_dir} is the dataset folder or holds it; the model would replace the dataset",
+                         hint="give -o a folder of its own, e.g. -o model")  # fmt: skip
     sentences = read_sentences(dataset_dir)
-    labelled = sentences[sentences["gold_claim_status"].notna()]
+    # An empty text is read back as NaN (CSV, and pandas 3 keeps NaN through astype(str)).
+    sentences["text"] = sentences["text"].fillna("").astype(str)
+    sentences["sentence_id"] = sentences["sentence_id"].fillna("").astype(str)
+    labelled = sentences[sentences["gold_claim_status"].notna() & (sentences["text"].str.strip() != "")].copy()
+    labelled["gold_claim_status"] = labelled["gold_claim_status"].astype(str)
     train_rows = labelled[labelled["split"] == "train"]
     test_rows = labelled[labelled["split"] == "test"]
     classes = sorted(set(train_rows["gold_claim_status"]))
@@ -110,16 +124,18 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13) -> dict[str, An
         "dataset": str(dataset_dir), "versions": {"scikit-learn": sklearn.__version__},
         "test": checkthat_scores(test_rows["gold_claim_status"].tolist(), predicted),
     }  # fmt: skip
-    try:
-        model_dir.mkdir(parents=True, exist_ok=True)
-        joblib.dump(model, model_dir / MODEL_FILE)
-        (model_dir / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        with (model_dir / PREDICTIONS_FILE).open("w", encoding="utf-8") as out:
+
+    def build(folder: Path) -> list[Path]:
+        joblib.dump(model, folder / MODEL_FILE)
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        with (folder / PREDICTIONS_FILE).open("w", encoding="utf-8") as out:
             out.write("id\tclass_label\trun_id\n")
             for sid, label in zip(test_rows["sentence_id"].astype(str), predicted, strict=True):
                 out.write(f"{sid}\t{'Yes' if label == POSITIVE else 'No'}\t{model_id}\n")
-    except OSError as exc:
-        raise InputError(f"cannot write the model to {model_dir}: {exc.strerror}") from None
+        return [folder / MODEL_FILE, folder / META_FILE, folder / PREDICTIONS_FILE]
+
+    # All or nothing: a failed run leaves a previous model in model_dir as it was.
+    replace_folder(model_dir, build)
     return meta
 
 
