@@ -218,6 +218,9 @@ def _loads(text: str) -> Any:
     return json.loads(text, parse_constant=_Constant)
 
 
+_ONE_RECORD = 'write one {"text": ...} object'
+
+
 def _json_items(text: str, *, path: str, lines: bool) -> Iterator[tuple[str, Any] | InputError]:
     too_deep = f"nested more than {MAX_DEPTH} levels deep; an article record is a flat JSON object"
     if not lines:
@@ -229,10 +232,14 @@ def _json_items(text: str, *, path: str, lines: bool) -> Iterator[tuple[str, Any
         except RecursionError:
             yield InputError(f"{path}: {too_deep}")
             return
+        if data == []:
+            yield InputError(f"{path}: an empty list, no article records", hint=_ONE_RECORD + " per article")
         yield from ((f"{path}: record {i}", item) for i, item in enumerate(data if isinstance(data, list) else [data]))
         return
     # Only "\n" ends a JSONL line: str.splitlines() would also cut at U+2028 and other separators
     # that JSON allows raw inside strings.
+    if not text.strip():
+        yield InputError(f"{path}: no article records (the file is empty)", hint=_ONE_RECORD + " per line")
     for number, line in enumerate(text.split("\n"), 1):
         if line.strip():
             try:
