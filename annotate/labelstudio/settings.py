@@ -81,16 +81,36 @@ def read_settings(config_dir: Path) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read the settings file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"the settings file {path} is not valid UTF-8 (byte {exc.start})", hint=_REWRITE) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(
-            f"the settings file {path} is not valid JSON (line {exc.lineno}, column {exc.colno})",
-            hint="fix or delete it; `annotate server start` writes a new one",
+            f"the settings file {path} is not valid JSON (line {exc.lineno}, column {exc.colno})", hint=_REWRITE
         ) from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"the settings file {path} must hold a JSON object")
+    except RecursionError:
+        raise ConfigError(f"the settings file {path} is nested too deeply", hint=_REWRITE) from None
+    problems = _shape_problems(data)
+    if problems:
+        raise ConfigError(f"the settings file {path}: " + "; ".join(problems), hint=_REWRITE)
     return data
+
+
+_REWRITE = "fix or delete it; `annotate server start` writes a new one"
+
+
+def _shape_problems(data: Any) -> list[str]:
+    if not isinstance(data, dict):
+        return ["must hold a JSON object"]
+    problems = []
+    if not isinstance(data.get("current", ""), str):
+        problems.append('"current" must be a URL string')
+    for key in ("servers", "projects"):
+        value = data.get(key, {})
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            problems.append(f'"{key}" must be an object of objects, one per server URL')
+    return problems
 
 
 def write_settings(config_dir: Path, data: dict[str, Any]) -> Path:
@@ -154,7 +174,12 @@ def resolve_connection(*, url: str | None, env_url: str | None, env_key: str | N
 
 def recorded_project_id(config_dir: Path, url: str, name: str) -> int | None:
     value = read_settings(config_dir).get("projects", {}).get(url, {}).get(name)
-    return int(value) if value is not None else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise ConfigError(f"the settings file {settings_path(config_dir)}: the id of project {name!r} at {url} "
+                          f"must be a number, not {value!r}", hint=_REWRITE)  # fmt: skip
+    return int(value)
 
 
 def record_project_id(config_dir: Path, url: str, name: str, project_id: int) -> None:
