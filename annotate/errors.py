@@ -14,6 +14,12 @@ class AnnotateError(Exception):
         self.hint = hint
 
 
+class UsageError(AnnotateError):
+    """The command was called wrongly: a missing, conflicting or unknown option value (exit code 2)."""
+
+    exit_code = 2
+
+
 class InputError(AnnotateError):
     """An input file is missing, unreadable or holds invalid data."""
 
@@ -49,9 +55,3 @@ class LabelStudioAPIError(AnnotateError):
 
 class ProjectNotFound(AnnotateError):
     """The named project does not exist (locally or on the server)."""
-
-
-class UsageError(AnnotateError):
-    """A command was called with options that cannot work together or name something unknown (exit 2)."""
-
-    exit_code = 2

@@ -62,7 +62,7 @@ def worker(what: str, path: Path) -> dict:
         from annotate.cli import app
 
         result = CliRunner().invoke(app, ["combine", str(path), "-o", str(path.with_suffix(".dataset")),
-                                          "--format", "parquet"])  # fmt: skip
+                                          "--project", "claims", "--format", "parquet"])  # fmt: skip
         assert result.exit_code == 0, result.output
         count = 0
     else:

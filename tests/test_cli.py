@@ -150,10 +150,14 @@ def test_validate_a_folder_with_manifests_and_strict(tmp_path: Path) -> None:
     assert invoke("validate", str(tmp_path / "exports"), "--project", "claims", "--strict").exit_code == 1
 
 
-def test_missing_export_file_is_one_line(tmp_path: Path) -> None:
-    result = invoke("validate", str(tmp_path / "nope.json"))
+def test_a_missing_export_file_is_reported_with_the_others(tmp_path: Path) -> None:
+    """validate reports every file, readable or not, then the summary."""
+    result = invoke("validate", str(tmp_path / "nope.json"), str(SAMPLES / "export_JSON.json"))
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {tmp_path / 'nope.json'}: no such file\n"
+    assert result.stdout.splitlines() == [
+        f"{tmp_path / 'nope.json'}: $: error [file]: {tmp_path / 'nope.json'}: no such file"
+    ]
+    assert result.stderr == "2 file(s): 1 error(s), 0 warning(s) (1 error:file).\n"
 
 
 def test_server_not_running_is_a_clear_error(monkeypatch) -> None:
@@ -174,19 +178,21 @@ def test_no_server_configured() -> None:
 
 
 def test_combine_refuses_an_invalid_export(tmp_path: Path) -> None:
-    result = invoke("combine", str(SAMPLES / "export_JSON_MIN.json"), "-o", str(tmp_path / "out"))
+    path = SAMPLES / "export_JSON_MIN.json"
+    result = invoke("combine", str(path), "-o", str(tmp_path / "out"), "--project", "claims")
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[-2:] == [
-        f"Error: {SAMPLES / 'export_JSON_MIN.json'}: not a valid export",
-        f"Hint: see `annotate validate {SAMPLES / 'export_JSON_MIN.json'}`",
-    ]
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"Error: 8 error(s) in {path}:"
+    assert lines[1] == f"{path}: task 1001: $[0]: error [schema]: 'data' is a required property"
+    assert len(lines) == 10
+    assert lines[-1] == f"Hint: fix them first; `annotate validate {path}` lists them too"
     assert not (tmp_path / "out").exists()
 
 
 def test_combine_an_empty_export(tmp_path: Path) -> None:
     empty = tmp_path / "empty.json"
     empty.write_text("[]")
-    result = invoke("combine", str(empty), "-o", str(tmp_path / "out"))
+    result = invoke("combine", str(empty), "-o", str(tmp_path / "out"), "--project", "claims")
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "out" / "annotations.csv").read_text().startswith("article_id,sentence_id,")
 

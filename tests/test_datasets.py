@@ -9,8 +9,12 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from annotate.cli import app
+from annotate.dataset.build import build_dataset
 from annotate.dataset.collect import collect, pseudonym
-from annotate.dataset.tables import SplitPlan, assign_splits, build_dataset, golds
+from annotate.dataset.gold import golds
+from annotate.dataset.splits import SplitPlan, assign_splits
+
+from .conftest import views, write_export
 
 TEXTS = {
     "a1-0": "Unemployment fell by 3% last year, the minister said.",
@@ -84,7 +88,7 @@ def export() -> list[dict]:
 
 
 def test_gold_rules() -> None:
-    collection = collect([export()])
+    collection = collect([views(export())])
     gold = {sid: g[:2] for sid, g in golds(collection).items()}
     assert gold == {
         "a1-0": ("claim_checkworthy", "majority"),
@@ -96,7 +100,7 @@ def test_gold_rules() -> None:
 
 
 def test_tables_and_formats(tmp_path: Path) -> None:
-    report = build_dataset(collect([export()]), tmp_path, plan=SplitPlan((0.34, 0.33, 0.33), seed=1))
+    report = build_dataset(collect([views(export())]), tmp_path, plan=SplitPlan((0.34, 0.33, 0.33), seed=1))
     assert report["rows"] == {"annotations": 15, "sentences": 4, "claims": 1, "sources": 1, "relations": 2}
 
     sentences = pd.read_parquet(tmp_path / "sentences.parquet").set_index("sentence_id")
@@ -150,8 +154,7 @@ def test_splits_keep_old_assignments_and_group_by_article() -> None:
 
 
 def test_combine_cli_pseudonymises_and_keeps_identity_on_request(tmp_path: Path) -> None:
-    path = tmp_path / "export.json"
-    path.write_text(json.dumps(export()))
+    path = write_export(tmp_path / "export.json", export(), "claims")
     runner = CliRunner()
     hidden = runner.invoke(app, ["combine", str(path), "-o", str(tmp_path / "hidden"), "--format", "parquet"])
     assert hidden.exit_code == 0, hidden.stderr
@@ -170,7 +173,7 @@ def test_agreement_matches_the_libraries_own_computation() -> None:
 
     from annotate.dataset.agreement import claim_status_agreement, span_agreement
 
-    collection = collect([export()], keep_identity=True)
+    collection = collect([views(export())], keep_identity=True)
     report = claim_status_agreement(collection)
     # Rows ann, bea, cai; columns a1-0, a1-55, a2-0, a3-0; codes in sorted label order:
     # claim_checkworthy 0, claim_not_checkworthy 1, no_claim 2.
@@ -187,13 +190,13 @@ def test_agreement_matches_the_libraries_own_computation() -> None:
     t = TEXTS["a1-0"]
     data[0]["annotations"][1]["result"] += [_span("c2", t, "Unemployment fell by 3% last year", "CLAIM"),
                                             _span("s2", t, "minister", "SOURCE")]  # fmt: skip
-    both = collect([data])
+    both = collect([views(data)])
     assert span_agreement(both, "CLAIM")["exact_f1"] == 0.5  # ann-bea match; cai marked none
     assert (span_agreement(both, "SOURCE")["exact_f1"], span_agreement(both, "SOURCE")["overlap_f1"]) == (0.0, 0.5)
 
 
 def test_dataset_card_plots_and_hugging_face_layout(tmp_path: Path) -> None:
-    build_dataset(collect([export()]), tmp_path, plan=SplitPlan((1.0, 0.0, 0.0), seed=1))
+    build_dataset(collect([views(export())]), tmp_path, plan=SplitPlan((1.0, 0.0, 0.0), seed=1))
     card = (tmp_path / "README.md").read_text()
     assert card.startswith("---\nconfigs:\n")
     assert (
@@ -213,7 +216,7 @@ def test_every_table_matches_its_json_schema(tmp_path: Path) -> None:
 
     from .conftest import ROOT
 
-    build_dataset(collect([export()]), tmp_path)
+    build_dataset(collect([views(export())]), tmp_path)
     for name in ("annotations", "sentences", "claims", "sources", "relations"):
         schema = json.loads((ROOT / "schemas" / "tables" / f"{name}.schema.json").read_text())
         table = pd.read_parquet(tmp_path / f"{name}.parquet")
@@ -230,7 +233,7 @@ def test_claim_types_agreement_uses_the_libraries() -> None:
 
     from annotate.dataset.agreement import claim_types_agreement
 
-    report = claim_types_agreement(collect([export()], keep_identity=True))
+    report = claim_types_agreement(collect([views(export())], keep_identity=True))
     assert sorted(report) == ["quantity", "quote"]
     # a1-0: ann chose quantity, bea and cai did not; a2-0: nobody did (three raters each; False, True).
     expected = round(fleiss_kappa(np.array([[2, 1], [3, 0]])), 4)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, free_port
 from .hostile import fingerprint, no_crash, run  # noqa: F401  (no_crash: autouse fixture)
 
 PROJECTS = ROOT / "projects"
@@ -19,7 +19,13 @@ TASK = {"text": "A sentence.", "kind": "sentence", "article_id": "a", "sentence_
         "char_start": 0, "char_end": 11}  # fmt: skip
 
 
-# load: reading task files (no server needed: the file is read and reported before connecting) -----
+# load: reading task files (no server needed: the file is read and reported before the first request) --
+@pytest.fixture
+def dead_server(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "0123456789abcdef")
+    return ["--url", f"http://127.0.0.1:{free_port()}", "--projects-dir", str(PROJECTS)]
+
+
 def line(**changes: object) -> str:
     return json.dumps(TASK | changes)
 
@@ -49,12 +55,11 @@ BAD_TASK_LINES = {
 
 
 @pytest.mark.parametrize("name", BAD_TASK_LINES)
-def test_bad_task_line_is_located(tmp_path: Path, name: str) -> None:
+def test_bad_task_line_is_located(tmp_path: Path, name: str, dead_server: list[str]) -> None:
     content, message = BAD_TASK_LINES[name]
     path = tmp_path / "tasks.jsonl"
     path.write_text(line() + "\n" + content + "\n", encoding="utf-8", errors="surrogatepass")
-    run("load", path, "--project", "claims", "--projects-dir", PROJECTS, code=1,
-        says=[f"Error: {path}:2: ", message])  # fmt: skip
+    run("load", path, "--project", "claims", *dead_server, code=1, says=[f"Error: {path}:2: ", message])
 
 
 @pytest.mark.parametrize(("arrange", "message"), [
@@ -63,7 +68,7 @@ def test_bad_task_line_is_located(tmp_path: Path, name: str) -> None:
     ("latin1", "not valid UTF-8 at byte 12"),
     ("utf16", "1: not valid JSON"),
 ])  # fmt: skip
-def test_unreadable_task_file(tmp_path: Path, arrange: str, message: str) -> None:
+def test_unreadable_task_file(tmp_path: Path, arrange: str, message: str, dead_server: list[str]) -> None:
     path = tmp_path / "tasks.jsonl"
     if arrange == "folder":
         path.mkdir()
@@ -71,7 +76,7 @@ def test_unreadable_task_file(tmp_path: Path, arrange: str, message: str) -> Non
         path.write_bytes(b'{"text":"caf\xe9"}\n')
     elif arrange == "utf16":
         path.write_bytes(line().encode("utf-16-le"))
-    run("load", path, "--project", "claims", "--projects-dir", PROJECTS, code=1, says=[f"Error: {path}", message])
+    run("load", path, "--project", "claims", *dead_server, code=1, says=[f"Error: {path}", message])
 
 
 def test_a_line_separator_inside_a_task_is_one_line(tmp_path: Path) -> None:
@@ -148,9 +153,10 @@ def test_schema_of_a_broken_project(tmp_path: Path, arrange: str) -> None:
 @pytest.mark.parametrize("arrange", ["config-folder", "config-latin1", "settings-deep"])
 @pytest.mark.parametrize("command", [["project", "create", "claims"], ["project", "show", "claims"],
                                      ["prelabel", "--project", "claims"], ["adjudicate", "--project", "claims"]])
-def test_commands_that_load_a_broken_project(tmp_path: Path, arrange: str, command: list[str]) -> None:
+def test_commands_that_load_a_broken_project(tmp_path: Path, arrange: str, command: list[str],
+                                             dead_server: list[str]) -> None:
     projects = broken_project(tmp_path, arrange)
-    run(*command, "--projects-dir", projects, code=1, says=PROJECT_PROBLEMS[arrange])
+    run(*command, *dead_server, "--projects-dir", projects, code=1, says=PROJECT_PROBLEMS[arrange])
 
 
 def test_unknown_project(tmp_path: Path) -> None:

@@ -12,20 +12,24 @@ import pytest
 from typer.testing import CliRunner
 
 from annotate.cli import app
-from annotate.dataset.collect import ADJUDICATION_FIELD, collect, pseudonym
-from annotate.dataset.tables import SplitPlan, build_dataset, golds
+from annotate.dataset.build import build_dataset
+from annotate.dataset.collect import collect, pseudonym
+from annotate.dataset.gold import golds
+from annotate.dataset.splits import SplitPlan
 from annotate.labelstudio.projects import load_project
 from annotate.loop.adjudicate import disagreeing, review_tasks
 from annotate.loop.promote import verification_records
 from annotate.loop.train import checkthat_scores, load_model, train
+from annotate.vocabulary import ADJUDICATION_OF as ADJUDICATION_FIELD
 
+from .conftest import views, write_export
 from .test_datasets import TEXTS, _annotation, _status, _task, export
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_disagreeing_tasks_go_to_review_with_every_version_as_a_prediction() -> None:
-    collection = collect([export()])
+    collection = collect([views(export())])
     assert sorted(s.sentence_id for s in disagreeing(collection)) == ["a1-0", "a1-55", "a2-0"]  # a3-0: one annotator
     records, predictions = review_tasks(collection, project_id=7)
     first = next(r for r in records if r["sentence_id"] == "a1-0")
@@ -39,13 +43,13 @@ def test_same_answers_in_another_order_are_not_a_disagreement() -> None:
     a = [_status("no_claim"), {"id": "t", "from_name": "claim_types", "to_name": "text", "type": "choices",
                                 "value": {"choices": ["quantity", "quote"]}}]  # fmt: skip
     b = [a[1] | {"id": "x", "value": {"choices": ["quote", "quantity"]}}, a[0] | {"id": "y"}]
-    collection = collect([[_task(1, "a1-0", [_annotation(1, "p@x.org", a), _annotation(2, "q@x.org", b)])]])
+    collection = collect([views([_task(1, "a1-0", [_annotation(1, "p@x.org", a), _annotation(2, "q@x.org", b)])])])
     assert disagreeing(collection) == []
 
 
 def _adjudication_export(status: str) -> list[dict]:
     """What the review project exports once an adjudicator has submitted a1-0."""
-    collection = collect([export()])
+    collection = collect([views(export())])
     records, _ = review_tasks(collection, project_id=7)
     data = next(r for r in records if r["sentence_id"] == "a1-0")
     return [{"id": 900, "data": data, "predictions": [],
@@ -53,7 +57,7 @@ def _adjudication_export(status: str) -> list[dict]:
 
 
 def test_an_adjudication_decides_gold_and_is_not_counted_as_a_vote(tmp_path: Path) -> None:
-    collection = collect([export(), _adjudication_export("claim_not_checkworthy")])
+    collection = collect([views(export()), views(_adjudication_export("claim_not_checkworthy"))])
     gold = golds(collection)
     assert gold["a1-0"][:2] == ("claim_not_checkworthy", "adjudicated")  # the majority said checkworthy
     assert gold["a1-0"][2] == {"claim_checkworthy": 2, "claim_not_checkworthy": 1}  # the three annotators only
@@ -75,7 +79,7 @@ def test_check_worthy_claims_become_verification_records() -> None:
     for task in data:
         task["data"] |= {"title": "Budget day", "url": "https://news.example/budget", "published": "2026-11-01",
                          "context_before": "The figures came out on Monday.", "context_after": "Markets rose."}  # fmt: skip
-    (record,) = verification_records(collect([data]))  # a2-0 and a3-0 are check-worthy but have no CLAIM span
+    (record,) = verification_records(collect([views(data)]))  # a2-0 and a3-0 are check-worthy but have no CLAIM span
     assert record["claim_id"] == "a1-0/0-33"
     assert (record["claim"], record["source_text"], record["source_type"]) == (
         "Unemployment fell by 3% last year", "the minister", "named_person",
@@ -87,7 +91,7 @@ def test_check_worthy_claims_become_verification_records() -> None:
     assert record["claim_marked_by"] == pseudonym("ann@x.org")  # the first annotator who gave the gold answer
     assert set(load_project("verification", projects_dir=ROOT / "projects").task_fields()) <= set(record)
     # An adjudicator who says not check-worthy takes the claim out.
-    assert verification_records(collect([data, _adjudication_export("claim_not_checkworthy")])) == []
+    assert verification_records(collect([views(data), views(_adjudication_export("claim_not_checkworthy"))])) == []
 
 
 def _verified(tid: int, record: dict, verdict: str, *, who: str = "v@x.org", state: str = "verified",
@@ -112,7 +116,7 @@ def _verification_export() -> list[dict]:
     data = export()
     for task in data:
         task["data"] |= {"url": "https://news.example/budget", "title": "Budget day"}
-    (record,) = verification_records(collect([data]))
+    (record,) = verification_records(collect([views(data)]))
     other = record | {"claim_id": "a9-0/0-10", "claim": "Crime doubled", "normalized_claim": "Crime doubled in 2025"}
     third = record | {"claim_id": "a9-5/0-10", "claim": "Taxes fell"}
     return [_verified(1, record, "false"), _verified(2, other, "mostly_true", evidence=("https://x.example", "supports")),
@@ -120,8 +124,7 @@ def _verification_export() -> list[dict]:
 
 
 def test_verdict_formats_follow_the_mapping_and_claimreview_validates(tmp_path: Path) -> None:
-    path = tmp_path / "verification.json"
-    path.write_text(json.dumps(_verification_export()))
+    path = write_export(tmp_path / "verification.json", _verification_export(), "verification")
     runner = CliRunner()
     validated = runner.invoke(app, ["validate", str(path), "--project", "verification"])
     assert validated.exit_code == 0, validated.stdout  # the fields promote writes are the project's task_fields
@@ -239,9 +242,11 @@ def test_train_cli_errors(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("mode", ["strict", "lenient"])
 def test_card_records_the_mapping_mode(tmp_path: Path, mode: str) -> None:
-    path = tmp_path / "both.json"
-    path.write_text(json.dumps(export() + _verification_export()))
-    result = CliRunner().invoke(app, ["combine", str(path), "-o", str(tmp_path / "d"), "--verdict-mapping", mode])
+    claims = write_export(tmp_path / "claims.json", export(), "claims")
+    verification = write_export(tmp_path / "verification.json", _verification_export(), "verification")
+    result = CliRunner().invoke(
+        app, ["combine", str(claims), str(verification), "-o", str(tmp_path / "d"), "--verdict-mapping", mode]
+    )
     assert result.exit_code == 0, result.stderr
     card = (tmp_path / "d" / "README.md").read_text()
     assert card.startswith("---\nconfigs:") and f"**{mode}** mode" in card
@@ -257,6 +262,6 @@ def test_verifiers_who_disagree_on_the_verdict_go_to_review_by_claim_id() -> Non
     (task, *_) = _verification_export()
     second = _verified(2, task["data"], "true", who="w@x.org")["annotations"]
     task["annotations"] += second
-    records, predictions = review_tasks(collect([[task]]), project_id=3)
+    records, predictions = review_tasks(collect([views([task])]), project_id=3)
     assert unit_key(records) == "claim_id" and list(predictions) == [task["data"]["claim_id"]]
     assert unit_key([{"sentence_id": "a-0"}]) == "sentence_id"

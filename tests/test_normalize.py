@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import json
 
-from annotate.dataset.collect import annotation_rows, collect, pseudonym
+from annotate.dataset.collect import collect, pseudonym
+from annotate.dataset.tables import annotation_rows
 
-from .conftest import SAMPLES
+from .conftest import SAMPLES, views
 
 
 def test_one_row_per_span_label_choice_and_text() -> None:
     tasks = json.loads((SAMPLES / "export_JSON.json").read_text())
-    table = annotation_rows(collect([tasks], keep_identity=True))
+    table = annotation_rows(collect([views(tasks)], keep_identity=True))
     first = table[(table.task_id == 1001) & (table.annotation_id == 1)]
     rows = list(zip(first.from_name, first.label, first.start.fillna(-1), strict=True))
     assert rows == [
@@ -28,7 +29,7 @@ def test_one_row_per_span_label_choice_and_text() -> None:
 def test_annotators_are_pseudonymised_unless_kept() -> None:
     tasks = json.loads((SAMPLES / "snapshot_full_predictions_example.json").read_text())
     emails = {a["completed_by"]["email"] for t in tasks for a in t["annotations"] if not a["was_cancelled"]}
-    assert set(annotation_rows(collect([tasks], keep_identity=True)).annotator) == emails
-    hidden = set(annotation_rows(collect([tasks])).annotator)
+    assert set(annotation_rows(collect([views(tasks)], keep_identity=True)).annotator) == emails
+    hidden = set(annotation_rows(collect([views(tasks)])).annotator)
     assert hidden == {pseudonym(e) for e in emails} and not hidden & emails
     assert pseudonym("a@x.org") == pseudonym("a@x.org") != pseudonym("b@x.org")

@@ -6,8 +6,9 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from annotate.articles.read import read_articles
-from annotate.articles.tasks import RECORD_FIELDS, TASK_FIELDS, article_tasks, read_tasks, split_sources
+from annotate.articles.tasks import article_tasks, read_tasks, split_sources
 from annotate.labelstudio.load import sanitize
+from annotate.vocabulary import RECORD_FIELDS, TASK_FIELDS
 
 from .conftest import EXAMPLE_ARTICLE, ROOT
 

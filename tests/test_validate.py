@@ -106,7 +106,7 @@ def test_empty_export_is_valid(tmp_path: Path) -> None:
                     "error",
                     "relation",
                     "$[0].annotations[0].result[2]",
-                    "cue_of must join CLAIM and CUE spans, joins ['CLAIM'] and ['SOURCE']",
+                    "cue_of must join a CUE and a CLAIM span, joins ['CLAIM'] and ['SOURCE']",
                 ),
             ],
         ),

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from annotate.errors import InputError, UsageError, unreadable
+from annotate.vocabulary import ARTICLE_ID
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
 FORMATS = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
@@ -57,7 +58,7 @@ class Article:
     def record(self) -> dict[str, Any]:
         """The article as a JSON-ready record, for the articles file."""
         return {
-            "article_id": self.article_id,
+            ARTICLE_ID: self.article_id,
             "path": printable(self.path),
             "title": self.title,
             "url": self.url,

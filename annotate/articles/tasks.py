@@ -22,12 +22,17 @@ from annotate.articles.read import (
 from annotate.articles.segment import Splitter, default_splitter, get_splitter, split_text
 from annotate.errors import InputError, unreadable
 from annotate.outputs import atomic_file, refuse_overwriting_inputs
+from annotate.vocabulary import (
+    ARTICLE_ID,
+    CHAR_END,
+    CHAR_START,
+    SENTENCE_ID,
+    SENTENCE_INDEX,
+    TASK_FIELDS,
+    TEXT,
+)
 
 # Every task record has these fields; `load`, validation and datasets rely on them.
-TASK_FIELDS = ("text", "kind", "article_id", "sentence_id", "sentence_index", "char_start", "char_end")
-RECORD_FIELDS = (
-    *TASK_FIELDS, "title", "url", "source", "published", "context_before", "context_after", "splitter",
-)  # fmt: skip
 
 
 def sentence_id(article_id: str, char_start: int | None) -> str:
@@ -58,11 +63,11 @@ def article_tasks(article: Article, *, splitter: Splitter | None = None) -> tupl
             {
                 "text": text,
                 "kind": kind,
-                "article_id": article.article_id,
-                "sentence_id": sentence_id(article.article_id, start),
-                "sentence_index": index,
-                "char_start": start,
-                "char_end": end,
+                ARTICLE_ID: article.article_id,
+                SENTENCE_ID: sentence_id(article.article_id, start),
+                SENTENCE_INDEX: index,
+                CHAR_START: start,
+                CHAR_END: end,
                 "title": article.title,
                 "url": article.url,
                 "source": article.source,
@@ -86,7 +91,7 @@ def split_sources(
     sources: list[str], *, splitter: Splitter | None = None, encoding: str | None = None, stdin: bytes | None = None,
     input_format: str = "auto",
 ) -> Iterator[SplitArticle | InputError]:
-    """Split every article the sources name; a source that fails is yielded as its error, in order."""  # fmt: skip
+    """Split every article the sources name; a source that fails is yielded as its error, in order."""
     splitter = splitter or default_splitter()
     for source in sources:
         items = [source] if isinstance(source, InputError) else expand_sources([source])
@@ -260,14 +265,14 @@ def _check_record(record: Any) -> str | None:
     if missing:
         return f"task record lacks {', '.join(missing)}"
     problems = []
-    if not isinstance(record["text"], str) or not record["text"].strip():
+    if not isinstance(record[TEXT], str) or not record[TEXT].strip():
         problems.append("task text must be a non-empty string")
-    for key in ("sentence_id", "article_id"):
+    for key in (SENTENCE_ID, ARTICLE_ID):
         if not isinstance(record[key], str) or not record[key].strip():
             problems.append(f"{key} must be a non-empty string")
-    if not _is_int(record["sentence_index"]):
-        problems.append("sentence_index must be an integer")
-    for key in ("char_start", "char_end"):
+    if not _is_int(record[SENTENCE_INDEX]):
+        problems.append(f"{SENTENCE_INDEX} must be an integer")
+    for key in (CHAR_START, CHAR_END):
         if record[key] is not None and not _is_int(record[key]):
             problems.append(f"{key} must be an integer or null")
     problems += _bad_strings(record, "$")

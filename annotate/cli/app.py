@@ -186,6 +186,12 @@ def connect(url: str | None) -> Any:
     return labelstudio.connect(connection)
 
 
+def projects_folder(projects_dir: Path | None) -> Path:
+    from annotate.labelstudio.projects import default_projects_dir
+
+    return projects_dir or default_projects_dir()
+
+
 def project_spec(name: str, projects_dir: Path | None) -> Any:
     from annotate.labelstudio.projects import default_projects_dir, load_project
 
@@ -233,6 +239,10 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
-def emit(data: dict[str, Any], fmt: Format, text: str) -> None:
-    """The report as JSON (`--format json`) or as text; never fails on a lone surrogate."""
-    echo(json.dumps(data, indent=2, default=str) if fmt is Format.json else text)
+def emit(data: Any, fmt: Format, text: str) -> None:
+    """The report on stdout: JSON (non-ASCII escaped, so any string prints), else the text, if any;
+    never fails on a lone surrogate."""
+    if fmt is Format.json:
+        echo(json.dumps(data, indent=2, default=str))
+    elif text:
+        echo(text)

@@ -84,34 +84,11 @@ def load(
     fmt: FormatOption = Format.text,
 ) -> None:
     """Load tasks into a project. Idempotent: tasks already there (by sentence_id) are skipped."""
-    from annotate.articles.tasks import read_tasks
-    from annotate.labelstudio.load import load_tasks
-    from annotate.labelstudio.projects import require_project
+    from annotate.labelstudio.load import load_files
 
-    records, problems = [], []
-    for path in task_files:
-        good, bad = read_tasks(path)
-        records += good
-        problems += bad
-    for line in problems:
-        info(f"Error: {line}")
-    spec = project_spec(project, projects_dir)
-    client = connect(url)
-    project_id = require_project(client, spec, config_dir=config_dir())
     with progress_bar("Loading tasks") as progress:
-        report = load_tasks(
-            client, project_id, records, journal_path=config_dir() / "load-journal.json",
-            fields=spec.data_fields(), dry_run=dry_run, progress=progress, log=info,
-        )  # fmt: skip
-    for sid in report.changed:
-        info(f"Warning: task {sid} is already loaded with a different text; left unchanged")
-    summary = report.as_dict() | {"rejected": len(problems), "project_id": project_id, "dry_run": dry_run}
-    verb = "would create" if dry_run else "created"
-    emit(
-        summary,
-        fmt,
-        f"{verb} {report.created}, already present {report.present}, rejected {len(problems)} "
-        f"(project {project!r}, id {project_id})",
-    )
-    if problems:
+        report = load_files(connect(url), project_spec(project, projects_dir), task_files, config_dir=config_dir(),
+                            dry_run=dry_run, progress=progress, log=info)  # fmt: skip
+    emit(report.as_dict(), fmt, report.text())
+    if report.rejected:
         raise typer.Exit(1)

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from annotate.cli.app import (
-    Format,
-    FormatOption,
-    ProjectsDirOption,
-    app,
-    info,
-    project_spec,
-)  # fmt: skip
-from annotate.errors import InputError
+from annotate.cli.app import Format, FormatOption, ProjectsDirOption, app, emit, info, projects_folder
+from annotate.vocabulary import CLAIM_STATUS, CLAIM_TYPES, SENTENCE_ID, TEXT
+
+ExportProjectOption = Annotated[
+    str | None,
+    typer.Option(
+        "--project",
+        help="The project the exports belong to. Default: the one each export's manifest names "
+        "(an export downloaded from the web UI has none).",
+    ),
+]
 
 
-# combine --------------------------------------------------------------------------------------
 class MappingMode(StrEnum):
     strict = "strict"
     lenient = "lenient"
@@ -52,91 +52,52 @@ def combine(
             help="strict: verdicts the mapping marks lossy are left out of FEVER; lenient: they are mapped.",
         ),
     ] = MappingMode.strict,
+    project: ExportProjectOption = None,
     projects_dir: ProjectsDirOption = None,
 ) -> None:
     """Validate exports, then write the dataset: from claims exports the tables (annotations,
     sentences, claims, sources, relations), gold labels, article-grouped splits and benchmark
     formats; from verification exports the verdicts table, FEVER JSONL and ClaimReview JSON-LD."""
-    from annotate.dataset.collect import gc_paused
-    from annotate.dataset.tables import SplitPlan
-    from annotate.labelstudio.validate import export_files
+    from annotate.dataset.build import combine as combine_exports
+    from annotate.dataset.build import verdict_options
+    from annotate.labelstudio.exports import open_exports
+
+    folder = projects_folder(projects_dir)
+    report = combine_exports(
+        open_exports(files, project=project, projects_dir=folder), output_dir, plan=_split_plan(split, seed),
+        verdict_options=verdict_options(folder, verdict_mapping.value), keep_identity=keep_identity,
+        formats=tuple(f.value for f in formats or []) or ("parquet", "csv"),
+    )  # fmt: skip
+    for line in _combine_log(report):
+        info(line)
+    typer.echo("\n".join(str(p) for p in report.written))
+
+
+def _split_plan(split: str, seed: int) -> Any:
+    from annotate.dataset.splits import SplitPlan
 
     try:
-        shares = tuple(float(x) / 100 for x in split.split("/"))
-    except ValueError:
-        shares = ()
-    if len(shares) != 3 or abs(sum(shares) - 1) > 1e-6 or min(shares) < 0:
-        raise typer.BadParameter("give three percentages that add up to 100, e.g. 80/10/10", param_hint="--split")
-    paths = list(export_files(files))
-    from annotate.errors import ProjectNotFound
-    from annotate.resources import shipped_projects_dir
-
-    try:  # the reviewing organisation and the verdict mapping
-        verification = project_spec("verification", projects_dir)
-    except ProjectNotFound:
-        verification = project_spec("verification", shipped_projects_dir())
-    organization = verification.settings.get("reviewing_organization") or {}
-    with gc_paused(exiting=True):
-        _combine(paths, output_dir, keep_identity=keep_identity, plan=SplitPlan(shares, seed),
-                 formats=tuple(f.value for f in formats or []) or ("parquet", "csv"), mode=verdict_mapping.value,
-                 organization=organization, mapping_path=verification.folder / "verdict-mapping.json")  # fmt: skip
+        return SplitPlan.parse(split, seed)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--split") from None
 
 
-def _valid_collection(paths: list[Path], *, keep_identity: bool = False) -> Any:
-    """The exports' tasks, validated on the way in: warnings are shown, errors stop here."""
-    from annotate.dataset.collect import collect
-    from annotate.labelstudio.validate import has_errors, validated
-
-    problems: list = []
-    collection = collect((validated(p, problems) for p in paths), keep_identity=keep_identity)
-    for problem in problems:
-        info(problem.line())
-    if has_errors(problems):
-        bad = sorted({p.file for p in problems if p.severity == "error"})
-        raise InputError(f"{', '.join(bad)}: not a valid export", hint=f"see `annotate validate {' '.join(bad)}`")
-    return collection
-
-
-def _combine(
-    paths: list[Path], output_dir: Path, *, keep_identity: bool, plan: Any, formats: tuple[str, ...], mode: str,
-    organization: dict[str, Any], mapping_path: Path,
-) -> None:  # fmt: skip
-    from annotate.dataset.tables import build_dataset
-    from annotate.dataset.verdicts import card_section, write_verdicts
-
-    collection = _valid_collection(paths, keep_identity=keep_identity)
-    if not collection.sentences:
-        info("Warning: the exports hold no tasks; the dataset is empty.")
-    for line in collection.replaced:
-        info(f"Warning: {line}")
-    claims, verification = collection.part(verification=False), collection.part(verification=True)
-    written: list[str] = []
-    if claims.sentences or not verification.sentences:
-        report = build_dataset(claims, output_dir, plan=plan, formats=formats, sources=paths)
-        written += report["written"]
-        rows = ", ".join(f"{n} {name}" for name, n in report["rows"].items())
-        info(f"{len(paths)} export(s) -> {rows}; splits {report['split_sizes']}; gold {report['gold_rules']}.")
-    if verification.sentences:
-        verdicts = write_verdicts(verification, output_dir, mode=mode, organization=organization, formats=formats,
-                                  mapping_path=mapping_path)  # fmt: skip
-        written += verdicts["written"]
-        card = output_dir / "README.md"
-        head = card.read_text(encoding="utf-8") if card.exists() and claims.sentences else VERDICT_CARD_HEAD
-        card.write_text(head + "\n" + "\n".join(card_section(verdicts)), encoding="utf-8")
-        if not claims.sentences:
-            written.append(str(card))
-        info(
-            f"{verdicts['claims']} claim(s) -> verdicts {verdicts['verdicts']}; FEVER {verdicts['fever']} "
-            f"(left out {verdicts['fever_skipped']}); ClaimReview {verdicts['claimreview']} "
-            f"(left out {verdicts['claimreview_skipped']}); mapping {verdicts['mapping_version']}, {mode}."
+def _combine_log(report: Any) -> list[str]:
+    lines = [p.line() for p in report.warnings] + [f"Warning: {line}" for line in report.replaced]
+    if report.empty:
+        lines.append("Warning: the exports hold no tasks; the dataset is empty.")
+    if report.dataset:
+        d = report.dataset
+        rows = ", ".join(f"{n} {name}" for name, n in d["rows"].items())
+        lines.append(f"{len(report.exports)} export(s) -> {rows}; splits {d['split_sizes']}; gold {d['gold_rules']}.")
+    if report.verdicts:
+        v = report.verdicts
+        lines.append(
+            f"{v['claims']} claim(s) -> verdicts {v['verdicts']}; FEVER {v['fever']} (left out {v['fever_skipped']}); "
+            f"ClaimReview {v['claimreview']} (left out {v['claimreview_skipped']}); mapping {v['mapping_version']}, "
+            f"{v['mapping_mode']}."
         )
-    for path in written:
-        typer.echo(path)
-
-
-VERDICT_CARD_HEAD = (
-    "# Verdict dataset\n\nMade by `annotate combine` from Label Studio exports of the verification project.\n"
-)
+    return lines
 
 
 @app.command("agreement")
@@ -148,39 +109,38 @@ def agreement(
     keep_identity: Annotated[
         bool, typer.Option("--keep-annotator-identity", help="Name annotators by e-mail instead of hashed ids.")
     ] = False,
+    project: ExportProjectOption = None,
+    projects_dir: ProjectsDirOption = None,
     fmt: FormatOption = Format.text,
 ) -> None:
     """Inter-annotator agreement: Krippendorff's alpha, Cohen's and Fleiss' kappa, span F1, per label."""
-    from annotate.dataset.agreement import agreement_report, disagreements
-    from annotate.dataset.collect import collect, gc_paused
-    from annotate.dataset.tables import golds
-    from annotate.labelstudio.jsonstream import iter_array
-    from annotate.labelstudio.validate import export_files
+    from annotate.dataset.agreement import agreement_of_exports
+    from annotate.labelstudio.exports import open_exports
 
-    with gc_paused(exiting=True):
-        collection = collect((iter_array(p) for p in export_files(files)), keep_identity=keep_identity)
-        report = agreement_report(collection, {sid: g[0] for sid, g in golds(collection).items()})
-        if list_disagreements:
-            report["disagreement_list"] = disagreements(collection)
-    if fmt is Format.json:
-        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
-        return
-    status = report["claim_status"]
-    typer.echo(f"claim_status: Krippendorff's alpha {status['krippendorff_alpha']} ({status['items']} sentences, "
-               f"{status['items_with_2_or_more']} with 2+ annotators, {status['annotators']} annotators)")  # fmt: skip
-    typer.echo(f"  Fleiss' kappa {status['fleiss_kappa']}")
-    for pair, values in status["cohen_kappa_pairs"].items():
-        typer.echo(f"  Cohen's kappa {pair}: {values['cohen_kappa']} ({values['items']} sentences)")
-    for label, alpha in status["alpha_per_label"].items():
-        typer.echo(f"  alpha {label}: {alpha}")
-    for claim_type, values in report["claim_types"].items():
-        fleiss = (values["fleiss_kappa"] or {}).get("kappa")
-        typer.echo(f"claim_types {claim_type}: alpha {values['krippendorff_alpha']}, Fleiss' kappa {fleiss}, "
-                   f"Cohen's kappa {[p['cohen_kappa'] for p in values['cohen_kappa_pairs'].values()]}")  # fmt: skip
-    for label, values in report["spans"].items():
-        typer.echo(f"{label} spans: exact F1 {values['exact_f1']}, overlap F1 {values['overlap_f1']}")
-    for who, values in report["annotators"].items():
-        typer.echo(f"{who}: agrees with gold on {values['agrees_with_gold']:.0%} of {values['items']} sentences")
+    exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))
+    report = agreement_of_exports(exports, keep_identity=keep_identity, list_disagreements=list_disagreements)
+    emit(report, fmt, "\n".join(_agreement_lines(report)))
+
+
+def _agreement_lines(report: dict[str, Any]) -> list[str]:
+    status = report[CLAIM_STATUS]
+    lines = [
+        f"{CLAIM_STATUS}: Krippendorff's alpha {status['krippendorff_alpha']} ({status['items']} sentences, "
+        f"{status['items_with_2_or_more']} with 2+ annotators, {status['annotators']} annotators)",
+        f"  Fleiss' kappa {status['fleiss_kappa']}",
+    ]
+    lines += [f"  Cohen's kappa {pair}: {v['cohen_kappa']} ({v['items']} sentences)"
+              for pair, v in status["cohen_kappa_pairs"].items()]  # fmt: skip
+    lines += [f"  alpha {label}: {alpha}" for label, alpha in status["alpha_per_label"].items()]
+    for claim_type, v in report[CLAIM_TYPES].items():
+        fleiss = (v["fleiss_kappa"] or {}).get("kappa")
+        lines.append(f"{CLAIM_TYPES} {claim_type}: alpha {v['krippendorff_alpha']}, Fleiss' kappa {fleiss}, "
+                     f"Cohen's kappa {[p['cohen_kappa'] for p in v['cohen_kappa_pairs'].values()]}")  # fmt: skip
+    lines += [f"{label} spans: exact F1 {v['exact_f1']}, overlap F1 {v['overlap_f1']}"
+              for label, v in report["spans"].items()]  # fmt: skip
+    lines += [f"{who}: agrees with gold on {v['agrees_with_gold']:.0%} of {v['items']} sentences"
+              for who, v in report["annotators"].items()]  # fmt: skip
     for item in report.get("disagreement_list", []):
         answers = ", ".join(f"{who}={answer}" for who, answer in item["answers"].items())
-        typer.echo(f"disagreement {item['sentence_id']}: {answers}: {item['text']}")
+        lines.append(f"disagreement {item[SENTENCE_ID]}: {answers}: {item[TEXT]}")
+    return lines

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,12 +15,12 @@ from annotate.cli.app import (
     app,
     config_dir,
     connect,
+    emit,
     info,
     project_spec,
 )  # fmt: skip
 
 
-# export ---------------------------------------------------------------------------------------
 @app.command("export")
 def export(
     project: Annotated[str, typer.Option("--project", help="Project folder name, e.g. claims.")],
@@ -31,21 +30,14 @@ def export(
 ) -> None:
     """Write the project's full JSON export to DIR/PROJECT/<UTC time>.json (and a manifest beside it);
     print its path."""
-    from annotate.labelstudio.export import export_project
-    from annotate.labelstudio.projects import require_project
-    from annotate.labelstudio.server import server_version
+    from annotate.labelstudio.export import export_named_project
 
-    spec = project_spec(project, projects_dir)
-    client = connect(url)
-    project_id = require_project(client, spec, config_dir=config_dir())
-    info(f"Exporting project {project!r} (id {project_id}) from {client.url} ...")
-    path = export_project(
-        client, project_id, project=project, out_dir=output_dir, server_version=server_version(client.url)
+    path = export_named_project(
+        connect(url), project_spec(project, projects_dir), out_dir=output_dir, config_dir=config_dir(), log=info
     )
     typer.echo(path)
 
 
-# validate -------------------------------------------------------------------------------------
 @app.command("validate")
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Export files (full JSON), or folders of them.")],
@@ -58,20 +50,16 @@ def validate(
     fmt: FormatOption = Format.text,
 ) -> None:
     """Check exports: JSON Schema, offsets, relations, labels; one located line per problem."""
-    from annotate.labelstudio.validate import export_files, has_errors, rules_from_config, summary, validate_file
+    from annotate.labelstudio.exports import validate_exports
 
-    spec = project_spec(project, projects_dir) if project else None
-    rules = rules_from_config(spec.label_config, spec.task_fields()) if spec else None
-    files = list(export_files(paths))
-    problems = [p for path in files for p in validate_file(path, rules=rules)]
-    report = summary(problems) | {"files": [str(f) for f in files]}
-    if fmt is Format.json:
-        typer.echo(json.dumps(report | {"problems": [p.as_dict() for p in problems]}, indent=2, ensure_ascii=False))
-    else:
-        for problem in problems:
-            typer.echo(problem.line())
-        kinds = ", ".join(f"{n} {k}" for k, n in report["by_kind"].items())
-        info(f"{len(files)} file(s): {report['errors']} error(s), {report['warnings']} warning(s)"
-              + (f" ({kinds})" if kinds else "") + ".")  # fmt: skip
-    if has_errors(problems, strict=strict):
+    report = validate_exports(paths, rules=project_spec(project, projects_dir).rules() if project else None)
+    emit(report.as_dict(), fmt, "\n".join(p.line() for p in report.problems))
+    info(_validation_summary(report.summary()))
+    if report.failed(strict=strict):
         raise typer.Exit(1)
+
+
+def _validation_summary(summary: dict[str, Any]) -> str:
+    kinds = ", ".join(f"{n} {k}" for k, n in summary["by_kind"].items())
+    counts = f"{len(summary['files'])} file(s): {summary['errors']} error(s), {summary['warnings']} warning(s)"
+    return counts + (f" ({kinds})" if kinds else "") + "."

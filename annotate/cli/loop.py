@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -18,8 +18,9 @@ from annotate.cli.app import (
     emit,
     info,
     project_spec,
+    projects_folder,
 )  # fmt: skip
-from annotate.cli.dataset import _valid_collection
+from annotate.cli.dataset import ExportProjectOption
 
 
 # prelabel -------------------------------------------------------------------------------------
@@ -45,36 +46,15 @@ def prelabel(
 ) -> None:
     """Attach predictions to tasks that lack one of the same model_version: rule-based ones (cue,
     source, claim, claim_status), or with --model a trained model's claim_status and its probability."""
-    from annotate.labelstudio.prelabel import MODEL_VERSION, prelabel_project, rules, status_result
-    from annotate.labelstudio.projects import require_project
+    from annotate.loop.prelabel import predictor_for
+    from annotate.loop.prelabel import prelabel as prelabel_tasks
 
     if order_by_uncertainty and model is None:
         raise typer.BadParameter("ordering by uncertainty needs a model's scores", param_hint="--model")
-    spec = project_spec(project, projects_dir)
-    predictor, model_version = rules, MODEL_VERSION
-    if model is not None:
-        from annotate.loop.train import load_model
-
-        loaded = load_model(model)
-        model_version = loaded.model_id
-
-        def predictor(texts: list[str]) -> list[tuple[list[dict[str, Any]], float]]:
-            return [(status_result(status), p) for status, p in loaded.predict(texts)]
-
-    client = connect(url)
-    project_id = require_project(client, spec, config_dir=config_dir())
-    added, skipped = prelabel_project(client, project_id, model_version=model_version, predictor=predictor)
-    ordered = False
-    if order_by_uncertainty:
-        client.set_model_version(project_id, model_version, uncertainty_sampling=True)
-        ordered = True
-    emit(
-        {"added": added, "already_predicted": skipped, "model_version": model_version, "project_id": project_id,
-         "ordered_by_uncertainty": ordered},
-        fmt,
-        f"added {added} predictions ({model_version}); {skipped} tasks already had one (project {project!r})"
-        + ("; annotators now get the least certain tasks first" if ordered else ""),
-    )  # fmt: skip
+    predictor = predictor_for(model)  # the model is checked before the server is asked anything
+    report = prelabel_tasks(connect(url), project_spec(project, projects_dir), config_dir=config_dir(),
+                            predictor=predictor, order_by_uncertainty=order_by_uncertainty)  # fmt: skip
+    emit(report.as_dict(), fmt, report.text())
 
 
 # train ----------------------------------------------------------------------------------------
@@ -106,36 +86,18 @@ def promote(
     url: UrlOption = None,
     projects_dir: ProjectsDirOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be created; create nothing.")] = False,
+    project: ExportProjectOption = None,
     fmt: FormatOption = Format.text,
 ) -> None:
     """Make one verification task per CLAIM span of each sentence whose gold claim_status is
     claim_checkworthy. Idempotent by claim_id: a rerun creates nothing; changed claims are reported."""
-    from annotate.dataset.collect import gc_paused
-    from annotate.labelstudio.load import load_tasks
-    from annotate.labelstudio.projects import require_project
-    from annotate.labelstudio.validate import export_files
-    from annotate.loop.promote import COMPARED, verification_records
+    from annotate.labelstudio.exports import open_exports
+    from annotate.loop.promote import promote as promote_claims
 
-    spec = project_spec(to, projects_dir)
-    with gc_paused(exiting=True):
-        collection = _valid_collection(list(export_files(files)))
-        records = verification_records(collection.part(verification=False))
-    client = connect(url)
-    project_id = require_project(client, spec, config_dir=config_dir())
-    report = load_tasks(
-        client, project_id, records, journal_path=config_dir() / "load-journal.json", fields=spec.data_fields(),
-        dry_run=dry_run, log=info, key="claim_id", compare=COMPARED,
-    )  # fmt: skip
-    for cid in report.changed:
-        info(f"Warning: claim {cid} is already in {to!r} with a different text, normalised claim or source; "
-              "left unchanged")  # fmt: skip
-    verb = "would create" if dry_run else "created"
-    emit(
-        {"claims": len(records)} | report.as_dict() | {"project_id": project_id, "dry_run": dry_run},
-        fmt,
-        f"{len(records)} check-worthy claim(s): {verb} {report.created} verification task(s), already present "
-        f"{report.present}, changed {len(report.changed)} (project {to!r}, id {project_id})",
-    )
+    exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))
+    report = promote_claims(exports, connect(url), project_spec(to, projects_dir), config_dir=config_dir(),
+                            dry_run=dry_run, log=info)  # fmt: skip
+    emit(report.as_dict(), fmt, report.text())
 
 
 # adjudicate -----------------------------------------------------------------------------------
@@ -148,40 +110,7 @@ def adjudicate(
 ) -> None:
     """Send the tasks whose annotators disagree to the review project PROJECT-adjudication (created if
     needed, same label config), each with every annotator's version as a prediction."""
-    import tempfile
+    from annotate.loop.adjudicate import adjudicate as adjudicate_project
 
-    from annotate.dataset.collect import collect, gc_paused
-    from annotate.labelstudio.jsonstream import iter_array
-    from annotate.labelstudio.load import load_tasks
-    from annotate.labelstudio.projects import adjudication_spec, ensure_project, require_project
-    from annotate.loop.adjudicate import review_tasks, unit_key
-
-    spec = project_spec(project, projects_dir)
-    client = connect(url)
-    project_id = require_project(client, spec, config_dir=config_dir())
-    info(f"Reading the annotations of project {project!r} (id {project_id}) ...")
-    with tempfile.TemporaryDirectory(prefix="annotate-") as tmp, gc_paused(exiting=True):
-        path = Path(tmp) / "export.json"
-        with path.open("wb") as out:
-            client.export_snapshot(project_id, out)
-        records, predictions = review_tasks(collect([iter_array(path)]), project_id)
-    review = adjudication_spec(spec)
-    review_id, created = ensure_project(client, review, config_dir=config_dir())
-    report = load_tasks(
-        client, review_id, records, journal_path=config_dir() / "load-journal.json", fields=review.data_fields(),
-        log=info, key=unit_key(records), compare=("versions",), predictions=predictions,
-    )  # fmt: skip
-    # Importing predictions makes the last one's version the project's active one, which the label
-    # stream would pre-fill: no annotator's version should be the default, so none is active.
-    client.set_model_version(review_id, "")
-    for sid in report.changed:
-        info(f"Warning: {sid} is already in review with other annotators' versions; left unchanged")
-    emit(
-        {"disagreeing": len(records)} | report.as_dict()
-        | {"project_id": project_id, "review_project": review.name, "review_project_id": review_id,
-           "review_project_created": created},
-        fmt,
-        f"{len(records)} disagreeing task(s): created {report.created} review task(s), already present "
-        f"{report.present} (review project {review.name!r}, id {review_id}{', new' if created else ''}; "
-        f"open {client.url}/projects/{review_id})",
-    )  # fmt: skip
+    report = adjudicate_project(connect(url), project_spec(project, projects_dir), config_dir=config_dir(), log=info)
+    emit(report.as_dict(), fmt, report.text())

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from annotate.dataset.collect import Collection, choices_of, span_rows
-
-STATUS = "claim_status"
+from annotate.dataset.collect import Collection, gc_paused, read_collection
+from annotate.dataset.gold import golds
+from annotate.labelstudio.exports import ExportSet
+from annotate.vocabulary import CLAIM, CLAIM_STATUS, CLAIM_TYPES, NO_CLAIM, SENTENCE_ID, SOURCE, TEXT
 
 
 def _number(value: float) -> float | None:
@@ -95,8 +96,8 @@ def claim_types_agreement(collection: Collection) -> dict[str, dict[str, Any]]:
     per_sentence = {}
     for s in collection.sentences.values():
         status = collection.claim_status[s.sentence_id]
-        answers = {who: set(choices_of(a, "claim_types")) for who, a in s.annotations.items()
-                   if status.get(who, "no_claim") != "no_claim"}  # fmt: skip
+        answers = {who: set(a.choices(CLAIM_TYPES)) for who, a in s.annotations.items()
+                   if status.get(who, NO_CLAIM) != NO_CLAIM}  # fmt: skip
         if len(answers) >= 2:
             per_sentence[s.sentence_id] = answers
     types = sorted({t for per in per_sentence.values() for chosen in per.values() for t in chosen})
@@ -113,8 +114,8 @@ def span_agreement(collection: Collection, label: str) -> dict[str, Any]:
     """Pairwise F1 between annotators' spans of one label: exact (same offsets) and overlap (any
     shared character, each span matched once), micro-averaged over all pairs and sentences."""
     spans: dict[str, dict[str, list[tuple[int, int]]]] = {}
-    for row in span_rows(collection, label):
-        spans.setdefault(row["sentence_id"], {}).setdefault(row["annotator"], []).append((row["start"], row["end"]))
+    for row in collection.span_rows(label):
+        spans.setdefault(row.sentence_id, {}).setdefault(row.annotator, []).append((row.span.start, row.span.end))
     both = {"exact": [0, 0, 0], "overlap": [0, 0, 0]}  # matched, spans of a, spans of b
     for sid, s in collection.sentences.items():
         for a, b in itertools.combinations(sorted(s.annotations), 2):
@@ -162,15 +163,26 @@ def disagreements(collection: Collection) -> list[dict[str, Any]]:
     found = []
     for sid, answers in collection.claim_status.items():
         if len(set(answers.values())) > 1:
-            found.append({"sentence_id": sid, "text": collection.sentences[sid].data.get("text"), "answers": answers})
+            found.append({SENTENCE_ID: sid, TEXT: collection.sentences[sid].data.get(TEXT), "answers": answers})
     return found
 
 
 def agreement_report(collection: Collection, gold: dict[str, str | None]) -> dict[str, Any]:
     return {
-        "claim_status": claim_status_agreement(collection),
-        "claim_types": claim_types_agreement(collection),
-        "spans": {label: span_agreement(collection, label) for label in ("CLAIM", "SOURCE")},
+        CLAIM_STATUS: claim_status_agreement(collection),
+        CLAIM_TYPES: claim_types_agreement(collection),
+        "spans": {label: span_agreement(collection, label) for label in (CLAIM, SOURCE)},
         "annotators": annotator_agreement_with_gold(collection, gold),
         "disagreements": len(disagreements(collection)),
     }
+
+
+def agreement_of_exports(exports: ExportSet, *, keep_identity: bool = False, list_disagreements: bool = False
+                         ) -> dict[str, Any]:  # fmt: skip
+    """`annotate agreement`: the report of the valid exports (ExportsInvalid if any has an error)."""
+    with gc_paused(exiting=True):
+        collection = read_collection(exports, keep_identity=keep_identity)
+        report = agreement_report(collection, {sid: g[0] for sid, g in golds(collection).items()})
+        if list_disagreements:
+            report["disagreement_list"] = disagreements(collection)
+    return report

@@ -1,9 +1,9 @@
-"""Flatten exports into tables: annotations, relations, claims and sources.
+"""Exports collected into units: the tasks of several exports merged by sentence_id (claim_id for
+verification tasks), with the annotations that count for each.
 
-Full JSON exports keep what JSON_MIN and CSV lose (relations, which span a per-region answer
-belongs to); this stage turns them into rows that pandas and Parquet readers take directly.
 Several exports (projects, rounds, re-exports) merge by sentence_id: the newest annotation of each
-annotator on a sentence wins, and the ones it replaces are reported.
+annotator on a sentence wins, and the ones it replaces are reported. Annotators are pseudonymised
+here unless their identity is kept on purpose.
 """
 
 from __future__ import annotations
@@ -14,27 +14,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from annotate.errors import InputError
-from annotate.labelstudio.validate import RELATION_ENDS, annotator_of
-
-ANNOTATION_COLUMNS = [
-    "article_id", "sentence_id", "task_id", "annotation_id", "annotator", "from_name", "type", "label",
-    "start", "end", "text", "region_id",
-]  # fmt: skip
-RELATION_COLUMNS = ["article_id", "sentence_id", "annotation_id", "annotator", "relation", "from_region", "to_region"]
-SPAN_COLUMNS = [
-    "article_id", "sentence_id", "annotation_id", "annotator", "region_id", "text", "start", "end",
-    "article_start", "article_end",
-]  # fmt: skip
-
-
-# Where each relation starts: attributed_to goes CLAIM -> SOURCE, cue_of CUE -> CLAIM.
-_FIRST_END = {"attributed_to": "CLAIM", "cue_of": "CUE"}
+from annotate.labelstudio.exports import ExportSet
+from annotate.labelstudio.views import Annotation, Span, Task
+from annotate.vocabulary import ADJUDICATION_OF, ARTICLE_ID, CHAR_START, CLAIM_ID, CLAIM_STATUS, SENTENCE_ID
 
 
 @dataclass
@@ -42,23 +26,30 @@ class Sentence:
     """One unit (task data) with the annotations that count for it: the newest per annotator."""
 
     sentence_id: str
-    data: dict[str, Any]
+    data: Any  # the task's data, read-only
     task_id: int | None
-    annotations: dict[str, dict[str, Any]] = field(default_factory=dict)  # annotator -> annotation
-    adjudication: tuple[str, dict[str, Any]] | None = None  # (adjudicator, their annotation), the newest
+    annotations: dict[str, Annotation] = field(default_factory=dict)  # annotator -> annotation
+    adjudication: tuple[str, Annotation] | None = None  # (adjudicator, their annotation), the newest
 
 
-# Tasks of a review project made by `annotate adjudicate` carry this field (the original project
-# and task); their annotations are adjudications, which decide gold and are not counted as votes.
-ADJUDICATION_FIELD = "adjudication_of"
-# Tasks of the verification project carry a claim_id: one unit per claim, not per sentence.
-CLAIM_ID_FIELD = "claim_id"
+@dataclass(frozen=True, slots=True)
+class SpanRow:
+    """A span of a counted annotation, with offsets in its sentence and in the article."""
+
+    article_id: Any
+    sentence_id: str
+    annotation_id: int | None
+    annotator: str
+    span: Span
+    article_start: int | None
+    article_end: int | None
 
 
 @dataclass
 class Collection:
     sentences: dict[str, Sentence]
     replaced: list[str]  # "sentence S: annotation A by X replaced by B"
+    identity: bool = False  # annotators named by e-mail (True) or pseudonymised
 
     @cached_property
     def claim_status(self) -> dict[str, dict[str, str]]:
@@ -67,7 +58,7 @@ class Collection:
         for sid, sentence in self.sentences.items():
             answers = {}
             for who, annotation in sentence.annotations.items():
-                chosen = choices_of(annotation, "claim_status")
+                chosen = annotation.choices(CLAIM_STATUS)
                 if chosen:
                     answers[who] = chosen[0]
             found[sid] = answers
@@ -75,14 +66,30 @@ class Collection:
 
     def part(self, verification: bool) -> Collection:
         """The units of verification tasks (keyed by claim_id), or the others."""
-        kept = {k: s for k, s in self.sentences.items() if (CLAIM_ID_FIELD in s.data) is verification}
+        kept = {k: s for k, s in self.sentences.items() if (CLAIM_ID in s.data) is verification}
         replaced = [line for line in self.replaced if line[len("sentence ") : line.rindex(": annotation ")] in kept]
-        return Collection(kept, replaced)
+        return Collection(kept, replaced, self.identity)
 
     @cached_property
-    def spans(self) -> list[dict[str, Any]]:
-        """Every span of every counted annotation (see span_rows), computed once."""
-        return _all_spans(self)
+    def spans(self) -> list[SpanRow]:
+        """Every span of every counted annotation, computed once."""
+        rows = []
+        for s in self.sentences.values():
+            offset = s.data.get(CHAR_START)
+            offset = offset if isinstance(offset, int) else None
+            article = s.data.get(ARTICLE_ID)
+            for who, annotation in s.annotations.items():
+                for span in annotation.spans():
+                    rows.append(SpanRow(
+                        article, s.sentence_id, annotation.id, who, span,
+                        None if offset is None else offset + span.start, None if offset is None else offset + span.end,
+                    ))  # fmt: skip
+        return rows
+
+    def span_rows(self, *labels: str) -> list[SpanRow]:
+        """Spans with any of these labels."""
+        wanted = set(labels)
+        return [row for row in self.spans if wanted.intersection(row.span.labels)]
 
 
 @contextmanager
@@ -115,150 +122,43 @@ def pseudonym(annotator: str) -> str:
     return "ann-" + hashlib.sha256(annotator.encode("utf-8")).hexdigest()[:10]
 
 
-def _age(annotation: dict[str, Any]) -> tuple[str, int]:
-    return annotation.get("updated_at") or "", annotation.get("id") or 0
-
-
-def collect(exports: Iterable[Iterable[dict[str, Any]]], *, keep_identity: bool = False) -> Collection:
+def collect(exports: Iterable[Iterable[Task]], *, keep_identity: bool = False) -> Collection:
+    """Merge the tasks of several exports by sentence_id (claim_id for verification tasks): the
+    newest annotation of each annotator counts, the ones it replaces are reported; annotations of
+    review tasks (`annotate adjudicate`) are adjudications, not votes."""
     sentences: dict[str, Sentence] = {}
     replaced: list[str] = []
     for tasks in exports:
         for task in tasks:
-            data = task.get("data") or {}
-            key = data.get(CLAIM_ID_FIELD, data.get("sentence_id"))
-            sid = str(key if key is not None else f"task-{task.get('id')}")
-            adjudicating = ADJUDICATION_FIELD in data
+            data = task.data
+            key = data.get(CLAIM_ID, data.get(SENTENCE_ID))
+            sid = str(key if key is not None else f"task-{task.id}")
+            adjudicating = ADJUDICATION_OF in data
             if adjudicating:
-                data = {k: v for k, v in data.items() if k != ADJUDICATION_FIELD}
-            sentence = sentences.setdefault(sid, Sentence(sid, data, None if adjudicating else task.get("id")))
+                data = {k: v for k, v in data.items() if k != ADJUDICATION_OF}
+            sentence = sentences.setdefault(sid, Sentence(sid, data, None if adjudicating else task.id))
             if sentence.task_id is None and not adjudicating:
-                sentence.data, sentence.task_id = data, task.get("id")
-            for annotation in task.get("annotations") or []:
-                if annotation.get("was_cancelled"):
+                sentence.data, sentence.task_id = data, task.id
+            for annotation in task.annotations():
+                if annotation.cancelled:
                     continue
-                who = annotator_of(annotation) or "unknown"
+                who = annotation.annotator
                 who = who if keep_identity else pseudonym(who)
                 if adjudicating:
-                    if sentence.adjudication is None or _age(annotation) > _age(sentence.adjudication[1]):
+                    if sentence.adjudication is None or annotation.age() > sentence.adjudication[1].age():
                         sentence.adjudication = (who, annotation)
                     continue
                 old = sentence.annotations.get(who)
                 if old is not None:
-                    older, newer = sorted((old, annotation), key=_age)
-                    replaced.append(
-                        f"sentence {sid}: annotation {older.get('id')} by {who} replaced by {newer.get('id')}"
-                    )
+                    older, newer = sorted((old, annotation), key=Annotation.age)
+                    replaced.append(f"sentence {sid}: annotation {older.id} by {who} replaced by {newer.id}")
                     annotation = newer
                 sentence.annotations[who] = annotation
-    return Collection(sentences, replaced)
+    return Collection(sentences, replaced, keep_identity)
 
 
-def label_regions(annotation: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {r["id"]: r for r in annotation.get("result", []) if r.get("type") == "labels" and "id" in r}
-
-
-def annotation_rows(collection: Collection) -> pd.DataFrame:
-    """One row per annotator x sentence x answer: each label of a span, each choice, each text."""
-    rows = []  # tuples in the order of ANNOTATION_COLUMNS: cheaper than a dict per row
-    for s in collection.sentences.values():
-        article = s.data.get("article_id")
-        for who, annotation in s.annotations.items():
-            aid = annotation.get("id")
-            for r in annotation.get("result", []):
-                value = r.get("value") or {}
-                kind = r.get("type")
-                answers = {"labels": value.get("labels"), "choices": value.get("choices"),
-                           "textarea": value.get("text")}.get(kind) or []  # fmt: skip
-                text = value.get("text")
-                for answer in answers:
-                    rows.append((
-                        article, s.sentence_id, s.task_id, aid, who, r.get("from_name"), kind, answer,
-                        value.get("start"), value.get("end"), text if isinstance(text, str) else None, r.get("id"),
-                    ))  # fmt: skip
-    table = pd.DataFrame.from_records(rows, columns=ANNOTATION_COLUMNS)
-    return table.astype({"start": "Int64", "end": "Int64", "task_id": "Int64", "annotation_id": "Int64"})
-
-
-def relation_rows(collection: Collection) -> pd.DataFrame:
-    """One row per relation, normalised to the direction the project defines (CLAIM -> SOURCE for
-    attributed_to, CUE -> CLAIM for cue_of) whichever way the annotator drew it."""
-    rows = []
-    for s in collection.sentences.values():
-        for who, annotation in s.annotations.items():
-            regions = label_regions(annotation)
-            for r in annotation.get("result", []):
-                if r.get("type") != "relation":
-                    continue
-                ends = [r.get("from_id"), r.get("to_id")]
-                to_labels = (regions.get(ends[1], {}).get("value") or {}).get("labels") or []
-                for label in r.get("labels") or [""]:
-                    drawn_backwards = label in RELATION_ENDS and _FIRST_END[label] in to_labels
-                    first, second = ends[::-1] if drawn_backwards else ends
-                    rows.append({"article_id": s.data.get("article_id"), "sentence_id": s.sentence_id,
-                                 "annotation_id": annotation.get("id"), "annotator": who, "relation": label,
-                                 "from_region": first, "to_region": second})  # fmt: skip
-    return pd.DataFrame(rows, columns=RELATION_COLUMNS)
-
-
-def span_rows(collection: Collection, *labels: str) -> list[dict[str, Any]]:
-    """Spans with these labels, with offsets in the sentence and in the article."""
-    wanted = set(labels)
-    return [row for row in collection.spans if wanted & row["labels"]]
-
-
-def _all_spans(collection: Collection) -> list[dict[str, Any]]:
-    rows = []
-    for s in collection.sentences.values():
-        offset = s.data.get("char_start")
-        for who, annotation in s.annotations.items():
-            for rid, r in label_regions(annotation).items():
-                value = r.get("value") or {}
-                start, end = value.get("start"), value.get("end")
-                rows.append({
-                    "article_id": s.data.get("article_id"), "sentence_id": s.sentence_id,
-                    "annotation_id": annotation.get("id"), "annotator": who, "region_id": rid,
-                    "text": value.get("text"), "start": start, "end": end,
-                    "article_start": offset + start if isinstance(offset, int) and isinstance(start, int) else None,
-                    "article_end": offset + end if isinstance(offset, int) and isinstance(end, int) else None,
-                    "labels": set(value.get("labels") or []),
-                })  # fmt: skip
-    return rows
-
-
-def choices_of(annotation: dict[str, Any], from_name: str) -> list[str]:
-    """The choices of a sentence-level control in one annotation."""
-    for r in annotation.get("result", []):
-        if r.get("from_name") == from_name and r.get("type") == "choices":
-            return list((r.get("value") or {}).get("choices") or [])
-    return []
-
-
-def per_region_answers(annotation: dict[str, Any], from_name: str) -> dict[str, Any]:
-    """region id -> the per-region answer of a control (choices: first value; text: joined)."""
-    found = {}
-    for r in annotation.get("result", []):
-        if r.get("from_name") == from_name and r.get("id") and r.get("type") != "labels":
-            value = r.get("value") or {}
-            answer = value.get("choices") or value.get("text")
-            found[r["id"]] = answer[0] if isinstance(answer, list) and len(answer) == 1 else answer
-    return found
-
-
-def write_table(
-    table: pd.DataFrame, out_dir: Path, name: str, *, formats: Iterable[str] = ("parquet", "csv")
-) -> list[Path]:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the output folder {out_dir}: {exc.strerror}") from None
-    written = []
-    for fmt in formats:
-        path = out_dir / f"{name}.{fmt}"
-        if fmt == "parquet":
-            table.to_parquet(path, index=False)
-        elif fmt == "csv":
-            table.to_csv(path, index=False)
-        else:
-            table.to_json(path, orient="records", lines=True, force_ascii=False)
-        written.append(path)
-    return written
+def read_collection(exports: ExportSet, *, keep_identity: bool = False) -> Collection:
+    """The exports' valid tasks collected into units. Raises ExportsInvalid if any task has an error."""
+    collection = collect(exports.tasks(), keep_identity=keep_identity)
+    exports.check()
+    return collection

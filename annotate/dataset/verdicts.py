@@ -23,19 +23,36 @@ from typing import Any
 
 import pandas as pd
 
-from annotate.dataset.collect import Collection, Sentence, choices_of
-from annotate.dataset.tables import adjudicated_answer, gold_annotation, gold_status
+from annotate.dataset.collect import Collection, Sentence
+from annotate.dataset.gold import adjudicated_answer, gold_annotation, gold_status
+from annotate.dataset.tables import write_table
 from annotate.errors import ConfigError
+from annotate.labelstudio.views import Annotation
 from annotate.resources import shipped_projects_dir
+from annotate.vocabulary import (
+    ARTICLE_ID,
+    CLAIM_DATE,
+    CLAIM_ID,
+    EVIDENCE_SLOTS,
+    FACTCHECK_URL,
+    JUSTIFICATION,
+    NORMALIZED_CLAIM,
+    REFUTES_STANCE,
+    SENTENCE_ID,
+    SOURCE_TYPE,
+    SUPPORTS_STANCE,
+    VERDICT,
+    VERIFICATION_STATE,
+    VERIFIED,
+    evidence_control,
+)  # fmt: skip
 
 MODES = ("strict", "lenient")
-VERDICT = "verdict"
 NEI = "NOT ENOUGH INFO"
-EVIDENCE_SLOTS = (1, 2, 3)
 VERDICT_COLUMNS = [
-    "claim_id", "sentence_id", "article_id", "task_id", "claim", "normalized_claim", "source_text", "source_type",
-    "sentence", "title", "url", "published", "verdict", "verdict_rule", "tie", "verdict_distribution",
-    "n_verifiers", "verified_by", "verification_state", "justification", "evidence", "claim_date", "factcheck_url",
+    CLAIM_ID, SENTENCE_ID, ARTICLE_ID, "task_id", "claim", NORMALIZED_CLAIM, "source_text", SOURCE_TYPE,
+    "sentence", "title", "url", "published", VERDICT, "verdict_rule", "tie", "verdict_distribution",
+    "n_verifiers", "verified_by", VERIFICATION_STATE, JUSTIFICATION, "evidence", CLAIM_DATE, FACTCHECK_URL,
     "reviewed_at", "fever_label", "claimreview_rating", "lossy",
 ]  # fmt: skip
 
@@ -53,36 +70,26 @@ def load_mapping(path: Path | None = None) -> dict[str, Any]:
     return mapping
 
 
-def _text(annotation: dict[str, Any], from_name: str) -> str | None:
-    for r in annotation.get("result", []):
-        if r.get("from_name") == from_name:
-            value = r.get("value") or {}
-            text = value.get("text")
-            if isinstance(text, list):
-                return "\n".join(str(t) for t in text).strip() or None
-            if isinstance(value.get("datetime"), str):
-                return value["datetime"][:10]
-    return None
-
-
-def _first(annotation: dict[str, Any], from_name: str) -> str | None:
-    chosen = choices_of(annotation, from_name)
+def _first(annotation: Annotation, control: str) -> str | None:
+    chosen = annotation.choices(control)
     return chosen[0] if chosen else None
 
 
-def evidence_of(annotation: dict[str, Any]) -> list[dict[str, Any]]:
+def evidence_of(annotation: Annotation | None) -> list[dict[str, Any]]:
     """The filled evidence slots: url, stance and excerpt."""
-    found = []
+    found: list[dict[str, Any]] = []
+    if annotation is None:
+        return found
     for slot in EVIDENCE_SLOTS:
-        url = _text(annotation, f"evidence_{slot}_url")
-        stance = _first(annotation, f"evidence_{slot}_stance")
-        excerpt = _text(annotation, f"evidence_{slot}_excerpt")
+        url = annotation.text(evidence_control(slot, "url"))
+        stance = _first(annotation, evidence_control(slot, "stance"))
+        excerpt = annotation.text(evidence_control(slot, "excerpt"))
         if url or excerpt:
             found.append({"slot": slot, "url": url, "stance": stance, "excerpt": excerpt})
     return found
 
 
-def _gold(unit: Sentence) -> tuple[str | None, str, dict[str, int], tuple[str, dict[str, Any]] | None]:
+def _gold(unit: Sentence) -> tuple[str | None, str, dict[str, int], tuple[str, Annotation] | None]:
     """(verdict, rule, distribution, (who, annotation) that gave it), by the claim_status policy."""
     answers = {who: v for who, a in unit.annotations.items() if (v := _first(a, VERDICT))}
     verdict, rule, distribution = gold_status(unit.annotations, answers, adjudicated_answer(unit, VERDICT))
@@ -93,24 +100,25 @@ def verdicts_table(collection: Collection, mapping: dict[str, Any]) -> pd.DataFr
     rows = []
     for cid, unit in collection.sentences.items():
         verdict, rule, distribution, decided = _gold(unit)
-        annotation = decided[1] if decided else {}
+        annotation = decided[1] if decided else None
         entry = mapping["verdicts"].get(verdict or "", {})
         data = unit.data
         rows.append({
-            "claim_id": cid, "sentence_id": data.get("sentence_id"), "article_id": data.get("article_id"),
+            CLAIM_ID: cid, SENTENCE_ID: data.get(SENTENCE_ID), ARTICLE_ID: data.get(ARTICLE_ID),
             "task_id": unit.task_id, "claim": data.get("claim"),
-            "normalized_claim": data.get("normalized_claim") or None,
-            "source_text": data.get("source_text") or None, "source_type": data.get("source_type") or None,
+            NORMALIZED_CLAIM: data.get(NORMALIZED_CLAIM) or None,
+            "source_text": data.get("source_text") or None, SOURCE_TYPE: data.get(SOURCE_TYPE) or None,
             "sentence": data.get("sentence"), "title": data.get("title") or None, "url": data.get("url") or None,
             "published": data.get("published") or None,
-            "verdict": verdict, "verdict_rule": rule, "tie": rule == "tie",
+            VERDICT: verdict, "verdict_rule": rule, "tie": rule == "tie",
             "verdict_distribution": json.dumps(distribution, sort_keys=True),
             "n_verifiers": sum(distribution.values()), "verified_by": decided[0] if decided else None,
-            "verification_state": _first(annotation, "verification_state"),
-            "justification": _text(annotation, "justification"),
+            VERIFICATION_STATE: _first(annotation, VERIFICATION_STATE) if annotation else None,
+            JUSTIFICATION: annotation.text(JUSTIFICATION) if annotation else None,
             "evidence": json.dumps(evidence_of(annotation), ensure_ascii=False),
-            "claim_date": _text(annotation, "claim_date"), "factcheck_url": _text(annotation, "factcheck_url"),
-            "reviewed_at": (annotation.get("updated_at") or annotation.get("created_at") or None),
+            CLAIM_DATE: annotation.text(CLAIM_DATE) if annotation else None,
+            FACTCHECK_URL: annotation.text(FACTCHECK_URL) if annotation else None,
+            "reviewed_at": annotation.updated_at if annotation else None,
             "fever_label": entry.get("fever"), "claimreview_rating": json.dumps(entry.get("claimreview"))
             if entry else None, "lossy": entry.get("lossy"),
         })  # fmt: skip
@@ -130,28 +138,28 @@ def fever_records(table: pd.DataFrame, mode: str) -> tuple[list[dict[str, Any]],
     excerpt. Returns (records, skipped by reason)."""
     records, skipped = [], Counter()
     for row in _records(table):
-        if row["verdict"] is None:
+        if row[VERDICT] is None:
             skipped["no gold verdict"] += 1
             continue
         if row["fever_label"] is None:
-            skipped[f"verdict {row['verdict']} not in the mapping"] += 1
+            skipped[f"verdict {row[VERDICT]} not in the mapping"] += 1
             continue
         if row["lossy"] and mode == "strict":
-            skipped[f"lossy verdict {row['verdict']} (strict mode)"] += 1
+            skipped[f"lossy verdict {row[VERDICT]} (strict mode)"] += 1
             continue
         label = row["fever_label"]
         evidence = json.loads(row["evidence"])
-        annotation = row["claim_id"]
+        annotation = row[CLAIM_ID]
         if label == NEI:
             sets = [[[annotation, None, None, None]]]
         else:
-            wanted = "supports" if label == "SUPPORTS" else "refutes"
+            wanted = SUPPORTS_STANCE if label == "SUPPORTS" else REFUTES_STANCE
             sets = [[[annotation, e["slot"], e["url"], None]] for e in evidence if e["stance"] == wanted and e["url"]]
         records.append({
-            "id": row["claim_id"], "verifiable": "NOT VERIFIABLE" if label == NEI else "VERIFIABLE", "label": label,
-            "claim": row["normalized_claim"] or row["claim"], "evidence": sets,
+            "id": row[CLAIM_ID], "verifiable": "NOT VERIFIABLE" if label == NEI else "VERIFIABLE", "label": label,
+            "claim": row[NORMALIZED_CLAIM] or row["claim"], "evidence": sets,
             "evidence_urls": [{k: e[k] for k in ("url", "stance", "excerpt")} for e in evidence],
-            "verdict": row["verdict"],
+            VERDICT: row[VERDICT],
         })  # fmt: skip
     return records, skipped
 
@@ -168,32 +176,32 @@ def claimreview_objects(
     scale = mapping.get("claimreview_scale", {"worstRating": 1, "bestRating": 5})
     objects, skipped = [], Counter()
     for row in _records(table):
-        if row["verdict"] is None:
+        if row[VERDICT] is None:
             skipped["no gold verdict"] += 1
             continue
-        if row["verification_state"] != "verified":
+        if row[VERIFICATION_STATE] != VERIFIED:
             skipped["not verified yet (verification_state)"] += 1
             continue
-        if not row["factcheck_url"]:
+        if not row[FACTCHECK_URL]:
             skipped["no fact-check URL (ClaimReview requires url)"] += 1
             continue
-        rating = dict(json.loads(row["claimreview_rating"] or "null") or {"alternateName": row["verdict"]})
+        rating = dict(json.loads(row["claimreview_rating"] or "null") or {"alternateName": row[VERDICT]})
         if "ratingValue" in rating:
             rating |= {"bestRating": scale["bestRating"], "worstRating": scale["worstRating"]}
-        item: dict[str, Any] = {"@type": "Claim", "author": _author(row["source_text"], row["source_type"])}
+        item: dict[str, Any] = {"@type": "Claim", "author": _author(row["source_text"], row[SOURCE_TYPE])}
         if row["url"]:
             item["appearance"] = {"@type": "CreativeWork", "url": row["url"]} | (
                 {"headline": row["title"]} if row["title"] else {}
             )
-        if row["claim_date"] or row["published"]:
-            item["datePublished"] = str(row["claim_date"] or row["published"])[:10]
+        if row[CLAIM_DATE] or row["published"]:
+            item["datePublished"] = str(row[CLAIM_DATE] or row["published"])[:10]
         review = {
             "@context": "https://schema.org", "@type": "ClaimReview",
-            "claimReviewed": row["normalized_claim"] or row["claim"],
+            "claimReviewed": row[NORMALIZED_CLAIM] or row["claim"],
             "reviewRating": {"@type": "Rating"} | rating,
             "itemReviewed": item,
             "author": {"@type": "Organization"} | {k: v for k, v in organization.items() if k in ("name", "url")},
-            "url": row["factcheck_url"],
+            "url": row[FACTCHECK_URL],
         }  # fmt: skip
         if row["reviewed_at"]:
             review["datePublished"] = str(row["reviewed_at"])[:10]
@@ -203,12 +211,10 @@ def claimreview_objects(
 
 def write_verdicts(
     collection: Collection, out_dir: Path, *, mode: str, organization: dict[str, Any],
-    formats: tuple[str, ...] = ("parquet",), mapping_path: Path | None = None,
+    formats: tuple[str, ...] = ("parquet",), mapping: dict[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The verdicts table and formats/fever.jsonl, formats/claimreview.jsonld. Returns a report."""
-    from annotate.dataset.collect import write_table
-
-    mapping = load_mapping(mapping_path)
+    mapping = mapping or load_mapping()
     table = verdicts_table(collection, mapping)
     written = write_table(table, out_dir, "verdicts", formats=formats)
     folder = out_dir / "formats"
@@ -224,24 +230,10 @@ def write_verdicts(
     path.write_text(json.dumps(reviews, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     written.append(path)
     return {
-        "claims": len(table), "verdicts": {k: int(v) for k, v in table["verdict"].value_counts().items()},
+        "claims": len(table), "verdicts": {k: int(v) for k, v in table[VERDICT].value_counts().items()},
         "verdict_rules": {k: int(v) for k, v in table["verdict_rule"].value_counts().items()},
         "mapping_version": mapping["version"], "mapping_mode": mode,
         "fever": len(fever), "fever_skipped": dict(fever_skipped),
         "claimreview": len(reviews), "claimreview_skipped": dict(review_skipped),
         "written": [str(p) for p in written],
     }  # fmt: skip
-
-
-def card_section(report: dict[str, Any]) -> list[str]:
-    """The verdicts part of the dataset card."""
-    return [
-        "## Verdicts", "",
-        f"{report['claims']} claims from verification exports; gold verdicts {json.dumps(report['verdicts'])} "
-        f"decided by {json.dumps(report['verdict_rules'])}.", "",
-        f"Verdict mapping version {report['mapping_version']}, **{report['mapping_mode']}** mode "
-        "(strict leaves verdicts the mapping marks lossy out of FEVER; lenient maps them).", "",
-        f"- `formats/fever.jsonl`: {report['fever']} claims; left out: {json.dumps(report['fever_skipped'])}.",
-        f"- `formats/claimreview.jsonld`: {report['claimreview']} ClaimReview objects (schema: "
-        f"`schemas/claimreview.schema.json`); left out: {json.dumps(report['claimreview_skipped'])}.", "",
-    ]  # fmt: skip

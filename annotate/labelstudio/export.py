@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
@@ -50,6 +51,16 @@ def manifest_path(export: Path) -> Path:
 
 def is_manifest(path: Path) -> bool:
     return path.name.endswith(MANIFEST_SUFFIX)
+
+
+def read_manifest(export: Path) -> dict[str, Any]:
+    """The manifest written beside an export, or {} when there is none (a download from the web UI)
+    or it cannot be read."""
+    try:
+        manifest = json.loads(manifest_path(export).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
 
 
 def count_export(path: Path) -> dict[str, int]:
@@ -122,3 +133,16 @@ def export_project(
         tmp.unlink(missing_ok=True)
     _write_atomically(manifest_path(final), (json.dumps(manifest, indent=2) + "\n").encode())
     return final
+
+
+def export_named_project(
+    client: Any, spec: Any, *, out_dir: Path, config_dir: Path, log: Callable[[str], None] = lambda _m: None
+) -> Path:
+    """`annotate export`: the export of the server project of a project folder (see export_project)."""
+    from annotate.labelstudio.projects import require_project
+    from annotate.labelstudio.server import server_version
+
+    project_id = require_project(client, spec, config_dir=config_dir)
+    log(f"Exporting project {spec.name!r} (id {project_id}) from {client.url} ...")
+    return export_project(client, project_id, project=spec.name, out_dir=out_dir,
+                          server_version=server_version(client.url))  # fmt: skip

@@ -7,6 +7,7 @@ from the file), so reading costs about what `json.loads` costs, without holding 
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,29 +26,37 @@ class JSONStreamError(InputError):
 def iter_array(path: Path, *, chunk: int = CHUNK) -> Iterator[Any]:
     """Yield each item of the JSON array in `path`. Raises InputError with line and column."""
     decoder = json.JSONDecoder()
+    text = codecs.getincrementaldecoder("utf-8-sig")()
     try:
-        fh = path.open(encoding="utf-8-sig")
+        fh = path.open("rb")
     except OSError as exc:
         raise unreadable(path, exc, expected="an export file") from None
     with fh:
         # buffer[0] is character `base` of the file; `lines` newlines precede it, the last at `last_nl`.
         buffer, pos, eof = "", 0, False
         base, lines, last_nl = 0, 0, -1
+        bytes_read = 0
 
         def fill() -> bool:
-            nonlocal buffer, pos, eof, base, lines, last_nl
+            nonlocal buffer, pos, eof, base, lines, last_nl, bytes_read
+            pending = len(text.getstate()[0])  # bytes of a character cut by the last chunk
             try:
-                more = fh.read(chunk)
+                raw = fh.read(chunk)
+                more = text.decode(raw, final=not raw)
             except UnicodeDecodeError as exc:
-                raise InputError(f"{path}: not valid UTF-8 near byte {exc.start}") from None
+                raise InputError(f"{path}: not valid UTF-8 at byte {bytes_read - pending + exc.start}",
+                                 hint="re-export the file, or convert it to UTF-8") from None  # fmt: skip
+            except OSError as exc:
+                raise unreadable(path, exc, expected="an export file") from None
+            bytes_read += len(raw)
             consumed = buffer[:pos]
             if "\n" in consumed:
                 lines += consumed.count("\n")
                 last_nl = base + consumed.rfind("\n")
             base += pos
             buffer, pos = buffer[pos:] + more, 0
-            eof = not more
-            return bool(more)
+            eof = not raw
+            return bool(raw)
 
         def skip_ws() -> None:
             nonlocal pos
@@ -78,6 +87,10 @@ def iter_array(path: Path, *, chunk: int = CHUNK) -> Iterator[Any]:
                 while True:
                     try:
                         item, end = decoder.raw_decode(buffer, pos)
+                    except RecursionError:
+                        raise fail(
+                            "a value is nested too deeply (thousands of levels) to be a Label Studio task"
+                        ) from None
                     except json.JSONDecodeError as exc:
                         # An item cut off by the buffer's end fails near the end, or inside a string
                         # that runs to it: read more and try again. Anything else is a real error.

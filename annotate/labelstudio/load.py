@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from annotate.articles.read import normalize_text
+from annotate.vocabulary import SENTENCE_ID, TEXT
 
 # Bigger batches are faster (one POST of 10,000 tasks took 4.0 s on the real server, 10 x 1,000
 # 6.4 s, 100 x 100 16.1 s); 5,000 is within a few tenths of a second of one POST for 10,000 tasks
@@ -28,6 +29,8 @@ BATCH_SIZE = 5000
 # project's task count has not moved for PENDING_QUIET seconds (an import is one transaction: a
 # batch lands whole or not at all; 5,000 tasks take about 2 s), or PENDING_WAIT has passed.
 PENDING_WAIT = 120.0
+# The journal's file in annotate's config folder.
+JOURNAL_FILE = "load-journal.json"
 PENDING_QUIET = 15.0
 
 
@@ -97,7 +100,7 @@ class Journal:
         self._write(data)
 
 
-def _by_key(tasks: list[Any], key: str = "sentence_id") -> dict[str, list[Any]]:
+def _by_key(tasks: list[Any], key: str = SENTENCE_ID) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = defaultdict(list)
     for task in tasks:
         if key in task.data:
@@ -106,7 +109,7 @@ def _by_key(tasks: list[Any], key: str = "sentence_id") -> dict[str, list[Any]]:
 
 
 def _wait_for_pending(
-    client: _TaskServer, project_id: int, journal: Journal, log: Callable[[str], None], key: str = "sentence_id"
+    client: _TaskServer, project_id: int, journal: Journal, log: Callable[[str], None], key: str = SENTENCE_ID
 ) -> bool:
     """Wait for a batch a killed run left in flight. True if there was one."""
     pending = journal.pending()
@@ -129,7 +132,7 @@ def _wait_for_pending(
 
 
 def remove_duplicates(
-    client: _TaskServer, project_id: int, key: str = "sentence_id", compare: Sequence[str] = ("text",)
+    client: _TaskServer, project_id: int, key: str = SENTENCE_ID, compare: Sequence[str] = (TEXT,)
 ) -> int:
     """Delete extra copies of a task (same key and compared fields) that have no annotations."""
     removed = 0
@@ -156,8 +159,8 @@ def load_tasks(
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int, int], None] = lambda _done, _total: None,
     log: Callable[[str], None] = lambda _message: None,
-    key: str = "sentence_id",
-    compare: Sequence[str] = ("text",),
+    key: str = SENTENCE_ID,
+    compare: Sequence[str] = (TEXT,),
     predictions: dict[str, list[dict[str, Any]]] | None = None,
 ) -> LoadReport:
     """Create a task for each record whose `key` is not in the project yet; a record whose key is
@@ -200,3 +203,48 @@ def load_tasks(
     if interrupted or any(len(copies) > 1 for copies in existing.values()):
         report.duplicates_removed = remove_duplicates(client, project_id, key, compare)
     return report
+
+
+@dataclass
+class LoadFilesReport:
+    load: LoadReport
+    rejected: list[str]  # one located line per bad task record
+    project: str
+    project_id: int
+    dry_run: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.load.as_dict() | {"rejected": len(self.rejected), "project_id": self.project_id,
+                                      "dry_run": self.dry_run}  # fmt: skip
+
+    def text(self) -> str:
+        verb = "would create" if self.dry_run else "created"
+        return (
+            f"{verb} {self.load.created}, already present {self.load.present}, rejected {len(self.rejected)} "
+            f"(project {self.project!r}, id {self.project_id})"
+        )
+
+
+def load_files(
+    client: Any, spec: Any, task_files: Sequence[Path], *, config_dir: Path, dry_run: bool = False,
+    progress: Callable[[int, int], None] = lambda _done, _total: None, log: Callable[[str], None] = lambda _m: None,
+) -> LoadFilesReport:  # fmt: skip
+    """`annotate load`: the task files' good records into the project of `spec`; bad records are
+    reported (and returned), the rest still load."""
+    from annotate.articles.tasks import read_tasks
+    from annotate.labelstudio.projects import require_project
+
+    records: list[dict[str, Any]] = []
+    rejected: list[str] = []
+    for path in task_files:
+        good, bad = read_tasks(path)
+        records += good
+        rejected += bad
+    for line in rejected:
+        log(f"Error: {line}")
+    project_id = require_project(client, spec, config_dir=config_dir)
+    report = load_tasks(client, project_id, records, journal_path=config_dir / JOURNAL_FILE,
+                        fields=spec.data_fields(), dry_run=dry_run, progress=progress, log=log)  # fmt: skip
+    for sid in report.changed:
+        log(f"Warning: task {sid} is already loaded with a different text; left unchanged")
+    return LoadFilesReport(report, rejected, spec.name, project_id, dry_run)

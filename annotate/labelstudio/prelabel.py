@@ -10,6 +10,19 @@ import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from annotate.labelstudio import results
+from annotate.vocabulary import (
+    ATTRIBUTED_TO,
+    CLAIM,
+    CLAIM_CHECKWORTHY,
+    CLAIM_NOT_CHECKWORTHY,
+    CUE,
+    CUE_OF,
+    NO_CLAIM,
+    SOURCE,
+    TEXT,
+)  # fmt: skip
+
 MODEL_VERSION = "annotate-rules-1"
 
 _VERB_CUE = re.compile(
@@ -28,17 +41,6 @@ _QUANTITY = re.compile(
 )
 _PUNCT = ".!?;:, "
 _QUOTES = {"”": "“", "’": "‘", '"': '"', "'": "'"}
-
-
-def _span(rid: str, label: str, start: int, end: int, text: str) -> dict[str, Any]:
-    return {
-        "id": rid, "from_name": "span", "to_name": "text", "type": "labels",
-        "value": {"start": start, "end": end, "text": text[start:end], "labels": [label]},
-    }  # fmt: skip
-
-
-def _relation(from_id: str, to_id: str, label: str) -> dict[str, Any]:
-    return {"from_id": from_id, "to_id": to_id, "type": "relation", "direction": "right", "labels": [label]}
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -94,16 +96,18 @@ def predict(text: str) -> tuple[list[dict[str, Any]], float]:
     quantity = bool(_QUANTITY.search(text))
     if found:
         (cs, ce), (ss, se), (ls, le) = found
-        result += [_span("pcue", "CUE", cs, ce, text), _span("psrc", "SOURCE", ss, se, text),
-                   _span("pclm", "CLAIM", ls, le, text),
-                   _relation("pclm", "psrc", "attributed_to"), _relation("pcue", "pclm", "cue_of")]  # fmt: skip
+        result += [
+            results.span("pcue", CUE, cs, ce, text), results.span("psrc", SOURCE, ss, se, text),
+            results.span("pclm", CLAIM, ls, le, text),
+            results.relation("pclm", "psrc", ATTRIBUTED_TO), results.relation("pcue", "pclm", CUE_OF),
+        ]  # fmt: skip
     status, score = (
-        ("claim_checkworthy", 0.7) if found and quantity
-        else ("claim_checkworthy", 0.5) if quantity
-        else ("claim_not_checkworthy", 0.5) if found
-        else ("no_claim", 0.4)
+        (CLAIM_CHECKWORTHY, 0.7) if found and quantity
+        else (CLAIM_CHECKWORTHY, 0.5) if quantity
+        else (CLAIM_NOT_CHECKWORTHY, 0.5) if found
+        else (NO_CLAIM, 0.4)
     )  # fmt: skip
-    return result + status_result(status), score
+    return result + results.status_result(status), score
 
 
 class _PredictionServer(Protocol):
@@ -119,12 +123,6 @@ def rules(texts: list[str]) -> list[tuple[list[dict[str, Any]], float]]:
     return [predict(text) for text in texts]
 
 
-def status_result(status: str) -> list[dict[str, Any]]:
-    """A prediction result that only chooses claim_status."""
-    return [{"id": "pstatus", "from_name": "claim_status", "to_name": "text", "type": "choices",
-             "value": {"choices": [status]}}]  # fmt: skip
-
-
 def prelabel_project(
     client: _PredictionServer,
     project_id: int,
@@ -135,12 +133,12 @@ def prelabel_project(
 ) -> tuple[int, int]:
     """Add a prediction to every task without one of this model_version. Returns (added, skipped)."""
     done = client.prediction_task_ids(project_id, model_version)
-    todo = [t for t in client.tasks(project_id) if t.id not in done and isinstance(t.data.get("text"), str)]
+    todo = [t for t in client.tasks(project_id) if t.id not in done and isinstance(t.data.get(TEXT), str)]
     added = 0
     for start in range(0, len(todo), batch_size):
         tasks = todo[start : start + batch_size]
-        guesses = predictor([t.data["text"] for t in tasks])
-        batch = [{"task": task.id, "model_version": model_version, "score": score, "result": result}
+        guesses = predictor([t.data[TEXT] for t in tasks])
+        batch = [results.prediction(task.id, result, model_version=model_version, score=score)
                  for task, (result, score) in zip(tasks, guesses, strict=True)]  # fmt: skip
         added += client.import_predictions(project_id, batch)
     return added, len(done)

@@ -16,10 +16,11 @@ from typing import Any, Protocol
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from annotate.articles.tasks import TASK_FIELDS
 from annotate.errors import ConfigError, ProjectNotFound
 from annotate.labelstudio import settings as st
+from annotate.labelstudio.validate import ProjectRules, rules_from_config
 from annotate.resources import schema_path, shipped_projects_dir
+from annotate.vocabulary import TASK_FIELDS
 
 CONFIG_FILE = "config.xml"
 SETTINGS_FILE = "project.json"
@@ -51,6 +52,10 @@ class ProjectSpec:
         """The data fields every task of the project carries: project.json's task_fields, else what
         `annotate split` writes."""
         return tuple(self.settings.get("task_fields", TASK_FIELDS))
+
+    def rules(self) -> ProjectRules:
+        """What validate checks exports of this project against (labels, controls, task fields)."""
+        return rules_from_config(self.label_config, self.task_fields())
 
     def server_settings(self) -> dict[str, Any]:
         """The project fields Label Studio stores, under its own names."""

@@ -9,8 +9,9 @@ stops at the first one. Files are read one task at a time, so memory does not gr
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,16 +19,13 @@ from typing import Any
 
 import defusedxml.ElementTree as SafeET
 
-from annotate.articles.tasks import TASK_FIELDS
-from annotate.errors import InputError
-from annotate.labelstudio.export import is_manifest
 from annotate.labelstudio.jsonstream import iter_array
 from annotate.resources import schema_path
+from annotate.vocabulary import RELATION_ENDS, SENTENCE_ID, SPAN_LABELS, TASK_FIELDS, TEXT, relation_between
 
 EXPORT_SCHEMA = "labelstudio-export.schema.json"
-# Which span labels each relation joins; annotators may draw it either way (datasets normalise it).
-RELATION_ENDS = {"attributed_to": frozenset({"CLAIM", "SOURCE"}), "cue_of": frozenset({"CUE", "CLAIM"})}
-_SPAN_VOCABULARY = frozenset().union(*RELATION_ENDS.values())
+_SPAN_LABELS = frozenset(SPAN_LABELS)
+_IMPLIED = " and ".join(f"{a}–{b} ({name})" for name, (a, b) in RELATION_ENDS.items())
 
 
 @dataclass(frozen=True)
@@ -248,6 +246,38 @@ def fast_task_valid(task: Any) -> bool:
 
 
 # Checks ----------------------------------------------------------------------------------------------
+def _text_of(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+# What Label Studio cannot store in task data: a lone surrogate breaks the project's task list and
+# every export (measured on 1.23), PostgreSQL refuses NUL (see shared notes).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _check_data(ctx: _TaskContext, data: dict[str, Any], index: int) -> None:
+    """Task data: `text` a string; no NaN or Infinity (not JSON); nothing Label Studio cannot store."""
+    if TEXT in data and not isinstance(data[TEXT], str):
+        got = _JSON_TYPES.get(type(data[TEXT]), "a number")
+        ctx.add(f"$[{index}].data.{TEXT}", f"is {got}, expected a string", "data",
+                hint="the task text must be the sentence itself")  # fmt: skip
+    stack: list[tuple[str, Any]] = [(f"$[{index}].data", data)]
+    while stack:  # iterative: a deeply nested value must not exhaust the recursion limit
+        path, value = stack.pop()
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            ctx.add(path, f"{value} is not a JSON value (NaN and Infinity are not JSON)", "data",
+                    hint="write null, or a number")  # fmt: skip
+        elif isinstance(value, str) and _UNSTORABLE.search(value):
+            bad = _UNSTORABLE.search(value).group()  # type: ignore[union-attr]
+            what = "a NUL character" if bad == "\x00" else f"a lone surrogate (U+{ord(bad):04X})"
+            ctx.add(path, f"holds {what}, which Label Studio cannot store", "data",
+                    hint="remove it from the task data (`annotate split` drops such characters)")  # fmt: skip
+        elif isinstance(value, dict):
+            stack.extend((f"{path}.{k}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
+
+
 def _id(obj: Any) -> int | None:
     value = obj.get("id") if isinstance(obj, dict) else None
     return value if isinstance(value, int) else None
@@ -286,19 +316,23 @@ class _TaskContext:
         data = self.task.get("data") if isinstance(self.task.get("data"), dict) else {}
         self.problems.append(Problem(
             self.file, path, message, kind, _id(self.task),
-            str(data["sentence_id"]) if data.get("sentence_id") is not None else None,
+            _text_of(data.get(SENTENCE_ID)),
             _id(annotation), annotator_of(annotation) if isinstance(annotation, dict) else None, severity, hint,
         ))  # fmt: skip
 
 
 def _check_results(ctx: _TaskContext, annotation: dict[str, Any], base: str, *, is_annotation: bool) -> None:
-    text = ctx.task["data"].get("text")
+    text = ctx.task["data"].get(TEXT)
     results = annotation["result"]
     rules = ctx.rules
     region_ids: set[str] = set()
     regions: dict[str, set[str]] = {}  # span id -> its labels (spans with labels only)
-    for r in results:
+    for i, r in enumerate(results):
         if isinstance(r, dict) and r.get("type") == "labels" and isinstance(r.get("id"), str):
+            if r["id"] in region_ids:
+                ctx.add(f"{base}.result[{i}].id", f"two spans have the region id {r['id']!r}", "region",
+                        annotation=annotation if is_annotation else None,
+                        hint="region ids are unique within an annotation; give one span a new id")  # fmt: skip
             region_ids.add(r["id"])
             value = r.get("value")
             labels = value.get("labels") if isinstance(value, dict) else None
@@ -317,19 +351,28 @@ def _check_results(ctx: _TaskContext, annotation: dict[str, Any], base: str, *, 
             for key, end in zip(("from_id", "to_id"), ends, strict=True):
                 if end not in region_ids:
                     add(f"[{i}].{key}", f"relation end {end!r} is not a span of this annotation", "relation")
-            labels = r.get("labels")
-            for label in labels if isinstance(labels, list) else []:
-                if not isinstance(label, str):
-                    continue  # the schema reports it
+            given = r.get("labels")
+            labels = [x for x in given if isinstance(x, str)] if isinstance(given, list) else []
+            if len(labels) > 1:
+                add(
+                    f"[{i}].labels",
+                    f"a relation has one label; this one has {len(labels)} ({', '.join(labels)})",
+                    "relation",
+                    hint="keep the one that applies (the config makes relation labels single-choice)",
+                )
+            got = [sorted(regions.get(e or "", ())) for e in ends]
+            ours = all(e in regions and regions[e] <= _SPAN_LABELS for e in ends)  # this project's vocabulary
+            implied = relation_between(got[0][0], got[1][0]) if all(len(g) == 1 for g in got) else None
+            for label in labels:
                 if rules and label not in rules.relations:
                     add(f"[{i}].labels", f"relation label {label!r} is not in the project's config", "label")
                 wanted = RELATION_ENDS.get(label)
-                # Only for exports in this project's vocabulary (a config of its own may differ).
-                if wanted and all(e in regions and regions[e] <= _SPAN_VOCABULARY for e in ends):
-                    got = [sorted(regions[e]) for e in ends]
-                    if {x for g in got for x in g} != wanted or any(len(g) != 1 for g in got):
-                        add(f"[{i}]", f"{label} must join {' and '.join(sorted(wanted))} spans, "
-                            f"joins {got[0]} and {got[1]}", "relation")  # fmt: skip
+                if wanted and ours and implied != label:
+                    add(f"[{i}]", f"{label} must join a {wanted[0]} and a {wanted[1]} span, joins {got[0]} and "
+                        f"{got[1]}", "relation", hint="redraw the arrow between the right spans")  # fmt: skip
+            if not labels and ours and implied is None:
+                add(f"[{i}].labels", f"a relation between {got[0]} and {got[1]} spans needs a label", "relation",
+                    hint=f"only {_IMPLIED} arrows may be left unlabelled")  # fmt: skip
             continue
         value = r.get("value")
         if not isinstance(value, dict):
@@ -362,7 +405,17 @@ def _check_results(ctx: _TaskContext, annotation: dict[str, Any], base: str, *, 
         if "start" not in value or "end" not in value:
             continue
         start, end = value["start"], value["end"]
+        if any(type(x) in (float, bool) for x in (start, end)):
+            add(f"[{i}].value", f"offsets must be JSON integers, got {json.dumps(start)} and {json.dumps(end)}",
+                "offsets", hint="write character positions as whole numbers (3, not 3.0)")  # fmt: skip
+            continue
         if not (isinstance(start, int) and isinstance(end, int) and isinstance(text, str)):
+            continue
+        if start >= end:
+            what = "an empty span" if start == end else "start after end"
+            add(
+                f"[{i}].value", f"offsets {start}-{end}: {what}", "offsets", hint="a span covers at least one character"
+            )
             continue
         if not 0 <= start < end <= len(text):
             add(f"[{i}].value", f"offsets {start}-{end} lie outside the task text (length {len(text)})", "offsets")
@@ -393,6 +446,7 @@ def validate_task(task: Any, index: int, *, file: str, rules: ProjectRules | Non
             ctx.add(_json_path([index, *parts]), _message(error), "schema", annotation=annotation)
     if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
         return ctx.problems
+    _check_data(ctx, task["data"], index)
     if rules:
         missing = [f for f in rules.fields if f not in task["data"]]
         if missing:
@@ -424,31 +478,13 @@ def validate_task(task: Any, index: int, *, file: str, rules: ProjectRules | Non
     return ctx.problems
 
 
-def validated(path: Path, problems: list[Problem], *, rules: ProjectRules | None = None) -> Iterator[Any]:
-    """The tasks of an export, each checked on the way: its problems are added to `problems`, so a
-    caller that reads the tasks anyway parses the file once."""
+def validate_file(path: Path, *, rules: ProjectRules | None = None) -> list[Problem]:
+    """Every problem of one export file, reading one task at a time. Raises InputError when the
+    file cannot be read or parsed (exports.validate_exports reports that as a problem instead)."""
+    problems: list[Problem] = []
     for index, task in enumerate(iter_array(path)):
         problems += validate_task(task, index, file=str(path), rules=rules)
-        yield task
-
-
-def validate_file(path: Path, *, rules: ProjectRules | None = None) -> list[Problem]:
-    problems: list[Problem] = []
-    for _task in validated(path, problems, rules=rules):
-        pass
     return problems
-
-
-def export_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """The export files among paths: files as given, and the *.json in directories (not manifests)."""
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*.json") if not is_manifest(p) and not p.name.startswith("."))
-            if not found:
-                raise InputError(f"{path}: no export files (*.json) in this directory")
-            yield from found
-        else:
-            yield path
 
 
 def summary(problems: list[Problem]) -> dict[str, Any]:

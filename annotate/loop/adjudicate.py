@@ -11,30 +11,28 @@ matches word for word.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from annotate.dataset.collect import ADJUDICATION_FIELD, CLAIM_ID_FIELD, Collection, Sentence
+from annotate.dataset.collect import Collection, Sentence, gc_paused, read_collection
+from annotate.labelstudio.exports import ExportSet
+from annotate.labelstudio.load import JOURNAL_FILE, LoadReport, load_tasks
+from annotate.labelstudio.projects import ProjectSpec, adjudication_spec, ensure_project, require_project
+from annotate.labelstudio.results import version
+from annotate.vocabulary import ADJUDICATION_OF, CLAIM_ID, CLAIM_STATUS, CLAIM_TYPES, SENTENCE_ID, VERDICT
 
-COMPARED_CONTROLS = ("claim_status", "claim_types", "verdict")
-
-
-def signature(annotation: dict[str, Any]) -> frozenset[tuple[Any, ...]]:
-    """What two annotations must share to agree: spans (label, start, end) and the compared choices."""
-    found = set()
-    for r in annotation.get("result", []):
-        value = r.get("value") or {}
-        if r.get("type") == "labels":
-            found.update(("span", label, value.get("start"), value.get("end")) for label in value.get("labels") or [])
-        elif r.get("type") == "choices" and r.get("from_name") in COMPARED_CONTROLS:
-            found.update((r["from_name"], choice) for choice in value.get("choices") or [])
-    return frozenset(found)
+COMPARED_CONTROLS = (CLAIM_STATUS, CLAIM_TYPES, VERDICT)
 
 
 def disagreeing(collection: Collection) -> list[Sentence]:
-    """Sentences with two or more annotators whose annotations differ (see signature)."""
+    """Units with two or more annotators whose annotations differ in spans (label, start, end) or
+    the compared choices."""
     return [
         s for s in collection.sentences.values()
-        if len(s.annotations) > 1 and len({signature(a) for a in s.annotations.values()}) > 1
+        if len(s.annotations) > 1 and len({a.signature(COMPARED_CONTROLS) for a in s.annotations.values()}) > 1
     ]  # fmt: skip
 
 
@@ -47,15 +45,62 @@ def review_tasks(
     records, predictions = [], {}
     for s in disagreeing(collection):
         versions = sorted(s.annotations)
-        records.append(s.data | {
-            ADJUDICATION_FIELD: {"project": project_id, "task": s.task_id}, "versions": ", ".join(versions),
+        records.append(dict(s.data) | {
+            ADJUDICATION_OF: {"project": project_id, "task": s.task_id}, "versions": ", ".join(versions),
         })  # fmt: skip
-        predictions[s.sentence_id] = [
-            {"model_version": who, "result": s.annotations[who].get("result", [])} for who in versions
-        ]
+        predictions[s.sentence_id] = [version(who, s.annotations[who]) for who in versions]
     return records, predictions
 
 
 def unit_key(records: list[dict[str, Any]]) -> str:
     """The task field that identifies a unit: claim_id for verification tasks, else sentence_id."""
-    return CLAIM_ID_FIELD if records and all(CLAIM_ID_FIELD in r for r in records) else "sentence_id"
+    return CLAIM_ID if records and all(CLAIM_ID in r for r in records) else SENTENCE_ID
+
+
+@dataclass
+class AdjudicateReport:
+    disagreeing: int
+    load: LoadReport
+    project_id: int
+    review: str
+    review_id: int
+    review_created: bool
+    url: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"disagreeing": self.disagreeing} | self.load.as_dict() | {
+            "project_id": self.project_id, "review_project": self.review, "review_project_id": self.review_id,
+            "review_project_created": self.review_created,
+        }  # fmt: skip
+
+    def text(self) -> str:
+        return (f"{self.disagreeing} disagreeing task(s): created {self.load.created} review task(s), already "
+                f"present {self.load.present} (review project {self.review!r}, id {self.review_id}"
+                f"{', new' if self.review_created else ''}; open {self.url}/projects/{self.review_id})")  # fmt: skip
+
+
+def adjudicate(
+    client: Any, spec: ProjectSpec, *, config_dir: Path, log: Callable[[str], None] = lambda _m: None
+) -> AdjudicateReport:
+    """`annotate adjudicate`: the project's disagreeing tasks into its review project, each with
+    every annotator's version as a prediction. The project's export is validated first."""
+    project_id = require_project(client, spec, config_dir=config_dir)
+    log(f"Reading the annotations of project {spec.name!r} (id {project_id}) ...")
+    with tempfile.TemporaryDirectory(prefix="annotate-") as tmp, gc_paused(exiting=True):
+        path = Path(tmp) / "export.json"
+        with path.open("wb") as out:
+            client.export_snapshot(project_id, out)
+        exports = ExportSet([path], {path: spec.name}, {path: spec.rules()})
+        records, predictions = review_tasks(read_collection(exports), project_id)
+    review = adjudication_spec(spec)
+    review_id, created = ensure_project(client, review, config_dir=config_dir)
+    report = load_tasks(
+        client, review_id, records, journal_path=config_dir / JOURNAL_FILE, fields=review.data_fields(),
+        log=log, key=unit_key(records), compare=("versions",), predictions=predictions,
+    )  # fmt: skip
+    # Importing predictions makes the last one's version the project's active one, which the label
+    # stream would pre-fill: no annotator's version should be the default, so none is active.
+    client.set_model_version(review_id, "")
+    for sid in report.changed:
+        log(f"Warning: {sid} is already in review with other annotators' versions; left unchanged")
+    return AdjudicateReport(len(records), report, project_id, review.name, review_id, created, client.url)

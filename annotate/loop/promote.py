@@ -11,23 +11,45 @@ already be verified).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from annotate.dataset.collect import Collection, label_regions
-from annotate.dataset.tables import Gold, gold_annotation, golds, region_answers, region_links
+from annotate.dataset.collect import Collection, gc_paused, read_collection
+from annotate.dataset.gold import Gold, gold_annotation, golds
+from annotate.labelstudio.exports import ExportSet
+from annotate.labelstudio.load import JOURNAL_FILE, LoadReport, load_tasks
+from annotate.labelstudio.projects import ProjectSpec, require_project
+from annotate.vocabulary import (
+    ARTICLE_ID,
+    ATTRIBUTED_TO,
+    CHAR_START,
+    CLAIM,
+    CLAIM_CHECKWORTHY,
+    CLAIM_ID,
+    CONTEXT_AFTER,
+    CONTEXT_BEFORE,
+    NORMALIZED_CLAIM,
+    PUBLISHED,
+    SENTENCE_ID,
+    SOURCE_TYPE,
+    TEXT,
+    TITLE,
+    URL,
+)  # fmt: skip
 
-CHECKWORTHY = "claim_checkworthy"
 # The fields `load` compares to report a changed claim.
-COMPARED = ("claim", "normalized_claim", "source_text", "source_type", "sentence")
+COMPARED = ("claim", NORMALIZED_CLAIM, "source_text", SOURCE_TYPE, "sentence")
 
 
 def claim_id(sentence_id: str, start: int, end: int) -> str:
     return f"{sentence_id}/{start}-{end}"
 
 
-def _context(data: dict[str, Any]) -> str:
+def _context(data: Any) -> str:
     """The sentence in its passage: the units before and after it in the article."""
-    parts = [data.get("context_before"), data.get("text"), data.get("context_after")]
+    parts = [data.get(CONTEXT_BEFORE), data.get(TEXT), data.get(CONTEXT_AFTER)]
     return " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
 
 
@@ -38,36 +60,34 @@ def verification_records(collection: Collection, gold_by: Gold | None = None) ->
     records = []
     for sid, sentence in collection.sentences.items():
         gold, rule, _ = gold_by[sid]
-        if gold != CHECKWORTHY:
+        if gold != CLAIM_CHECKWORTHY:
             continue
         chosen = gold_annotation(sentence, status[sid], gold)
         if chosen is None:
             continue
         who, annotation = chosen
-        regions = label_regions(annotation)
-        links, answers = region_links(annotation), region_answers(annotation)
+        spans = {s.region_id: s for s in annotation.spans()}
+        links, answers = annotation.links(), annotation.per_region()
         data = sentence.data
-        offset = data.get("char_start") if isinstance(data.get("char_start"), int) else None
-        for rid, region in regions.items():
-            value = region.get("value") or {}
-            if "CLAIM" not in (value.get("labels") or []):
+        offset = data.get(CHAR_START) if isinstance(data.get(CHAR_START), int) else None
+        for rid, span in spans.items():
+            if CLAIM not in span.labels:
                 continue
-            start, end = value["start"], value["end"]
-            source = regions.get(links.get(("attributed_to", rid)), {})
-            source_value = source.get("value") or {}
+            start, end = span.start, span.end
+            source = spans.get(links.get((ATTRIBUTED_TO, rid), ""))
             records.append({
-                "claim_id": claim_id(sid, start, end),
-                "claim": value.get("text") or str(data.get("text", ""))[start:end],
-                "normalized_claim": answers.get("normalized_claim", {}).get(rid) or "",
-                "source_text": source_value.get("text") or "",
-                "source_type": answers.get("source_type", {}).get(source.get("id", "")) or "",
-                "sentence": data.get("text") or "",
+                CLAIM_ID: claim_id(sid, start, end),
+                "claim": span.text or str(data.get(TEXT, ""))[start:end],
+                NORMALIZED_CLAIM: answers.get(NORMALIZED_CLAIM, {}).get(rid) or "",
+                "source_text": (source.text if source else None) or "",
+                SOURCE_TYPE: (answers.get(SOURCE_TYPE, {}).get(source.region_id) if source else None) or "",
+                "sentence": data.get(TEXT) or "",
                 "context": _context(data),
-                "title": data.get("title") or "",
-                "url": data.get("url") or "",
-                "published": data.get("published") or "",
-                "article_id": data.get("article_id"),
-                "sentence_id": sid,
+                TITLE: data.get(TITLE) or "",
+                URL: data.get(URL) or "",
+                PUBLISHED: data.get(PUBLISHED) or "",
+                ARTICLE_ID: data.get(ARTICLE_ID),
+                SENTENCE_ID: sid,
                 "claim_start": start,
                 "claim_end": end,
                 "article_start": offset + start if offset is not None else None,
@@ -76,3 +96,40 @@ def verification_records(collection: Collection, gold_by: Gold | None = None) ->
                 "claim_status_rule": rule,
             })  # fmt: skip
     return records
+
+
+@dataclass
+class PromoteReport:
+    claims: int  # check-worthy claims found in the exports
+    load: LoadReport
+    project: str
+    project_id: int
+    dry_run: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"claims": self.claims} | self.load.as_dict() | {"project_id": self.project_id, "dry_run": self.dry_run}
+
+    def text(self) -> str:
+        verb = "would create" if self.dry_run else "created"
+        return (f"{self.claims} check-worthy claim(s): {verb} {self.load.created} verification task(s), already "
+                f"present {self.load.present}, changed {len(self.load.changed)} "
+                f"(project {self.project!r}, id {self.project_id})")  # fmt: skip
+
+
+def promote(
+    exports: ExportSet, client: Any, spec: ProjectSpec, *, config_dir: Path, dry_run: bool = False,
+    log: Callable[[str], None] = lambda _m: None,
+) -> PromoteReport:  # fmt: skip
+    """`annotate promote`: the check-worthy claims of valid claims exports, loaded into the
+    verification project `spec` (idempotent by claim_id; a changed claim is reported, not loaded)."""
+    with gc_paused(exiting=True):
+        records = verification_records(read_collection(exports).part(verification=False))
+    project_id = require_project(client, spec, config_dir=config_dir)
+    report = load_tasks(
+        client, project_id, records, journal_path=config_dir / JOURNAL_FILE, fields=spec.data_fields(),
+        dry_run=dry_run, log=log, key=CLAIM_ID, compare=COMPARED,
+    )  # fmt: skip
+    for cid in report.changed:
+        log(f"Warning: claim {cid} is already in {spec.name!r} with a different text, normalised claim or source; "
+            "left unchanged")  # fmt: skip
+    return PromoteReport(len(records), report, spec.name, project_id, dry_run)

@@ -21,8 +21,9 @@ import pandas as pd
 
 from annotate.errors import InputError, UsageError
 from annotate.outputs import replace_folder
+from annotate.vocabulary import CLAIM_CHECKWORTHY, CLAIM_STATUS, SENTENCE_ID, TEXT
 
-POSITIVE = "claim_checkworthy"
+POSITIVE = CLAIM_CHECKWORTHY
 PARAMS = {"ngram_range": [1, 2], "min_df": 1, "sublinear_tf": True, "C": 1.0, "class_weight": "balanced"}
 MODEL_FILE, META_FILE, PREDICTIONS_FILE = "model.joblib", "model.json", "test_predictions.tsv"
 
@@ -38,7 +39,7 @@ def read_sentences(dataset_dir: Path) -> pd.DataFrame:
             except Exception as exc:  # pandas and pyarrow raise many kinds
                 hint = "write it again with `annotate combine`"
                 raise InputError(f"{path}: cannot be read ({exc})", hint=hint) from None
-            missing = [c for c in ("sentence_id", "text", "gold_claim_status", "split") if c not in table.columns]
+            missing = [c for c in (SENTENCE_ID, TEXT, "gold_claim_status", "split") if c not in table.columns]
             if missing:
                 raise InputError(f"{path}: lacks the column(s) {', '.join(missing)}",
                                  hint="write it again with `annotate combine`")  # fmt: skip
@@ -56,7 +57,7 @@ def _inside(path: Path, folder: Path) -> bool:
 def data_hash(rows: pd.DataFrame) -> str:
     """sha256 of the (sentence_id, text, label) rows, in sentence_id order: the training data's identity."""
     digest = hashlib.sha256()
-    for sid, text, label in sorted(zip(rows["sentence_id"].astype(str), rows["text"].astype(str),
+    for sid, text, label in sorted(zip(rows[SENTENCE_ID].astype(str), rows[TEXT].astype(str),
                                        rows["gold_claim_status"].astype(str), strict=True)):  # fmt: skip
         digest.update(json.dumps([sid, text, label], ensure_ascii=False).encode("utf-8") + b"\n")
     return digest.hexdigest()
@@ -97,9 +98,9 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13) -> dict[str, An
                          hint="give -o a folder of its own, e.g. -o model")  # fmt: skip
     sentences = read_sentences(dataset_dir)
     # An empty text is read back as NaN (CSV, and pandas 3 keeps NaN through astype(str)).
-    sentences["text"] = sentences["text"].fillna("").astype(str)
-    sentences["sentence_id"] = sentences["sentence_id"].fillna("").astype(str)
-    labelled = sentences[sentences["gold_claim_status"].notna() & (sentences["text"].str.strip() != "")].copy()
+    sentences[TEXT] = sentences[TEXT].fillna("").astype(str)
+    sentences[SENTENCE_ID] = sentences[SENTENCE_ID].fillna("").astype(str)
+    labelled = sentences[sentences["gold_claim_status"].notna() & (sentences[TEXT].str.strip() != "")].copy()
     labelled["gold_claim_status"] = labelled["gold_claim_status"].astype(str)
     train_rows = labelled[labelled["split"] == "train"]
     test_rows = labelled[labelled["split"] == "test"]
@@ -118,7 +119,7 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13) -> dict[str, An
     )
     predicted = model.predict(test_rows["text"].astype(str).tolist()).tolist() if len(test_rows) else []
     meta = {
-        "model_id": model_id, "kind": "tfidf+logistic_regression", "target": "claim_status",
+        "model_id": model_id, "kind": "tfidf+logistic_regression", "target": CLAIM_STATUS,
         "labels": [str(c) for c in model.classes_], "positive_label": POSITIVE,
         "train_data_sha256": digest, "train_sentences": len(train_rows), "seed": seed, "params": PARAMS,
         "dataset": str(dataset_dir), "versions": {"scikit-learn": sklearn.__version__},
@@ -130,7 +131,7 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13) -> dict[str, An
         (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         with (folder / PREDICTIONS_FILE).open("w", encoding="utf-8") as out:
             out.write("id\tclass_label\trun_id\n")
-            for sid, label in zip(test_rows["sentence_id"].astype(str), predicted, strict=True):
+            for sid, label in zip(test_rows[SENTENCE_ID].astype(str), predicted, strict=True):
                 out.write(f"{sid}\t{'Yes' if label == POSITIVE else 'No'}\t{model_id}\n")
         return [folder / MODEL_FILE, folder / META_FILE, folder / PREDICTIONS_FILE]
 

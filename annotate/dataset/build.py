@@ -1,0 +1,141 @@
+"""`annotate combine`: exports in, a dataset folder out.
+
+Exports are validated on the way in (an error stops it; warnings are reported), merged by unit
+(see collect.py), and written: from claims exports the tables, gold labels, article-grouped splits,
+benchmark formats and the card; from verification exports the verdicts table, FEVER JSONL and
+ClaimReview JSON-LD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from annotate.dataset.agreement import agreement_report
+from annotate.dataset.card import VERDICT_CARD_HEAD, card_section, write_card
+from annotate.dataset.collect import Collection, gc_paused, read_collection
+from annotate.dataset.formats import write_formats, write_hf_layout
+from annotate.dataset.gold import gold_spans, golds
+from annotate.dataset.splits import SplitPlan, article_labels, assign_splits, previous_splits, write_splits
+from annotate.dataset.tables import (
+    annotation_rows,
+    claims_table,
+    relation_rows,
+    sentences_table,
+    sources_table,
+    write_table,
+)  # fmt: skip
+from annotate.dataset.verdicts import load_mapping, write_verdicts
+from annotate.errors import ProjectNotFound
+from annotate.labelstudio.exports import ExportSet
+from annotate.labelstudio.projects import load_project
+from annotate.labelstudio.validate import Problem
+from annotate.resources import shipped_projects_dir
+from annotate.vocabulary import SPLITTER
+
+
+@dataclass(frozen=True)
+class VerdictOptions:
+    """What the verification exports need: the mapping file and mode, and who reviews."""
+
+    mapping_path: Path
+    mode: str = "strict"
+    organization: dict[str, Any] = field(default_factory=dict)
+
+
+def verdict_options(projects_dir: Path, mode: str) -> VerdictOptions:
+    """The verification project's verdict mapping and reviewing organisation: from projects_dir,
+    else the project shipped with annotate."""
+    try:
+        spec = load_project("verification", projects_dir=projects_dir)
+    except ProjectNotFound:
+        spec = load_project("verification", projects_dir=shipped_projects_dir())
+    return VerdictOptions(spec.folder / "verdict-mapping.json", mode, spec.settings.get("reviewing_organization") or {})
+
+
+@dataclass
+class CombineReport:
+    exports: list[Path]
+    written: list[Path]
+    warnings: list[Problem]
+    replaced: list[str]
+    dataset: dict[str, Any] | None = None  # counts of the claims dataset
+    verdicts: dict[str, Any] | None = None  # counts of the verdict dataset
+
+    @property
+    def empty(self) -> bool:
+        return self.dataset is not None and not self.dataset["rows"]["sentences"] and self.verdicts is None
+
+
+def build_dataset(
+    collection: Collection,
+    out_dir: Path,
+    *,
+    plan: SplitPlan | None = None,
+    formats: tuple[str, ...] = ("parquet",),
+    sources: list[Path] | None = None,
+    mapping_version: str = "?",
+) -> dict[str, Any]:
+    """Write every table, the splits, the benchmark formats and the card to out_dir; return the counts."""
+    plan = plan or SplitPlan()
+    gold_by = golds(collection)
+    splits = assign_splits(article_labels(collection, gold_by), plan, previous_splits(out_dir))
+    tables = {
+        "annotations": annotation_rows(collection),
+        "sentences": sentences_table(collection, splits, gold_by),
+        "claims": claims_table(collection),
+        "sources": sources_table(collection),
+        "relations": relation_rows(collection),
+    }
+    written = []
+    for name, table in tables.items():
+        written += write_table(table, out_dir, name, formats=formats)
+    written.append(write_splits(out_dir, plan, splits))
+    written += write_formats(tables["sentences"], gold_spans(collection, gold_by), out_dir)
+    written += write_hf_layout(tables["sentences"], out_dir)
+    sentences = tables["sentences"]
+    report = {
+        "rows": {name: len(t) for name, t in tables.items()},
+        "gold_rules": sentences["gold_rule"].value_counts().to_dict() if len(sentences) else {},
+        "split_sizes": sentences["split"].value_counts().to_dict() if len(sentences) else {},
+        "replaced_annotations": collection.replaced,
+    }
+    agreement = agreement_report(collection, {sid: g[0] for sid, g in gold_by.items()})
+    splitters = sorted({str(s.data[SPLITTER]) for s in collection.sentences.values() if s.data.get(SPLITTER)})
+    written += write_card(out_dir, sentences=sentences, report=report, agreement=agreement, sources=sources or [],
+                          splitters=splitters, identity=collection.identity,
+                          mapping_version=mapping_version)  # fmt: skip
+    return report | {"written": [str(p) for p in written], "agreement": agreement}
+
+
+def combine(
+    exports: ExportSet,
+    out_dir: Path,
+    *,
+    plan: SplitPlan,
+    verdict_options: VerdictOptions,
+    formats: tuple[str, ...] = ("parquet", "csv"),
+    keep_identity: bool = False,
+) -> CombineReport:
+    """Validate and collect the exports, then write the dataset (see the module docstring)."""
+    with gc_paused(exiting=True):
+        collection = read_collection(exports, keep_identity=keep_identity)
+        report = CombineReport(exports.files, [], exports.warnings, collection.replaced)
+        claims, verification = collection.part(verification=False), collection.part(verification=True)
+        mapping = load_mapping(verdict_options.mapping_path)
+        if claims.sentences or not verification.sentences:
+            report.dataset = build_dataset(claims, out_dir, plan=plan, formats=formats, sources=exports.files,
+                                           mapping_version=mapping["version"])  # fmt: skip
+            report.written += [Path(p) for p in report.dataset["written"]]
+        if verification.sentences:
+            report.verdicts = write_verdicts(verification, out_dir, mode=verdict_options.mode,
+                                             organization=verdict_options.organization, formats=formats,
+                                             mapping=mapping)  # fmt: skip
+            report.written += [Path(p) for p in report.verdicts["written"]]
+            card = out_dir / "README.md"
+            head = card.read_text(encoding="utf-8") if claims.sentences else VERDICT_CARD_HEAD
+            card.write_text(head + "\n" + "\n".join(card_section(report.verdicts)), encoding="utf-8")
+            if not claims.sentences:
+                report.written.append(card)
+    return report

@@ -1,0 +1,117 @@
+"""The dataset card (README.md in the dataset folder): what is in the dataset, how it was made and
+how to load it, with the label distribution and agreement plots."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from annotate.dataset.formats import LABELS
+from annotate.labelstudio.export import read_manifest
+from annotate.vocabulary import CLAIM_STATUS, CLAIM_TYPES
+
+VERDICT_CARD_HEAD = (
+    "# Verdict dataset\n\nMade by `annotate combine` from Label Studio exports of the verification project.\n"
+)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _plot(values: dict[str, float], path: Path, title: str, ylabel: str) -> Path:
+    from matplotlib.figure import Figure  # without pyplot: no GUI backend, nothing global to close
+
+    fig = Figure(figsize=(6, 3.2))
+    ax = fig.subplots()
+    ax.bar(list(values), list(values.values()), color="#2a9d8f")
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.tick_params(axis="x", labelrotation=15)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def write_card(
+    out_dir: Path, *, sentences: pd.DataFrame, report: dict[str, Any], agreement: dict[str, Any], sources: list[Path],
+    splitters: list[str], identity: bool, mapping_version: str,
+) -> list[Path]:  # fmt: skip
+    """README.md: what is in the dataset, how it was made, and how to load it."""
+    gold_counts = {label: int((sentences["gold_claim_status"] == label).sum()) for label in LABELS}
+    alpha = agreement[CLAIM_STATUS]["alpha_per_label"]
+    plots = [
+        _plot(gold_counts, out_dir / "label_distribution.png", "Gold claim_status", "sentences"),
+        _plot({k: v or 0.0 for k, v in alpha.items()}, out_dir / "agreement_per_label.png",
+              "Krippendorff's alpha per label (one vs rest)", "alpha"),
+    ]  # fmt: skip
+    provenance = []
+    for path in sources:
+        meta = read_manifest(path)
+        provenance.append(f"| `{path.name}` | `{_sha256(path)}` | {meta.get('project', '?')} | "
+                          f"`{meta.get('label_config_sha256', '?')}` |")  # fmt: skip
+    status = agreement[CLAIM_STATUS]
+    front = "\n".join([
+        "---", "configs:", "- config_name: default", "  data_files:",
+        "  - split: train", "    path: hf/train.parquet", "  - split: validation", "    path: hf/dev.parquet",
+        "  - split: test", "    path: hf/test.parquet", "dataset_info:", "  features:",
+        "  - name: sentence_id", "    dtype: string", "  - name: article_id", "    dtype: string",
+        "  - name: text", "    dtype: string", "  - name: label", "    dtype:", "      class_label:", "        names:",
+        *[f"          '{i}': {label}" for i, label in enumerate(LABELS)], "---",
+    ])  # fmt: skip
+    lines = [
+        front, "", "# Claim check-worthiness dataset", "",
+        "Made by `annotate combine` from Label Studio exports of the claims project. One unit per sentence or "
+        "heading of a news article; `claim_status` says whether it makes a check-worthy claim.", "",
+        "## Counts", "",
+        "| table | rows |", "|---|---|", *[f"| {k} | {v} |" for k, v in report["rows"].items()], "",
+        "| gold claim_status | sentences |", "|---|---|", *[f"| {k} | {v} |" for k, v in gold_counts.items()], "",
+        f"Gold decided by: {json.dumps(report['gold_rules'])}. "
+        f"Splits (by article): {json.dumps(report['split_sizes'])}.",
+        "", "![label distribution](label_distribution.png)", "",
+        "## Agreement", "",
+        f"- Krippendorff's alpha (claim_status, nominal): {status['krippendorff_alpha']} over {status['items']} "
+        f"sentences, {status['items_with_2_or_more']} with two or more annotators ({status['annotators']} annotators).",
+        f"- Fleiss' kappa: {json.dumps(status['fleiss_kappa'])}.",
+        f"- Cohen's kappa per pair: {json.dumps(status['cohen_kappa_pairs'])}.",
+        "- Per claim type (applies or not): " + (", ".join(
+            f"{t}: alpha {r['krippendorff_alpha']}, Fleiss' kappa {(r['fleiss_kappa'] or {}).get('kappa')}"
+            for t, r in agreement[CLAIM_TYPES].items()) or "no sentence with two or more annotators' types") + ".",
+        f"- Span F1 between annotators: {json.dumps(agreement['spans'])}.",
+        f"- Sentences with disagreeing claim_status: {agreement['disagreements']} (`annotate agreement "
+        "--disagreements` lists them).", "",
+        "![agreement per label](agreement_per_label.png)", "",
+        "## Provenance", "",
+        "| export | sha256 | project | label config sha256 |", "|---|---|---|---|", *provenance, "",
+        f"Splitter: {', '.join(splitters) or 'unknown'}. Verdict mapping version: {mapping_version}. "
+        f"Annotators are {'named (e-mail addresses)' if identity else 'pseudonymised (hashed e-mails)'}.", "",
+        "## Loading", "",
+        "```python", "from datasets import load_dataset", f"ds = load_dataset({str(out_dir)!r})",
+        "# or: pandas.read_parquet('sentences.parquet')", "```", "",
+        "Benchmark formats are in `formats/`: CheckThat! TSV per split, ClaimBuster-style CSV, spans JSONL.",
+    ]  # fmt: skip
+    card = out_dir / "README.md"
+    card.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [card, *plots]
+
+
+def card_section(report: dict[str, Any]) -> list[str]:
+    """The verdicts part of the dataset card."""
+    return [
+        "## Verdicts", "",
+        f"{report['claims']} claims from verification exports; gold verdicts {json.dumps(report['verdicts'])} "
+        f"decided by {json.dumps(report['verdict_rules'])}.", "",
+        f"Verdict mapping version {report['mapping_version']}, **{report['mapping_mode']}** mode "
+        "(strict leaves verdicts the mapping marks lossy out of FEVER; lenient maps them).", "",
+        f"- `formats/fever.jsonl`: {report['fever']} claims; left out: {json.dumps(report['fever_skipped'])}.",
+        f"- `formats/claimreview.jsonld`: {report['claimreview']} ClaimReview objects (schema: "
+        f"`schemas/claimreview.schema.json`); left out: {json.dumps(report['claimreview_skipped'])}.", "",
+    ]  # fmt: skip

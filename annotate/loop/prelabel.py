@@ -1,0 +1,62 @@
+"""`annotate prelabel`: suggestions for annotators, from the rules or from a model `annotate train`
+made. The model's claim_status guess carries its probability as the score, so Label Studio's
+uncertainty sampling can serve the least certain task first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from annotate.labelstudio.prelabel import MODEL_VERSION, Predictor, prelabel_project, rules
+from annotate.labelstudio.projects import ProjectSpec, require_project
+from annotate.labelstudio.results import status_result
+
+
+@dataclass
+class PrelabelReport:
+    added: int
+    already_predicted: int
+    model_version: str
+    project: str
+    project_id: int
+    ordered_by_uncertainty: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"added": self.added, "already_predicted": self.already_predicted, "model_version": self.model_version,
+                "project_id": self.project_id, "ordered_by_uncertainty": self.ordered_by_uncertainty}  # fmt: skip
+
+    def text(self) -> str:
+        ordered = "; annotators now get the least certain tasks first" if self.ordered_by_uncertainty else ""
+        return (f"added {self.added} predictions ({self.model_version}); {self.already_predicted} tasks already had "
+                f"one (project {self.project!r}){ordered}")  # fmt: skip
+
+
+def model_predictor(model_dir: Path) -> tuple[Predictor, str]:
+    """(predictor, model version) of a model folder written by `annotate train`."""
+    from annotate.loop.train import load_model
+
+    loaded = load_model(model_dir)
+
+    def predict(texts: list[str]) -> list[tuple[list[dict[str, Any]], float]]:
+        return [(status_result(status), p) for status, p in loaded.predict(texts)]
+
+    return predict, loaded.model_id
+
+
+def predictor_for(model_dir: Path | None) -> tuple[Predictor, str]:
+    """(predictor, model version): a trained model's, else the rules'."""
+    return model_predictor(model_dir) if model_dir is not None else (rules, MODEL_VERSION)
+
+
+def prelabel(
+    client: Any, spec: ProjectSpec, *, config_dir: Path, predictor: tuple[Predictor, str] = (rules, MODEL_VERSION),
+    order_by_uncertainty: bool = False,
+) -> PrelabelReport:  # fmt: skip
+    """Attach a prediction to every task of the project without one of this model version."""
+    predictor, version = predictor  # type: ignore[assignment]
+    project_id = require_project(client, spec, config_dir=config_dir)
+    added, skipped = prelabel_project(client, project_id, model_version=version, predictor=predictor)
+    if order_by_uncertainty:
+        client.set_model_version(project_id, version, uncertainty_sampling=True)
+    return PrelabelReport(added, skipped, version, spec.name, project_id, order_by_uncertainty)

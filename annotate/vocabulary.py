@@ -1,0 +1,89 @@
+"""The names the stages share: what the label configs in projects/ call things, the task fields
+every task carries, and the ids that join tasks, exports and tables.
+
+These names are contracts between stages (split writes them, Label Studio stores them, validate
+checks them, datasets read them): no other module spells them. tests/test_vocabulary.py checks
+them against projects/*/config.xml.
+"""
+
+from __future__ import annotations
+
+# The Text object every control of the claims project points at.
+TEXT_OBJECT = "text"
+
+# Spans: the Labels control and its labels.
+SPAN_CONTROL = "span"
+CLAIM = "CLAIM"
+SOURCE = "SOURCE"
+CUE = "CUE"
+SPAN_LABELS = (CLAIM, SOURCE, CUE)
+
+# Relations between spans, each with its ends in the direction datasets write it (annotators may
+# draw the arrow either way). The ends determine the relation, so an unlabelled arrow between a
+# CLAIM and a SOURCE is an attribution.
+ATTRIBUTED_TO = "attributed_to"
+CUE_OF = "cue_of"
+RELATION_ENDS: dict[str, tuple[str, str]] = {ATTRIBUTED_TO: (CLAIM, SOURCE), CUE_OF: (CUE, CLAIM)}
+
+
+def relation_between(first: str, second: str) -> str | None:
+    """The relation whose ends are these two span labels, in either order, else None."""
+    for name, ends in RELATION_ENDS.items():
+        if {first, second} == set(ends) and first != second:
+            return name
+    return None
+
+
+# Sentence-level answers of the claims project.
+CLAIM_STATUS = "claim_status"
+NO_CLAIM = "no_claim"
+CLAIM_NOT_CHECKWORTHY = "claim_not_checkworthy"
+CLAIM_CHECKWORTHY = "claim_checkworthy"
+CLAIM_STATUSES = (NO_CLAIM, CLAIM_NOT_CHECKWORTHY, CLAIM_CHECKWORTHY)
+CLAIM_TYPES = "claim_types"
+SEGMENTATION_ISSUE = "segmentation_issue"
+
+# Per-region answers: on a SOURCE span, on a CLAIM span.
+SOURCE_TYPE = "source_type"
+NORMALIZED_CLAIM = "normalized_claim"
+SOURCE_OUTSIDE_SENTENCE = "source_outside_sentence"
+PER_REGION_ON = {SOURCE_TYPE: SOURCE, NORMALIZED_CLAIM: CLAIM, SOURCE_OUTSIDE_SENTENCE: CLAIM}
+
+# The verification project's controls.
+VERDICT = "verdict"
+VERIFICATION_STATE = "verification_state"
+VERIFIED = "verified"
+JUSTIFICATION = "justification"
+CLAIM_DATE = "claim_date"
+FACTCHECK_URL = "factcheck_url"
+EVIDENCE_SLOTS = (1, 2, 3)
+SUPPORTS_STANCE = "supports"
+REFUTES_STANCE = "refutes"
+
+
+def evidence_control(slot: int, part: str) -> str:
+    """The control of one part (url, stance, excerpt) of an evidence slot: evidence_1_url, ..."""
+    return f"evidence_{slot}_{part}"
+
+
+# Task fields. Every task `annotate split` writes carries TASK_FIELDS; RECORD_FIELDS is all it writes.
+TEXT = "text"
+KIND = "kind"
+ARTICLE_ID = "article_id"
+SENTENCE_ID = "sentence_id"
+SENTENCE_INDEX = "sentence_index"
+CHAR_START = "char_start"
+CHAR_END = "char_end"
+TITLE = "title"
+URL = "url"
+PUBLISHED = "published"
+CONTEXT_BEFORE = "context_before"
+CONTEXT_AFTER = "context_after"
+SPLITTER = "splitter"
+TASK_FIELDS = (TEXT, KIND, ARTICLE_ID, SENTENCE_ID, SENTENCE_INDEX, CHAR_START, CHAR_END)
+RECORD_FIELDS = (*TASK_FIELDS, TITLE, URL, "source", PUBLISHED, CONTEXT_BEFORE, CONTEXT_AFTER, SPLITTER)
+
+# Verification tasks (made by `annotate promote`) are keyed by claim; review tasks (made by
+# `annotate adjudicate`) say which project and task they adjudicate.
+CLAIM_ID = "claim_id"
+ADJUDICATION_OF = "adjudication_of"
