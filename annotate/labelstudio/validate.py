@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,11 @@ class ProjectRules:
     controls: dict[str, Control]
     relations: frozenset[str]
     fields: tuple[str, ...] = TASK_FIELDS  # what every task carries (ProjectSpec.task_fields)
+
+    @cached_property
+    def required(self) -> frozenset[str]:
+        """The task-level controls every annotation must answer."""
+        return frozenset(c.name for c in self.controls.values() if c.required and not c.per_region)
 
 
 _RESULT_TYPE = {"Labels": "labels", "Choices": "choices", "TextArea": "textarea", "Rating": "rating",
@@ -261,21 +266,24 @@ def _check_data(ctx: _TaskContext, data: dict[str, Any], index: int) -> None:
         got = _JSON_TYPES.get(type(data[TEXT]), "a number")
         ctx.add(f"$[{index}].data.{TEXT}", f"is {got}, expected a string", "data",
                 hint="the task text must be the sentence itself")  # fmt: skip
-    stack: list[tuple[str, Any]] = [(f"$[{index}].data", data)]
-    while stack:  # iterative: a deeply nested value must not exhaust the recursion limit
-        path, value = stack.pop()
-        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-            ctx.add(path, f"{value} is not a JSON value (NaN and Infinity are not JSON)", "data",
-                    hint="write null, or a number")  # fmt: skip
-        elif isinstance(value, str) and _UNSTORABLE.search(value):
-            bad = _UNSTORABLE.search(value).group()  # type: ignore[union-attr]
-            what = "a NUL character" if bad == "\x00" else f"a lone surrogate (U+{ord(bad):04X})"
-            ctx.add(path, f"holds {what}, which Label Studio cannot store", "data",
-                    hint="remove it from the task data (`annotate split` drops such characters)")  # fmt: skip
-        elif isinstance(value, dict):
-            stack.extend((f"{path}.{k}", v) for k, v in value.items())
-        elif isinstance(value, list):
-            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
+    for key, value in data.items():  # most values are strings or numbers: check them without a walk
+        kind = type(value)
+        if (kind is str and not _UNSTORABLE.search(value)) or kind is int or value is None or kind is bool:
+            continue
+        stack: list[tuple[str, Any]] = [(f"$[{index}].data.{key}", value)]
+        while stack:  # iterative: a deeply nested value must not exhaust the recursion limit
+            path, value = stack.pop()
+            if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+                ctx.add(path, f"{value} is not a JSON value (NaN and Infinity are not JSON)", "data",
+                        hint="write null, or a number")  # fmt: skip
+            elif isinstance(value, str) and (bad := _UNSTORABLE.search(value)):
+                what = "a NUL character" if bad.group() == "\x00" else f"a lone surrogate (U+{ord(bad.group()):04X})"
+                ctx.add(path, f"holds {what}, which Label Studio cannot store", "data",
+                        hint="remove it from the task data (`annotate split` drops such characters)")  # fmt: skip
+            elif isinstance(value, dict):
+                stack.extend((f"{path}.{k}", v) for k, v in value.items())
+            elif isinstance(value, list):
+                stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
 
 
 def _id(obj: Any) -> int | None:
@@ -468,13 +476,10 @@ def validate_task(task: Any, index: int, *, file: str, rules: ProjectRules | Non
                 if seen[who] == 2:
                     ctx.add(base, f"{who} annotated this task more than once (combine keeps the newest)",
                             "duplicate", annotation=annotation, severity="warning")  # fmt: skip
-            if rules:
-                present = {r.get("from_name") for r in annotation["result"] if isinstance(r, dict)
-                           and isinstance(r.get("from_name"), str)}  # fmt: skip
-                for control in rules.controls.values():
-                    if control.required and not control.per_region and control.name not in present:
-                        ctx.add(f"{base}.result", f"required {control.name} is missing", "required",
-                                annotation=annotation)  # fmt: skip
+            if rules and rules.required:
+                present = {r.get("from_name") for r in annotation["result"] if isinstance(r, dict)}
+                for name in sorted(rules.required - present):
+                    ctx.add(f"{base}.result", f"required {name} is missing", "required", annotation=annotation)
     return ctx.problems
 
 

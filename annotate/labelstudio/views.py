@@ -61,11 +61,12 @@ class Answer:
 class Annotation:
     """One annotation (or prediction) of a task."""
 
-    __slots__ = ("_raw", "_spans")
+    __slots__ = ("_per_region", "_raw", "_spans")
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self._raw = raw
         self._spans: tuple[Span, ...] | None = None
+        self._per_region: dict[str, dict[str, Any]] | None = None
 
     @property
     def id(self) -> int | None:
@@ -167,6 +168,8 @@ class Annotation:
 
     def per_region(self) -> dict[str, dict[str, Any]]:
         """control -> region id -> its answer (a single choice or text line unwrapped)."""
+        if self._per_region is not None:
+            return self._per_region
         found: dict[str, dict[str, Any]] = {}
         for r in self._raw["result"]:
             if r["type"] != "labels" and r["type"] != "relation" and r.get("id"):
@@ -175,18 +178,19 @@ class Annotation:
                 found.setdefault(r["from_name"], {})[r["id"]] = (
                     answer[0] if isinstance(answer, list) and len(answer) == 1 else answer
                 )
+        self._per_region = found
         return found
 
     def answers(self) -> Iterator[Answer]:
         """Each label of a span, each choice and each text line, in result order."""
         for r in self._raw["result"]:
             kind = r["type"]
-            if kind == "relation":
+            if kind not in _ITEMS:  # relations, and answers that are not labels, choices or text
                 continue
             value = r["value"]
-            items = value.get(_ITEMS.get(kind, kind))
+            items = value.get(_ITEMS[kind]) or []
             text = value.get("text")
-            for item in items if isinstance(items, list) else [items]:
+            for item in items:
                 yield Answer(r["from_name"], kind, item, r.get("id"), value.get("start"), value.get("end"),
                              text if isinstance(text, str) else None)  # fmt: skip
 
