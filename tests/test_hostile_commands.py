@@ -164,6 +164,16 @@ def test_unknown_project(tmp_path: Path) -> None:
         says=[f"Error: no project folder {PROJECTS / 'nope'}", "Hint: available projects: claims"])  # fmt: skip
 
 
+@pytest.mark.parametrize("name", ["config.xml", "project.json", "instructions.html"])
+def test_schema_output_equal_to_a_project_file(tmp_path: Path, name: str) -> None:
+    projects = broken_project(tmp_path, "none")
+    target = projects / "claims" / name
+    before = target.read_bytes()
+    run("schema", "claims", "--projects-dir", projects, "-o", target, code=2,
+        says=f"Error: -o {target} is also an input")  # fmt: skip
+    assert target.read_bytes() == before
+
+
 def test_schema_output_that_is_a_folder(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     run("schema", "claims", "--projects-dir", PROJECTS, "-o", tmp_path / "out", code=2, says="is a folder")

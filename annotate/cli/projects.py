@@ -21,7 +21,7 @@ from annotate.cli.app import (
     project_app,
     project_spec,
 )  # fmt: skip
-from annotate.outputs import write_atomic
+from annotate.outputs import refuse_overwriting_inputs, write_atomic
 
 
 # project --------------------------------------------------------------------------------------
@@ -115,6 +115,7 @@ def schema(
 
     spec = project_spec(project, projects_dir)
     path = output or Path("schemas") / "projects" / f"{project}.schema.json"
+    refuse_overwriting_inputs({"-o": path}, [p for p in spec.folder.iterdir() if p.is_file()])
     rules = rules_from_config(spec.label_config, spec.task_fields())
     text = json.dumps(project_schema(project, rules), indent=2, ensure_ascii=False)
     echo(write_atomic(path, text + "\n"))
