@@ -46,10 +46,20 @@ def _default_mode() -> int:
 def atomic_file(path: Path, *, binary: bool = False, encoding: str = "utf-8") -> Iterator[IO[Any]]:
     """Write `path` aside (a hidden temporary file in the same folder) and move it into place when
     the block completes; on any exception the temporary file is removed and `path` is untouched.
-    The new file keeps the mode of the file it replaces. Raises InputError if it cannot be written."""
+    The new file keeps the mode of the file it replaces; a symbolic link is kept and its target
+    replaced; a device or pipe (/dev/stdout) is written directly. InputError if it cannot be written."""
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"{path} is a folder; give a file name")
+    if path.exists() and not path.is_file():  # /dev/stdout, a pipe: nothing to replace, write to it
+        try:
+            with open(path, "wb" if binary else "w", **({} if binary else {"encoding": encoding})) as fh:
+                yield fh
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
+        return
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))  # replace the file the link points to, keep the link
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

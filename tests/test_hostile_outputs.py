@@ -256,3 +256,32 @@ def test_end_to_end_undecodable_file_name(tmp_path: Path) -> None:
         fh.write(b"")
     done = annotate("split", str(tmp_path))
     assert done.returncode == 1 and b"caf\\udce9.txt: the article has no text" in done.stderr
+
+
+def test_an_output_link_is_kept_and_its_target_replaced(tmp_path: Path) -> None:
+    (tmp_path / "real.txt").write_text("old")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "real.txt")
+    write_atomic(tmp_path / "link.txt", "new")
+    assert (tmp_path / "link.txt").is_symlink() and (tmp_path / "real.txt").read_text() == "new"
+
+
+def test_an_output_pipe_is_written_not_replaced(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    write_atomic(fifo, "through the pipe")
+    reader.join(timeout=10)
+    assert received == [b"through the pipe"] and fifo.is_fifo()
+
+
+def test_a_closed_stdout_is_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "big.txt").write_text(("Talks resumed on Monday. Nobody expects a deal. " * 20 + "\n\n") * 500)
+    env = os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parent.parent), "XDG_DATA_HOME": str(tmp_path)}
+    command = " ".join([*ANNOTATE, "split", str(tmp_path / "big.txt")]) + " | head -n 1"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, env=env, timeout=120)
+    assert done.stdout.count(b"\n") == 1 and b"unexpectedly" not in done.stderr and b"Traceback" not in done.stderr
+    assert not (tmp_path / "annotate").exists()

@@ -424,7 +424,7 @@ def expand_sources(sources: list[str]) -> Iterator[str | InputError]:
     """Files, directories (their supported files, recursively, sorted), globs and '-'."""
     for source in sources:
         path = Path(source)
-        if source == STDIN or path.is_file():
+        if source == STDIN or path.is_file() or (path.exists() and not path.is_dir()):  # a file, a pipe
             yield source
         elif path.is_dir():
             yield from _walk(path)

@@ -43,6 +43,10 @@ class AnnotateGroup(TyperGroup):
         except KeyboardInterrupt:
             echo("Interrupted.", err=True)
             raise typer.Exit(130) from None
+        except BrokenPipeError:  # the reader of stdout went away (`| head`): stop quietly
+            with contextlib.suppress(Exception):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
         except (TyperException, Exit, Abort):  # usage errors and exits: typer reports them
             raise
         except Exception as exc:  # a bug: no traceback on the terminal, the details in a log file
