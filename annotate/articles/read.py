@@ -11,6 +11,7 @@ import codecs
 import glob
 import hashlib
 import json
+import math
 import os
 import re
 import unicodedata
@@ -215,8 +216,15 @@ class _Constant:
         self.name = name
 
 
+def _float(text: str) -> float | _Constant:
+    value = float(text)
+    return value if math.isfinite(value) else _Constant(f"{text} (beyond the range of a number)")
+
+
 def _loads(text: str) -> Any:
-    return json.loads(text, parse_constant=_Constant)
+    """json.loads, with NaN, Infinity and numbers too large for a float kept as _Constant (to be
+    reported where they are); ValueError for an integer longer than Python reads (4300 digits)."""
+    return json.loads(text, parse_constant=_Constant, parse_float=_float)
 
 
 _ONE_RECORD = 'write one {"text": ...} object'
@@ -232,6 +240,9 @@ def _json_items(text: str, *, path: str, lines: bool) -> Iterator[tuple[str, Any
             return
         except RecursionError:
             yield InputError(f"{path}: {too_deep}")
+            return
+        except ValueError as exc:  # an integer of more than 4300 digits
+            yield InputError(f"{path}: not readable JSON ({exc})")
             return
         if data == []:
             yield InputError(f"{path}: an empty list, no article records", hint=_ONE_RECORD + " per article")
@@ -249,6 +260,8 @@ def _json_items(text: str, *, path: str, lines: bool) -> Iterator[tuple[str, Any
                 yield InputError(f"{path}:{number}: not valid JSON ({exc.msg}, column {exc.colno})")
             except RecursionError:
                 yield InputError(f"{path}:{number}: {too_deep}")
+            except ValueError as exc:  # an integer of more than 4300 digits
+                yield InputError(f"{path}:{number}: not readable JSON ({exc})")
 
 
 def _kind(value: Any) -> str:

@@ -243,6 +243,13 @@ def _reject_constant(name: str) -> Any:
     raise _NotJSON(f"{name} is not valid JSON; write null or a number")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _NotJSON(f"{text} is beyond the range of a number")
+    return value
+
+
 def _bad_strings(value: Any, where: str, depth: int = 0) -> Iterator[str]:
     """JSON paths of strings holding characters Label Studio cannot store (lone surrogates, NUL, ...)."""
     if depth > 20:
@@ -296,7 +303,7 @@ def read_tasks(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line, parse_constant=_reject_constant)
+            record = json.loads(line, parse_constant=_reject_constant, parse_float=_finite)
         except json.JSONDecodeError as exc:
             problems.append(f"{path}:{lineno}: not valid JSON ({exc.msg}, column {exc.colno})")
             continue
@@ -305,6 +312,9 @@ def read_tasks(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
             continue
         except RecursionError:
             problems.append(f"{path}:{lineno}: nested too deeply to be a task record")
+            continue
+        except ValueError as exc:  # an integer of more than 4300 digits
+            problems.append(f"{path}:{lineno}: not readable JSON ({exc})")
             continue
         problem = _check_record(record)
         if problem:
