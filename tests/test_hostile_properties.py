@@ -10,6 +10,7 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -28,7 +29,7 @@ ODD = ["\r\n", "\r", "\n\n", "\n", "\t", "\x00", "\x0b", "\x85", "\x9f", "\ud800
 pieces = st.one_of(st.sampled_from(WORDS), st.sampled_from(ODD), st.text(st.characters(codec=None), max_size=3))
 articles = st.lists(st.one_of(pieces, st.just(" ")), min_size=0, max_size=60).map("".join)
 
-SETTINGS = settings(max_examples=100, deadline=timedelta(seconds=5),
+SETTINGS = settings(max_examples=100, deadline=timedelta(seconds=5), database=None,
                     suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 
 
@@ -82,7 +83,7 @@ def test_random_text_files_split_exactly(text: str, encoding: str) -> None:
             assert report.failed == 1
 
 
-@settings(max_examples=40, deadline=timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=timedelta(seconds=5), database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=300) | articles.map(lambda t: t.encode("utf-8", "surrogatepass")))
 def test_random_stdin_never_crashes_the_command(data: bytes) -> None:
     result = CliRunner().invoke(app, ["split", "-"], input=data)
@@ -104,3 +105,28 @@ def test_split_is_deterministic() -> None:
             split_to_files([str(source)], output=None, articles_output=None, stdout=stream)
         runs.append(stream.getvalue().replace(folder, ""))
     assert runs[0] == runs[1] and runs[0].count("\n") == 3
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(st.characters(codec=None), max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(st.characters(codec=None), max_size=6),
+                                                                  inner, max_size=4),
+    max_leaves=12,
+)  # fmt: skip
+record_fields = st.sampled_from(["id", "title", "text", "url", "source", "published", "author", "path", "record_id"])
+
+
+@SETTINGS
+@given(st.lists(st.dictionaries(record_fields | st.text(max_size=5), json_values | articles, max_size=6), max_size=4))
+def test_random_json_records_never_crash(records: list[dict]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder, "a.jsonl")
+        source.write_text("\n".join(json.dumps(r) for r in records) + "\n")  # NaN/Infinity as JSON literals
+        out, articles_out = Path(folder, "t.jsonl"), Path(folder, "t.articles.jsonl")
+        report = split_to_files([str(source)], output=out, articles_output=articles_out)
+        assert report.articles + report.failed >= 1
+        if report.articles:
+            check_offsets(out.read_text(encoding="utf-8"), articles_out.read_text(encoding="utf-8"))
+            for line in articles_out.read_text(encoding="utf-8").split("\n"):
+                if line:
+                    json.loads(line, parse_constant=lambda c: pytest.fail(f"{c} written"))  # strict JSON
