@@ -345,6 +345,9 @@ SETTINGS = {
     "servers-list": (b'{"current": "http://127.0.0.1:1", "servers": []}', '"servers" must be an object of objects'),
     "current-number": (b'{"current": 8080}', '"current" must be a URL string'),
     "bad-current-url": (b'{"current": "http://[::1"}', "is not a valid URL"),
+    "servers-of-lists": (b'{"servers": {"http://h": []}}', '"servers" must be an object of objects'),
+    "key-number": (b'{"servers": {"http://h": {"api_key": 5, "data_dir": ["x"]}}}',
+                   '"servers" -> http://h: api_key, data_dir must be strings'),
 }
 
 
@@ -369,3 +372,13 @@ def test_recorded_project_id_that_is_not_a_number(monkeypatch: pytest.MonkeyPatc
     (tmp_path / "settings.json").write_text(json.dumps({"projects": {"http://h": {"claims": "abc"}}}))
     with pytest.raises(ConfigError, match="the id of project 'claims' at http://h must be a number"):
         recorded_project_id(tmp_path, "http://h", "claims")
+
+
+@pytest.mark.parametrize("pid_file", ['{"pid": 0, "port": 8080}', '{"pid": 1, "port": 8080}', '{"pid": "x", "port": 1}',
+                                      '[]', '{"pid": 99999999}', '{"pid": 12345, "port": 70000}', "\u00ff", "[" * 5000])
+def test_damaged_pid_file_is_no_server(tmp_path: Path, pid_file: str) -> None:
+    (tmp_path / "annotate-server.json").write_text(pid_file)
+    from annotate.labelstudio import server
+
+    assert server.running_pid(tmp_path) is None
+    run("server", "stop", "--data-dir", tmp_path, code=0, says="No server started by annotate is running")

@@ -142,10 +142,18 @@ def key_works(url: str, api_key: str) -> bool:
 
 
 def _read_pid_file(data_dir: Path) -> dict[str, Any] | None:
+    """The pid file's record, or None when it is missing or damaged (then no server of ours runs:
+    a pid of 0 or 1 must never be signalled)."""
     try:
-        return json.loads((data_dir / PID_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        record = json.loads((data_dir / PID_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
+    if not isinstance(record, dict):
+        return None
+    pid, port = record.get("pid"), record.get("port")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (pid, port)) or pid <= 1 or not 0 < port < 65536:
+        return None
+    return record
 
 
 def _is_our_process(pid: int, data_dir: Path) -> bool:

@@ -110,6 +110,12 @@ def _shape_problems(data: Any) -> list[str]:
         value = data.get(key, {})
         if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
             problems.append(f'"{key}" must be an object of objects, one per server URL')
+    servers = data.get("servers", {})
+    for url, entry in servers.items() if isinstance(servers, dict) else ():
+        fields = ("api_key", "username", "password", "data_dir")
+        wrong = [k for k in fields if isinstance(entry, dict) and not isinstance(entry.get(k, ""), str)]
+        if wrong:
+            problems.append(f'"servers" -> {url}: {", ".join(wrong)} must be strings')
     return problems
 
 
