@@ -200,9 +200,10 @@ def test_an_xml_declaration_does_not_hide_the_page(tmp_path: Path) -> None:
 
 def test_undecodable_file_name(tmp_path: Path) -> None:
     name = os.fsdecode(b"caf\xe9.txt")
-    (tmp_path / name).write_text(GOOD)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / name).write_text(GOOD)
     out = tmp_path / "t.jsonl"
-    result = run("split", str(tmp_path), "-o", out, code=0)
+    result = run("split", str(tmp_path / "in"), "-o", out, code=0)
     (article,) = [json.loads(line) for line in (tmp_path / "t.articles.jsonl").read_text().splitlines()]
     assert article["path"].endswith("caf\\udce9.txt") and "Split 1 article(s)" in result.stderr
 
@@ -391,3 +392,12 @@ def test_partial_failure_writes_the_good_articles_whole(tmp_path: Path) -> None:
     assert len(out.read_text().splitlines()) == 4
     assert len((tmp_path / "t.articles.jsonl").read_text().splitlines()) == 2
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_output_inside_a_folder_being_split_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(GOOD)
+    run("split", tmp_path, "-o", tmp_path / "sub" / "t.jsonl", code=2,
+        says=f"Error: -o {tmp_path / 'sub' / 't.jsonl'} is inside {tmp_path}, which is being split")  # fmt: skip
+    run("split", tmp_path, "-o", tmp_path.parent / f"{tmp_path.name}-t.jsonl", "--articles", tmp_path / "x.jsonl",
+        code=2, says="Error: --articles")  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]

@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from annotate.articles.boilerplate import Removed, find_boilerplate
 from annotate.articles.read import (
+    SUFFIXES,
     Article,
     check_encoding,
     check_input_format,
@@ -20,7 +21,7 @@ from annotate.articles.read import (
     read_articles,
 )
 from annotate.articles.segment import Splitter, default_splitter, get_splitter, split_text
-from annotate.errors import InputError, unreadable
+from annotate.errors import InputError, UsageError, unreadable
 from annotate.outputs import atomic_file, refuse_overwriting_inputs
 from annotate.vocabulary import (
     ARTICLE_ID,
@@ -167,6 +168,7 @@ def split_to_files(
     expanded = [item for source in sources for item in expand_sources([source])]
     inputs = [Path(item) for item in expanded if isinstance(item, str) and item != "-"]
     refuse_overwriting_inputs({"-o": output, "--articles": articles_output}, inputs)
+    _refuse_outputs_in_input_folders({"-o": output, "--articles": articles_output}, sources)
     report = SplitReport()
     try:
         with contextlib.ExitStack() as stack:
@@ -193,6 +195,18 @@ def split_to_files(
         return report
     report.written = [p for p in (output, articles_output) if p]
     return report
+
+
+def _refuse_outputs_in_input_folders(outputs: dict[str, Path | None], sources: list[str]) -> None:
+    """An output inside a folder being split would be read as articles by the next run."""
+    folders = [Path(s).resolve() for s in sources if s != "-" and Path(s).is_dir()]
+    for option, path in outputs.items():
+        if path is None or path.suffix.lower() not in SUFFIXES:
+            continue
+        for folder in folders:
+            if folder in path.resolve().parents:
+                raise UsageError(f"{option} {path} is inside {folder}, which is being split: the next run "
+                                 "would read it as articles", hint=f"write {option} outside {folder}")  # fmt: skip
 
 
 class _NothingSplit(Exception):
