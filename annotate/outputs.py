@@ -110,8 +110,9 @@ def foreign_files(final: Path, new_files: Iterable[str] = ()) -> list[str]:
 def replace_folder(final: Path, build: Callable[[Path], Iterable[Path]]) -> list[Path]:
     """Build a folder aside, then put it in place of `final` as a whole.
 
-    `build(tmp)` receives an empty temporary folder beside `final` (same file system), writes every
-    file into it and returns the paths it wrote (inside `tmp`). It may read the existing `final`
+    `build(tmp)` receives an empty temporary folder beside `final` (same file system, an absolute
+    path), writes every file into it and returns the paths it wrote (inside `tmp`, or relative to
+    it); every file in `tmp` is recorded as annotate's, returned or not. It may read the existing `final`
     (to carry a file over): `final` is untouched until `build` returns. If `build` raises, the
     temporary folder is removed and the exception propagates; `final` is byte-identical.
 
@@ -124,13 +125,15 @@ def replace_folder(final: Path, build: Callable[[Path], Iterable[Path]]) -> list
         raise UsageError(f"{final} is a file, not a folder; give a folder name")
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)).resolve()
     except OSError as exc:
         raise _cannot_write(final, exc) from None
     old = None
     try:
-        written = [Path(p) for p in build(tmp)]
-        relative = sorted({(p if not p.is_absolute() else p.relative_to(tmp)).as_posix() for p in written})
+        # What build returns, in its order, relative to tmp (a relative path is taken as one inside tmp).
+        returned = [(Path(p) if Path(p).is_absolute() else tmp / p).resolve().relative_to(tmp).as_posix()
+                    for p in build(tmp)]  # fmt: skip
+        relative = sorted(_listing(tmp))  # every file written, returned or not
         foreign = foreign_files(final, relative)
         if foreign:
             shown = ", ".join(foreign[:10]) + (f" and {len(foreign) - 10} more" if len(foreign) > 10 else "")
@@ -157,7 +160,7 @@ def replace_folder(final: Path, build: Callable[[Path], Iterable[Path]]) -> list
         shutil.rmtree(tmp, ignore_errors=True)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    return [final / r for r in relative]
+    return [final / r for r in dict.fromkeys(returned)]
 
 
 def _folder_mode(final: Path) -> int:

@@ -382,3 +382,13 @@ def test_damaged_pid_file_is_no_server(tmp_path: Path, pid_file: str) -> None:
 
     assert server.running_pid(tmp_path) is None
     run("server", "stop", "--data-dir", tmp_path, code=0, says="No server started by annotate is running")
+
+
+def test_train_twice_into_the_default_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("ds").mkdir()
+    sentences().to_parquet("ds/sentences.parquet")
+    run("train", "ds", code=0)
+    run("train", "ds", code=0)  # its own files: replaced, not refused
+    assert sorted(p.name for p in Path("model").iterdir()) == [".annotate-outputs.json", "model.joblib", "model.json",
+                                                               "test_predictions.tsv"]  # fmt: skip

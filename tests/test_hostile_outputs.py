@@ -81,6 +81,19 @@ def test_replace_folder_builds_aside_and_replaces_whole(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["dataset"]  # nothing left aside
 
 
+def test_replace_folder_with_a_relative_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    def build(folder: Path) -> list[Path]:
+        (folder / "model.json").write_text("{}")
+        (folder / "extra.txt").write_text("written, not returned")
+        return [folder / "model.json"]
+
+    assert replace_folder(Path("model"), build) == [Path("model") / "model.json"]
+    assert json.loads((tmp_path / "model" / OUTPUTS_MANIFEST).read_text()) == {"files": ["extra.txt", "model.json"]}
+    assert replace_folder(Path("model"), build_files("model.json")) == [Path("model") / "model.json"]  # all ours
+
+
 def test_replace_folder_leaves_the_old_folder_when_build_fails(tmp_path: Path) -> None:
     final = tmp_path / "dataset"
     replace_folder(final, build_files("a.csv"))
