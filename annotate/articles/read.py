@@ -302,7 +302,7 @@ def _clean(value: Any, where: str, depth: int) -> tuple[Any, int, list[str]]:
 
 def _clean_id(value: Any, *, where: str) -> tuple[str | None, int]:
     """The record's own id as a string (None: use the text's hash), and the characters removed from it."""
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None, 0
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InputError(f'{where}: field "id" must be a string or an integer, not {_kind(value)}',

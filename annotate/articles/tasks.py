@@ -89,10 +89,11 @@ class SplitArticle:
 
 
 def split_sources(
-    sources: list[str], *, splitter: Splitter | None = None, encoding: str | None = None, stdin: bytes | None = None,
-    input_format: str = "auto",
+    sources: list[str | InputError], *, splitter: Splitter | None = None, encoding: str | None = None,
+    stdin: bytes | None = None, input_format: str = "auto",
 ) -> Iterator[SplitArticle | InputError]:
-    """Split every article the sources name; a source that fails is yielded as its error, in order."""
+    """Split every article the sources name; a source that fails is yielded as its error, in order
+    (an InputError among the sources, from expand_sources, is passed on as it is)."""
     splitter = splitter or default_splitter()
     for source in sources:
         items = [source] if isinstance(source, InputError) else expand_sources([source])
