@@ -15,7 +15,7 @@ from annotate.dataset.collect import pseudonym
 from annotate.labelstudio import client as labelstudio
 from annotate.labelstudio.settings import Connection
 
-from .conftest import EXAMPLE_ARTICLE, LiveServer
+from .conftest import EXAMPLE_ARTICLE, LiveServer, write_export
 from .test_integration import _login, _region, fresh_config, fresh_projects
 from .test_loop import _dataset
 
@@ -126,7 +126,7 @@ def test_adjudicate_promote_and_a_trained_prelabeller(live_server: LiveServer, t
             "value": {"start": start, "end": end, "text": ["Talks made excellent progress"]},
         }
     )
-    (tmp_path / "later.json").write_text(json.dumps(later))
+    write_export(tmp_path / "later.json", later, "claims-adjudication")
     changed = run("promote", claims_export, str(tmp_path / "later.json"), "--format", "json")
     assert changed.returncode == 0, changed.stderr
     assert (json.loads(changed.stdout)["created"], json.loads(changed.stdout)["changed"]) == (
