@@ -110,6 +110,8 @@ def test_a_bad_article_is_reported_and_outputs_stay(tmp_path: Path, name: str) -
     before = fingerprint(tmp_path / "out")
     result = run("split", tmp_path / filename, "-o", out, code=1, says=[message, "failed."])
     assert f"{tmp_path / filename}" in result.stderr  # located: the file, and the line or record above
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert errors and all(line.endswith(")") for line in errors), errors  # each with how to fix it, in (...)
     assert fingerprint(tmp_path / "out") == before
 
 

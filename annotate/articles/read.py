@@ -127,13 +127,15 @@ def decode(raw: bytes, *, source: str, encoding: str | None = None) -> str:
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise InputError(f"{source}: not valid {encoding} at byte {exc.start}") from None
+            raise InputError(f"{source}: not valid {encoding} at byte {exc.start}",
+                             hint="pass the encoding the file was saved in, or convert it to UTF-8") from None
     for bom, codec in _BOMS:
         if raw.startswith(bom):
             try:
                 return raw.decode(codec)
             except UnicodeDecodeError as exc:
-                raise InputError(f"{source}: not valid {codec} at byte {exc.start}") from None
+                raise InputError(f"{source}: not valid {codec} at byte {exc.start}",
+                                 hint="the file starts with a byte order mark but is damaged; save it again") from None
     nul = raw.find(b"\x00")
     if nul >= 0:
         utf16 = _utf16_without_bom(raw)
@@ -157,7 +159,7 @@ def _article(text: str, *, path: str, record_id: str | None = None, fields: dict
     or None); `metadata` is everything else, kept as given."""  # fmt: skip
     text, removed_here = normalize_text(text)
     if not text.strip():
-        raise InputError(f"{path}: the article has no text")
+        raise InputError(f"{path}: the article has no text", hint="give it some text, or leave it out")
     known: dict[str, Any] = {}
     for key in ("title", "url", "source", "published", "author"):
         value = (fields or {}).get(key)
@@ -205,7 +207,8 @@ def _html(text: str, *, path: str) -> Article:
 
     body, meta = extract(text)
     if not body.strip():
-        raise InputError(f"{path}: no article text found in the HTML")
+        raise InputError(f"{path}: no article text found in the HTML",
+                         hint="the page holds only boilerplate or script; save its text as .txt to split it all")
     return _article(body, path=path, fields=meta)
 
 
@@ -228,21 +231,23 @@ def _loads(text: str) -> Any:
 
 
 _ONE_RECORD = 'write one {"text": ...} object'
+_FLAT = "an article record is a JSON object of strings; keep metadata shallow"
+_FIX_JSON = "fix the JSON there (a JSONL file holds one object per line)"
 
 
 def _json_items(text: str, *, path: str, lines: bool) -> Iterator[tuple[str, Any] | InputError]:
-    too_deep = f"nested more than {MAX_DEPTH} levels deep; an article record is a flat JSON object"
+    too_deep = f"nested more than {MAX_DEPTH} levels deep"
     if not lines:
         try:
             data = _loads(text)
         except json.JSONDecodeError as exc:
-            yield InputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}")
+            yield InputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}", hint=_FIX_JSON)
             return
         except RecursionError:
-            yield InputError(f"{path}: {too_deep}")
+            yield InputError(f"{path}: {too_deep}", hint=_FLAT)
             return
         except ValueError as exc:  # an integer of more than 4300 digits
-            yield InputError(f"{path}: not readable JSON ({exc})")
+            yield InputError(f"{path}: not readable JSON ({exc})", hint="write long numbers as strings")
             return
         if data == []:
             yield InputError(f"{path}: an empty list, no article records", hint=_ONE_RECORD + " per article")
@@ -257,11 +262,11 @@ def _json_items(text: str, *, path: str, lines: bool) -> Iterator[tuple[str, Any
             try:
                 yield f"{path}:{number}", _loads(line)
             except json.JSONDecodeError as exc:
-                yield InputError(f"{path}:{number}: not valid JSON ({exc.msg}, column {exc.colno})")
+                yield InputError(f"{path}:{number}: not valid JSON ({exc.msg}, column {exc.colno})", hint=_FIX_JSON)
             except RecursionError:
-                yield InputError(f"{path}:{number}: {too_deep}")
+                yield InputError(f"{path}:{number}: {too_deep}", hint=_FLAT)
             except ValueError as exc:  # an integer of more than 4300 digits
-                yield InputError(f"{path}:{number}: not readable JSON ({exc})")
+                yield InputError(f"{path}:{number}: not readable JSON ({exc})", hint="write long numbers as strings")
 
 
 def _kind(value: Any) -> str:
@@ -446,7 +451,7 @@ def expand_sources(sources: list[str]) -> Iterator[str | InputError]:
         elif glob.has_magic(source):
             matches = sorted(glob.glob(source, recursive=True))
             if not matches:
-                yield InputError(f"{source}: no files match this pattern")
+                yield InputError(f"{source}: no files match this pattern", hint="check the pattern and the folder")
             for match in matches:
                 if Path(match).is_dir():
                     yield from _walk(Path(match))

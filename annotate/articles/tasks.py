@@ -107,7 +107,8 @@ def split_sources(
                     continue
                 records, removed = article_tasks(article, splitter=splitter)
                 if not records:
-                    yield InputError(f"{article.path}: nothing to annotate (every line is boilerplate or blank)")
+                    yield InputError(f"{article.path}: nothing to annotate (every line is boilerplate or blank)",
+                                     hint="--show-removed lists each line left out and why")
                     continue
                 yield SplitArticle(article, records, removed)
 
