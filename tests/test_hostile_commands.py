@@ -392,3 +392,16 @@ def test_train_twice_into_the_default_folder(tmp_path: Path, monkeypatch: pytest
     run("train", "ds", code=0)  # its own files: replaced, not refused
     assert sorted(p.name for p in Path("model").iterdir()) == [".annotate-outputs.json", "model.joblib", "model.json",
                                                                "test_predictions.tsv"]  # fmt: skip
+
+
+def test_server_start_with_a_file_as_data_folder(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("not a folder")
+    run("server", "start", "--data-dir", tmp_path / "data", "--timeout", "1", code=1,
+        says=f"Error: --data-dir {tmp_path / 'data'} is a file, not a folder")  # fmt: skip
+
+
+def test_saved_server_url_without_a_port() -> None:
+    from annotate.labelstudio.server import _saved_port
+
+    assert _saved_port("http://127.0.0.1") is None and _saved_port("http://[::1") is None
+    assert _saved_port("http://127.0.0.1:8081") == 8081

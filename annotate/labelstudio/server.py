@@ -223,6 +223,16 @@ def _log_tail(path: Path, lines: int = 15) -> str:
         return ""
 
 
+def _saved_port(url: str) -> int | None:
+    """The port of a URL saved in the settings file (None if it names none or is damaged)."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).port
+    except ValueError:
+        return None
+
+
 def start(
     *,
     data_dir: Path,
@@ -236,6 +246,9 @@ def start(
     A no-op when annotate's server for data_dir is already running.
     """
     data_dir = data_dir.expanduser().resolve()
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ServerError(f"--data-dir {data_dir} is a file, not a folder",
+                          hint="give a folder for Label Studio's data")  # fmt: skip
     settings = st.read_settings(config_dir)
     saved = st.server_entry_for_data_dir(settings, data_dir)
 
@@ -251,7 +264,7 @@ def start(
         return status(data_dir=data_dir, config_dir=config_dir)
 
     if port is None:
-        port = int(saved[0].rsplit(":", 1)[1]) if saved else DEFAULT_PORT
+        port = (_saved_port(saved[0]) if saved else None) or DEFAULT_PORT
     if not port_is_free(port):
         raise ServerError(
             f"port {port} on 127.0.0.1 is already in use by another program",
@@ -277,7 +290,10 @@ def start(
     # Saved before the start, so a failed first start still knows the login it asked for.
     st.save_server(config_dir, url, entry)
 
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise ServerError(f"cannot make the data folder {data_dir}: {exc.strerror}") from None
     log_path = data_dir / LOG_FILE
     env = _server_env(data_dir=data_dir, username=entry["username"], password=entry["password"], token=entry["api_key"])
     args = [
