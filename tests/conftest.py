@@ -34,6 +34,17 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the live server is marked integration, so `-m "not integration"` runs no server."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "live_server" in getattr(item, "fixturenames", ()) and item.get_closest_marker("integration") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("tests that use live_server need @pytest.mark.integration: " + ", ".join(unmarked))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -14,77 +14,9 @@ from annotate.dataset.collect import collect, pseudonym
 from annotate.dataset.gold import golds
 from annotate.dataset.splits import SplitPlan, assign_splits
 
+from .builders import TEXTS, export
+from .builders import span as _span
 from .conftest import views, write_export
-
-TEXTS = {
-    "a1-0": "Unemployment fell by 3% last year, the minister said.",
-    "a1-55": "It was a sunny day.",
-    "a2-0": "Prices will rise, according to the central bank.",
-    "a3-0": "The mayor said the bridge cost $2 million.",
-}
-
-
-def _status(value: str) -> dict:
-    return {"id": "cs", "from_name": "claim_status", "to_name": "text", "type": "choices",
-            "value": {"choices": [value]}}  # fmt: skip
-
-
-def _span(rid: str, text: str, part: str, label: str) -> dict:
-    start = text.index(part)
-    return {"id": rid, "from_name": "span", "to_name": "text", "type": "labels",
-            "value": {"start": start, "end": start + len(part), "text": part, "labels": [label]}}  # fmt: skip
-
-
-def _annotation(aid: int, who: str, result: list, *, updated: str = "2026-11-01T00:00:00Z", truth=False) -> dict:
-    return {"id": aid, "completed_by": {"id": aid, "email": who}, "result": result, "was_cancelled": False,
-            "ground_truth": truth, "updated_at": updated}  # fmt: skip
-
-
-def _task(tid: int, sid: str, annotations: list) -> dict:
-    article, start = sid.rsplit("-", 1)
-    data = {"text": TEXTS[sid], "kind": "sentence", "article_id": article, "sentence_id": sid, "sentence_index": 0,
-            "char_start": int(start), "char_end": int(start) + len(TEXTS[sid])}  # fmt: skip
-    return {"id": tid, "data": data, "annotations": annotations, "predictions": []}
-
-
-def export() -> list[dict]:
-    t = TEXTS["a1-0"]
-    claim_with_source = [
-        _span("c", t, "Unemployment fell by 3% last year", "CLAIM"),
-        _span("s", t, "the minister", "SOURCE"),
-        _span("q", t, "said", "CUE"),
-        # drawn backwards (SOURCE -> CLAIM): the relations table turns it round
-        {"from_id": "s", "to_id": "c", "type": "relation", "direction": "right", "labels": ["attributed_to"]},
-        {"from_id": "q", "to_id": "c", "type": "relation", "direction": "right", "labels": ["cue_of"]},
-        {"id": "s", "from_name": "source_type", "to_name": "text", "type": "choices",
-         "value": {"start": 35, "end": 47, "text": "the minister", "choices": ["named_person"]}},
-        {"id": "cs", "from_name": "claim_types", "to_name": "text", "type": "choices",
-         "value": {"choices": ["quantity", "quote"]}},
-    ]  # fmt: skip
-    return [
-        # majority: two of three say checkworthy
-        _task(1, "a1-0", [
-            _annotation(11, "ann@x.org", [*claim_with_source, _status("claim_checkworthy")]),
-            _annotation(12, "bea@x.org", [_status("claim_checkworthy")]),
-            _annotation(13, "cai@x.org", [_status("claim_not_checkworthy")]),
-        ]),
-        # tie between two: flagged, no gold
-        _task(2, "a1-55", [
-            _annotation(21, "ann@x.org", [_status("no_claim")]),
-            _annotation(22, "bea@x.org", [_status("claim_not_checkworthy")]),
-        ]),
-        # ground truth wins over the majority
-        _task(3, "a2-0", [
-            _annotation(31, "ann@x.org", [_status("claim_not_checkworthy")]),
-            _annotation(32, "bea@x.org", [_status("claim_not_checkworthy")]),
-            _annotation(33, "cai@x.org", [_status("claim_checkworthy")], truth=True),
-        ]),
-        # one annotator, who changed their mind: the newer annotation wins
-        _task(4, "a3-0", [
-            _annotation(41, "cai@x.org", [_status("no_claim")], updated="2026-11-01T00:00:00Z"),
-            _annotation(42, "cai@x.org", [_status("claim_checkworthy")], updated="2026-11-02T00:00:00Z"),
-        ]),
-    ]  # fmt: skip
 
 
 def test_gold_rules() -> None:

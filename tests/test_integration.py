@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import uuid
 from pathlib import Path
 
@@ -16,44 +15,17 @@ from annotate.labelstudio.load import BATCH_SIZE
 from annotate.labelstudio.projects import load_project
 from annotate.labelstudio.settings import Connection
 
+from .builders import region as _region
 from .conftest import EXAMPLE_ARTICLE, ROOT, LiveServer
+from .server_helpers import fresh_config, fresh_projects
+from .server_helpers import login as _login
 
 pytestmark = pytest.mark.integration
-
-
-def _region(rid: str, text: str, part: str, label: str) -> dict:
-    start = text.index(part)
-    return {
-        "id": rid, "from_name": "span", "to_name": "text", "type": "labels", "origin": "manual",
-        "value": {"start": start, "end": start + len(part), "text": part, "labels": [label]},
-    }  # fmt: skip
 
 
 def _no_secret(server: LiveServer, *results) -> None:
     for result in results:
         assert server.api_key not in result.stdout + result.stderr
-
-
-def fresh_projects(tmp_path: Path) -> Path:
-    """The real projects under titles of their own, so reruns against one server start clean."""
-    projects = tmp_path / "projects"
-    suffix = f" {uuid.uuid4().hex[:8]}"
-    for name in ("claims", "verification"):
-        shutil.copytree(ROOT / "projects" / name, projects / name)
-        settings = json.loads((projects / name / "project.json").read_text())
-        settings["title"] = settings["title"][: 50 - len(suffix)] + suffix
-        (projects / name / "project.json").write_text(json.dumps(settings))
-    return projects
-
-
-def fresh_config(live_server: LiveServer, tmp_path: Path) -> Path:
-    """A config folder with the server's login and no project records."""
-    config_dir = tmp_path / "config"
-    config_dir.mkdir(mode=0o700)
-    settings = json.loads((live_server.config_dir / "settings.json").read_text())
-    settings.pop("projects", None)
-    (config_dir / "settings.json").write_text(json.dumps(settings))
-    return config_dir
 
 
 def test_pipeline_end_to_end(live_server: LiveServer, tmp_path: Path) -> None:
@@ -329,22 +301,6 @@ def test_prelabel_adds_predictions_once(live_server: LiveServer, tmp_path: Path)
     labels = {r["value"]["labels"][0]: r["value"]["text"] for r in prediction["result"] if r["type"] == "labels"}
     assert labels["SOURCE"] == "UK Prime Minister Sir Keir Starmer" and labels["CUE"] == "said"
     assert live_server.run("validate", str(exported.stdout.strip())).returncode == 0
-
-
-def _login(url: str, email: str, password: str):
-    import requests
-
-    session = requests.Session()
-    session.get(f"{url}/user/login/")
-    response = session.post(
-        f"{url}/user/login/",
-        data={"email": email, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-        headers={"Referer": f"{url}/user/login/"},
-        allow_redirects=False,
-    )
-    assert response.status_code == 302, f"{email} cannot log in"
-    session.headers.update({"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{url}/"})
-    return session
 
 
 def test_annotators_log_in_and_annotators_per_task_is_honoured(live_server: LiveServer, tmp_path: Path) -> None:

@@ -22,8 +22,12 @@ from annotate.loop.promote import verification_records
 from annotate.loop.train import checkthat_scores, load_model, train
 from annotate.vocabulary import ADJUDICATION_OF as ADJUDICATION_FIELD
 
+from .builders import TEXTS, export
+from .builders import annotation as _annotation
+from .builders import dataset as _dataset
+from .builders import status as _status
+from .builders import task as _task
 from .conftest import views, write_export
-from .test_datasets import TEXTS, _annotation, _status, _task, export
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -175,29 +179,6 @@ def test_verdict_formats_follow_the_mapping_and_claimreview_validates(tmp_path: 
                                "url": "https://factcheck.example.org"}  # fmt: skip
     broken = false | {"reviewRating": {"@type": "Rating", "ratingValue": 1}}
     assert list(validator.iter_errors(broken))  # the schema does reject what Google requires
-
-
-def _dataset(folder: Path) -> Path:
-    """A fixed small sentences table: quantities and reporting verbs are check-worthy."""
-    rows = []
-    worthy = [
-        "Unemployment fell by {n}% last year, the minister said.",
-        "Prices rose {n} percent in {m}, data showed.",
-        "The city spent ${n} million on the bridge, officials said.",
-        "Crime doubled to {n} cases since {m}.",
-    ]
-    other = ["Thank you all for coming tonight number {n}.", "It was a sunny day in {m}.",
-             "We will keep fighting for families {n}.", "The meeting opened with a song in {m}."]  # fmt: skip
-    months = ["May", "June", "July", "March", "April"]
-    for i in range(60):
-        template = (worthy if i % 2 else other)[i % 4]
-        split = "test" if i % 5 == 0 else "train"
-        rows.append({"sentence_id": f"s{i}", "article_id": f"a{i}", "text": template.format(n=i + 3, m=months[i % 5]),
-                     "gold_claim_status": "claim_checkworthy" if i % 2 else ("no_claim" if i % 3 else
-                     "claim_not_checkworthy"), "split": split})  # fmt: skip
-    folder.mkdir()
-    pd.DataFrame(rows).to_parquet(folder / "sentences.parquet", index=False)
-    return folder
 
 
 def test_train_is_deterministic_and_scores_like_checkthat(tmp_path: Path) -> None:

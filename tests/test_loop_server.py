@@ -15,9 +15,11 @@ from annotate.dataset.collect import pseudonym
 from annotate.labelstudio import client as labelstudio
 from annotate.labelstudio.settings import Connection
 
+from .builders import dataset as _dataset
+from .builders import region as _region
 from .conftest import EXAMPLE_ARTICLE, LiveServer, write_export
-from .test_integration import _login, _region, fresh_config, fresh_projects
-from .test_loop import _dataset
+from .server_helpers import fresh_config, fresh_projects
+from .server_helpers import login as _login
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,12 @@ from typer.testing import CliRunner
 from annotate.cli import app
 from annotate.labelstudio.validate import validate_task
 
+from .builders import TEXTS, export
+from .builders import annotation as _annotation
+from .builders import span as _span
+from .builders import status as _status
+from .builders import task as _task
 from .conftest import ROOT, write_export
-from .test_datasets import TEXTS, _annotation, _span, _status, _task, export
 
 BAD = [{"id": 1, "data": {"text": "x"}, "annotations": [5]}]  # an annotation that is a number
 

@@ -1,14 +1,22 @@
-"""Server control without starting Label Studio: what start refuses and what it passes on."""
+"""Server control without starting Label Studio: what start refuses and passes on, and what status reports
+of a port where nothing listens and of a stand-in that answers as Label Studio does."""
 
 from __future__ import annotations
 
+import json
 import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from annotate.errors import ServerError
 from annotate.labelstudio import server
+from annotate.labelstudio import settings as st
+
+from .conftest import free_port
 
 
 def test_busy_port_is_refused_before_anything_starts(tmp_path: Path) -> None:
@@ -38,6 +46,71 @@ def test_stop_without_a_server(tmp_path: Path) -> None:
     assert server.stop(data_dir=tmp_path) is None
 
 
-def test_status_of_a_server_that_is_not_there(tmp_path: Path) -> None:
-    status = server.status(data_dir=tmp_path / "none", config_dir=tmp_path / "cfg")
-    assert status.running is False and status.key_ok is None
+def _saved_server(tmp_path: Path, port: int, api_key: str) -> tuple[Path, Path]:
+    """A settings file that records a server on `port` for a data folder of its own."""
+    data_dir, config_dir = tmp_path / "data", tmp_path / "cfg"
+    data_dir.mkdir()
+    entry = {"api_key": api_key, "username": "admin@annotate.local", "data_dir": str(data_dir.resolve())}
+    st.save_server(config_dir, server.url_for_port(port), entry)
+    return data_dir, config_dir
+
+
+class _LabelStudioStandIn(BaseHTTPRequestHandler):
+    """Answers the three requests `server status` makes as Label Studio 1.23.2 does (note §2, §3)."""
+
+    def do_GET(self) -> None:
+        if self.path == "/health":
+            self._send(200, {"status": "UP"})
+        elif self.path == "/api/version":
+            self._send(200, {"release": "1.23.2"})
+        elif self.path == "/api/current-user/whoami":
+            ok = self.headers.get("Authorization") == "Token right-key-0123456789"
+            self._send(200, {"email": "admin@annotate.local"}) if ok else self._send(401, {"detail": "Invalid token."})
+        else:
+            self._send(404, {"detail": "Not found."})
+
+    def _send(self, code: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def stand_in() -> Iterator[int]:
+    """A tiny HTTP server on a free port of 127.0.0.1; yields the port."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _LabelStudioStandIn)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd.server_address[1]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_status_when_nothing_listens_on_the_saved_port(tmp_path: Path) -> None:
+    port = free_port()
+    data_dir, config_dir = _saved_server(tmp_path, port, "right-key-0123456789")
+    status = server.status(data_dir=data_dir, config_dir=config_dir)
+    assert status.url == f"http://127.0.0.1:{port}"
+    assert (status.running, status.answering, status.version, status.key_ok) == (False, False, None, None)
+
+
+def test_status_of_a_server_that_answers(tmp_path: Path, stand_in: int) -> None:
+    data_dir, config_dir = _saved_server(tmp_path, stand_in, "right-key-0123456789")
+    status = server.status(data_dir=data_dir, config_dir=config_dir)
+    assert status.url == f"http://127.0.0.1:{stand_in}"
+    assert (status.running, status.answering, status.version, status.key_ok) == (False, True, "1.23.2", True)
+    assert status.username == "admin@annotate.local"
+
+
+def test_status_reports_a_key_the_server_refuses(tmp_path: Path, stand_in: int) -> None:
+    data_dir, config_dir = _saved_server(tmp_path, stand_in, "wrong-key-0123456789")
+    status = server.status(data_dir=data_dir, config_dir=config_dir)
+    assert (status.answering, status.key_ok) == (True, False)

@@ -1,15 +1,19 @@
 """Inter-annotator agreement: what Label Studio's open-source edition does not compute.
 
-Krippendorff's alpha (the krippendorff package), Cohen's kappa per pair (scikit-learn) and Fleiss'
-kappa (statsmodels) for claim_status; alpha per claim type (present or not); exact and overlap F1
-between annotators' CLAIM and SOURCE spans; each annotator's agreement with the gold label.
+Krippendorff's alpha (the krippendorff package), Cohen's kappa per pair and Fleiss' kappa for
+claim_status; alpha per claim type (present or not); exact and overlap F1 between annotators' CLAIM
+and SOURCE spans; each annotator's agreement with the gold label.
+
+The two kappas are the textbook formulas, written here in numpy as scikit-learn's
+`cohen_kappa_score` and statsmodels' `fleiss_kappa` compute them (tests/test_agreement_formulas.py
+checks them against both): importing those two libraries took 1.0 s of CPU, a third of what
+combine may spend beyond reading its exports.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from collections import Counter
 from typing import Any
 
@@ -35,13 +39,34 @@ def _alpha(matrix: np.ndarray) -> float | None:
     return _number(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"))
 
 
+def cohen_kappa(first: list[str], second: list[str], labels: list[str]) -> float:
+    """Cohen's kappa of two raters over the same items, unweighted (sklearn's cohen_kappa_score):
+    NaN when it is undefined (both gave one and the same value throughout)."""
+    code = {label: i for i, label in enumerate(labels)}
+    confusion = np.zeros((len(labels), len(labels)))
+    np.add.at(confusion, ([code[x] for x in first], [code[y] for y in second]), 1)
+    expected = np.outer(confusion.sum(axis=1), confusion.sum(axis=0)) / confusion.sum()
+    disagree = 1 - np.eye(len(labels))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(1 - (disagree * confusion).sum() / (disagree * expected).sum())
+
+
+def fleiss_kappa(table: np.ndarray) -> float:
+    """Fleiss' kappa of items x categories counts, every item rated by the same number of raters
+    (statsmodels' fleiss_kappa, method "fleiss")."""
+    table = np.asarray(table, dtype=float)
+    raters = table.sum(axis=1).max()
+    p_category = table.sum(axis=0) / table.sum()
+    p_item = ((table * table).sum(axis=1) - raters) / (raters * (raters - 1.0))
+    expected = (p_category * p_category).sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float((p_item.mean() - expected) / (1 - expected))
+
+
 def nominal_agreement(answers: dict[str, dict[str, str]], *, per_label: bool = True) -> dict[str, Any]:
     """Agreement on one nominal answer (item -> annotator -> value): Krippendorff's alpha, Fleiss'
     kappa on the items with the most common number of raters (>= 2), Cohen's kappa per pair of
     annotators with at least two shared items, and alpha per value (one vs rest)."""
-    from sklearn.metrics import cohen_kappa_score
-    from statsmodels.stats.inter_rater import fleiss_kappa
-
     annotators = sorted({who for per in answers.values() for who in per})
     items = sorted(answers)
     labels = sorted({v for per in answers.values() for v in per.values()})
@@ -56,10 +81,7 @@ def nominal_agreement(answers: dict[str, dict[str, str]], *, per_label: bool = T
     for a, b in itertools.combinations(annotators, 2):
         shared = [item for item in items if a in answers[item] and b in answers[item]]
         if len(shared) >= 2:
-            with warnings.catch_warnings():  # kappa is undefined when both gave one value throughout: None
-                warnings.simplefilter("ignore")
-                kappa = cohen_kappa_score([answers[i][a] for i in shared], [answers[i][b] for i in shared],
-                                          labels=labels)  # fmt: skip
+            kappa = cohen_kappa([answers[i][a] for i in shared], [answers[i][b] for i in shared], labels)
             pairs[f"{a} / {b}"] = {"items": len(shared), "cohen_kappa": _number(kappa)}
 
     counts = Counter(len(per) for per in answers.values() if len(per) >= 2)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from annotate.labelstudio.exports import ExportSet
 from annotate.labelstudio.views import Annotation, Span, Task
@@ -32,8 +32,7 @@ class Sentence:
     adjudication: tuple[str, Annotation] | None = None  # (adjudicator, their annotation), the newest
 
 
-@dataclass(frozen=True, slots=True)
-class SpanRow:
+class SpanRow(NamedTuple):
     """A span of a counted annotation, with offsets in its sentence and in the article."""
 
     article_id: Any
@@ -86,8 +85,18 @@ class Collection:
                     ))  # fmt: skip
         return rows
 
+    @cached_property
+    def _spans_by_label(self) -> dict[str, list[SpanRow]]:
+        found: dict[str, list[SpanRow]] = {}
+        for row in self.spans:
+            for label in row.span.labels:
+                found.setdefault(label, []).append(row)
+        return found
+
     def span_rows(self, *labels: str) -> list[SpanRow]:
-        """Spans with any of these labels."""
+        """Spans with any of these labels, in collection order."""
+        if len(labels) == 1:
+            return self._spans_by_label.get(labels[0], [])
         wanted = set(labels)
         return [row for row in self.spans if wanted.intersection(row.span.labels)]
 

@@ -22,6 +22,10 @@ def gold_status(
 ) -> tuple[str | None, str, dict[str, int]]:
     """(gold answer, the rule that decided, the distribution of answers), from a unit's
     annotations, their answers (annotator -> answer) and an adjudicator's answer."""
+    if not adjudicated and len(answers) <= 1:  # most units: one annotator or none (no Counter needed)
+        for who, answer in answers.items():
+            return answer, "ground_truth" if annotations[who].ground_truth else "single", {answer: 1}
+        return None, "none", {}
     distribution = Counter(answers.values())
     if adjudicated:
         return adjudicated, "adjudicated", dict(distribution)

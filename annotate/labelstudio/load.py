@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from annotate.articles.read import normalize_text
+from annotate.errors import LabelStudioAPIError
 from annotate.vocabulary import SENTENCE_ID, TEXT
 
 # Bigger batches are faster (one POST of 10,000 tasks took 4.0 s on the real server, 10 x 1,000
@@ -196,7 +197,11 @@ def load_tasks(
         if predictions:
             for task in tasks:
                 task["predictions"] = predictions.get(str(task["data"][key]), [])
-        report.created += len(client.import_tasks(project_id, tasks))
+        try:
+            report.created += len(client.import_tasks(project_id, tasks))
+        except LabelStudioAPIError:
+            journal.end()  # the server answered with an error: an import is one transaction, nothing landed
+            raise
         journal.end()
         progress(report.created, len(pending))
     # Copies can only exist if an earlier run was killed mid-batch: then check (one more listing).

@@ -1,0 +1,245 @@
+"""Unit tests of the Label Studio layer that need control of time or faults, which only the fake gives:
+a batch that lands after the rerun gave up waiting, an export cut off mid-stream, the recorded
+export rebuilt by the fake. The scenarios both the fake and the real server run are in
+test_scenarios.py.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from annotate.errors import InputError, LabelStudioAPIError, ServerUnreachable
+from annotate.labelstudio import export, load
+from annotate.labelstudio.load import PENDING_QUIET, load_tasks
+from annotate.labelstudio.projects import ensure_project, load_project, update_project
+from annotate.labelstudio.users import add_users
+
+from .builders import region, status
+from .conftest import ROOT
+from .fakes import RECORDED, ClientKilled, FakeClock, FakeLabelStudio
+
+# The first task of the recorded snapshot: the values a server assigns, which the fake cannot copy.
+RECORDED_TASK = json.loads(RECORDED.read_text())[0]
+ASSIGNED = {"id", "created_at", "updated_at", "unique_id", "created_ago", "project", "task", "inner_id"}
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    clock = FakeClock()
+    monkeypatch.setattr(load, "time", clock)
+    return clock
+
+
+@pytest.fixture
+def fake() -> FakeLabelStudio:
+    return FakeLabelStudio()
+
+
+def _claims(fake: FakeLabelStudio, config_dir: Path) -> int:
+    project_id, _ = ensure_project(fake, load_project("claims", projects_dir=ROOT / "projects"), config_dir=config_dir)
+    return project_id
+
+
+def _records(n: int) -> list[dict]:
+    return [
+        {"text": f"Sentence {i} says 3% more.", "sentence_id": f"a-{i}", "context_before": "", "context_after": ""}
+        for i in range(n)
+    ]
+
+
+def _ids(fake: FakeLabelStudio, project_id: int) -> list[str]:
+    return sorted(t.data["sentence_id"] for t in fake.tasks(project_id))
+
+
+# The recorded export, rebuilt ---------------------------------------------------------------------
+
+
+def _without_assigned(value):
+    if isinstance(value, dict):
+        return {k: v if k == "result" else _without_assigned(v) for k, v in value.items() if k not in ASSIGNED}
+    if isinstance(value, list):
+        return [_without_assigned(v) for v in value]
+    return value
+
+
+def test_the_fake_exports_the_recorded_task_exactly(tmp_path: Path, fake: FakeLabelStudio) -> None:
+    """Task 1001 of the recorded snapshot made again through the fake: everything but the ids and
+    times the server assigns is equal, key order included."""
+    fake.people[0].update(email="admin@example.com")
+    user_2 = fake.create_user("annotator2@example.com")
+    fake.people[1].update(first_name="Ann", last_name="Two")
+    project_id = fake.create_project(label_config=(RECORDED.parent / "test-config.xml").read_text(), settings={})
+    recorded = RECORDED_TASK
+    prediction = recorded["predictions"][0]
+    (task_id,) = fake.import_tasks(project_id, [{"data": recorded["data"], "predictions": [
+        {k: prediction[k] for k in ("model_version", "score", "result")}]}])  # fmt: skip
+    first, second = recorded["annotations"]
+    fake.create_annotation(task_id, first["result"], lead_time=first["lead_time"])
+    fake.annotate(task_id, second["result"], user_id=user_2)
+    fake.stored[task_id]["annotations"][1]["lead_time"] = second["lead_time"]  # the UI measures it
+    fake.stored[task_id]["updated_by"] = 1
+
+    path = export.export_project(fake, project_id, project="t", out_dir=tmp_path)
+
+    (task,) = json.loads(path.read_text())
+    assert json.dumps(_without_assigned(task)) == json.dumps(_without_assigned(recorded))
+
+
+# The load journal ---------------------------------------------------------------------------------
+
+
+def test_a_rerun_waits_for_the_batch_in_flight_and_sends_it_no_more(
+    tmp_path: Path, fake: FakeLabelStudio, clock: FakeClock
+) -> None:
+    project_id = _claims(fake, tmp_path / "config")
+    journal = tmp_path / "journal.json"
+    fake.kill_client_during_next_import(lands_after_listings=3)
+    with pytest.raises(ClientKilled):
+        load_tasks(fake, project_id, _records(5), journal_path=journal, batch_size=2)
+    assert fake.tasks(project_id) == []  # the server is still importing it (this listing is the first)
+
+    rerun = load_tasks(fake, project_id, _records(5), journal_path=journal, batch_size=2)
+
+    assert clock.slept == 2 * 2.0  # two more listings without it, then it is there
+    assert (rerun.created, rerun.present) == (3, 2)
+    assert fake.calls["import_tasks"] == 1 + 2
+    assert _ids(fake, project_id) == [f"a-{i}" for i in range(5)]
+
+
+def test_a_batch_landing_after_the_rerun_gave_up_is_cleaned_by_the_next_run(
+    tmp_path: Path, fake: FakeLabelStudio, clock: FakeClock
+) -> None:
+    project_id = _claims(fake, tmp_path / "config")
+    journal = tmp_path / "journal.json"
+    fake.kill_client_during_next_import(lands_after_listings=10**6)
+    with pytest.raises(ClientKilled):
+        load_tasks(fake, project_id, _records(3), journal_path=journal, batch_size=2)
+
+    rerun = load_tasks(fake, project_id, _records(3), journal_path=journal, batch_size=2)
+    assert PENDING_QUIET < clock.slept <= PENDING_QUIET + 4  # it waited while the task count stood still
+    assert (rerun.created, rerun.present) == (3, 0)
+
+    fake.land_in_flight()  # the server finishes the first run's batch after all
+    assert _ids(fake, project_id) == ["a-0", "a-0", "a-1", "a-1", "a-2"]
+    third = load_tasks(fake, project_id, _records(3), journal_path=journal, batch_size=2)
+    assert (third.created, third.present, third.duplicates_removed) == (0, 3, 2)
+    assert _ids(fake, project_id) == ["a-0", "a-1", "a-2"]
+
+
+def test_a_copy_whose_text_differs_is_not_removed(tmp_path: Path, fake: FakeLabelStudio) -> None:
+    project_id = _claims(fake, tmp_path / "config")
+    records = _records(2)
+    fake.import_tasks(project_id, [{"data": r} for r in records])
+    fake.import_tasks(project_id, [{"data": records[0] | {"text": "Another split of it."}}])
+    report = load_tasks(fake, project_id, records, journal_path=tmp_path / "journal.json")
+    assert report.duplicates_removed == 0
+    assert _ids(fake, project_id) == ["a-0", "a-0", "a-1"]
+
+
+def test_a_dry_run_sends_nothing(tmp_path: Path, fake: FakeLabelStudio) -> None:
+    project_id = _claims(fake, tmp_path / "config")
+    report = load_tasks(fake, project_id, _records(3), journal_path=tmp_path / "journal.json", dry_run=True)
+    assert report.created == 3
+    assert fake.calls["import_tasks"] == 0 and not (tmp_path / "journal.json").exists()
+
+
+# Export -------------------------------------------------------------------------------------------
+
+
+def test_an_interrupted_export_leaves_no_file_and_the_earlier_export_untouched(
+    tmp_path: Path, fake: FakeLabelStudio
+) -> None:
+    project_id = _claims(fake, tmp_path / "config")
+    load_tasks(fake, project_id, _records(30), journal_path=tmp_path / "journal.json")
+    out = tmp_path / "exports"
+    earlier = export.export_project(fake, project_id, project="claims", out_dir=out)
+    before = {p.name: p.read_bytes() for p in (out / "claims").iterdir()}
+
+    fake.cut_export_after(500)
+    with pytest.raises(ServerUnreachable) as error:
+        export.export_project(fake, project_id, project="claims", out_dir=out)
+
+    assert error.value.message == f"cannot reach Label Studio at {fake.url} (RemoteProtocolError)"
+    assert {p.name: p.read_bytes() for p in (out / "claims").iterdir()} == before
+    assert sorted(before) == sorted([earlier.name, export.manifest_path(earlier).name])
+
+
+def test_an_export_never_overwrites_one_with_the_same_name(
+    tmp_path: Path, fake: FakeLabelStudio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project_id = _claims(fake, tmp_path / "config")
+    taken = tmp_path / "exports" / "claims" / "20261130T120000.000000Z.json"
+    taken.parent.mkdir(parents=True)
+    taken.write_text("[]")
+    monkeypatch.setattr(export, "export_path", lambda *_args, **_kw: taken)
+    with pytest.raises(InputError, match="already exists; not overwriting it"):
+        export.export_project(fake, project_id, project="claims", out_dir=tmp_path / "exports")
+    assert taken.read_text() == "[]" and fake.calls["export_snapshot"] == 0
+    assert [p.name for p in taken.parent.iterdir()] == [taken.name]
+
+
+# Projects -----------------------------------------------------------------------------------------
+
+
+def test_removing_relations_in_use_is_caught_here_because_the_server_does_not(
+    tmp_path: Path, fake: FakeLabelStudio
+) -> None:
+    config_dir = tmp_path / "config"
+    spec = load_project("claims", projects_dir=ROOT / "projects")
+    project_id = _claims(fake, config_dir)
+    (task_id,) = fake.import_tasks(project_id, [{"data": _records(1)[0]}])
+    text = _records(1)[0]["text"]
+    fake.create_annotation(task_id, [region("s", text, "Sentence", "SOURCE"), status("no_claim")])
+    start, end = spec.label_config.index("<Relations>"), spec.label_config.index("</Relations>") + len("</Relations>")
+    without = spec.label_config[:start] + spec.label_config[end:]
+    assert fake.validate_config(project_id, without) is None  # relations are not tracked (note §8)
+
+    refused = update_project(fake, replace(spec, label_config=without), config_dir=config_dir)
+    assert refused.orphaning == ["removes relation attributed_to, cue_of while 1 tasks have annotations"]
+    assert fake.calls["update_project"] == 0
+
+
+def test_a_settings_change_is_a_diff_and_is_applied(tmp_path: Path, fake: FakeLabelStudio) -> None:
+    config_dir = tmp_path / "config"
+    spec = load_project("claims", projects_dir=ROOT / "projects")
+    project_id = _claims(fake, config_dir)
+    two = replace(spec, settings=spec.settings | {"annotators_per_task": 2})
+    dry = update_project(fake, two, config_dir=config_dir, dry_run=True)
+    assert (dry.diff, dry.applied) == ("maximum_annotations: 1 -> 2", False)
+    assert update_project(fake, two, config_dir=config_dir).applied is True
+    assert fake.get_project(project_id).settings["maximum_annotations"] == 2
+
+
+# Users --------------------------------------------------------------------------------------------
+
+
+def test_on_the_local_server_each_new_person_gets_a_password_set_outside_the_api(fake: FakeLabelStudio) -> None:
+    set_passwords: list[tuple[str, str]] = []
+    added = add_users(
+        fake, ["a@example.org", "admin@annotate.local"], set_password=lambda e, p: set_passwords.append((e, p))
+    )
+    assert [(u.email, u.created, u.invite_url) for u in added] == [
+        ("a@example.org", True, None),
+        ("admin@annotate.local", False, None),
+    ]
+    assert set_passwords == [("a@example.org", added[0].password)] and len(added[0].password) >= 16
+    assert added[1].password is None
+    assert fake.passwords == {}  # the user API never sees a password
+
+
+def test_a_batch_the_server_rejected_is_not_left_in_flight(
+    tmp_path: Path, fake: FakeLabelStudio, clock: FakeClock
+) -> None:
+    project_id = _claims(fake, tmp_path / "config")
+    journal = tmp_path / "journal.json"
+    bad = _records(2)
+    del bad[1]["context_after"]  # Label Studio rejects the whole batch (note §9)
+    with pytest.raises(LabelStudioAPIError):
+        load_tasks(fake, project_id, bad, journal_path=journal)
+    messages: list[str] = []
+    load_tasks(fake, project_id, _records(2), journal_path=journal, log=messages.append)
+    assert (messages, clock.slept) == ([], 0.0)
