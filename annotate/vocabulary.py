@@ -83,6 +83,25 @@ SPLITTER = "splitter"
 TASK_FIELDS = (TEXT, KIND, ARTICLE_ID, SENTENCE_ID, SENTENCE_INDEX, CHAR_START, CHAR_END)
 RECORD_FIELDS = (*TASK_FIELDS, TITLE, URL, "source", PUBLISHED, CONTEXT_BEFORE, CONTEXT_AFTER, SPLITTER)
 
+# Tasks from row corpora (`annotate split` of a .tsv/.csv benchmark: articles/rows.py) carry the
+# TASK_FIELDS (null offsets) and these: the row's own id exactly as the file holds it, its corpus,
+# its place in the file, the benchmark's label, the split its file name says, the file's name and
+# the row's cells.
+SOURCE_ID = "source_id"
+CORPUS = "corpus"
+SOURCE_ROW = "source_row"
+REFERENCE_LABEL = "reference_label"
+SOURCE_SPLIT = "source_split"
+SOURCE_FILE = "source_file"  # the file's name: combine writes the benchmark file back under it
+SOURCE_COLUMNS = "source_columns"  # the file's header, which columns are text and label, the other cells
+ROW_FIELDS = (SOURCE_ID, CORPUS, SOURCE_ROW, REFERENCE_LABEL, SOURCE_SPLIT, SOURCE_FILE, SOURCE_COLUMNS)
+
+
+def row_sentence_id(corpus: str, source_id: str) -> str:
+    """The sentence_id of a row: corpus and row id, so two corpora with small integer ids can share a project."""
+    return f"{corpus}:{source_id}"
+
+
 # Verification tasks (made by `annotate promote`) are keyed by claim; review tasks (made by
 # `annotate adjudicate`) say which project and task they adjudicate.
 CLAIM_ID = "claim_id"

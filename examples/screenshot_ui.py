@@ -5,11 +5,13 @@ Needs Debian's chromium and Playwright's Python API (no browser download):
     apt-get install -y chromium && .venv/bin/pip install playwright
     .venv/bin/python examples/screenshot_ui.py --out-dir /tmp/ui
 
+It drives the editor with the browser suite's driver (tests/browser/ui.py); the suite runs the same
+checks (tests/browser/test_editors.py).
+
 Uses the server `annotate server start` saved (or $ANNOTATE_CONFIG_DIR). Creates two projects of
 its own ("UI check ..."), loads sentences from the example article plus one with an emoji and curly
 quotes, pre-annotates them, and checks that each pre-annotated span is highlighted on exactly the
 characters its offsets name (Label Studio has had offset bugs around astral characters).
-Not part of CI.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from annotate.labelstudio import client as labelstudio  # noqa: E402
 from annotate.labelstudio import settings  # noqa: E402
 from annotate.labelstudio.prelabel import predict  # noqa: E402
 from annotate.labelstudio.projects import ensure_project, load_project  # noqa: E402
+from tests.browser.ui import Annotator, browser, chromium_path  # noqa: E402
 
 EMOJI_SENTENCE = "The minister said “prices fell 🎉 by 3% in May,” and the 👍 crowd cheered."
 
@@ -67,7 +70,7 @@ def adjudication_task(client, project_id: int, record: dict) -> tuple[int, list[
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out-dir", type=Path, default=Path("ui-screenshots"))
-    parser.add_argument("--chromium", default="/usr/lib/chromium/chromium")
+    parser.add_argument("--chromium", default=chromium_path())
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -76,6 +79,15 @@ def main() -> None:
     entry = stored["servers"][stored["current"]]
     connection = settings.resolve_connection(url=None, env_url=None, env_key=None, config_dir=config_dir)
     client = labelstudio.connect(connection)
+    problems = check_editors(connection.url, entry["username"], entry["password"], args.chromium, args.out_dir,
+                             **prepare(client))  # fmt: skip
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        raise SystemExit(1)
+
+
+def prepare(client) -> dict:
+    """The script's own projects and tasks: returns what check_editors opens."""
     ids = make_projects(client)
 
     (article,) = split_sources([str(ROOT / "examples" / "articles" / "paris-security-guarantees.txt")])
@@ -98,21 +110,25 @@ def main() -> None:
     (verification_id,) = client.import_tasks(ids["verification"], [{"data": verification_task}])
     review_id, versions = adjudication_task(client, ids["claims-adjudication"], records[1])
 
-    from playwright.sync_api import sync_playwright
+    return {
+        "ids": ids,
+        "task_ids": task_ids,
+        "records": records,
+        "verification_id": verification_id,
+        "review": (review_id, versions),
+    }
 
+
+def check_editors(url: str, email: str, password: str, chromium: str, out_dir: Path, *, ids: dict[str, int],
+                  task_ids: list[int], records: list[dict], verification_id: int,
+                  review: tuple[int, list[str]]) -> list[str]:  # fmt: skip
+    """Open each task in the Data Manager's editor, screenshot it, and return what is wrong: a
+    suggested span not highlighted on its characters, an annotator's version missing for review."""
     problems = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=args.chromium, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
-        )  # fmt: skip
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        page.goto(f"{connection.url}/user/login/")
-        page.fill("input[name=email]", entry["username"])
-        page.fill("input[name=password]", entry["password"])
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
+    review_id, versions = review
+    with browser(chromium) as chrome:
+        ui = Annotator(chrome.new_page(viewport={"width": 1400, "height": 1100}), url)
+        ui.log_in(email, password)
         shots = [
             ("claims", ids["claims"], task_ids[0]),
             ("claims-emoji", ids["claims"], task_ids[-1]),
@@ -121,34 +137,27 @@ def main() -> None:
             ("adjudication", ids["claims-adjudication"], review_id),
         ]
         for label, project_id, task_id in shots:
-            page.goto(f"{connection.url}/projects/{project_id}/data?tab=&task={task_id}")
-            page.wait_for_selector(".lsf-main-view, .lsf-main-content, [class*=main-view]", timeout=60000)
-            page.wait_for_timeout(3000)
+            ui.open_task(project_id, task_id)
+            ui.page.wait_for_timeout(1500)
             if label.startswith("claims"):
                 # The prediction tab holds the pre-annotation: its highlights must cover the right text.
                 record = records[task_ids.index(task_id)]
                 expected = sorted(r["value"]["text"] for r in predict(record["text"])[0] if r["type"] == "labels")
-                shown = sorted(t.strip() for t in page.eval_on_selector_all(
-                    ".htx-highlight", "els => els.map(e => e.innerText)") if t.strip())  # fmt: skip
-                joined = " | ".join(shown)
-                missing = [e for e in expected if e not in joined]
-                if missing:
+                shown = ui.highlighted()
+                if shown != expected:
                     problems.append(f"{label}: highlighted {shown}, expected {expected}")
                 print(f"{label}: expected spans {expected}; highlighted {shown}", file=sys.stderr)
             if label == "adjudication":
                 # Every annotator's version must be there for the adjudicator to pick from.
-                page_text = page.inner_text("body")
+                page_text = ui.page.inner_text("body")
                 missing = [v for v in versions if v not in page_text]
                 if missing:
                     problems.append(f"adjudication: versions {missing} not shown")
                 print(f"adjudication: versions shown: {[v for v in versions if v in page_text]}", file=sys.stderr)
-            path = args.out_dir / f"{label}.png"
-            page.screenshot(path=str(path), full_page=True)
+            path = out_dir / f"{label}.png"
+            ui.page.screenshot(path=str(path), full_page=True)
             print(path)
-        browser.close()
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
-        raise SystemExit(1)
+    return problems
 
 
 if __name__ == "__main__":

@@ -116,14 +116,16 @@ def _object_fields(label_config: str) -> list[str]:
 
 
 def _controls(label_config: str) -> dict[str, tuple[str, set[str], set[str]]]:
-    """name -> (tag, toName targets, label or choice values) of each control tag."""
+    """name -> (tag, toName targets, label or choice values) of each control tag. A value is what
+    annotations store: a Choice's or Label's alias before its value (measured on the real server:
+    moving annotations made with the old values to a config whose aliases keep them is accepted)."""
     root = SafeET.fromstring(label_config)
     names = {e.get("name") for e in root.iter() if e.get("name")}
     return {
         e.get("name", ""): (
             e.tag,
             {t for t in (e.get("toName") or "").split(",") if t in names},
-            {c.get("value", "") for c in e if c.tag in ("Label", "Choice")},
+            {c.get("alias") or c.get("value", "") for c in e if c.tag in ("Label", "Choice")},
         )
         for e in root.iter()
         if e.get("name") and e.get("toName")

@@ -59,9 +59,9 @@ def test_tables_and_formats(tmp_path: Path) -> None:
 
     checkthat = "".join((tmp_path / "formats" / f"checkthat_{s}.tsv").read_text().split("\n", 1)[1] for s in
                         ("train", "dev", "test"))  # fmt: skip
-    assert sorted(checkthat.splitlines()) == [
-        "a1-0\tUnemployment fell by 3% last year, the minister said.\tYes",
-        "a2-0\tPrices will rise, according to the central bank.\tYes",
+    assert sorted(checkthat.splitlines()) == [  # quoted as CheckThat! quotes a text with a comma
+        'a1-0\t"Unemployment fell by 3% last year, the minister said."\tYes',
+        'a2-0\t"Prices will rise, according to the central bank."\tYes',
         "a3-0\tThe mayor said the bridge cost $2 million.\tYes",
     ]
     claimbuster = pd.read_csv(tmp_path / "formats" / "claimbuster.csv")
@@ -171,3 +171,21 @@ def test_claim_types_agreement_uses_the_libraries() -> None:
     expected = round(fleiss_kappa(np.array([[2, 1], [3, 0]])), 4)
     assert report["quantity"]["fleiss_kappa"] == {"raters": 3, "items": 2, "kappa": expected}
     assert report["quantity"]["cohen_kappa_pairs"]["ann@x.org / bea@x.org"]["items"] == 2
+
+
+def test_ties_are_not_silent_and_the_card_counts_add_up(tmp_path: Path) -> None:
+    path = write_export(tmp_path / "export.json", export(), project="claims")
+    result = CliRunner().invoke(app, ["combine", str(path), "-o", str(tmp_path / "d"), "--split", "100/0/0"])
+    assert result.exit_code == 0, result.output
+    tie_line = ("1 sentence(s) have no gold because their annotators disagree (a tie): `annotate adjudicate "
+                "--project claims` sends them to review; export `claims-adjudication` and combine again with it.")
+    assert tie_line in result.output  # the summary on stderr
+    card = (tmp_path / "d" / "README.md").read_text()
+    assert tie_line in card
+    assert "3 articles, 4 sentences: 3 with a gold claim_status, 1 ties, 0 not annotated (3 + 1 + 0 = 4 sentences)." in card
+    assert "| (none: tie) | 1 |" in card and "| **total** | 4 |" in card
+    # per split: articles, sentences, and the rows its CheckThat! file holds
+    assert "| train | 3 | 4 | 3 |" in card
+    rows = len((tmp_path / "d" / "formats" / "checkthat_train.tsv").read_text().splitlines()) - 1
+    assert rows == 3
+    assert "| annotations | 15 | answers (annotator x sentence x answer) |" in card

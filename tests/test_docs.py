@@ -29,3 +29,19 @@ def test_readme_has_the_two_commands() -> None:
     assert "bash examples/quickstart.sh" in README
     assert ".venv/bin/python -m pytest" in README
     assert (ROOT / "examples" / "quickstart.sh").exists()
+
+
+def test_the_benchmark_options_are_in_help_and_readme() -> None:
+    from typer.testing import CliRunner
+
+    for command, options in {
+        "split": ["--corpus", "--id-column", "--text-column", "--article-column", "--label-column"],
+        "load": ["--reference-as"],
+        "combine": ["--split"],
+        "train": ["--eval"],
+    }.items():
+        help_text = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
+        for option in options:
+            assert option in help_text, (command, option)
+            assert option in README, (command, option)
+    assert "--split 80/10/10\\|source" in README and "--reference-as hidden\\|predictions" in README

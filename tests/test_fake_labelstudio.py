@@ -194,7 +194,8 @@ def test_removing_relations_in_use_is_caught_here_because_the_server_does_not(
     (task_id,) = fake.import_tasks(project_id, [{"data": _records(1)[0]}])
     text = _records(1)[0]["text"]
     fake.create_annotation(task_id, [region("s", text, "Sentence", "SOURCE"), status("no_claim")])
-    start, end = spec.label_config.index("<Relations>"), spec.label_config.index("</Relations>") + len("</Relations>")
+    start = spec.label_config.index("<Relations")  # <Relations choice="single">
+    end = spec.label_config.index("</Relations>") + len("</Relations>")
     without = spec.label_config[:start] + spec.label_config[end:]
     assert fake.validate_config(project_id, without) is None  # relations are not tracked (note §8)
 

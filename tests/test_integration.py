@@ -109,6 +109,9 @@ def test_pipeline_end_to_end(live_server: LiveServer, tmp_path: Path) -> None:
     manifest = json.loads(export_file.with_name(export_file.stem + ".manifest.json").read_text())
     card = (tmp_path / "dataset" / "README.md").read_text()
     assert f"| `{export_file.name}` | `{manifest['sha256']}` | claims | `{manifest['label_config_sha256']}` |" in card
+    # One config hash: the server's copy (the manifest's) and the folder's (project show) are the same.
+    shown = json.loads(run("project", "show", "claims", "--format", "json").stdout)
+    assert shown["config_sha256"] == manifest["label_config_sha256"]
 
     _no_secret(live_server, created, again, split, first, second, exported, validated, combined)
 
@@ -420,4 +423,81 @@ def test_checkthat_round_trip_through_label_studio(live_server: LiveServer, tmp_
     assert combined.returncode == 0, combined.stderr
     back = (tmp_path / "dataset" / "formats" / "checkthat_train.tsv").read_text().splitlines()
     assert back[0] == "Sentence_id\tText\tclass_label"
-    assert sorted(tuple(line.split("\t")) for line in back[1:]) == sorted(rows)
+    # read as participants read it: a text with a comma is quoted, as in CheckThat!'s own files
+    table = pd.read_csv(tmp_path / "dataset" / "formats" / "checkthat_train.tsv", sep="\t", dtype=str)
+    assert sorted(table.itertuples(index=False, name=None)) == sorted(rows)
+    assert '"Crime has doubled since 2010, the senator said."' in "\n".join(back)
+
+
+def test_benchmark_rows_with_hidden_references_through_label_studio(live_server: LiveServer, tmp_path: Path) -> None:
+    """20 CheckThat! rows -> split -> load (reference hidden: in the task's meta, not its data) ->
+    annotated through the API with the reference -> export keeps the meta -> agreement scores the
+    annotator against the reference and says it was hidden -> combine --split source gives the rows back."""
+    rows = tmp_path / "ct_dev.tsv"
+    rows.write_text("".join((ROOT / "tests" / "data" / "rows" / "CT24_checkworthy_english_dev_sample.tsv")
+                            .read_text(encoding="utf-8").splitlines(keepends=True)[:21]), encoding="utf-8")  # fmt: skip
+    projects = fresh_projects(tmp_path)
+    config_dir = fresh_config(live_server, tmp_path)
+
+    def run(*args: str):
+        if args[0] in ("project", "load", "export"):
+            args = (*args, "--projects-dir", str(projects))
+        return live_server.run(*args, config_dir=config_dir)
+
+    project_id = int(run("project", "create", "claims").stdout)
+    assert run("split", str(rows), "-o", str(tmp_path / "tasks.jsonl")).returncode == 0
+    loaded = run("load", str(tmp_path / "tasks.jsonl"), "--project", "claims")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "20 reference label(s) hidden" in loaded.stdout
+    client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
+    tasks = client.tasks(project_id)
+    assert len(tasks) == 20 and not any("reference_label" in t.data for t in tasks)
+    reference = {r["Sentence_id"]: r["class_label"] for r in pd.read_csv(rows, sep="\t", dtype=str).to_dict("records")}
+    status = {"Yes": "claim_checkworthy", "No": "claim_not_checkworthy"}
+    for task in tasks:
+        wanted = status[reference[task.data["source_id"]]]
+        client.create_annotation(task.id, [{"id": "cs", "from_name": "claim_status", "to_name": "text",
+                                            "type": "choices", "value": {"choices": [wanted]}}])  # fmt: skip
+    exported = run("export", "--project", "claims", "-o", str(tmp_path / "exports"))
+    assert exported.returncode == 0, exported.stderr
+    path = exported.stdout.strip()
+    raw = json.loads(Path(path).read_text())
+    assert {t["meta"]["reference_label"] for t in raw} == {"Yes", "No"}
+    agreement = run("agreement", path)
+    assert agreement.returncode == 0, agreement.stderr
+    assert "reference labels (CheckThat! Yes/No): the annotators could NOT see it" in agreement.stdout
+    assert "vs reference: accuracy 1.0, Cohen's kappa 1.0 (20 sentences)" in agreement.stdout
+    combined = run("combine", path, "-o", str(tmp_path / "dataset"), "--split", "source")
+    assert combined.returncode == 0, combined.stderr
+    assert (tmp_path / "dataset" / "formats" / "checkthat_dev.tsv").read_bytes() == rows.read_bytes()
+    assert (tmp_path / "dataset" / "formats" / "benchmarks" / "ct_dev" / "ct_dev.tsv").read_bytes() == rows.read_bytes()
+
+
+def test_benchmark_references_as_suggestions(live_server: LiveServer, tmp_path: Path) -> None:
+    """load --reference-as predictions: each row gets the reference as a claim_status prediction of
+    model version `reference`, the project's active one (what the label stream pre-fills)."""
+    rows = tmp_path / "ct_dev.tsv"
+    rows.write_text("".join((ROOT / "tests" / "data" / "rows" / "CT24_checkworthy_english_dev_sample.tsv")
+                            .read_text(encoding="utf-8").splitlines(keepends=True)[:11]), encoding="utf-8")  # fmt: skip
+    projects = fresh_projects(tmp_path)
+    config_dir = fresh_config(live_server, tmp_path)
+
+    def run(*args: str):
+        if args[0] in ("project", "load"):
+            args = (*args, "--projects-dir", str(projects))
+        return live_server.run(*args, config_dir=config_dir)
+
+    project_id = int(run("project", "create", "claims").stdout)
+    assert run("split", str(rows), "-o", str(tmp_path / "tasks.jsonl")).returncode == 0
+    loaded = run("load", str(tmp_path / "tasks.jsonl"), "--project", "claims", "--reference-as", "predictions")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "10 reference label(s) predictions" in loaded.stdout
+    client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
+    tasks = client.tasks(project_id)
+    assert len(tasks) == 10 and all("reference_label" in t.data for t in tasks)
+    assert client.prediction_task_ids(project_id, "reference") == {t.id for t in tasks}
+    assert client._ls.projects.get(project_id).model_version == "reference"
+    wanted = {"Yes": "claim_checkworthy", "No": "no_claim"}
+    for prediction in client._ls.predictions.list(project=project_id):
+        task = next(t for t in tasks if t.id == int(prediction.task))
+        assert prediction.result[0]["value"]["choices"] == [wanted[task.data["reference_label"]]]

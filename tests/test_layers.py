@@ -179,6 +179,7 @@ SHARED_NAMES = {
     V.CHAR_END,
     V.CLAIM_ID,
     V.ADJUDICATION_OF,
+    *V.ROW_FIELDS,
 }
 
 

@@ -7,7 +7,7 @@ import defusedxml.ElementTree as SafeET
 import pytest
 
 from annotate.errors import ConfigError, ProjectNotFound
-from annotate.labelstudio.projects import check_label_config, load_project
+from annotate.labelstudio.projects import check_label_config, load_project, stored_value
 
 from .conftest import ROOT
 
@@ -19,10 +19,10 @@ def test_claims_project_has_the_contract_names() -> None:
     assert text is not None and text.get("value") == "$text"
     span = root.find(".//Labels[@name='span']")
     assert span is not None and span.get("toName") == "text"
-    assert {label.get("value") for label in span.findall("Label")} >= {"CLAIM", "SOURCE"}
+    assert {stored_value(label) for label in span.findall("Label")} >= {"CLAIM", "SOURCE"}
     status = root.find(".//Choices[@name='claim_status']")
     assert status is not None and status.get("toName") == "text"
-    assert [c.get("value") for c in status.findall("Choice")] == [
+    assert [stored_value(c) for c in status.findall("Choice")] == [
         "no_claim",
         "claim_not_checkworthy",
         "claim_checkworthy",
@@ -98,10 +98,10 @@ def test_claims_controls_and_values() -> None:
     def values(tag: str, name: str) -> list[str]:
         element = root.find(f".//{tag}[@name='{name}']")
         assert element is not None, name
-        return [c.get("value") for c in element]
+        return [stored_value(c) for c in element]
 
     assert values("Labels", "span") == ["CLAIM", "SOURCE", "CUE"]
-    assert [r.get("value") for r in root.iter("Relation")] == ["attributed_to", "cue_of"]
+    assert [stored_value(r) for r in root.iter("Relation")] == ["attributed_to", "cue_of"]
     assert values("Choices", "claim_types") == [
         "quantity", "correlation_causation", "prediction", "law_rule", "personal_experience", "quote",
         "position_statement", "event_property", "other",
@@ -120,12 +120,12 @@ def test_claims_controls_and_values() -> None:
 def test_verification_controls_and_mapping() -> None:
     spec = load_project("verification", projects_dir=ROOT / "projects")
     root = SafeET.fromstring(spec.label_config)
-    verdicts = [c.get("value") for c in root.find(".//Choices[@name='verdict']")]
+    verdicts = [stored_value(c) for c in root.find(".//Choices[@name='verdict']")]
     assert verdicts == [
         "true", "mostly_true", "half_true", "mostly_false", "false", "misleading", "conflicting_evidence",
         "unverifiable", "wrong_attribution",
     ]  # fmt: skip
-    states = [c.get("value") for c in root.find(".//Choices[@name='verification_state']")]
+    states = [stored_value(c) for c in root.find(".//Choices[@name='verification_state']")]
     assert states == ["unverified", "in_progress", "verified", "needs_second_review"]
     mapping = json.loads((spec.folder / "verdict-mapping.json").read_text())
     assert list(mapping["verdicts"]) == verdicts
@@ -138,3 +138,32 @@ def test_no_config_shows_the_reserved_source_variable() -> None:
     # `$source` is Label Studio's own: a Text showing it rendered the whole task as JSON (seen in the web UI).
     for name in ("claims", "verification"):
         assert "source" not in load_project(name, projects_dir=ROOT / "projects").data_fields()
+
+
+@pytest.mark.parametrize("name", ["claims", "verification"])
+def test_every_hotkey_is_ours_and_none_clashes(name: str) -> None:
+    """Label Studio gives every label and choice without a hotkey one of its own (1.23.2: the next free
+    key of "1234567890qwetasdfgzxcvbyiopjklnm"), so a stray key ticks an answer: every one is set here,
+    none twice, none on Label Studio's own single keys (u unselects, Backspace deletes a region), and
+    each is in the instructions. Alias values Label Studio reads as booleans break the editor."""
+    spec = load_project(name, projects_dir=ROOT / "projects")
+    root = SafeET.fromstring(spec.label_config)
+    options = [e for e in root.iter() if e.tag in ("Label", "Choice")]
+    keys = [e.get("hotkey") for e in options]
+    assert None not in keys, [e.get("value") for e in options if e.get("hotkey") is None]
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+    assert not {"u", "backspace", "enter", "escape"} & set(keys)
+    for key in keys:
+        shown = "</kbd>+<kbd>".join(part.capitalize() if len(part) > 1 else part for part in key.split("+"))
+        assert f"<kbd>{shown}</kbd>" in spec.instructions or key.startswith(("shift+", "alt+shift+")), key
+    assert not {"true", "false"} & {e.get("alias") for e in options}
+
+
+def test_data_fields_include_those_inside_templates() -> None:
+    """Label Studio rejects a task batch when one task lacks a field the config shows, also one
+    shown inside a template ("Annotate this $kind", the article link's href)."""
+    claims = load_project("claims", projects_dir=ROOT / "projects").data_fields()
+    verification = load_project("verification", projects_dir=ROOT / "projects").data_fields()
+    assert {"text", "kind", "title", "context_before", "context_after"} <= set(claims)
+    assert {"normalized_claim", "claim", "source_text", "source_type", "context", "title", "published",
+            "url"} == set(verification)  # fmt: skip

@@ -23,7 +23,7 @@ from typing import Any
 from annotate.errors import InputError, UsageError, unreadable
 from annotate.vocabulary import ARTICLE_ID
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".tsv", ".csv")  # tables: rows.py
 FORMATS = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
            ".json": "json", ".jsonl": "jsonl"}  # fmt: skip
 INPUT_FORMATS = ("auto", "text", "markdown", "html", "json", "jsonl")

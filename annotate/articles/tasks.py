@@ -20,6 +20,7 @@ from annotate.articles.read import (
     printable,
     read_articles,
 )
+from annotate.articles.rows import Columns, is_row_file, read_rows
 from annotate.articles.segment import Splitter, default_splitter, get_splitter, split_text
 from annotate.errors import InputError, UsageError, unreadable
 from annotate.outputs import atomic_file, refuse_overwriting_inputs
@@ -90,16 +91,25 @@ class SplitArticle:
 
 def split_sources(
     sources: list[str | InputError], *, splitter: Splitter | None = None, encoding: str | None = None,
-    stdin: bytes | None = None, input_format: str = "auto",
+    stdin: bytes | None = None, input_format: str = "auto", corpus: str | None = None, columns: Columns | None = None,
 ) -> Iterator[SplitArticle | InputError]:
     """Split every article the sources name; a source that fails is yielded as its error, in order
-    (an InputError among the sources, from expand_sources, is passed on as it is)."""
+    (an InputError among the sources, from expand_sources, is passed on as it is).
+    A .tsv or .csv file is a row corpus: one task per row, never re-split (rows.py)."""
     splitter = splitter or default_splitter()
     for source in sources:
         items = [source] if isinstance(source, InputError) else expand_sources([source])
         for item in items:
             if isinstance(item, InputError):
                 yield item
+                continue
+            if is_row_file(item):
+                try:
+                    rows = read_rows(Path(item), corpus=corpus, columns=columns, encoding=encoding)
+                except InputError as exc:
+                    yield exc
+                    continue
+                yield SplitArticle(rows.article(), rows.records, [])
                 continue
             for article in read_articles(item, encoding=encoding, stdin=stdin, input_format=input_format):
                 if isinstance(article, InputError):
@@ -150,6 +160,8 @@ def split_to_files(
     encoding: str | None = None,
     input_format: str = "auto",
     stdin: bytes | None = None,
+    corpus: str | None = None,
+    columns: Columns | None = None,
     show_removed: bool = False,
     log: Callable[[str], None] = lambda _line: None,
 ) -> SplitReport:
@@ -162,6 +174,7 @@ def split_to_files(
     split: a run where every input fails leaves existing outputs byte-identical. Article ids must be
     unique: a second article with an id already used is an error naming both records (the same
     article twice, giving the same tasks, is a warning and one copy is kept).
+    Tables (.tsv, .csv) give one task per row (`corpus`, `columns`: see rows.read_rows).
     UsageError for an unknown splitter, encoding or input format, or an output that is an input.
     """
     chosen = get_splitter(splitter)
@@ -178,7 +191,7 @@ def split_to_files(
             articles_out = stack.enter_context(atomic_file(articles_output)) if articles_output else None
             seen: dict[str, tuple[str, str]] = {}
             for item in split_sources(expanded, splitter=chosen, encoding=encoding, stdin=stdin,
-                                      input_format=input_format):  # fmt: skip
+                                      input_format=input_format, corpus=corpus, columns=columns):  # fmt: skip
                 if isinstance(item, SplitArticle):
                     item = _unique(item, seen, log)
                 if isinstance(item, InputError):

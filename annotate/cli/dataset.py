@@ -44,7 +44,14 @@ def combine(
         bool, typer.Option("--keep-annotator-identity", help="Keep annotators' e-mails instead of hashed ids.")
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the article-grouped split.")] = 13,
-    split: Annotated[str, typer.Option("--split", help="train/dev/test shares in percent.")] = "80/10/10",
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split",
+            help="train/dev/test shares in percent, or source: the splits of the benchmark files rows came "
+            "from (others by 80/10/10).",
+        ),
+    ] = "80/10/10",
     verdict_mapping: Annotated[
         MappingMode,
         typer.Option(
@@ -83,6 +90,8 @@ def _split_plan(split: str, seed: int) -> Any:
 
 
 def _combine_log(report: Any) -> list[str]:
+    from annotate.dataset.card import no_gold_lines
+
     lines = [p.line() for p in report.warnings] + [f"Warning: {line}" for line in report.replaced]
     if report.empty:
         lines.append("Warning: the exports hold no tasks; the dataset is empty.")
@@ -90,6 +99,7 @@ def _combine_log(report: Any) -> list[str]:
         d = report.dataset
         rows = ", ".join(f"{n} {name}" for name, n in d["rows"].items())
         lines.append(f"{len(report.exports)} export(s) -> {rows}; splits {d['split_sizes']}; gold {d['gold_rules']}.")
+        lines += no_gold_lines(d)
     if report.verdicts:
         v = report.verdicts
         lines.append(
@@ -140,6 +150,13 @@ def _agreement_lines(report: dict[str, Any]) -> list[str]:
               for label, v in report["spans"].items()]  # fmt: skip
     lines += [f"{who}: agrees with gold on {v['agrees_with_gold']:.0%} of {v['items']} sentences"
               for who, v in report["annotators"].items()]  # fmt: skip
+    reference = report.get("reference")
+    if reference:
+        from annotate.dataset.card import reference_visibility
+
+        lines.append(f"reference labels ({', '.join(reference['scales'])}): {reference_visibility(reference)}")
+        lines += [f"  {who} vs reference: accuracy {v['accuracy']}, Cohen's kappa {v['cohen_kappa']} "
+                  f"({v['items']} sentences)" for who, v in reference["annotators"].items()]  # fmt: skip
     for item in report.get("disagreement_list", []):
         answers = ", ".join(f"{who}={answer}" for who, answer in item["answers"].items())
         lines.append(f"disagreement {item[SENTENCE_ID]}: {answers}: {item[TEXT]}")

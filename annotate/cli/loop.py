@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -40,42 +40,73 @@ def prelabel(
             help="Serve annotators the tasks the model is least sure of first (needs --model).",
         ),
     ] = False,
+    activate: Annotated[
+        bool,
+        typer.Option(
+            "--activate/--no-activate",
+            help="Make this model version the project's active one: the suggestions annotators see in "
+            "Label All Tasks (Label Studio shows one version's).",
+        ),
+    ] = True,
     url: UrlOption = None,
     projects_dir: ProjectsDirOption = None,
     fmt: FormatOption = Format.text,
 ) -> None:
     """Attach predictions to tasks that lack one of the same model_version: rule-based ones (cue,
-    source, claim, claim_status), or with --model a trained model's claim_status and its probability."""
+    source, claim, claim_status), or with --model a trained model's claim_status and its probability.
+    Their version becomes the one annotators see unless --no-activate."""
     from annotate.loop.prelabel import predictor_for
     from annotate.loop.prelabel import prelabel as prelabel_tasks
 
     if order_by_uncertainty and model is None:
         raise typer.BadParameter("ordering by uncertainty needs a model's scores", param_hint="--model")
+    if order_by_uncertainty and not activate:
+        raise typer.BadParameter("ordering by uncertainty makes the model active", param_hint="--no-activate")
     predictor = predictor_for(model)  # the model is checked before the server is asked anything
     report = prelabel_tasks(connect(url), project_spec(project, projects_dir), config_dir=config_dir(),
-                            predictor=predictor, order_by_uncertainty=order_by_uncertainty)  # fmt: skip
+                            predictor=predictor, activate=activate,
+                            order_by_uncertainty=order_by_uncertainty)  # fmt: skip
     emit(report.as_dict(), fmt, report.text())
 
 
 # train ----------------------------------------------------------------------------------------
 @app.command("train")
 def train(
-    dataset_dir: Annotated[Path, typer.Argument(help="A dataset folder written by `annotate combine`.")],
+    dataset_dir: Annotated[
+        Path,
+        typer.Argument(help="A dataset folder written by `annotate combine`, or a benchmark file (CheckThat! or "
+                       "ClaimBuster .tsv/.csv: every row trains)."),
+    ],
     output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the model.")] = Path("model"),
     seed: Annotated[int, typer.Option("--seed", help="Seed of the classifier.")] = 13,
+    eval_file: Annotated[
+        Path | None,
+        typer.Option("--eval", help="Also score on this benchmark file (CheckThat! or ClaimBuster); its predictions "
+                     "go to eval_predictions.tsv in the model folder."),
+    ] = None,
     fmt: FormatOption = Format.text,
 ) -> None:
     """Train the check-worthiness baseline (TF-IDF + logistic regression) on the train split and score
     it on the test split as CheckThat! does (precision, recall, F1 of claim_checkworthy)."""
     from annotate.loop.train import train as train_model
 
-    meta = train_model(dataset_dir, output_dir, seed=seed)
-    scores = meta["test"]
-    f1 = "n/a (no labelled test sentences)" if scores["f1"] is None else scores["f1"]
-    emit(meta, fmt, f"{meta['model_id']} saved in {output_dir} ({meta['train_sentences']} train sentences, "
-                     f"data sha256 {meta['train_data_sha256'][:12]}); test: precision {scores['precision']}, "
-                     f"recall {scores['recall']}, F1 {f1} on {scores['items']} sentences "
-                     f"({scores['positives']} check-worthy)")  # fmt: skip
+    meta = train_model(dataset_dir, output_dir, seed=seed, eval_file=eval_file)
+    emit(meta, fmt, _train_text(meta, output_dir))
+
+
+def _scores(name: str, scores: dict[str, Any]) -> str:
+    f1 = f"n/a (no labelled {name} sentences)" if scores["f1"] is None else scores["f1"]
+    return (f"{name}: precision {scores['precision']}, recall {scores['recall']}, F1 {f1} on {scores['items']} "
+            f"sentences ({scores['positives']} check-worthy)")  # fmt: skip
+
+
+def _train_text(meta: dict[str, Any], output_dir: Path) -> str:
+    text = (f"{meta['model_id']} saved in {output_dir} ({meta['train_sentences']} train sentences, "
+            f"data sha256 {meta['train_data_sha256'][:12]}); {_scores('test', meta['test'])}")  # fmt: skip
+    if "eval" in meta:
+        text += (f"\n{meta['eval']['file']}: {_scores('eval', meta['eval'])}; predictions in "
+                 f"{output_dir / 'eval_predictions.tsv'}")  # fmt: skip
+    return text
 
 
 # promote --------------------------------------------------------------------------------------

@@ -64,6 +64,8 @@ def project_update(
             f"updating project {name!r} would orphan existing annotations:\n" + "\n".join(update.orphaning),
             hint="keep the labels in use, or pass --force to update anyway",
         )
+    for note in update.notes:
+        info(f"Note: {note}")
     info(f"Updated project {name!r} (id {update.project_id})." if update.applied else "Dry run: nothing changed.")
 
 

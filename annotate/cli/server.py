@@ -83,14 +83,6 @@ def server_stop(data_dir: DataDirOption = None) -> None:
 
 
 # users ----------------------------------------------------------------------------------------
-def _user_line(user: Any) -> str:
-    if not user.created:
-        return f"{user.email}\talready has an account (id {user.id})"
-    if user.password:
-        return f"{user.email}\tpassword: {user.password}"
-    return f"{user.email}\tsign up at: {user.invite_url}"
-
-
 @users_app.command("add")
 def users_add(
     emails: Annotated[list[str], typer.Argument(help="E-mail addresses of the annotators.")],
@@ -109,9 +101,22 @@ def users_add(
     data_dir = server.local_data_dir(client.url, config_dir())
     setter = (lambda email, password: server.set_password(data_dir, email, password)) if data_dir else None
     added = add_users(client, emails, set_password=setter)
-    emit([u.as_dict() for u in added], fmt, "\n".join(_user_line(u) for u in added))
-    if fmt is Format.text and any(u.password for u in added):
-        info(f"Give each person their password; annotate does not keep it. They log in at {client.url}")
+    _render_users(added, fmt, client.url)
+
+
+def _render_users(added: list, fmt: Format, url: str) -> None:
+    if fmt is Format.json:
+        typer.echo(json.dumps([u.as_dict() for u in added], indent=2))
+        return
+    for user in added:
+        if not user.created:
+            typer.echo(f"{user.email}\talready has an account (id {user.id})")
+        elif user.password:
+            typer.echo(f"{user.email}\tpassword: {user.password}")
+        else:
+            typer.echo(f"{user.email}\tsign up at: {user.invite_url}")
+    if any(u.password for u in added):
+        info(f"Give each person their password; annotate does not keep it. They log in at {url}")
 
 
 @users_app.command("list")

@@ -2,7 +2,7 @@
 
 Krippendorff's alpha (the krippendorff package), Cohen's kappa per pair and Fleiss' kappa for
 claim_status; alpha per claim type (present or not); exact and overlap F1 between annotators' CLAIM
-and SOURCE spans; each annotator's agreement with the gold label.
+and SOURCE spans; each annotator's agreement with the gold label, and with the reference labels of benchmark rows.
 
 The two kappas are the textbook formulas, written here in numpy as scikit-learn's
 `cohen_kappa_score` and statsmodels' `fleiss_kappa` compute them (tests/test_agreement_formulas.py
@@ -19,10 +19,21 @@ from typing import Any
 
 import numpy as np
 
+from annotate.articles.rows import reference_scale
 from annotate.dataset.collect import Collection, gc_paused, read_collection
 from annotate.dataset.gold import golds
 from annotate.labelstudio.exports import ExportSet
-from annotate.vocabulary import CLAIM, CLAIM_STATUS, CLAIM_TYPES, NO_CLAIM, SENTENCE_ID, SOURCE, TEXT
+from annotate.vocabulary import (
+    CLAIM,
+    CLAIM_STATUS,
+    CLAIM_TYPES,
+    CORPUS,
+    NO_CLAIM,
+    REFERENCE_LABEL,
+    SENTENCE_ID,
+    SOURCE,
+    TEXT,
+)
 
 
 def _number(value: float) -> float | None:
@@ -180,6 +191,44 @@ def annotator_agreement_with_gold(collection: Collection, gold: dict[str, str | 
     }
 
 
+def reference_agreement(collection: Collection) -> dict[str, Any] | None:
+    """Each annotator against the reference labels of benchmark rows, on each benchmark's own scale
+    (CheckThat!'s No covers no_claim and claim_not_checkworthy): accuracy and Cohen's kappa
+    (see cohen_kappa), and whether the annotators could see the reference. None without reference labels."""
+    labels: dict[str, set[str]] = {}
+    for s in collection.sentences.values():
+        if s.data.get(REFERENCE_LABEL) is not None:
+            labels.setdefault(str(s.data.get(CORPUS)), set()).add(str(s.data[REFERENCE_LABEL]))
+    if not labels:
+        return None
+    scales = {corpus: reference_scale(found) for corpus, found in labels.items()}
+    pairs: dict[str, tuple[list[str], list[str]]] = {}
+    seen: dict[bool, int] = Counter()
+    for sid, answers in collection.claim_status.items():
+        s = collection.sentences[sid]
+        scale = scales.get(str(s.data.get(CORPUS)))
+        if scale is None or s.data.get(REFERENCE_LABEL) is None or not answers:
+            continue
+        seen[s.reference_hidden] += 1
+        for who, answer in answers.items():
+            reference, theirs = pairs.setdefault(who, ([], []))
+            reference.append(str(s.data[REFERENCE_LABEL]))
+            theirs.append(scale[1][answer])
+    annotators = {}
+    for who, (reference, theirs) in sorted(pairs.items()):
+        both = sorted(set(reference) | set(theirs))
+        kappa = _number(cohen_kappa(reference, theirs, both)) if len(both) > 1 else None  # one label: undefined
+        accuracy = sum(a == b for a, b in zip(reference, theirs, strict=True)) / len(reference)
+        annotators[who] = {"items": len(reference), "accuracy": round(accuracy, 4), "cohen_kappa": kappa}
+    visible = {True: "hidden", False: "visible"}
+    return {
+        "scales": sorted({scale[0] for scale in scales.values() if scale}),
+        "reference": visible[True] if not seen[False] else visible[False] if not seen[True] else "mixed",
+        "sentences": {visible[k]: v for k, v in sorted(seen.items())},
+        "annotators": annotators,
+    }
+
+
 def disagreements(collection: Collection) -> list[dict[str, Any]]:
     """Sentences whose annotators gave different claim_status answers."""
     found = []
@@ -196,6 +245,7 @@ def agreement_report(collection: Collection, gold: dict[str, str | None]) -> dic
         "spans": {label: span_agreement(collection, label) for label in (CLAIM, SOURCE)},
         "annotators": annotator_agreement_with_gold(collection, gold),
         "disagreements": len(disagreements(collection)),
+        "reference": reference_agreement(collection),
     }
 
 

@@ -15,9 +15,9 @@ from typing import Any
 from annotate.dataset.agreement import agreement_report
 from annotate.dataset.card import VERDICT_CARD_HEAD, card_section, write_card
 from annotate.dataset.collect import Collection, gc_paused, read_collection
-from annotate.dataset.formats import write_formats, write_hf_layout
+from annotate.dataset.formats import write_benchmark_files, write_formats, write_hf_layout
 from annotate.dataset.gold import gold_spans, golds
-from annotate.dataset.splits import SplitPlan, article_labels, assign_splits, previous_splits, write_splits
+from annotate.dataset.splits import SplitPlan, plan_splits, write_splits
 from annotate.dataset.tables import (
     annotation_rows,
     claims_table,
@@ -28,11 +28,20 @@ from annotate.dataset.tables import (
 )  # fmt: skip
 from annotate.dataset.verdicts import load_mapping, write_verdicts
 from annotate.errors import ProjectNotFound
-from annotate.labelstudio.exports import ExportSet
+from annotate.labelstudio.exports import ExportSet, base_project
 from annotate.labelstudio.projects import load_project
 from annotate.labelstudio.validate import Problem
 from annotate.resources import shipped_projects_dir
-from annotate.vocabulary import SPLITTER
+from annotate.vocabulary import ARTICLE_ID, SPLITTER
+
+
+def split_counts(sentences: Any) -> dict[str, dict[str, int]]:
+    """split -> articles, sentences, and sentences with gold (the rows its CheckThat! file gets)."""
+    counts: dict[str, dict[str, int]] = {}
+    for split, part in sentences.groupby("split", sort=False) if len(sentences) else []:
+        counts[str(split)] = {"articles": int(part[ARTICLE_ID].nunique()), "sentences": len(part),
+                              "with_gold": int(part["gold_claim_status"].notna().sum())}  # fmt: skip
+    return counts
 
 
 @dataclass(frozen=True)
@@ -76,11 +85,12 @@ def build_dataset(
     formats: tuple[str, ...] = ("parquet",),
     sources: list[Path] | None = None,
     mapping_version: str = "?",
+    project: str = "claims",
 ) -> dict[str, Any]:
     """Write every table, the splits, the benchmark formats and the card to out_dir; return the counts."""
     plan = plan or SplitPlan()
     gold_by = golds(collection)
-    splits = assign_splits(article_labels(collection, gold_by), plan, previous_splits(out_dir))
+    splits = plan_splits(collection, gold_by, plan, out_dir)
     tables = {
         "annotations": annotation_rows(collection),
         "sentences": sentences_table(collection, splits, gold_by),
@@ -94,11 +104,18 @@ def build_dataset(
     written.append(write_splits(out_dir, plan, splits))
     written += write_formats(tables["sentences"], gold_spans(collection, gold_by), out_dir)
     written += write_hf_layout(tables["sentences"], out_dir)
+    written += write_benchmark_files(((s.data, gold_by[sid][0]) for sid, s in collection.sentences.items()), out_dir)
     sentences = tables["sentences"]
     report = {
         "rows": {name: len(t) for name, t in tables.items()},
         "gold_rules": sentences["gold_rule"].value_counts().to_dict() if len(sentences) else {},
         "split_sizes": sentences["split"].value_counts().to_dict() if len(sentences) else {},
+        "splits": split_counts(sentences),
+        "no_gold": {rule: int((sentences["gold_rule"] == rule).sum()) if len(sentences) else 0
+                    for rule in ("tie", "none")},
+        "project": project,
+        "split_policy": ("the benchmark's own splits (`--split source`), seeded for units without one"
+                         if plan.source else f"seed {plan.seed}, stratified on gold, shares {plan.ratios}"),
         "replaced_annotations": collection.replaced,
     }
     agreement = agreement_report(collection, {sid: g[0] for sid, g in gold_by.items()})
@@ -125,8 +142,10 @@ def combine(
         claims, verification = collection.part(verification=False), collection.part(verification=True)
         mapping = load_mapping(verdict_options.mapping_path)
         if claims.sentences or not verification.sentences:
+            named = sorted({base_project(p) for p in exports.projects.values()} - {"verification"})
             report.dataset = build_dataset(claims, out_dir, plan=plan, formats=formats, sources=exports.files,
-                                           mapping_version=mapping["version"])  # fmt: skip
+                                           mapping_version=mapping["version"],
+                                           project=named[0] if len(named) == 1 else "claims")  # fmt: skip
             report.written += [Path(p) for p in report.dataset["written"]]
         if verification.sentences:
             report.verdicts = write_verdicts(verification, out_dir, mode=verdict_options.mode,

@@ -12,7 +12,7 @@ import pandas as pd
 
 from annotate.dataset.formats import LABELS
 from annotate.labelstudio.export import read_manifest
-from annotate.vocabulary import CLAIM_STATUS, CLAIM_TYPES
+from annotate.vocabulary import ARTICLE_ID, CLAIM_STATUS, CLAIM_TYPES
 
 VERDICT_CARD_HEAD = (
     "# Verdict dataset\n\nMade by `annotate combine` from Label Studio exports of the verification project.\n"
@@ -72,10 +72,7 @@ def write_card(
         "Made by `annotate combine` from Label Studio exports of the claims project. One unit per sentence or "
         "heading of a news article; `claim_status` says whether it makes a check-worthy claim.", "",
         "## Counts", "",
-        "| table | rows |", "|---|---|", *[f"| {k} | {v} |" for k, v in report["rows"].items()], "",
-        "| gold claim_status | sentences |", "|---|---|", *[f"| {k} | {v} |" for k, v in gold_counts.items()], "",
-        f"Gold decided by: {json.dumps(report['gold_rules'])}. "
-        f"Splits (by article): {json.dumps(report['split_sizes'])}.",
+        *count_lines(sentences, report),
         "", "![label distribution](label_distribution.png)", "",
         "## Agreement", "",
         f"- Krippendorff's alpha (claim_status, nominal): {status['krippendorff_alpha']} over {status['items']} "
@@ -87,7 +84,7 @@ def write_card(
             for t, r in agreement[CLAIM_TYPES].items()) or "no sentence with two or more annotators' types") + ".",
         f"- Span F1 between annotators: {json.dumps(agreement['spans'])}.",
         f"- Sentences with disagreeing claim_status: {agreement['disagreements']} (`annotate agreement "
-        "--disagreements` lists them).", "",
+        "--disagreements` lists them).", *reference_lines(agreement), "",
         "![agreement per label](agreement_per_label.png)", "",
         "## Provenance", "",
         "| export | sha256 | project | label config sha256 |", "|---|---|---|---|", *provenance, "",
@@ -96,11 +93,73 @@ def write_card(
         "## Loading", "",
         "```python", "from datasets import load_dataset", f"ds = load_dataset({str(out_dir)!r})",
         "# or: pandas.read_parquet('sentences.parquet')", "```", "",
-        "Benchmark formats are in `formats/`: CheckThat! TSV per split, ClaimBuster-style CSV, spans JSONL.",
+        "Benchmark formats are in `formats/`: CheckThat! TSV per split (rows as in the splits table), "
+        f"ClaimBuster-style CSV and spans JSONL ({sum(v['with_gold'] for v in report['splits'].values())} rows "
+        "each: the sentences with gold). Rows that came from a benchmark file keep its ids, texts and order.",
     ]  # fmt: skip
     card = out_dir / "README.md"
     card.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return [card, *plots]
+
+
+def reference_visibility(reference: dict[str, Any]) -> str:
+    """Whether the annotators could see the reference labels they are scored against."""
+    if reference["reference"] == "hidden":
+        return "the annotators could NOT see it (load --reference-as hidden)"
+    if reference["reference"] == "visible":
+        return "VISIBLE to the annotators (in the task data, as load --reference-as predictions puts it)"
+    return f"hidden for some sentences, visible for others: {reference['sentences']}"
+
+
+def reference_lines(agreement: dict[str, Any]) -> list[str]:
+    reference = agreement.get("reference")
+    if not reference:
+        return []
+    return [f"- Against the reference labels ({', '.join(reference['scales'])}; {reference_visibility(reference)}): "
+            + "; ".join(f"{who}: accuracy {v['accuracy']}, Cohen's kappa {v['cohen_kappa']} ({v['items']} sentences)"
+                        for who, v in reference["annotators"].items()) + "."]  # fmt: skip
+
+
+TABLE_UNITS = {"annotations": "answers (annotator x sentence x answer)", "sentences": "sentences",
+               "claims": "CLAIM spans", "sources": "SOURCE spans", "relations": "relations"}  # fmt: skip
+
+
+def no_gold_lines(report: dict[str, Any]) -> list[str]:
+    """How many sentences have no gold, why, and what resolves it (for the card and the summary)."""
+    ties, none = report["no_gold"]["tie"], report["no_gold"]["none"]
+    lines = []
+    if ties:
+        lines.append(f"{ties} sentence(s) have no gold because their annotators disagree (a tie): "
+                     f"`annotate adjudicate --project {report['project']}` sends them to review; export "
+                     f"`{report['project']}-adjudication` and combine again with it.")  # fmt: skip
+    if none:
+        lines.append(f"{none} sentence(s) have no gold because nobody annotated them.")
+    return lines
+
+
+def count_lines(sentences: pd.DataFrame, report: dict[str, Any]) -> list[str]:
+    """The card's counts, each with its unit, in tables whose parts add up."""
+    gold_counts = {label: int((sentences["gold_claim_status"] == label).sum()) for label in LABELS}
+    total, gold = len(sentences), sum(gold_counts.values())
+    ties, none = report["no_gold"]["tie"], report["no_gold"]["none"]
+    splits = report["splits"]
+    articles = int(sentences[ARTICLE_ID].nunique()) if total else 0
+    return [
+        f"{articles} articles, {total} sentences: {gold} with a gold claim_status, {ties} ties, {none} not "
+        f"annotated ({gold} + {ties} + {none} = {total} sentences).", "",
+        "| gold claim_status | sentences |", "|---|---|", *[f"| {k} | {v} |" for k, v in gold_counts.items()],
+        f"| (none: tie) | {ties} |", f"| (none: not annotated) | {none} |", f"| **total** | {total} |", "",
+        *no_gold_lines(report), "",
+        f"Splits, by article ({report['split_policy']}):",
+        "", "| split | articles | sentences | with gold = rows in `formats/checkthat_<split>.tsv` |",
+        "|---|---|---|---|",
+        *[f"| {k} | {v['articles']} | {v['sentences']} | {v['with_gold']} |" for k, v in splits.items()],
+        f"| **total** | {sum(v['articles'] for v in splits.values())} | {sum(v['sentences'] for v in splits.values())} "
+        f"| {sum(v['with_gold'] for v in splits.values())} |", "",
+        f"Gold decided by (sentences per rule): {json.dumps(report['gold_rules'])}.", "",
+        "| table | rows | one row per |", "|---|---|---|",
+        *[f"| {k} | {v} | {TABLE_UNITS.get(k, k)} |" for k, v in report["rows"].items()],
+    ]  # fmt: skip
 
 
 def card_section(report: dict[str, Any]) -> list[str]:

@@ -30,6 +30,7 @@ class Sentence:
     task_id: int | None
     annotations: dict[str, Annotation] = field(default_factory=dict)  # annotator -> annotation
     adjudication: tuple[str, Annotation] | None = None  # (adjudicator, their annotation), the newest
+    reference_hidden: bool = False  # its reference label was out of the annotators' sight
 
 
 class SpanRow(NamedTuple):
@@ -145,7 +146,9 @@ def collect(exports: Iterable[Iterable[Task]], *, keep_identity: bool = False) -
             adjudicating = ADJUDICATION_OF in data
             if adjudicating:
                 data = {k: v for k, v in data.items() if k != ADJUDICATION_OF}
-            sentence = sentences.setdefault(sid, Sentence(sid, data, None if adjudicating else task.id))
+            sentence = sentences.setdefault(
+                sid, Sentence(sid, data, None if adjudicating else task.id, reference_hidden=task.reference_hidden)
+            )
             if sentence.task_id is None and not adjudicating:
                 sentence.data, sentence.task_id = data, task.id
             for annotation in task.annotations():

@@ -9,10 +9,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from annotate.articles.rows import SOURCE_SPLITS
 from annotate.dataset.collect import Collection
 from annotate.dataset.gold import Gold
 from annotate.errors import InputError
-from annotate.vocabulary import ARTICLE_ID
+from annotate.vocabulary import ARTICLE_ID, SOURCE_SPLIT
 
 SPLITS = ("train", "dev", "test")
 SPLITS_FILE = "splits.json"
@@ -22,10 +23,14 @@ SPLITS_FILE = "splits.json"
 class SplitPlan:
     ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
     seed: int = 13
+    source: bool = False  # keep the split each benchmark row's file names (train, dev, dev-test, test)
 
     @classmethod
     def parse(cls, shares: str, seed: int) -> SplitPlan:
-        """From "80/10/10" (percentages of train/dev/test). Raises ValueError with what is wrong."""
+        """From "80/10/10" (percentages of train/dev/test), or "source": the benchmark's own splits, and
+        80/10/10 for units without one. Raises ValueError with what is wrong."""
+        if shares == "source":
+            return cls(seed=seed, source=True)
         try:
             ratios = tuple(float(x) / 100 for x in shares.split("/"))
         except ValueError:
@@ -42,7 +47,7 @@ def _rank(seed: int, article_id: str) -> str:
 def assign_splits(articles: dict[str, str | None], plan: SplitPlan, previous: dict[str, str]) -> dict[str, str]:
     """article -> split. Articles already assigned keep their split; new ones are assigned within each
     stratum (the article's most common gold label) in a seeded order, so each split gets its share."""
-    assigned = {a: s for a, s in previous.items() if s in SPLITS}
+    assigned = {a: s for a, s in previous.items() if s in SOURCE_SPLITS}
     strata: dict[str, list[str]] = {}
     for article, label in articles.items():
         strata.setdefault(label or "", []).append(article)
@@ -61,6 +66,25 @@ def assign_splits(articles: dict[str, str | None], plan: SplitPlan, previous: di
             counts[split] += 1
             overall[split] += 1
     return assigned
+
+
+def source_splits(collection: Collection) -> dict[str, str]:
+    """article -> the split its benchmark file names (the rows of an article come from one file)."""
+    found: dict[str, str] = {}
+    for s in collection.sentences.values():
+        split = s.data.get(SOURCE_SPLIT)
+        if split in SOURCE_SPLITS:
+            found.setdefault(str(s.data.get(ARTICLE_ID)), split)
+    return found
+
+
+def plan_splits(collection: Collection, gold_by: Gold, plan: SplitPlan, dataset_dir: Path) -> dict[str, str]:
+    """article -> split: the benchmark's own where the plan keeps them, else the earlier run's, else
+    assigned by the plan."""
+    previous = previous_splits(dataset_dir)
+    if plan.source:
+        previous |= source_splits(collection)
+    return assign_splits(article_labels(collection, gold_by), plan, previous)
 
 
 def article_labels(collection: Collection, gold_by: Gold) -> dict[str, str | None]:
@@ -87,6 +111,6 @@ def previous_splits(dataset_dir: Path) -> dict[str, str]:
 
 def write_splits(dataset_dir: Path, plan: SplitPlan, splits: dict[str, str]) -> Path:
     path = dataset_dir / SPLITS_FILE
-    data = {"seed": plan.seed, "ratios": plan.ratios, "articles": splits}
+    data = {"seed": plan.seed, "ratios": plan.ratios, "source": plan.source, "articles": splits}
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path

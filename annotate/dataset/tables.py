@@ -24,13 +24,18 @@ from annotate.vocabulary import (
     CHAR_START,
     CLAIM,
     CLAIM_TYPES,
+    CORPUS,
     CUE,
     CUE_OF,
     KIND,
     NORMALIZED_CLAIM,
+    REFERENCE_LABEL,
     SENTENCE_ID,
     SOURCE,
+    SOURCE_ID,
     SOURCE_OUTSIDE_SENTENCE,
+    SOURCE_ROW,
+    SOURCE_SPLIT,
     SOURCE_TYPE,
     TEXT,
 )  # fmt: skip
@@ -49,6 +54,7 @@ SPAN_COLUMNS = [
 SENTENCE_COLUMNS = [
     SENTENCE_ID, ARTICLE_ID, KIND, TEXT, CHAR_START, CHAR_END, "gold_claim_status", "gold_rule", "tie",
     "claim_status_distribution", "n_annotators", "agreement", "split", "adjudicated_by",
+    SOURCE_ID, CORPUS, SOURCE_ROW, REFERENCE_LABEL, SOURCE_SPLIT,  # rows of a benchmark table, else null
 ]  # fmt: skip
 CLAIM_COLUMNS = [
     *SPAN_COLUMNS, CLAIM_TYPES, NORMALIZED_CLAIM, SOURCE_OUTSIDE_SENTENCE, "source_text", "source_region_id",
@@ -110,9 +116,11 @@ def sentences_table(collection: Collection, splits: dict[str, str], gold_by: Gol
             data.get(CHAR_END), gold, rule, rule == "tie", dumped[key], voters,
             (max(distribution.values()) / voters) if voters else None, splits.get(str(data.get(ARTICLE_ID))),
             s.adjudication[0] if rule == "adjudicated" and s.adjudication else None,
+            data.get(SOURCE_ID), data.get(CORPUS), data.get(SOURCE_ROW), data.get(REFERENCE_LABEL),
+            data.get(SOURCE_SPLIT),
         ))  # fmt: skip
     table = pd.DataFrame.from_records(rows, columns=SENTENCE_COLUMNS)
-    return table.astype({CHAR_START: "Int64", CHAR_END: "Int64", "n_annotators": "Int64"})
+    return table.astype({CHAR_START: "Int64", CHAR_END: "Int64", "n_annotators": "Int64", SOURCE_ROW: "Int64"})
 
 
 def claims_table(collection: Collection) -> pd.DataFrame:

@@ -49,7 +49,7 @@ class TaskRef:
 # Project fields annotate manages, as the server names them.
 PROJECT_FIELDS = (
     "title", "description", "expert_instruction", "show_instruction", "show_skip_button",
-    "maximum_annotations", "sampling", "enable_empty_annotation",
+    "maximum_annotations", "sampling", "enable_empty_annotation", "model_version",
 )  # fmt: skip
 
 
@@ -207,6 +207,16 @@ class Client:
             return {
                 int(p.task) for p in self._ls.predictions.list(project=project_id) if p.model_version == model_version
             }
+
+    def model_versions(self, project_id: int) -> dict[str, int]:
+        """The model versions the project has predictions of, with their counts (Label Studio makes
+        only these, or a live ML backend's, the active one)."""
+        with self._call(f"list the model versions of project {project_id}"):
+            response = self._ls._client_wrapper.httpx_client.request(
+                f"api/projects/{project_id}/model-versions/", method="GET"
+            )
+            response.raise_for_status()
+        return {str(k): int(v) for k, v in response.json().items()}
 
     def import_predictions(self, project_id: int, predictions: list[dict[str, Any]]) -> int:
         if not predictions:

@@ -17,6 +17,7 @@ from typing import IO, Any, Protocol
 from annotate import __version__
 from annotate.errors import InputError
 from annotate.labelstudio.jsonstream import iter_array
+from annotate.labelstudio.projects import config_sha256
 
 MANIFEST_SUFFIX = ".manifest.json"
 
@@ -121,7 +122,7 @@ def export_project(
             "project": project,
             "project_id": project_id,
             "project_title": info.title if info else None,
-            "label_config_sha256": hashlib.sha256((info.label_config if info else "").encode()).hexdigest(),
+            "label_config_sha256": config_sha256(info.label_config) if info else None,
             "server": client.url,
             "label_studio_version": server_version,
             "label_studio_sdk_version": _version("label-studio-sdk"),

@@ -20,7 +20,13 @@ from typing import Any, Protocol
 
 from annotate.articles.read import normalize_text
 from annotate.errors import LabelStudioAPIError
-from annotate.vocabulary import SENTENCE_ID, TEXT
+from annotate.vocabulary import CORPUS, REFERENCE_LABEL, SENTENCE_ID, TEXT
+
+# `annotate load --reference-as`: where a row's reference label goes. hidden: out of the task data,
+# into the task's meta (the labelling interface shows data fields only); predictions: a claim_status
+# prediction of this model version, made the project's active one so annotators see it as a suggestion.
+REFERENCE_AS = ("hidden", "predictions")
+REFERENCE_MODEL_VERSION = "reference"
 
 # Bigger batches are faster (one POST of 10,000 tasks took 4.0 s on the real server, 10 x 1,000
 # 6.4 s, 100 x 100 16.1 s); 5,000 is within a few tenths of a second of one POST for 10,000 tasks
@@ -163,10 +169,12 @@ def load_tasks(
     key: str = SENTENCE_ID,
     compare: Sequence[str] = (TEXT,),
     predictions: dict[str, list[dict[str, Any]]] | None = None,
+    hide: Sequence[str] = (),
 ) -> LoadReport:
     """Create a task for each record whose `key` is not in the project yet; a record whose key is
     present but whose `compare` fields differ is reported as changed, not overwritten. `predictions`
-    (key -> predictions) are imported with the new tasks."""
+    (key -> predictions) are imported with the new tasks; `hide` fields go to the task's meta instead
+    of its data."""
     report = LoadReport()
     journal = Journal(journal_path, client.url, project_id)
     interrupted = False if dry_run else _wait_for_pending(client, project_id, journal, log, key)
@@ -193,7 +201,7 @@ def load_tasks(
     for start in range(0, len(pending), batch_size):
         batch = pending[start : start + batch_size]
         journal.begin([str(r[key]) for r in batch])
-        tasks = [{"data": r} for r in batch]
+        tasks = [_task(r, hide) for r in batch]
         if predictions:
             for task in tasks:
                 task["predictions"] = predictions.get(str(task["data"][key]), [])
@@ -210,6 +218,34 @@ def load_tasks(
     return report
 
 
+def _task(record: dict[str, Any], hide: Sequence[str]) -> dict[str, Any]:
+    hidden = {f: record[f] for f in hide if record.get(f) is not None}
+    if not hidden:
+        return {"data": record}
+    return {"data": {k: v for k, v in record.items() if k not in hidden}, "meta": hidden}
+
+
+def reference_predictions(records: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """sentence_id -> the reference label as a claim_status prediction, on each corpus's own scale
+    (articles/rows.py: CheckThat!'s No is suggested as no_claim)."""
+    from annotate.articles.rows import reference_scale, suggested_status
+    from annotate.labelstudio.results import prediction, status_result
+
+    labels: dict[str, set[str]] = defaultdict(set)
+    for record in records:
+        if record.get(REFERENCE_LABEL) is not None:
+            labels[str(record.get(CORPUS))].add(str(record[REFERENCE_LABEL]))
+    scales = {corpus: reference_scale(found) for corpus, found in labels.items()}
+    found = {}
+    for record in records:
+        scale = scales.get(str(record.get(CORPUS)))
+        status = suggested_status(str(record.get(REFERENCE_LABEL)), scale[1]) if scale else None
+        if status:
+            result = status_result(status)
+            found[str(record[SENTENCE_ID])] = [prediction(None, result, model_version=REFERENCE_MODEL_VERSION)]
+    return found
+
+
 @dataclass
 class LoadFilesReport:
     load: LoadReport
@@ -217,25 +253,35 @@ class LoadFilesReport:
     project: str
     project_id: int
     dry_run: bool
+    reference_as: str = "hidden"
+    references: int = 0  # records with a reference label
 
     def as_dict(self) -> dict[str, Any]:
         return self.load.as_dict() | {"rejected": len(self.rejected), "project_id": self.project_id,
-                                      "dry_run": self.dry_run}  # fmt: skip
+                                      "dry_run": self.dry_run, "reference_as": self.reference_as,
+                                      "reference_labels": self.references}  # fmt: skip
 
     def text(self) -> str:
         verb = "would create" if self.dry_run else "created"
         return (
             f"{verb} {self.load.created}, already present {self.load.present}, rejected {len(self.rejected)} "
             f"(project {self.project!r}, id {self.project_id})"
+            + (f"; {self.references} reference label(s) {self.reference_as}" if self.references else "")
         )
 
 
 def load_files(
     client: Any, spec: Any, task_files: Sequence[Path], *, config_dir: Path, dry_run: bool = False,
     progress: Callable[[int, int], None] = lambda _done, _total: None, log: Callable[[str], None] = lambda _m: None,
+    reference_as: str = "hidden",
 ) -> LoadFilesReport:  # fmt: skip
     """`annotate load`: the task files' good records into the project of `spec`; bad records are
-    reported (and returned), the rest still load."""
+    reported (and returned), the rest still load. Reference labels of benchmark rows are kept out
+    of the annotators' sight (`reference_as` hidden) or shown as the active suggestions (predictions)."""
+    from annotate.errors import UsageError
+
+    if reference_as not in REFERENCE_AS:
+        raise UsageError(f"--reference-as is hidden or predictions, not {reference_as!r}")
     from annotate.articles.tasks import read_tasks
     from annotate.labelstudio.projects import require_project
 
@@ -248,8 +294,14 @@ def load_files(
     for line in rejected:
         log(f"Error: {line}")
     project_id = require_project(client, spec, config_dir=config_dir)
+    references = sum(r.get(REFERENCE_LABEL) is not None for r in records)
+    shown = reference_as == "predictions" and references
     report = load_tasks(client, project_id, records, journal_path=config_dir / JOURNAL_FILE,
-                        fields=spec.data_fields(), dry_run=dry_run, progress=progress, log=log)  # fmt: skip
+                        fields=spec.data_fields(), dry_run=dry_run, progress=progress, log=log,
+                        hide=() if shown else (REFERENCE_LABEL,),
+                        predictions=reference_predictions(records) if shown else None)  # fmt: skip
+    if shown and not dry_run:
+        client.set_model_version(project_id, REFERENCE_MODEL_VERSION)
     for sid in report.changed:
         log(f"Warning: task {sid} is already loaded with a different text; left unchanged")
-    return LoadFilesReport(report, rejected, spec.name, project_id, dry_run)
+    return LoadFilesReport(report, rejected, spec.name, project_id, dry_run, reference_as, references)

@@ -26,6 +26,8 @@ CONFIG_FILE = "config.xml"
 SETTINGS_FILE = "project.json"
 # Control tags whose children are the values an annotator picks.
 _VALUE_TAGS = {"Labels": "Label", "Choices": "Choice"}
+# A task field in a tag's value: "$text", or inside a template ("Annotate this $kind", a link's href).
+_FIELD = re.compile(r"\$([A-Za-z_]\w*)")
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,9 @@ class ProjectSpec:
     def data_fields(self) -> list[str]:
         """The task data fields the label config shows ($text, $context_before, ...)."""
         found = {
-            value[1:]
+            name
             for element in SafeET.fromstring(self.label_config).iter()
-            for value in [element.get("value") or ""]
-            if value.startswith("$") and value[1:].isidentifier()
+            for name in _FIELD.findall(element.get("value") or "")
         }
         return sorted(found)
 
@@ -58,7 +59,9 @@ class ProjectSpec:
         return rules_from_config(self.label_config, self.task_fields())
 
     def server_settings(self) -> dict[str, Any]:
-        """The project fields Label Studio stores, under its own names."""
+        """The project fields Label Studio stores, under its own names. The active model version
+        (whose predictions the label stream shows) only when project.json names one: else it is
+        whatever `annotate prelabel` last made active."""
         return {
             "title": self.title,
             "description": self.description,
@@ -67,7 +70,7 @@ class ProjectSpec:
             "show_skip_button": self.settings.get("skip_allowed", True),
             "maximum_annotations": self.settings.get("annotators_per_task", 1),
             "sampling": _SAMPLING[self.settings.get("sampling", "sequential")],
-        }
+        } | ({"model_version": self.settings["model_version"]} if "model_version" in self.settings else {})
 
 
 _SAMPLING = {"sequential": "Sequential sampling", "uniform": "Uniform sampling", "uncertainty": "Uncertainty sampling"}
@@ -140,7 +143,8 @@ def adjudication_spec(spec: ProjectSpec) -> ProjectSpec:
         title=f"{spec.title} (adjudication)",
         description=f"Adjudication of disagreeing tasks of {spec.title!r}, made by `annotate adjudicate`.",
         instructions=_ADJUDICATION_NOTE + spec.instructions,
-        settings=spec.settings | {"annotators_per_task": 1, "sampling": "sequential"},
+        # No annotator's version is the active model version: the label stream pre-fills none.
+        settings=spec.settings | {"annotators_per_task": 1, "sampling": "sequential", "model_version": ""},
     )
 
 
@@ -209,6 +213,7 @@ class _ProjectServer(Protocol):
     def create_project(self, *, label_config: str, settings: dict[str, Any]) -> int: ...
     def validate_config(self, project_id: int, label_config: str) -> str | None: ...
     def update_project(self, project_id: int, *, label_config: str, settings: dict[str, Any]) -> None: ...
+    def model_versions(self, project_id: int) -> dict[str, int]: ...
 
 
 def find_project(client: _ProjectServer, spec: ProjectSpec, *, config_dir: Path) -> int | None:
@@ -257,10 +262,20 @@ class ProjectUpdate:
     diff: str  # unified diff, server -> files; empty when in sync
     orphaning: list[str]  # why the change would orphan existing annotations
     applied: bool = False
+    notes: list[str] = field(default_factory=list)  # what was left as it is, and why
+
+
+def stored_value(element: Any) -> str:
+    """What an annotation stores for a Label, Choice or Relation: its alias when it has one (Label
+    Studio 1.23 shows `value` and stores `alias`), else its value."""
+    return element.get("alias") or element.get("value") or ""
 
 
 def _values(xml: str, tag: str, attribute: str) -> set[str]:
-    return {e.get(attribute) or "" for e in SafeET.fromstring(xml).iter(tag)} if xml else set()
+    if not xml:
+        return set()
+    elements = SafeET.fromstring(xml).iter(tag)
+    return {stored_value(e) if attribute == "value" else e.get(attribute) or "" for e in elements}
 
 
 def project_diff(server_config: str, server_settings: dict[str, Any], spec: ProjectSpec) -> str:
@@ -317,9 +332,27 @@ def update_project(
                     )
     if dry_run or (update.orphaning and not force):
         return update
-    client.update_project(project_id, label_config=spec.label_config, settings=spec.server_settings())
+    settings = spec.server_settings()
+    wanted, current = settings.get("model_version"), info.settings.get("model_version")
+    if wanted and wanted != current and wanted not in client.model_versions(project_id):
+        # Label Studio refuses to activate a version it has no prediction of (HTTP 400).
+        del settings["model_version"]
+        update.notes.append(
+            f"model_version {wanted!r} has no predictions yet, so it stays {current or 'empty'}: "
+            f"run `annotate prelabel --project {spec.name}`"
+        )
+    client.update_project(project_id, label_config=spec.label_config, settings=settings)
     update.applied = True
     return update
+
+
+def config_sha256(label_config: str) -> str:
+    """The sha256 of a label config in canonical form, the same for the folder's config.xml and the
+    server's copy (which Label Studio stores without the final newline): LF line ends, trailing
+    whitespace removed, one final newline. For a config.xml that ends in one newline, it is the
+    file's own sha256."""
+    canonical = label_config.replace("\r\n", "\n").replace("\r", "\n").rstrip() + "\n"
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def project_status(
@@ -341,7 +374,7 @@ def project_status(
                 "tasks": info.task_number if info else None,
                 "annotated": info.tasks_with_annotations if info else None,
                 "in_sync": (not project_diff(info.label_config, info.settings, spec)) if info else None,
-                "config_sha256": hashlib.sha256(spec.label_config.encode()).hexdigest(),
+                "config_sha256": config_sha256(spec.label_config),
                 "folder": str(spec.folder),
             }
         )

@@ -21,7 +21,18 @@ import defusedxml.ElementTree as SafeET
 
 from annotate.labelstudio.jsonstream import iter_array
 from annotate.resources import schema_path
-from annotate.vocabulary import RELATION_ENDS, SENTENCE_ID, SPAN_LABELS, TASK_FIELDS, TEXT, relation_between
+from annotate.vocabulary import (
+    CORPUS,
+    REFERENCE_LABEL,
+    RELATION_ENDS,
+    SENTENCE_ID,
+    SOURCE_ID,
+    SOURCE_SPLIT,
+    SPAN_LABELS,
+    TASK_FIELDS,
+    TEXT,
+    relation_between,
+)
 
 EXPORT_SCHEMA = "labelstudio-export.schema.json"
 _SPAN_LABELS = frozenset(SPAN_LABELS)
@@ -93,7 +104,7 @@ def rules_from_config(xml: str, fields: tuple[str, ...] = TASK_FIELDS) -> Projec
             when = frozenset(element.get("whenLabelValue").split(","))
         if element.tag in _RESULT_TYPE and element.get("name"):
             child = _VALUE_CHILD.get(element.tag)
-            values = frozenset(c.get("value") for c in element.iter(child)) if child else None
+            values = frozenset(c.get("alias") or c.get("value") for c in element.iter(child)) if child else None
             controls[element.get("name")] = Control(
                 name=element.get("name"), tag=element.tag, to_name=element.get("toName", ""), values=values,
                 per_region=element.get("perRegion") == "true", required=element.get("required") == "true",
@@ -103,7 +114,7 @@ def rules_from_config(xml: str, fields: tuple[str, ...] = TASK_FIELDS) -> Projec
             walk(child, when)
 
     walk(root, None)
-    return ProjectRules(controls, frozenset(r.get("value") for r in root.iter("Relation")), fields)
+    return ProjectRules(controls, frozenset(r.get("alias") or r.get("value") for r in root.iter("Relation")), fields)
 
 
 # JSON Schema -----------------------------------------------------------------------------------------
@@ -266,6 +277,12 @@ def _check_data(ctx: _TaskContext, data: dict[str, Any], index: int) -> None:
         got = _JSON_TYPES.get(type(data[TEXT]), "a number")
         ctx.add(f"$[{index}].data.{TEXT}", f"is {got}, expected a string", "data",
                 hint="the task text must be the sentence itself")  # fmt: skip
+    # Rows of a benchmark table (articles/rows.py): their ids stay strings ("00123" is not 123).
+    for key in (SOURCE_ID, CORPUS, REFERENCE_LABEL, SOURCE_SPLIT):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            got = _JSON_TYPES.get(type(data[key]), "a number")
+            ctx.add(f"$[{index}].data.{key}", f"is {got}, expected a string", "fields",
+                    hint="`annotate split` keeps a row's values as the file holds them, as strings")  # fmt: skip
     for key, value in data.items():  # most values are strings or numbers: check them without a walk
         kind = type(value)
         if (kind is str and not _UNSTORABLE.search(value)) or kind is int or value is None or kind is bool:
@@ -478,7 +495,8 @@ def validate_task(task: Any, index: int, *, file: str, rules: ProjectRules | Non
                     ctx.add(base, f"{who} annotated this task more than once (combine keeps the newest)",
                             "duplicate", annotation=annotation, severity="warning")  # fmt: skip
             if rules and rules.required:
-                present = {r.get("from_name") for r in annotation["result"] if isinstance(r, dict)}
+                present = {r["from_name"] for r in annotation["result"]
+                           if isinstance(r, dict) and isinstance(r.get("from_name"), str)}  # fmt: skip
                 for name in sorted(rules.required - present):
                     ctx.add(f"{base}.result", f"required {name} is missing", "required", annotation=annotation)
     return ctx.problems

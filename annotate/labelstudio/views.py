@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from annotate.vocabulary import RELATION_ENDS, relation_between
+from annotate.vocabulary import REFERENCE_LABEL, RELATION_ENDS, relation_between
 
 # The annotations table names an answer's control as Label Studio's result does.
 CONTROL_COLUMN = "from_name"
@@ -230,7 +230,18 @@ class Task:
 
     @property
     def data(self) -> Mapping[str, Any]:
+        """The task's data; a reference label `annotate load` kept out of sight (in the task's meta,
+        --reference-as hidden) is part of it again."""
+        meta = self._raw.get("meta")
+        if isinstance(meta, dict) and REFERENCE_LABEL in meta:
+            return {**self._raw["data"], REFERENCE_LABEL: meta[REFERENCE_LABEL]}
         return self._raw["data"]
+
+    @property
+    def reference_hidden(self) -> bool:
+        """The reference label was kept out of the annotators' sight (`annotate load --reference-as hidden`)."""
+        meta = self._raw.get("meta")
+        return isinstance(meta, dict) and REFERENCE_LABEL in meta
 
     def annotations(self) -> list[Annotation]:
         return [Annotation(a) for a in self._raw["annotations"]]

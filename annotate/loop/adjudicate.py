@@ -22,7 +22,15 @@ from annotate.labelstudio.exports import ExportSet
 from annotate.labelstudio.load import JOURNAL_FILE, LoadReport, load_tasks
 from annotate.labelstudio.projects import ProjectSpec, adjudication_spec, ensure_project, require_project
 from annotate.labelstudio.results import version
-from annotate.vocabulary import ADJUDICATION_OF, CLAIM_ID, CLAIM_STATUS, CLAIM_TYPES, SENTENCE_ID, VERDICT
+from annotate.vocabulary import (
+    ADJUDICATION_OF,
+    CLAIM_ID,
+    CLAIM_STATUS,
+    CLAIM_TYPES,
+    REFERENCE_LABEL,
+    SENTENCE_ID,
+    VERDICT,
+)
 
 COMPARED_CONTROLS = (CLAIM_STATUS, CLAIM_TYPES, VERDICT)
 
@@ -45,7 +53,10 @@ def review_tasks(
     records, predictions = [], {}
     for s in disagreeing(collection):
         versions = sorted(s.annotations)
-        records.append(dict(s.data) | {
+        # A reference label the annotators could not see stays out of the adjudicator's sight too
+        # (combine takes it from the claims export).
+        data = {k: v for k, v in s.data.items() if not (s.reference_hidden and k == REFERENCE_LABEL)}
+        records.append(data | {
             ADJUDICATION_OF: {"project": project_id, "task": s.task_id}, "versions": ", ".join(versions),
         })  # fmt: skip
         predictions[s.sentence_id] = [version(who, s.annotations[who]) for who in versions]

@@ -21,15 +21,18 @@ class PrelabelReport:
     project: str
     project_id: int
     ordered_by_uncertainty: bool
+    active: bool = True  # the project's active model version: the suggestions the label stream shows
 
     def as_dict(self) -> dict[str, Any]:
         return {"added": self.added, "already_predicted": self.already_predicted, "model_version": self.model_version,
-                "project_id": self.project_id, "ordered_by_uncertainty": self.ordered_by_uncertainty}  # fmt: skip
+                "project_id": self.project_id, "active": self.active,
+                "ordered_by_uncertainty": self.ordered_by_uncertainty}  # fmt: skip
 
     def text(self) -> str:
+        shown = "; annotators see them as suggestions" if self.active else "; not active: annotators do not see them"
         ordered = "; annotators now get the least certain tasks first" if self.ordered_by_uncertainty else ""
         return (f"added {self.added} predictions ({self.model_version}); {self.already_predicted} tasks already had "
-                f"one (project {self.project!r}){ordered}")  # fmt: skip
+                f"one (project {self.project!r}){shown}{ordered}")  # fmt: skip
 
 
 def model_predictor(model_dir: Path) -> tuple[Predictor, str]:
@@ -51,12 +54,13 @@ def predictor_for(model_dir: Path | None) -> tuple[Predictor, str]:
 
 def prelabel(
     client: Any, spec: ProjectSpec, *, config_dir: Path, predictor: tuple[Predictor, str] = (rules, MODEL_VERSION),
-    order_by_uncertainty: bool = False,
+    order_by_uncertainty: bool = False, activate: bool = True,
 ) -> PrelabelReport:  # fmt: skip
-    """Attach a prediction to every task of the project without one of this model version."""
+    """Attach a prediction to every task of the project without one of this model version, and
+    (unless not `activate`) make the version the one the label stream shows."""
     predictor, version = predictor  # type: ignore[assignment]
     project_id = require_project(client, spec, config_dir=config_dir)
-    added, skipped = prelabel_project(client, project_id, model_version=version, predictor=predictor)
-    if order_by_uncertainty:
-        client.set_model_version(project_id, version, uncertainty_sampling=True)
-    return PrelabelReport(added, skipped, version, spec.name, project_id, order_by_uncertainty)
+    added, skipped = prelabel_project(client, project_id, model_version=version, predictor=predictor,
+                                      activate=activate, uncertainty_sampling=order_by_uncertainty)  # fmt: skip
+    return PrelabelReport(added, skipped, version, spec.name, project_id, order_by_uncertainty,
+                          activate or order_by_uncertainty)  # fmt: skip

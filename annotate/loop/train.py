@@ -19,13 +19,51 @@ from typing import Any
 
 import pandas as pd
 
+from annotate.articles.rows import is_row_file, read_rows, reference_scale, suggested_status
 from annotate.errors import InputError, UsageError
 from annotate.outputs import replace_folder
-from annotate.vocabulary import CLAIM_CHECKWORTHY, CLAIM_STATUS, SENTENCE_ID, TEXT
+from annotate.vocabulary import CLAIM_CHECKWORTHY, CLAIM_STATUS, REFERENCE_LABEL, SENTENCE_ID, SOURCE_ID, TEXT
 
 POSITIVE = CLAIM_CHECKWORTHY
 PARAMS = {"ngram_range": [1, 2], "min_df": 1, "sublinear_tf": True, "C": 1.0, "class_weight": "balanced"}
 MODEL_FILE, META_FILE, PREDICTIONS_FILE = "model.joblib", "model.json", "test_predictions.tsv"
+EVAL_PREDICTIONS_FILE = "eval_predictions.tsv"
+
+
+def read_benchmark(path: Path) -> pd.DataFrame:
+    """A benchmark file (CheckThat! or ClaimBuster .tsv/.csv, see articles/rows.py) as sentences with
+    gold: each row's label on claim_status (CheckThat!'s No as no_claim: on its scale, the same)."""
+    corpus = read_rows(path)
+    labels = {str(r[REFERENCE_LABEL]) for r in corpus.records if r[REFERENCE_LABEL] is not None}
+    scale = reference_scale(labels)
+    if scale is None:
+        raise InputError(f"{path}: its labels {sorted(labels)[:5]} are on no benchmark scale I know",
+                         hint="CheckThat! (Yes/No, 1/0) or ClaimBuster (-1/0/1)")  # fmt: skip
+    return pd.DataFrame({
+        SENTENCE_ID: [r[SENTENCE_ID] for r in corpus.records], SOURCE_ID: [r[SOURCE_ID] for r in corpus.records],
+        TEXT: [r[TEXT] for r in corpus.records],
+        "gold_claim_status": [suggested_status(str(r[REFERENCE_LABEL]), scale[1]) for r in corpus.records],
+        "split": "train",
+    })  # fmt: skip
+
+
+def read_training_data(path: Path) -> pd.DataFrame:
+    """A dataset folder's sentences table, or a benchmark file's rows (all of them the train split)."""
+    return read_benchmark(path) if path.is_file() and is_row_file(str(path)) else read_sentences(path)
+
+
+def _ids(rows: pd.DataFrame) -> list[str]:
+    """The ids predictions go out with: the benchmark's own where the row came from one."""
+    own = rows[SOURCE_ID] if SOURCE_ID in rows.columns else [None] * len(rows)
+    return [str(o) if isinstance(o, str) else str(s) for o, s in zip(own, rows[SENTENCE_ID], strict=True)]
+
+
+def _write_run(path: Path, ids: list[str], predicted: list[str], run_id: str) -> None:
+    """Predictions in the CheckThat! run format: id, class_label (Yes/No), run_id."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write("id\tclass_label\trun_id\n")
+        for sid, label in zip(ids, predicted, strict=True):
+            out.write(f"{sid}\t{'Yes' if label == POSITIVE else 'No'}\t{run_id}\n")
 
 
 def read_sentences(dataset_dir: Path) -> pd.DataFrame:
@@ -88,15 +126,18 @@ def _pipeline(seed: int) -> Any:
     )  # fmt: skip
 
 
-def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13) -> dict[str, Any]:
-    """Fit on the train split, score on the test split, save to model_dir; return model.json's content."""
+def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path | None = None) -> dict[str, Any]:
+    """Fit on the train split of a dataset folder (or on every row of a benchmark file), score on the
+    test split, and with `eval_file` on a benchmark file (its predictions in eval_predictions.tsv);
+    save to model_dir; return model.json's content."""
     import joblib
     import sklearn
 
-    if _inside(dataset_dir, model_dir):
+    if dataset_dir.is_dir() and _inside(dataset_dir, model_dir):
         raise UsageError(f"-o {model_dir} is the dataset folder or holds it; the model would replace the dataset",
                          hint="give -o a folder of its own, e.g. -o model")  # fmt: skip
-    sentences = read_sentences(dataset_dir)
+    sentences = read_training_data(dataset_dir)
+    evaluation = read_benchmark(eval_file) if eval_file is not None else None
     # An empty text is read back as NaN (CSV, and pandas 3 keeps NaN through astype(str)).
     sentences[TEXT] = sentences[TEXT].fillna("").astype(str)
     sentences[SENTENCE_ID] = sentences[SENTENCE_ID].fillna("").astype(str)
@@ -125,14 +166,17 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13) -> dict[str, An
         "dataset": str(dataset_dir), "versions": {"scikit-learn": sklearn.__version__},
         "test": checkthat_scores(test_rows["gold_claim_status"].tolist(), predicted),
     }  # fmt: skip
+    evaluated: list[str] = []
+    if evaluation is not None:
+        evaluated = model.predict(evaluation[TEXT].astype(str).tolist()).tolist() if len(evaluation) else []
+        meta["eval"] = checkthat_scores(evaluation["gold_claim_status"].tolist(), evaluated) | {"file": str(eval_file)}
 
     def build(folder: Path) -> list[Path]:
         joblib.dump(model, folder / MODEL_FILE)
         (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        with (folder / PREDICTIONS_FILE).open("w", encoding="utf-8") as out:
-            out.write("id\tclass_label\trun_id\n")
-            for sid, label in zip(test_rows[SENTENCE_ID].astype(str), predicted, strict=True):
-                out.write(f"{sid}\t{'Yes' if label == POSITIVE else 'No'}\t{model_id}\n")
+        _write_run(folder / PREDICTIONS_FILE, _ids(test_rows), predicted, model_id)
+        if evaluation is not None:
+            _write_run(folder / EVAL_PREDICTIONS_FILE, _ids(evaluation), evaluated, model_id)
         return [folder / MODEL_FILE, folder / META_FILE, folder / PREDICTIONS_FILE]
 
     # All or nothing: a failed run leaves a previous model in model_dir as it was.

@@ -1,0 +1,25 @@
+"""examples/screenshot_ui.py's checks: each editor opened from the Data Manager shows the suggested
+spans on exactly their characters (after emoji too) and, for review, every annotator's version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from annotate.labelstudio import client as labelstudio
+from annotate.labelstudio.settings import Connection
+from examples.screenshot_ui import check_editors, prepare
+from tests.conftest import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+
+def test_editors_show_suggestions_on_their_characters(
+    live_server: LiveServer, chromium: str, screenshots: Path
+) -> None:
+    entry = json.loads((live_server.config_dir / "settings.json").read_text())["servers"][live_server.url]
+    client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
+    assert check_editors(live_server.url, entry["username"], entry["password"], chromium, screenshots,
+                         **prepare(client)) == []  # fmt: skip
