@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -83,6 +84,7 @@ def main() -> None:
         print(json.dumps(worker(sys.argv[2], Path(sys.argv[3]))))
         return
     tmp = Path(tempfile.mkdtemp())
+    load_before = os.getloadavg()[0]
     rows = []
     for n in SIZES:
         path = tmp / f"export-{n}.json"
@@ -103,7 +105,9 @@ def main() -> None:
         "## Validating and combining exports (`benchmarks/validate_bench.py`)",
         "",
         "Generated exports of real-shaped tasks (half annotated: spans, relation, per-region choice, claim status; "
-        f"half with a prediction), each measurement in a fresh process, median of 3; {time.strftime('%Y-%m-%d')}.",
+        f"half with a prediction), each measurement in a fresh process, median of 3; {time.strftime('%Y-%m-%d')}; "
+        f"1-minute load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after the run on this 2-core "
+        "machine (other work running beside it makes the ratios move: compare rows of the same run).",
         "",
         "| tasks | file MB | what | seconds | vs json.loads | peak RSS MB |",
         "|---|---|---|---|---|---|",

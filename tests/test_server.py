@@ -42,8 +42,24 @@ def test_server_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     assert env["LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN"] == "true"
 
 
+def test_a_callers_database_settings_never_reach_label_studio(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("DJANGO_DB", "POSTGRE_HOST", "POSTGRE_PASSWORD", "DATABASE_NAME", "CSRF_TRUSTED_ORIGINS"):
+        monkeypatch.setenv(name, "stray")
+    env = server._server_env(data_dir=tmp_path, username="u@x", password="pw", token="tok")
+    assert not {"DJANGO_DB", "POSTGRE_HOST", "POSTGRE_PASSWORD", "DATABASE_NAME", "CSRF_TRUSTED_ORIGINS"} & set(env)
+
+
+def test_a_conflicting_database_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "label_studio.sqlite3").write_bytes(b"")  # a folder from before the record: SQLite
+    with pytest.raises(ServerError, match="was created with the database sqlite, not postgresql://annotate@"):
+        server.start(data_dir=data, port=None, config_dir=tmp_path / "cfg", database="postgresql")
+
+
 def test_stop_without_a_server(tmp_path: Path) -> None:
-    assert server.stop(data_dir=tmp_path) is None
+    stopped = server.stop(data_dir=tmp_path)
+    assert (stopped.pid, stopped.database) == (None, False)
 
 
 def _saved_server(tmp_path: Path, port: int, api_key: str) -> tuple[Path, Path]:
@@ -114,3 +130,28 @@ def test_status_reports_a_key_the_server_refuses(tmp_path: Path, stand_in: int) 
     data_dir, config_dir = _saved_server(tmp_path, stand_in, "wrong-key-0123456789")
     status = server.status(data_dir=data_dir, config_dir=config_dir)
     assert (status.answering, status.key_ok) == (True, False)
+
+
+def test_postgresql_missing_is_said_before_anything_is_written(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from annotate.labelstudio import database
+
+    def missing(name: str) -> str:
+        raise ServerError(f"PostgreSQL's {name} is not installed")
+
+    monkeypatch.setattr(database, "postgres_program", missing)
+    monkeypatch.setattr(server, "_label_studio_executable", lambda: "label-studio")
+    with pytest.raises(ServerError, match="PostgreSQL's initdb is not installed"):
+        server.start(data_dir=tmp_path / "data", port=free_port(), config_dir=tmp_path / "cfg", database="postgresql")
+    assert not (tmp_path / "data").exists() and not (tmp_path / "cfg").exists()
+
+
+def test_status_of_a_url_uses_that_url_and_its_key(tmp_path: Path, stand_in: int) -> None:
+    """`server status --url` (and LABEL_STUDIO_URL) report that server, not 127.0.0.1:8080."""
+    url = f"http://127.0.0.1:{stand_in}"
+    status = server.status(data_dir=tmp_path / "none", config_dir=tmp_path / "cfg", url=url + "/",
+                           api_key="right-key-0123456789")  # fmt: skip
+    assert (status.url, status.answering, status.version, status.key_ok) == (url, True, "1.23.2", True)
+    assert (status.running, status.database) == (False, None)  # not a server annotate runs here
+    nothing = server.status(data_dir=tmp_path / "none", config_dir=tmp_path / "cfg",
+                            url=f"http://127.0.0.1:{free_port()}", api_key="k")  # fmt: skip
+    assert (nothing.answering, nothing.key_ok) == (False, None)

@@ -125,7 +125,7 @@ def _app(help: str) -> typer.Typer:
 
 
 app = _app("Claim and fact-check annotation: articles -> Label Studio -> validated datasets.")
-server_app = _app("Run a local Label Studio server (127.0.0.1 only).")
+server_app = _app("Run Label Studio: start, status, stop, backup, restore (127.0.0.1 unless --host).")
 project_app = _app("Label Studio projects kept as files in projects/NAME/.")
 users_app = _app("Annotator accounts on the Label Studio server.")
 app.add_typer(server_app, name="server")

@@ -77,6 +77,13 @@ def _detail(exc: ApiError) -> str:
     return str(body.get("detail") or json.dumps(body))
 
 
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:500]
+
+
 class Client:
     def __init__(self, connection: Connection, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.url = connection.url
@@ -177,6 +184,23 @@ class Client:
     def create_user(self, email: str) -> int:
         with self._call(f"create user {email}"):
             return int(self._ls.users.create(email=email, username=email).id)
+
+    def _request(self, method: str, path: str, what: str, **kw: Any) -> Any:
+        """A request the SDK has no method for, through its authenticated HTTP client."""
+        with self._call(what):
+            response = self._ls._client_wrapper.httpx_client.request(path, method=method, **kw)
+            if response.status_code >= 400:
+                raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=_body(response))
+        return _body(response) if response.content else None
+
+    def organization_id(self) -> int:
+        with self._call("identify the user"):
+            return int(self._ls.users.whoami().active_organization)
+
+    def membership(self, user_id: int) -> dict[str, Any]:
+        """The user's membership of our organisation, with `annotations_count` (counted by the server)."""
+        org = self.organization_id()
+        return self._request("GET", f"api/organizations/{org}/memberships/{user_id}/", f"read user {user_id}")
 
     def invite_url(self) -> str:
         with self._call("get the organisation's invite link"):

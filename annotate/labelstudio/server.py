@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from annotate.errors import ServerError
+from annotate.labelstudio import database as db
 from annotate.labelstudio import settings as st
 
 PID_FILE = "annotate-server.json"
@@ -37,7 +38,8 @@ DEFAULT_PORT = 8080
 ADMIN_USERNAME = "admin@annotate.local"
 
 # Bare names Label Studio's get_env() falls back to after LABEL_STUDIO_<name> and HEARTEX_<name>.
-_STRAY_ENV = ("PORT", "HOST", "USERNAME", "PASSWORD", "USER_TOKEN", "DEBUG", "DATA_DIR", "BASE_DATA_DIR")
+_STRAY_ENV = ("PORT", "HOST", "USERNAME", "PASSWORD", "USER_TOKEN", "DEBUG", "DATA_DIR", "BASE_DATA_DIR",
+              "CSRF_TRUSTED_ORIGINS")  # fmt: skip
 
 Progress = Callable[[str], None]
 
@@ -53,9 +55,14 @@ class ServerStatus:
     key_ok: bool | None  # None: no key to check
     username: str | None
     settings_file: Path
+    database: db.Database | None = None  # None: not known (a server annotate did not start here)
+    database_running: bool | None = None  # annotate's own PostgreSQL cluster runs
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "backend": self.database.backend if self.database else None,
+            "database": self.database.as_dict() if self.database else None,
+            "database_running": self.database_running,
             "url": self.url,
             "data_dir": str(self.data_dir),
             "running": self.running,
@@ -195,7 +202,9 @@ def _label_studio_executable() -> str:
 
 def _server_env(*, data_dir: Path, username: str, password: str, token: str) -> dict[str, str]:
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "HEARTEX_")) and k not in _STRAY_ENV
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LABEL_STUDIO_", "HEARTEX_")) and k not in _STRAY_ENV and k not in db.DATABASE_ENV
     }
     env.update(
         {
@@ -238,12 +247,20 @@ def start(
     data_dir: Path,
     port: int | None,
     config_dir: Path,
+    database: str | None = None,
+    db_password: str | None = None,
+    pgpass: Path | None = None,
+    host: str | None = None,
+    public_url: str | None = None,
     timeout: float = 300.0,
     progress: Progress = lambda _msg: None,
 ) -> ServerStatus:
-    """Start Label Studio for data_dir on 127.0.0.1:port and wait until it answers.
+    """Start Label Studio for data_dir on 127.0.0.1:port (or `host`) and wait until it answers.
 
-    A no-op when annotate's server for data_dir is already running.
+    `database` (sqlite, postgresql, postgresql://USER@HOST:PORT/DB) is recorded when the data folder
+    is created; later starts use the record and refuse a different choice. A managed PostgreSQL
+    cluster is created or started first. `db_password` (from PGPASSWORD) or `pgpass` give an
+    existing PostgreSQL server's password. A no-op when annotate's server for data_dir is running.
     """
     data_dir = data_dir.expanduser().resolve()
     if data_dir.exists() and not data_dir.is_dir():
@@ -251,6 +268,7 @@ def start(
                           hint="give a folder for Label Studio's data")  # fmt: skip
     settings = st.read_settings(config_dir)
     saved = st.server_entry_for_data_dir(settings, data_dir)
+    chosen, new = db.choose(data_dir, database)
 
     already = running_pid(data_dir)
     if already:
@@ -276,7 +294,7 @@ def start(
     if saved:
         entry = dict(saved[1])
     else:
-        if (data_dir / "label_studio.sqlite3").exists():
+        if not new:
             raise ServerError(
                 f"{data_dir} holds a Label Studio database whose admin login annotate does not know",
                 hint="use another --data-dir, or set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY for that server",
@@ -287,8 +305,16 @@ def start(
             "api_key": secrets.token_hex(20),
             "data_dir": str(data_dir),
         }
-    # Saved before the start, so a failed first start still knows the login it asked for.
+    if chosen.managed:
+        db.postgres_program("initdb")  # not installed: say so before anything is written
+    password = _database_password(chosen, entry, db_password=db_password, pgpass=pgpass)
+    # Saved before the start, so a failed first start still knows the logins it asked for.
     st.save_server(config_dir, url, entry)
+
+    if chosen.managed:
+        progress(("Creating" if new else "Starting") + f" annotate's PostgreSQL cluster in {chosen.cluster_dir}")
+        chosen = db.create_cluster(chosen, str(password)) if new else db.start_cluster(chosen)
+    db.write_record(data_dir, chosen)
 
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -296,9 +322,16 @@ def start(
         raise ServerError(f"cannot make the data folder {data_dir}: {exc.strerror}") from None
     log_path = data_dir / LOG_FILE
     env = _server_env(data_dir=data_dir, username=entry["username"], password=entry["password"], token=entry["api_key"])
+    env |= db.label_studio_env(chosen, password)
+    if public_url:
+        # Links in e-mails and the UI, and the origin the browser's CSRF check sees behind a proxy.
+        env |= {"LABEL_STUDIO_HOST": public_url.rstrip("/"), "CSRF_TRUSTED_ORIGINS": _origin(public_url)}
+    if host and host not in ("127.0.0.1", "localhost"):
+        progress(f"Warning: listening on {host}: Label Studio speaks plain HTTP, so logins and annotations "
+                 "cross the network unencrypted; put a TLS reverse proxy in front (see the README)")  # fmt: skip
     args = [
         executable, "start", "--no-browser",
-        "--internal-host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
+        "--internal-host", host or "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
     ]  # fmt: skip
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
@@ -306,15 +339,17 @@ def start(
             start_new_session=True, cwd=data_dir,
         )  # fmt: skip
     (data_dir / PID_FILE).write_text(
-        json.dumps({"pid": process.pid, "port": port, "url": url, "started_at": time.time()}),
+        json.dumps({"pid": process.pid, "port": port, "url": url, "started_at": time.time(),
+                    "host": host or "127.0.0.1", "public_url": public_url}),
         encoding="utf-8",
-    )
-    progress(f"Starting Label Studio at {url} (data in {data_dir}; log in {log_path})")
+    )  # fmt: skip
+    progress(f"Starting Label Studio at {url} (data in {data_dir}; database {chosen.url}; log in {log_path})")
 
     deadline = time.monotonic() + timeout
     while not is_answering(url):
         if process.poll() is not None:
             (data_dir / PID_FILE).unlink(missing_ok=True)
+            db.stop_cluster(chosen)
             raise ServerError(
                 f"Label Studio exited with code {process.returncode} while starting; last log lines:\n"
                 + _log_tail(log_path),
@@ -323,6 +358,7 @@ def start(
         if f"Port {port} is in use" in _log_tail(log_path, 50):
             _terminate(process.pid)
             (data_dir / PID_FILE).unlink(missing_ok=True)
+            db.stop_cluster(chosen)
             raise ServerError(f"port {port} was taken while Label Studio started", hint="choose another --port")
         if time.monotonic() > deadline:
             raise ServerError(
@@ -332,6 +368,10 @@ def start(
             )
         time.sleep(1.0)
 
+    if chosen.backend == "postgresql" and (data_dir / db.SQLITE_FILE).exists():
+        # Label Studio fell back to SQLite: a team would annotate into a file nobody backs up.
+        stop(data_dir=data_dir)
+        raise ServerError(f"Label Studio opened {data_dir / db.SQLITE_FILE} instead of {chosen.url}; stopped it")
     result = status(data_dir=data_dir, config_dir=config_dir)
     if not result.key_ok:
         raise ServerError(
@@ -342,19 +382,49 @@ def start(
     return result
 
 
-def status(*, data_dir: Path, config_dir: Path) -> ServerStatus:
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ServerError(f"--public-url must be an http(s) URL, not {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _database_password(
+    database: db.Database, entry: dict[str, Any], *, db_password: str | None, pgpass: Path | None
+) -> str | None:
+    """The PostgreSQL password: a managed cluster's own (made once), else PGPASSWORD, ~/.pgpass or the
+    settings file. One given by PGPASSWORD is kept in the settings file for later starts."""
+    if database.backend == "sqlite":
+        return None
+    if database.managed:
+        return str(entry.setdefault("database_password", db.new_password()))
+    password = db_password or (db.pgpass_password(database, pgpass) if pgpass else None)
+    if db_password:
+        entry["database_password"] = db_password
+    return password or entry.get("database_password")
+
+
+def status(*, data_dir: Path, config_dir: Path, url: str | None = None, api_key: str | None = None) -> ServerStatus:
+    """The server annotate runs for data_dir, or with `url` the server there (key: `api_key`, else the
+    settings file)."""
     data_dir = data_dir.expanduser().resolve()
     settings = st.read_settings(config_dir)
-    saved = st.server_entry_for_data_dir(settings, data_dir)
-    running = running_pid(data_dir)
-    if running:
-        url = url_for_port(running[1])
-    elif saved:
-        url = saved[0]
+    if url:
+        url = st.normalize_url(url)
+        entry = settings.get("servers", {}).get(url)
+        saved = (url, entry) if entry else None
+        if entry and entry.get("data_dir"):
+            data_dir = Path(entry["data_dir"])
     else:
-        url = url_for_port(DEFAULT_PORT)
+        saved = st.server_entry_for_data_dir(settings, data_dir)
+    running = running_pid(data_dir) if (not url or saved) else None
+    if not url:
+        url = url_for_port(running[1]) if running else saved[0] if saved else url_for_port(DEFAULT_PORT)
     answering = is_answering(url)
-    key = saved[1].get("api_key") if saved else None
+    key = api_key or (saved[1].get("api_key") if saved else None)
+    database = db.read_record(data_dir) if saved else None
     return ServerStatus(
         url=url,
         data_dir=data_dir,
@@ -365,6 +435,8 @@ def status(*, data_dir: Path, config_dir: Path) -> ServerStatus:
         key_ok=key_works(url, key) if (answering and key) else None,
         username=saved[1].get("username") if saved else None,
         settings_file=st.settings_path(config_dir),
+        database=database,
+        database_running=db.cluster_running(database) if database and database.managed else None,
     )
 
 
@@ -387,16 +459,22 @@ def _terminate(pid: int, *, grace: float = 30.0) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def stop(*, data_dir: Path) -> int | None:
-    """Stop the server annotate started for data_dir. Returns its pid, or None if none was running."""
+@dataclass
+class Stopped:
+    pid: int | None  # Label Studio's, if it was running
+    database: bool  # annotate's PostgreSQL cluster was running and is stopped
+
+
+def stop(*, data_dir: Path) -> Stopped:
+    """Stop the server annotate started for data_dir, then its PostgreSQL cluster if it has one."""
     data_dir = data_dir.expanduser().resolve()
     running = running_pid(data_dir)
-    if running is None:
-        (data_dir / PID_FILE).unlink(missing_ok=True)
-        return None
-    _terminate(running[0])
+    if running is not None:
+        _terminate(running[0])
     (data_dir / PID_FILE).unlink(missing_ok=True)
-    return running[0]
+    record = db.read_record(data_dir) if data_dir.exists() else None
+    cluster = db.stop_cluster(record) if record and record.managed else False
+    return Stopped(running[0] if running else None, cluster)
 
 
 def default_data_dir(config_dir: Path) -> Path:
@@ -407,12 +485,47 @@ def default_data_dir(config_dir: Path) -> Path:
     return Path(entry["data_dir"]) if entry.get("data_dir") else st.default_data_dir()
 
 
-_SET_PASSWORD = """
-import os, sys, label_studio
+_DJANGO = """
+import os, sys, json, label_studio
 sys.path.insert(0, os.path.dirname(label_studio.__file__))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.label_studio")
 import django
 django.setup()
+"""
+
+
+def run_django(data_dir: Path, config_dir: Path, script: str, *, env: dict[str, str] | None = None,
+               what: str = "run Label Studio's models") -> str:  # fmt: skip
+    """Run `script` with Label Studio's Django models set up against data_dir and its database.
+
+    Secrets travel by environment, never on a command line. Takes about 5 s. Returns stdout.
+    """
+    if importlib.util.find_spec("label_studio") is None:
+        raise ServerError("Label Studio is not installed here", hint="install it with: pip install 'annotate[server]'")
+    full = _server_env(data_dir=data_dir, username="", password="", token="")
+    for name in ("LABEL_STUDIO_USERNAME", "LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_USER_TOKEN"):
+        full.pop(name)
+    full |= database_env(data_dir, config_dir) | (env or {})
+    done = subprocess.run([sys.executable, "-c", _DJANGO + script], env=full, capture_output=True, text=True,
+                          cwd=data_dir)  # fmt: skip
+    if done.returncode != 0:
+        raise ServerError(f"could not {what}: " + (done.stderr.strip().splitlines() or ["?"])[-1])
+    return done.stdout
+
+
+def database_env(data_dir: Path, config_dir: Path) -> dict[str, str]:
+    """The variables that point Label Studio at data_dir's recorded database."""
+    database = db.read_record(data_dir) or db.SQLITE
+    saved = st.server_entry_for_data_dir(st.read_settings(config_dir), data_dir)
+    return db.label_studio_env(database, saved[1].get("database_password") if saved else None)
+
+
+def database_password(data_dir: Path, config_dir: Path) -> str | None:
+    saved = st.server_entry_for_data_dir(st.read_settings(config_dir), data_dir)
+    return saved[1].get("database_password") if saved else None
+
+
+_SET_PASSWORD = """
 from users.models import User
 user = User.objects.get(email=os.environ["ANNOTATE_USER_EMAIL"])
 user.set_password(os.environ["ANNOTATE_USER_PASSWORD"])
@@ -420,20 +533,10 @@ user.save()
 """
 
 
-def set_password(data_dir: Path, email: str, password: str) -> None:
-    """Set a user's password in the local server's database (the user API ignores passwords).
-
-    Runs Label Studio's own Django models against data_dir; the password travels by environment,
-    never on a command line. Takes about 5 s.
-    """
-    if importlib.util.find_spec("label_studio") is None:
-        raise ServerError("Label Studio is not installed here", hint="install it with: pip install 'annotate[server]'")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "HEARTEX_"))}
-    env |= {"LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "ANNOTATE_USER_EMAIL": email,
-            "ANNOTATE_USER_PASSWORD": password}  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", _SET_PASSWORD], env=env, capture_output=True, text=True, cwd=data_dir)
-    if done.returncode != 0:
-        raise ServerError(f"could not set the password of {email}: " + (done.stderr.strip().splitlines() or ["?"])[-1])
+def set_password(data_dir: Path, config_dir: Path, email: str, password: str) -> None:
+    """Set a user's password in the local server's database (the user API ignores passwords)."""
+    secrets_env = {"ANNOTATE_USER_EMAIL": email, "ANNOTATE_USER_PASSWORD": password}
+    run_django(data_dir, config_dir, _SET_PASSWORD, env=secrets_env, what=f"set the password of {email}")
 
 
 def local_data_dir(url: str, config_dir: Path) -> Path | None:
@@ -444,3 +547,27 @@ def local_data_dir(url: str, config_dir: Path) -> Path | None:
     data_dir = Path(entry["data_dir"])
     running = running_pid(data_dir)
     return data_dir if running and url_for_port(running[1]) == url else None
+
+
+_DEACTIVATE = """
+from users.models import User
+emails = json.loads(os.environ["ANNOTATE_USER_EMAILS"])
+print(User.objects.filter(email__in=emails).update(is_active=False))
+"""
+
+
+def deactivate_accounts(data_dir: Path, config_dir: Path, emails: list[str]) -> None:
+    """Set is_active=False in the local server's database: the login form, sessions and tokens all refuse them."""
+    run_django(data_dir, config_dir, _DEACTIVATE, env={"ANNOTATE_USER_EMAILS": json.dumps(emails)},
+               what="deactivate " + ", ".join(emails))  # fmt: skip
+
+
+_INACTIVE = """
+from users.models import User
+print(json.dumps(sorted(e.lower() for e in User.objects.filter(is_active=False).values_list("email", flat=True))))
+"""
+
+
+def inactive_accounts(data_dir: Path, config_dir: Path) -> set[str]:
+    """The deactivated addresses in the local server's database."""
+    return set(json.loads(run_django(data_dir, config_dir, _INACTIVE, what="read which users are deactivated")))

@@ -141,16 +141,28 @@ def server_entry_for_data_dir(settings: dict[str, Any], data_dir: Path) -> tuple
     return None
 
 
-def save_server(config_dir: Path, url: str, entry: dict[str, Any]) -> Path:
-    """Record a server's login under its URL and make it the current server."""
+def save_server(config_dir: Path, url: str, entry: dict[str, Any], *, make_current: bool = True) -> Path:
+    """Record a server's login under its URL and (unless told not to) make it the current server."""
     settings = read_settings(config_dir)
     servers = settings.setdefault("servers", {})
     # One entry per data dir: a restart on another port moves the login to the new URL.
     for old_url in [u for u, e in servers.items() if e.get("data_dir") == entry.get("data_dir")]:
         del servers[old_url]
     servers[url] = entry
-    settings["current"] = url
+    if make_current or not settings.get("current"):
+        settings["current"] = url
     return write_settings(config_dir, settings)
+
+
+def forget_data_dir(config_dir: Path, data_dir: Path) -> None:
+    """Drop the saved login of the server whose data is in data_dir (a restore that failed)."""
+    settings = read_settings(config_dir)
+    servers = settings.get("servers", {})
+    for url in [u for u, e in servers.items() if Path(e.get("data_dir", "")) == data_dir]:
+        del servers[url]
+        if settings.get("current") == url:
+            settings.pop("current")
+    write_settings(config_dir, settings)
 
 
 def resolve_connection(*, url: str | None, env_url: str | None, env_key: str | None, config_dir: Path) -> Connection:
