@@ -15,7 +15,7 @@ class AnnotateError(Exception):
 
 
 class UsageError(AnnotateError):
-    """The command was called wrongly: a missing or conflicting option (exit code 2)."""
+    """The command was called wrongly: a missing, conflicting or unknown option value (exit code 2)."""
 
     exit_code = 2
 

@@ -98,7 +98,7 @@ def test_split_reports_bad_files_and_keeps_the_good_ones(tmp_path: Path) -> None
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"Error: {tmp_path / 'missing.txt'}: no such file",
-        f"Error: {empty}: the article has no text",
+        f"Error: {empty}: the article has no text (give it some text, or leave it out)",
         f"Error: {latin}: not valid UTF-8 at byte 3 "
         "(pass --encoding (for example --encoding cp1252), or convert the file to UTF-8)",
         "Split 1 article(s) into 21 tasks; 3 failed.",

@@ -81,9 +81,9 @@ def test_non_breaking_spaces_are_kept() -> None:
 
 
 def test_unknown_splitter() -> None:
-    from annotate.errors import InputError
+    from annotate.errors import UsageError
 
-    with pytest.raises(InputError, match="unknown splitter 'nope'"):
+    with pytest.raises(UsageError, match="unknown splitter 'nope'"):
         get_splitter("nope")
 
 

@@ -58,7 +58,7 @@ def test_splitting_is_deterministic() -> None:
 
 
 def test_read_tasks_reports_every_bad_line(tmp_path: Path) -> None:
-    good = {f: 0 for f in TASK_FIELDS} | {"text": "A sentence.", "sentence_id": "x-0"}
+    good = {f: 0 for f in TASK_FIELDS} | {"text": "A sentence.", "sentence_id": "x-0", "article_id": "x"}
     path = tmp_path / "tasks.jsonl"
     lines = [json.dumps(good), "{not json", json.dumps({"text": "no ids"}), "", json.dumps(good | {"text": " "})]
     path.write_text("\n".join(lines) + "\n")

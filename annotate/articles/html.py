@@ -6,10 +6,16 @@ needs pytz >= 2024.2 and label-studio pins pytz < 2023, and pip gave up resolvin
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import justext
 import lxml.html
+
+# A closing </body> or </html> before the end (pages glued together, a stray tag) would make the
+# parsers drop everything after it: they are removed, so the text after them is read too.
+_CLOSING = re.compile(r"</\s*(?:body|html)\s*>", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"\s*<\?xml[^>]*>")  # lxml refuses it in a str
 
 _META = {
     "title": ("og:title", "twitter:title", "title", "dc.title"),
@@ -32,6 +38,7 @@ def _meta_tags(tree: Any) -> dict[str, str]:
 
 def extract(html: str) -> tuple[str, dict[str, Any]]:
     """(main text with paragraphs separated by blank lines, metadata)."""
+    html = _CLOSING.sub("", _XML_DECLARATION.sub("", html, count=1))
     try:
         tree = lxml.html.fromstring(html)
     except (lxml.etree.ParserError, ValueError):
@@ -50,6 +57,9 @@ def extract(html: str) -> tuple[str, dict[str, Any]]:
         canonical = tree.find(".//link[@rel='canonical']")
         meta["url"] = canonical.get("href") if canonical is not None else None
     # Lower length thresholds than jusText's defaults (70/200): news paragraphs are short.
-    paragraphs = justext.justext(html, justext.get_stoplist("English"), length_low=20, length_high=100)
+    try:
+        paragraphs = justext.justext(html, justext.get_stoplist("English"), length_low=20, length_high=100)
+    except (lxml.etree.ParserError, ValueError):
+        return "", meta
     body = "\n\n".join(p.text.strip() for p in paragraphs if not p.is_boilerplate and p.text.strip())
     return body, meta

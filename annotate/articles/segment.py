@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib.metadata import version as _dist_version
 from typing import Protocol
 
-from annotate.errors import InputError
+from annotate.errors import UsageError
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0\u3000]*\n")
 _BULLET = re.compile(r"[ \t]*(?:[•▪◦‣⁃∙·*\-–—]|\d{1,2}[.)])\s")
@@ -196,7 +196,7 @@ def get_splitter(name: str = "news") -> Splitter:
     try:
         return SPLITTERS[name]()
     except KeyError:
-        raise InputError(f"unknown splitter {name!r}", hint=f"choose one of: {', '.join(SPLITTERS)}") from None
+        raise UsageError(f"unknown splitter {name!r}", hint=f"choose one of: {', '.join(SPLITTERS)}") from None
 
 
 # Structure ------------------------------------------------------------------------------------

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from annotate.articles.boilerplate import Removed, find_boilerplate
-from annotate.articles.read import Article, expand_sources, read_articles
+from annotate.articles.read import (
+    SUFFIXES,
+    Article,
+    check_encoding,
+    check_input_format,
+    expand_sources,
+    printable,
+    read_articles,
+)
 from annotate.articles.rows import Columns, is_row_file, read_rows
-from annotate.articles.segment import Splitter, default_splitter, split_text
-from annotate.errors import InputError, unreadable
+from annotate.articles.segment import Splitter, default_splitter, get_splitter, split_text
+from annotate.errors import InputError, UsageError, unreadable
+from annotate.outputs import atomic_file, refuse_overwriting_inputs
 from annotate.vocabulary import (
     ARTICLE_ID,
     CHAR_END,
@@ -20,6 +31,7 @@ from annotate.vocabulary import (
     SENTENCE_ID,
     SENTENCE_INDEX,
     TASK_FIELDS,
+    TEXT,
 )
 
 # Every task record has these fields; `load`, validation and datasets rely on them.
@@ -78,41 +90,208 @@ class SplitArticle:
 
 
 def split_sources(
-    sources: list[str], *, splitter: Splitter | None = None, encoding: str | None = None, stdin: bytes | None = None,
-    corpus: str | None = None, columns: Columns | None = None,
+    sources: list[str | InputError], *, splitter: Splitter | None = None, encoding: str | None = None,
+    stdin: bytes | None = None, input_format: str = "auto", corpus: str | None = None, columns: Columns | None = None,
 ) -> Iterator[SplitArticle | InputError]:
-    """Split every article the sources name; a source that fails is yielded as its error, in order.
+    """Split every article the sources name; a source that fails is yielded as its error, in order
+    (an InputError among the sources, from expand_sources, is passed on as it is).
     A .tsv or .csv file is a row corpus: one task per row, never re-split (rows.py)."""
     splitter = splitter or default_splitter()
-    for source in expand_sources(sources):
-        if isinstance(source, InputError):
-            yield source
-            continue
-        if is_row_file(source):
-            try:
-                rows = read_rows(Path(source), corpus=corpus, columns=columns, encoding=encoding)
-            except InputError as exc:
-                yield exc
+    for source in sources:
+        items = [source] if isinstance(source, InputError) else expand_sources([source])
+        for item in items:
+            if isinstance(item, InputError):
+                yield item
                 continue
-            yield SplitArticle(rows.article(), rows.records, [])
-            continue
-        for article in read_articles(source, encoding=encoding, stdin=stdin):
-            if isinstance(article, InputError):
-                yield article
+            if is_row_file(item):
+                try:
+                    rows = read_rows(Path(item), corpus=corpus, columns=columns, encoding=encoding)
+                except InputError as exc:
+                    yield exc
+                    continue
+                yield SplitArticle(rows.article(), rows.records, [])
                 continue
-            records, removed = article_tasks(article, splitter=splitter)
-            if not records:
-                yield InputError(f"{article.path}: nothing to annotate (every line is boilerplate or blank)")
-                continue
-            yield SplitArticle(article, records, removed)
+            for article in read_articles(item, encoding=encoding, stdin=stdin, input_format=input_format):
+                if isinstance(article, InputError):
+                    yield article
+                    continue
+                records, removed = article_tasks(article, splitter=splitter)
+                if not records:
+                    yield InputError(f"{article.path}: nothing to annotate (every line is boilerplate or blank)",
+                                     hint="--show-removed lists each line left out and why")
+                    continue
+                yield SplitArticle(article, records, removed)
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], fh: Any) -> int:
     count = 0
     for record in records:
-        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        fh.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
         count += 1
     return count
+
+
+@dataclass
+class SplitReport:
+    """What `split_to_files` did. `problems` are the inputs that failed (each counted once)."""
+
+    articles: int = 0
+    tasks: int = 0
+    problems: list[InputError] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.problems)
+
+
+def articles_path(output: Path) -> Path:
+    """Where the articles file goes by default: NAME.articles.jsonl beside the tasks file NAME.jsonl."""
+    return output.with_name(f"{output.stem}.articles.jsonl")
+
+
+def split_to_files(
+    sources: list[str],
+    *,
+    output: Path | None,
+    articles_output: Path | None,
+    stdout: IO[str] | None = None,
+    splitter: str = "news",
+    encoding: str | None = None,
+    input_format: str = "auto",
+    stdin: bytes | None = None,
+    corpus: str | None = None,
+    columns: Columns | None = None,
+    show_removed: bool = False,
+    log: Callable[[str], None] = lambda _line: None,
+) -> SplitReport:
+    """Split the articles the sources name into task records, written to `output` (else `stdout`),
+    and the normalised articles to `articles_output` (if given). `log` receives each warning and
+    error line as it happens (with `show_removed`, each boilerplate line left out too).
+
+    A source that fails is reported through `log` ("Error: ..." lines) and counted; the others are
+    still split. Files are written aside and moved into place only when at least one article was
+    split: a run where every input fails leaves existing outputs byte-identical. Article ids must be
+    unique: a second article with an id already used is an error naming both records (the same
+    article twice, giving the same tasks, is a warning and one copy is kept).
+    Tables (.tsv, .csv) give one task per row (`corpus`, `columns`: see rows.read_rows).
+    UsageError for an unknown splitter, encoding or input format, or an output that is an input.
+    """
+    chosen = get_splitter(splitter)
+    check_encoding(encoding)
+    check_input_format(input_format)
+    expanded = [item for source in sources for item in expand_sources([source])]
+    inputs = [Path(item) for item in expanded if isinstance(item, str) and item != "-"]
+    refuse_overwriting_inputs({"-o": output, "--articles": articles_output}, inputs)
+    _refuse_outputs_in_input_folders({"-o": output, "--articles": articles_output}, sources)
+    report = SplitReport()
+    try:
+        with contextlib.ExitStack() as stack:
+            out = stack.enter_context(atomic_file(output)) if output else stdout
+            articles_out = stack.enter_context(atomic_file(articles_output)) if articles_output else None
+            seen: dict[str, tuple[str, str]] = {}
+            for item in split_sources(expanded, splitter=chosen, encoding=encoding, stdin=stdin,
+                                      input_format=input_format, corpus=corpus, columns=columns):  # fmt: skip
+                if isinstance(item, SplitArticle):
+                    item = _unique(item, seen, log)
+                if isinstance(item, InputError):
+                    # Report and go on: one bad file must not cost the others.
+                    log(f"Error: {item.message}" + (f" ({item.hint})" if item.hint else ""))
+                    report.problems.append(item)
+                elif item is not None:
+                    report.articles += 1
+                    report.tasks += write_jsonl(item.records, out)
+                    if articles_out:
+                        write_jsonl([item.article.record() | {"splitter": item.records[0]["splitter"]}], articles_out)
+                    _log_removed(item, log, show_removed=show_removed)
+            if not report.articles:
+                raise _NothingSplit  # leaves the outputs as they were
+    except _NothingSplit:
+        return report
+    report.written = [p for p in (output, articles_output) if p]
+    return report
+
+
+def _refuse_outputs_in_input_folders(outputs: dict[str, Path | None], sources: list[str]) -> None:
+    """An output inside a folder being split would be read as articles by the next run."""
+    folders = [Path(s).resolve() for s in sources if s != "-" and Path(s).is_dir()]
+    for option, path in outputs.items():
+        if path is None or path.suffix.lower() not in SUFFIXES:
+            continue
+        for folder in folders:
+            if folder in path.resolve().parents:
+                raise UsageError(f"{option} {path} is inside {folder}, which is being split: the next run "
+                                 "would read it as articles", hint=f"write {option} outside {folder}")  # fmt: skip
+
+
+class _NothingSplit(Exception):
+    pass
+
+
+def _log_removed(item: SplitArticle, log: Callable[[str], None], *, show_removed: bool) -> None:
+    if item.article.removed_characters:
+        log(f"{item.article.path}: removed {item.article.removed_characters} characters Label Studio cannot store")
+    if show_removed:
+        for r in item.removed:
+            log(f"{item.article.path}:{r.line}: removed ({r.reason}): {r.text}")
+
+
+def _unique(
+    item: SplitArticle, seen: dict[str, tuple[str, str]], log: Callable[[str], None]
+) -> SplitArticle | InputError | None:
+    """The article, or an error when its id is taken by another article, or None for an exact repeat."""
+    article = item.article
+    tasks = json.dumps(item.records, sort_keys=True)
+    if article.article_id not in seen:
+        seen[article.article_id] = (article.path, tasks)
+        return item
+    first, first_tasks = seen[article.article_id]
+    if tasks == first_tasks:
+        log(f"Warning: {article.path}: the same article as {first} (id {article.article_id!r}); kept one copy")
+        return None
+    return InputError(
+        f"{article.path}: article id {article.article_id!r} is already used by {first}, with other text",
+        hint="give each article its own id (or leave \"id\" out: the id is then a hash of the text)",
+    )
+
+
+# What breaks a Label Studio project when loaded: lone surrogates (its task list and exports fail)
+# and NUL (PostgreSQL refuses it). `split` never writes them.
+_BREAKS_LABEL_STUDIO = re.compile("[\x00\ud800-\udfff]")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class _NotJSON(ValueError):
+    """NaN or Infinity in a task line."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotJSON(f"{name} is not valid JSON; write null or a number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _NotJSON(f"{text} is beyond the range of a number")
+    return value
+
+
+def _bad_strings(value: Any, where: str, depth: int = 0) -> Iterator[str]:
+    """JSON paths of strings holding characters Label Studio cannot store (lone surrogates, NUL, ...)."""
+    if depth > 20:
+        yield f"{where}: nested too deeply"
+    elif isinstance(value, str):
+        if _BREAKS_LABEL_STUDIO.search(value):
+            yield f"{where} holds a lone surrogate or a NUL character, which Label Studio cannot store"
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _bad_strings(item, f"{where}[{i}]", depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _bad_strings(item, f"{where}.{printable(str(key))}", depth + 1)
 
 
 def _check_record(record: Any) -> str | None:
@@ -121,9 +300,19 @@ def _check_record(record: Any) -> str | None:
     missing = [f for f in TASK_FIELDS if f not in record]
     if missing:
         return f"task record lacks {', '.join(missing)}"
-    if not isinstance(record["text"], str) or not record["text"].strip():
-        return "task text must be a non-empty string"
-    return None
+    problems = []
+    if not isinstance(record[TEXT], str) or not record[TEXT].strip():
+        problems.append("task text must be a non-empty string")
+    for key in (SENTENCE_ID, ARTICLE_ID):
+        if not isinstance(record[key], str) or not record[key].strip():
+            problems.append(f"{key} must be a non-empty string")
+    if not _is_int(record[SENTENCE_INDEX]):
+        problems.append(f"{SENTENCE_INDEX} must be an integer")
+    for key in (CHAR_START, CHAR_END):
+        if record[key] is not None and not _is_int(record[key]):
+            problems.append(f"{key} must be an integer or null")
+    problems += _bad_strings(record, "$")
+    return "; ".join(problems) or None
 
 
 def read_tasks(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -135,15 +324,26 @@ def read_tasks(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid UTF-8 at byte {exc.start}") from None
+        raise InputError(f"{path}: not valid UTF-8 at byte {exc.start}",
+                         hint="task files are UTF-8 JSONL; make them with `annotate split`") from None  # fmt: skip
     records, problems = [], []
-    for lineno, line in enumerate(text.splitlines(), 1):
+    # Only "\n" ends a line: str.splitlines() would also cut at U+2028, which JSON allows in strings.
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, parse_constant=_reject_constant, parse_float=_finite)
         except json.JSONDecodeError as exc:
             problems.append(f"{path}:{lineno}: not valid JSON ({exc.msg}, column {exc.colno})")
+            continue
+        except _NotJSON as exc:
+            problems.append(f"{path}:{lineno}: {exc}")
+            continue
+        except RecursionError:
+            problems.append(f"{path}:{lineno}: nested too deeply to be a task record")
+            continue
+        except ValueError as exc:  # an integer of more than 4300 digits
+            problems.append(f"{path}:{lineno}: not readable JSON ({exc})")
             continue
         problem = _check_record(record)
         if problem:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -19,6 +20,7 @@ from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import Abort, Exit, TyperException  # typer's own click: ClickException is a TyperException
 
 from annotate import __version__
 from annotate.errors import AnnotateError
@@ -26,17 +28,89 @@ from annotate.labelstudio import settings as st
 
 
 class AnnotateGroup(TyperGroup):
+    """The one place errors become exit codes: AnnotateError -> `Error: ...` (+ `Hint: ...`) and its
+    exit code; any other exception -> one line naming the command and a crash log (exit 1)."""
+
     def invoke(self, ctx: Any) -> Any:
+        _tolerant_streams()
         try:
             return super().invoke(ctx)
         except AnnotateError as exc:
-            typer.echo(f"Error: {exc.message}", err=True)
+            echo(f"Error: {exc.message}", err=True)
             if exc.hint:
-                typer.echo(f"Hint: {exc.hint}", err=True)
+                echo(f"Hint: {exc.hint}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            typer.echo("Interrupted.", err=True)
+            echo("Interrupted.", err=True)
             raise typer.Exit(130) from None
+        except BrokenPipeError:  # the reader of stdout went away (`| head`): stop quietly
+            with contextlib.suppress(Exception):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
+        except (TyperException, Exit, Abort):  # usage errors and exits: typer reports them
+            raise
+        except Exception as exc:  # a bug: no traceback on the terminal, the details in a log file
+            command = _command_name(ctx)
+            log = write_crash_log(command, exc)
+            where = f"details in {log}" if log else "and its crash log could not be written"
+            echo(f"Error: {command} failed unexpectedly ({type(exc).__name__}); this is a bug in annotate, "
+                 f"{where}", err=True)  # fmt: skip
+            raise typer.Exit(1) from None
+
+
+def _command_name(ctx: Any) -> str:
+    names = [ctx.invoked_subcommand or ""]
+    while ctx.parent is not None:
+        names.insert(0, ctx.info_name)
+        ctx = ctx.parent
+    return " ".join(["annotate", *names]).strip()
+
+
+def _tolerant_streams() -> None:
+    """Text that cannot be encoded (a lone surrogate in an id read from a file) prints as an escape
+    such as \\udcff instead of raising in the middle of a report."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def crash_dir() -> Path:
+    """Where crash logs go: annotate's data folder (outside any checkout)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(st.APP)) / "crash-logs"
+
+
+def _secrets() -> list[str]:
+    """Values that must never reach a log: API keys and passwords from the environment and the settings file."""
+    found = [v for k, v in os.environ.items() if re.search(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD", k, re.I) and v]
+    with contextlib.suppress(Exception):
+        for entry in st.read_settings(config_dir()).get("servers", {}).values():
+            found += [str(v) for k, v in entry.items() if re.search(r"key|token|secret|password", k, re.I) and v]
+    return sorted({v for v in found if len(v) >= 4}, key=len, reverse=True)
+
+
+def write_crash_log(command: str, exc: BaseException) -> Path | None:
+    """Write the traceback of an unexpected exception, secrets replaced by ***, to a new file in
+    crash_dir(); its path, or None if it could not be written."""
+    import datetime
+    import traceback
+
+    text = "".join(traceback.format_exception(exc))
+    for secret in _secrets():
+        text = text.replace(secret, "***")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    body = f"annotate {__version__}, Python {sys.version.split()[0]}\ncommand: {command}\n\n{text}"
+    try:
+        folder = crash_dir()
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = folder / f"crash-{stamp}-{os.getpid()}.log"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write(body)
+    except OSError:
+        return None
+    return path
 
 
 def _app(help: str) -> typer.Typer:
@@ -128,8 +202,26 @@ def project_spec(name: str, projects_dir: Path | None) -> Any:
     return load_project(name, projects_dir=projects_dir or default_projects_dir())
 
 
+def printable(text: str) -> str:
+    """`text` with lone surrogates written as escapes (\\udcff), so that it can always be printed."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def echo(message: Any = "", *, err: bool = False, nl: bool = True) -> None:
+    """typer.echo that never fails on text holding lone surrogates."""
+    typer.echo(printable(str(message)), err=err, nl=nl)
+
+
 def info(message: str) -> None:
-    typer.echo(message, err=True)
+    echo(message, err=True)
+
+
+class SafeStdout:
+    """stdout as a file object, for library functions that stream what they write."""
+
+    def write(self, text: str) -> int:
+        echo(text, nl=False)
+        return len(text)
 
 
 @contextlib.contextmanager
@@ -152,8 +244,9 @@ def _stderr_console() -> Any:
 
 
 def emit(data: Any, fmt: Format, text: str) -> None:
-    """The report on stdout: JSON (non-ASCII escaped, so any string prints), else the text, if any."""
+    """The report on stdout: JSON (non-ASCII escaped, so any string prints), else the text, if any;
+    never fails on a lone surrogate."""
     if fmt is Format.json:
-        typer.echo(json.dumps(data, indent=2))
+        echo(json.dumps(data, indent=2, default=str))
     elif text:
-        typer.echo(text)
+        echo(text)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -14,6 +13,7 @@ from annotate.cli.app import (
     Format,
     FormatOption,
     ProjectsDirOption,
+    SafeStdout,
     UrlOption,
     app,
     config_dir,
@@ -23,7 +23,6 @@ from annotate.cli.app import (
     progress_bar,
     project_spec,
 )  # fmt: skip
-from annotate.errors import InputError
 
 
 # split ----------------------------------------------------------------------------------------
@@ -51,6 +50,11 @@ def split(
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="Decode files with this encoding instead of UTF-8/UTF-16.")
     ] = None,
+    input_format: Annotated[
+        str,
+        typer.Option("--input-format", help="Read every input as text, markdown, html, json or jsonl. "
+                     "Default auto: by suffix; stdin is HTML when it starts like a page, else text."),
+    ] = "auto",
     show_removed: Annotated[
         bool, typer.Option("--show-removed", help="List each boilerplate line left out, with its reason, on stderr.")
     ] = False,
@@ -73,51 +77,20 @@ def split(
     label (reference_label) and split (source_split, from the file name). CheckThat! and ClaimBuster
     headers are recognised; other tables name their columns with --id-column and --text-column."""
     from annotate.articles.rows import Columns
-    from annotate.articles.segment import get_splitter
-    from annotate.articles.tasks import split_sources
+    from annotate.articles.tasks import articles_path, split_to_files
 
-    stdin = sys.stdin.buffer.read() if "-" in articles else None
     if articles_file is None and output is not None:
-        articles_file = output.with_name(f"{output.stem}.articles.jsonl")
-    items = split_sources(articles, splitter=get_splitter(splitter), encoding=encoding, stdin=stdin, corpus=corpus,
-                          columns=Columns(id_column, text_column, article_column, label_column))  # fmt: skip
-    ok, failed, tasks = _write_split(items, output, articles_file, show_removed=show_removed)
-    info(f"Split {ok} article(s) into {tasks} tasks; {failed} failed.")
-    if failed:
+        articles_file = articles_path(output)
+    report = split_to_files(
+        articles, output=output, articles_output=articles_file, stdout=SafeStdout(), splitter=splitter,
+        encoding=encoding, input_format=input_format, show_removed=show_removed, log=info, corpus=corpus,
+        columns=Columns(id_column, text_column, article_column, label_column),
+        stdin=sys.stdin.buffer.read() if "-" in articles else None,
+    )  # fmt: skip
+    unchanged = " (nothing written)" if output and not report.written else ""
+    info(f"Split {report.articles} article(s) into {report.tasks} tasks; {report.failed} failed.{unchanged}")
+    if report.failed:
         raise typer.Exit(1)
-
-
-def _write_split(
-    items: Any, output: Path | None, articles_file: Path | None, *, show_removed: bool
-) -> tuple[int, int, int]:
-    """Write the tasks and articles of split_sources' items; report each failed input and go on."""
-    from annotate.articles.tasks import write_jsonl
-
-    ok = failed = tasks = 0
-    try:
-        out = output.open("w", encoding="utf-8") if output else sys.stdout
-        articles_out = articles_file.open("w", encoding="utf-8") if articles_file else None
-    except OSError as exc:
-        raise InputError(f"cannot write {exc.filename}: {exc.strerror}") from None
-    with out if output else contextlib.nullcontext(), articles_out or contextlib.nullcontext():
-        for item in items:
-            if isinstance(item, InputError):
-                # Report and go on: one bad file must not cost the others.
-                info(f"Error: {item.message}" + (f" ({item.hint})" if item.hint else ""))
-                failed += 1
-                continue
-            ok += 1
-            tasks += write_jsonl(item.records, out)
-            if articles_out:
-                record = item.article.record() | {"splitter": item.records[0]["splitter"]}
-                write_jsonl([record], articles_out)
-            if item.article.removed_characters:
-                info(f"{item.article.path}: removed {item.article.removed_characters} characters "
-                      "Label Studio cannot store")  # fmt: skip
-            if show_removed:
-                for r in item.removed:
-                    info(f"{item.article.path}:{r.line}: removed ({r.reason}): {r.text}")
-    return ok, failed, tasks
 
 
 class ReferenceAs(StrEnum):

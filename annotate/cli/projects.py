@@ -16,11 +16,12 @@ from annotate.cli.app import (
     app,
     config_dir,
     connect,
+    echo,
     info,
     project_app,
     project_spec,
 )  # fmt: skip
-from annotate.errors import InputError
+from annotate.outputs import refuse_overwriting_inputs, write_atomic
 
 
 # project --------------------------------------------------------------------------------------
@@ -37,7 +38,7 @@ def project_create(
     client = connect(url)
     project_id, created = ensure_project(client, spec, config_dir=config_dir())
     info(f"{'Created' if created else 'Found existing'} project {name!r} (id {project_id}) at {client.url}")
-    typer.echo(project_id)
+    echo(project_id)
 
 
 @project_app.command("update")
@@ -57,7 +58,7 @@ def project_update(
     if not update.diff:
         info(f"Project {name!r} (id {update.project_id}) is up to date.")
         return
-    typer.echo(update.diff)
+    echo(update.diff)
     if update.orphaning and not force and not dry_run:
         raise ConfigError(
             f"updating project {name!r} would orphan existing annotations:\n" + "\n".join(update.orphaning),
@@ -77,12 +78,12 @@ def project_list(
 
     rows = project_status(connect(url), projects_dir or default_projects_dir(), config_dir=config_dir())
     if fmt is Format.json:
-        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     for row in rows:
         where = f"id {row['id']}, {row['tasks']} tasks, {row['annotated']} annotated" if row["id"] else "not created"
         sync = "" if not row["id"] else ("in sync" if row["in_sync"] else "differs: run `annotate project update`")
-        typer.echo(f"{row['name']:<16} {row['title']!r}: {where}{'; ' + sync if sync else ''}")
+        echo(f"{row['name']:<16} {row['title']!r}: {where}{'; ' + sync if sync else ''}")
 
 
 @project_app.command("show")
@@ -98,9 +99,9 @@ def project_show(
     spec = project_spec(name, projects_dir)
     (row,) = project_status(connect(url), spec.folder.parent, config_dir=config_dir(), names=[name])
     if fmt is Format.json:
-        typer.echo(json.dumps(row, indent=2, ensure_ascii=False))
+        echo(json.dumps(row, indent=2, ensure_ascii=False))
     else:
-        typer.echo("\n".join(f"{k + ':':<12} {v}" for k, v in row.items()))
+        echo("\n".join(f"{k + ':':<12} {v}" for k, v in row.items()))
 
 
 @app.command("schema")
@@ -116,11 +117,7 @@ def schema(
 
     spec = project_spec(project, projects_dir)
     path = output or Path("schemas") / "projects" / f"{project}.schema.json"
+    refuse_overwriting_inputs({"-o": path}, [p for p in spec.folder.iterdir() if p.is_file()])
     rules = rules_from_config(spec.label_config, spec.task_fields())
     text = json.dumps(project_schema(project, rules), indent=2, ensure_ascii=False)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
-    typer.echo(path)
+    echo(write_atomic(path, text + "\n"))

@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import httpx
 
-from annotate.errors import AuthError, LabelStudioAPIError, ServerUnreachable
+from annotate.errors import AuthError, ConfigError, LabelStudioAPIError, ServerUnreachable
 from annotate.labelstudio.settings import Connection
 
 if TYPE_CHECKING:
@@ -195,6 +195,9 @@ class Client:
     def _call(self, what: str) -> Iterator[None]:
         try:
             yield
+        except (httpx.InvalidURL, UnicodeError) as exc:  # a host name IDNA refuses raises a UnicodeError
+            raise ConfigError(f"{self.url} is not a valid Label Studio URL ({exc})",
+                              hint="give a URL such as http://127.0.0.1:8080") from None  # fmt: skip
         except httpx.TimeoutException:
             raise ServerUnreachable(f"Label Studio at {self.url} timed out while trying to {what}") from None
         except httpx.TransportError as exc:

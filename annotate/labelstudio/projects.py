@@ -148,6 +148,20 @@ def adjudication_spec(spec: ProjectSpec) -> ProjectSpec:
     )
 
 
+def _read_config_file(path: Path) -> str:
+    """A project file's text; ConfigError (located, with a fix) if it is missing, a folder or not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: missing from the project folder") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, expected a file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid UTF-8 at byte {exc.start}", hint="save the file as UTF-8") from None
+
+
 def load_project(name: str, *, projects_dir: Path) -> ProjectSpec:
     """The project in projects_dir/name; `<name>-adjudication` is the review project of `<name>`."""
     if name.endswith(ADJUDICATION_SUFFIX) and not (projects_dir / name).is_dir():
@@ -161,13 +175,14 @@ def load_project(name: str, *, projects_dir: Path) -> ProjectSpec:
             f"no project folder {folder}",
             hint=f"available projects: {', '.join(available) or 'none'}",
         )
+    label_config = _read_config_file(folder / CONFIG_FILE)
+    settings_text = _read_config_file(folder / SETTINGS_FILE)
     try:
-        label_config = (folder / CONFIG_FILE).read_text(encoding="utf-8")
-        settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{exc.filename}: missing from the project folder") from None
+        settings = json.loads(settings_text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{folder / SETTINGS_FILE}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ConfigError(f"{folder / SETTINGS_FILE}: nested too deeply to be project settings") from None
     problems = [f"{folder / SETTINGS_FILE}: {p}" for p in check_settings(settings)]
     problems += check_label_config(label_config, source=str(folder / CONFIG_FILE))
     if problems:
@@ -177,7 +192,7 @@ def load_project(name: str, *, projects_dir: Path) -> ProjectSpec:
         path = folder / settings["instructions"]
         try:
             instructions = path.read_text(encoding="utf-8")
-        except OSError:
+        except (OSError, UnicodeDecodeError):
             raise ConfigError(f"{folder / SETTINGS_FILE}: instructions file {path} cannot be read") from None
     return ProjectSpec(
         name=name,

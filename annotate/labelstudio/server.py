@@ -149,10 +149,18 @@ def key_works(url: str, api_key: str) -> bool:
 
 
 def _read_pid_file(data_dir: Path) -> dict[str, Any] | None:
+    """The pid file's record, or None when it is missing or damaged (then no server of ours runs:
+    a pid of 0 or 1 must never be signalled)."""
     try:
-        return json.loads((data_dir / PID_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        record = json.loads((data_dir / PID_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
+    if not isinstance(record, dict):
+        return None
+    pid, port = record.get("pid"), record.get("port")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (pid, port)) or pid <= 1 or not 0 < port < 65536:
+        return None
+    return record
 
 
 def _is_our_process(pid: int, data_dir: Path) -> bool:
@@ -224,6 +232,16 @@ def _log_tail(path: Path, lines: int = 15) -> str:
         return ""
 
 
+def _saved_port(url: str) -> int | None:
+    """The port of a URL saved in the settings file (None if it names none or is damaged)."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).port
+    except ValueError:
+        return None
+
+
 def start(
     *,
     data_dir: Path,
@@ -245,6 +263,9 @@ def start(
     existing PostgreSQL server's password. A no-op when annotate's server for data_dir is running.
     """
     data_dir = data_dir.expanduser().resolve()
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ServerError(f"--data-dir {data_dir} is a file, not a folder",
+                          hint="give a folder for Label Studio's data")  # fmt: skip
     settings = st.read_settings(config_dir)
     saved = st.server_entry_for_data_dir(settings, data_dir)
     chosen, new = db.choose(data_dir, database)
@@ -261,7 +282,7 @@ def start(
         return status(data_dir=data_dir, config_dir=config_dir)
 
     if port is None:
-        port = int(saved[0].rsplit(":", 1)[1]) if saved else DEFAULT_PORT
+        port = (_saved_port(saved[0]) if saved else None) or DEFAULT_PORT
     if not port_is_free(port):
         raise ServerError(
             f"port {port} on 127.0.0.1 is already in use by another program",
@@ -295,7 +316,10 @@ def start(
         chosen = db.create_cluster(chosen, str(password)) if new else db.start_cluster(chosen)
     db.write_record(data_dir, chosen)
 
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise ServerError(f"cannot make the data folder {data_dir}: {exc.strerror}") from None
     log_path = data_dir / LOG_FILE
     env = _server_env(data_dir=data_dir, username=entry["username"], password=entry["password"], token=entry["api_key"])
     env |= db.label_studio_env(chosen, password)

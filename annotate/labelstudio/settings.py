@@ -19,7 +19,7 @@ from typing import Any
 
 import platformdirs
 
-from annotate.errors import AuthError, ConfigError
+from annotate.errors import AuthError, ConfigError, UsageError
 
 APP = "annotate"
 SETTINGS_FILE = "settings.json"
@@ -49,6 +49,26 @@ def normalize_url(url: str) -> str:
     return url.rstrip("/")
 
 
+def url_problem(url: Any) -> str | None:
+    """What is wrong with a Label Studio URL (None: nothing): http(s), a host, a valid port."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str):
+        return f"the URL must be a string, not {type(url).__name__}"
+    if any(c.isspace() or ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in url):
+        return f"{url!r} is not a valid URL (it holds spaces or control characters)"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError as exc:
+        return f"{url!r} is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return f"{url!r} is not an http:// or https:// URL"
+    if not parts.hostname:
+        return f"{url!r} names no host"
+    return None
+
+
 def settings_path(config_dir: Path) -> Path:
     return config_dir / SETTINGS_FILE
 
@@ -61,16 +81,42 @@ def read_settings(config_dir: Path) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read the settings file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"the settings file {path} is not valid UTF-8 (byte {exc.start})", hint=_REWRITE) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(
-            f"the settings file {path} is not valid JSON (line {exc.lineno}, column {exc.colno})",
-            hint="fix or delete it; `annotate server start` writes a new one",
+            f"the settings file {path} is not valid JSON (line {exc.lineno}, column {exc.colno})", hint=_REWRITE
         ) from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"the settings file {path} must hold a JSON object")
+    except RecursionError:
+        raise ConfigError(f"the settings file {path} is nested too deeply", hint=_REWRITE) from None
+    problems = _shape_problems(data)
+    if problems:
+        raise ConfigError(f"the settings file {path}: " + "; ".join(problems), hint=_REWRITE)
     return data
+
+
+_REWRITE = "fix or delete it; `annotate server start` writes a new one"
+
+
+def _shape_problems(data: Any) -> list[str]:
+    if not isinstance(data, dict):
+        return ["must hold a JSON object"]
+    problems = []
+    if not isinstance(data.get("current", ""), str):
+        problems.append('"current" must be a URL string')
+    for key in ("servers", "projects"):
+        value = data.get(key, {})
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            problems.append(f'"{key}" must be an object of objects, one per server URL')
+    servers = data.get("servers", {})
+    for url, entry in servers.items() if isinstance(servers, dict) else ():
+        fields = ("api_key", "username", "password", "data_dir")
+        wrong = [k for k in fields if isinstance(entry, dict) and not isinstance(entry.get(k, ""), str)]
+        if wrong:
+            problems.append(f'"servers" -> {url}: {", ".join(wrong)} must be strings')
+    return problems
 
 
 def write_settings(config_dir: Path, data: dict[str, Any]) -> Path:
@@ -129,6 +175,11 @@ def resolve_connection(*, url: str | None, env_url: str | None, env_key: str | N
             "no Label Studio server is configured",
             hint="run `annotate server start`, or set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY",
         )
+    problem = url_problem(chosen)
+    if problem:
+        where = "--url" if url else "LABEL_STUDIO_URL" if env_url else f"the settings file {settings_path(config_dir)}"
+        error = UsageError if url else ConfigError
+        raise error(f"{where}: {problem}", hint="give a URL such as http://127.0.0.1:8080")
     chosen = normalize_url(chosen)
     key = env_key or servers.get(chosen, {}).get("api_key")
     if not key:
@@ -141,7 +192,12 @@ def resolve_connection(*, url: str | None, env_url: str | None, env_key: str | N
 
 def recorded_project_id(config_dir: Path, url: str, name: str) -> int | None:
     value = read_settings(config_dir).get("projects", {}).get(url, {}).get(name)
-    return int(value) if value is not None else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise ConfigError(f"the settings file {settings_path(config_dir)}: the id of project {name!r} at {url} "
+                          f"must be a number, not {value!r}", hint=_REWRITE)  # fmt: skip
+    return int(value)
 
 
 def record_project_id(config_dir: Path, url: str, name: str, project_id: int) -> None:

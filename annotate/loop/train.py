@@ -20,7 +20,8 @@ from typing import Any
 import pandas as pd
 
 from annotate.articles.rows import is_row_file, read_rows, reference_scale, suggested_status
-from annotate.errors import InputError
+from annotate.errors import InputError, UsageError
+from annotate.outputs import replace_folder
 from annotate.vocabulary import CLAIM_CHECKWORTHY, CLAIM_STATUS, REFERENCE_LABEL, SENTENCE_ID, SOURCE_ID, TEXT
 
 POSITIVE = CLAIM_CHECKWORTHY
@@ -85,6 +86,12 @@ def read_sentences(dataset_dir: Path) -> pd.DataFrame:
                      hint="make the dataset with `annotate combine EXPORT... -o DIR`")  # fmt: skip
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    """True when `path` is `folder` or inside it."""
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
 def data_hash(rows: pd.DataFrame) -> str:
     """sha256 of the (sentence_id, text, label) rows, in sentence_id order: the training data's identity."""
     digest = hashlib.sha256()
@@ -126,9 +133,16 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
     import joblib
     import sklearn
 
+    if dataset_dir.is_dir() and _inside(dataset_dir, model_dir):
+        raise UsageError(f"-o {model_dir} is the dataset folder or holds it; the model would replace the dataset",
+                         hint="give -o a folder of its own, e.g. -o model")  # fmt: skip
     sentences = read_training_data(dataset_dir)
     evaluation = read_benchmark(eval_file) if eval_file is not None else None
-    labelled = sentences[sentences["gold_claim_status"].notna()]
+    # An empty text is read back as NaN (CSV, and pandas 3 keeps NaN through astype(str)).
+    sentences[TEXT] = sentences[TEXT].fillna("").astype(str)
+    sentences[SENTENCE_ID] = sentences[SENTENCE_ID].fillna("").astype(str)
+    labelled = sentences[sentences["gold_claim_status"].notna() & (sentences[TEXT].str.strip() != "")].copy()
+    labelled["gold_claim_status"] = labelled["gold_claim_status"].astype(str)
     train_rows = labelled[labelled["split"] == "train"]
     test_rows = labelled[labelled["split"] == "test"]
     classes = sorted(set(train_rows["gold_claim_status"]))
@@ -156,15 +170,17 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
     if evaluation is not None:
         evaluated = model.predict(evaluation[TEXT].astype(str).tolist()).tolist() if len(evaluation) else []
         meta["eval"] = checkthat_scores(evaluation["gold_claim_status"].tolist(), evaluated) | {"file": str(eval_file)}
-    try:
-        model_dir.mkdir(parents=True, exist_ok=True)
-        joblib.dump(model, model_dir / MODEL_FILE)
-        (model_dir / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        _write_run(model_dir / PREDICTIONS_FILE, _ids(test_rows), predicted, model_id)
+
+    def build(folder: Path) -> list[Path]:
+        joblib.dump(model, folder / MODEL_FILE)
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        _write_run(folder / PREDICTIONS_FILE, _ids(test_rows), predicted, model_id)
         if evaluation is not None:
-            _write_run(model_dir / EVAL_PREDICTIONS_FILE, _ids(evaluation), evaluated, model_id)
-    except OSError as exc:
-        raise InputError(f"cannot write the model to {model_dir}: {exc.strerror}") from None
+            _write_run(folder / EVAL_PREDICTIONS_FILE, _ids(evaluation), evaluated, model_id)
+        return [folder / MODEL_FILE, folder / META_FILE, folder / PREDICTIONS_FILE]
+
+    # All or nothing: a failed run leaves a previous model in model_dir as it was.
+    replace_folder(model_dir, build)
     return meta
 
 
