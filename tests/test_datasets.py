@@ -177,12 +177,17 @@ def test_ties_are_not_silent_and_the_card_counts_add_up(tmp_path: Path) -> None:
     path = write_export(tmp_path / "export.json", export(), project="claims")
     result = CliRunner().invoke(app, ["combine", str(path), "-o", str(tmp_path / "d"), "--split", "100/0/0"])
     assert result.exit_code == 0, result.output
-    tie_line = ("1 sentence(s) have no gold because their annotators disagree (a tie): `annotate adjudicate "
-                "--project claims` sends them to review; export `claims-adjudication` and combine again with it.")
+    tie_line = (
+        "1 sentence(s) have no gold because their annotators disagree (a tie): `annotate adjudicate "
+        "--project claims` sends them to review; export `claims-adjudication` and combine again with it."
+    )
     assert tie_line in result.output  # the summary on stderr
     card = (tmp_path / "d" / "README.md").read_text()
     assert tie_line in card
-    assert "3 articles, 4 sentences: 3 with a gold claim_status, 1 ties, 0 not annotated (3 + 1 + 0 = 4 sentences)." in card
+    assert (
+        "3 articles, 4 sentences: 3 with a gold claim_status, 1 ties, 0 not annotated (3 + 1 + 0 = 4 sentences)."
+        in card
+    )
     assert "| (none: tie) | 1 |" in card and "| **total** | 4 |" in card
     # per split: articles, sentences, and the rows its CheckThat! file holds
     assert "| train | 3 | 4 | 3 |" in card

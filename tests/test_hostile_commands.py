@@ -36,8 +36,10 @@ BAD_TASK_LINES = {
     "infinity": (line()[:-1] + ', "x": Infinity}', "Infinity is not valid JSON"),
     "deep": ("[" * 10000 + "]" * 10000, "nested too deeply to be a task record"),
     "huge-float": (line()[:-1] + ', "x": -1e400}', "-1e400 is beyond the range of a number"),
-    "huge-int": (line(sentence_index=0).replace('"sentence_index": 0', '"sentence_index": ' + "7" * 5000),
-                 "not readable JSON (Exceeds the limit"),
+    "huge-int": (
+        line(sentence_index=0).replace('"sentence_index": 0', '"sentence_index": ' + "7" * 5000),
+        "not readable JSON (Exceeds the limit",
+    ),
     "list": ("[1, 2]", "a task record must be a JSON object"),
     "string": ('"text"', "a task record must be a JSON object"),
     "missing-fields": ('{"text": "x"}', "task record lacks kind, article_id, sentence_id"),
@@ -154,10 +156,18 @@ def test_schema_of_a_broken_project(tmp_path: Path, arrange: str) -> None:
 
 
 @pytest.mark.parametrize("arrange", ["config-folder", "config-latin1", "settings-deep"])
-@pytest.mark.parametrize("command", [["project", "create", "claims"], ["project", "show", "claims"],
-                                     ["prelabel", "--project", "claims"], ["adjudicate", "--project", "claims"]])
-def test_commands_that_load_a_broken_project(tmp_path: Path, arrange: str, command: list[str],
-                                             dead_server: list[str]) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["project", "create", "claims"],
+        ["project", "show", "claims"],
+        ["prelabel", "--project", "claims"],
+        ["adjudicate", "--project", "claims"],
+    ],
+)
+def test_commands_that_load_a_broken_project(
+    tmp_path: Path, arrange: str, command: list[str], dead_server: list[str]
+) -> None:
     projects = broken_project(tmp_path, arrange)
     run(*command, *dead_server, "--projects-dir", projects, code=1, says=PROJECT_PROBLEMS[arrange])
 
@@ -346,8 +356,10 @@ SETTINGS = {
     "current-number": (b'{"current": 8080}', '"current" must be a URL string'),
     "bad-current-url": (b'{"current": "http://[::1"}', "is not a valid URL"),
     "servers-of-lists": (b'{"servers": {"http://h": []}}', '"servers" must be an object of objects'),
-    "key-number": (b'{"servers": {"http://h": {"api_key": 5, "data_dir": ["x"]}}}',
-                   '"servers" -> http://h: api_key, data_dir must be strings'),
+    "key-number": (
+        b'{"servers": {"http://h": {"api_key": 5, "data_dir": ["x"]}}}',
+        '"servers" -> http://h: api_key, data_dir must be strings',
+    ),
 }
 
 
@@ -374,8 +386,19 @@ def test_recorded_project_id_that_is_not_a_number(monkeypatch: pytest.MonkeyPatc
         recorded_project_id(tmp_path, "http://h", "claims")
 
 
-@pytest.mark.parametrize("pid_file", ['{"pid": 0, "port": 8080}', '{"pid": 1, "port": 8080}', '{"pid": "x", "port": 1}',
-                                      '[]', '{"pid": 99999999}', '{"pid": 12345, "port": 70000}', "\u00ff", "[" * 5000])
+@pytest.mark.parametrize(
+    "pid_file",
+    [
+        '{"pid": 0, "port": 8080}',
+        '{"pid": 1, "port": 8080}',
+        '{"pid": "x", "port": 1}',
+        "[]",
+        '{"pid": 99999999}',
+        '{"pid": 12345, "port": 70000}',
+        "\u00ff",
+        "[" * 5000,
+    ],
+)
 def test_damaged_pid_file_is_no_server(tmp_path: Path, pid_file: str) -> None:
     (tmp_path / "annotate-server.json").write_text(pid_file)
     from annotate.labelstudio import server

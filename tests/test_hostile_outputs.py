@@ -176,7 +176,8 @@ def test_a_crash_in_a_subcommand_names_it(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "x" * 20)
     result = runner.invoke(app, ["project", "list", "--url", "http://127.0.0.1:9"])
     assert result.exit_code == 1 and result.stderr.startswith(
-        "Error: annotate project list failed unexpectedly (ZeroDivisionError)")
+        "Error: annotate project list failed unexpectedly (ZeroDivisionError)"
+    )
 
 
 def test_usage_errors_and_exits_do_not_reach_the_crash_handler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,8 +247,10 @@ def test_end_to_end_failed_split_leaves_outputs(tmp_path: Path) -> None:
 
 
 def test_end_to_end_surrogates_and_html_on_stdin(tmp_path: Path) -> None:
-    page = (b"<html><head><title>T\xed\xa0\x80</title></head><body><p>The minister said on Tuesday that the "
-            b"government would not change its plans for the new budget, which has been criticised.</p></body></html>")
+    page = (
+        b"<html><head><title>T\xed\xa0\x80</title></head><body><p>The minister said on Tuesday that the "
+        b"government would not change its plans for the new budget, which has been criticised.</p></body></html>"
+    )
     done = annotate("split", "-", input=page)
     assert done.returncode == 1 and b"not valid UTF-8 at byte 20" in done.stderr  # an encoded surrogate is invalid
     done = annotate("split", "-", input=page.replace(b"\xed\xa0\x80", b"\xc2\x85"))

@@ -55,18 +55,36 @@ FAILING = {
     "id-list": ("a.jsonl", jsonl(rec(id=[1])), 'field "id" must be a string or an integer, not a list'),
     "id-object": ("a.jsonl", jsonl(rec(id={"a": 1})), 'field "id" must be a string or an integer, not an object'),
     "id-bool": ("a.jsonl", jsonl(rec(id=True)), 'field "id" must be a string or an integer, not a boolean'),
-    "id-only-surrogate": ("a.jsonl", b'{"id": "\\ud800", "text": "A sentence here."}\n',
-                          'field "id" holds only characters Label Studio cannot store'),
-    "nan-metadata": ("a.jsonl", b'{"text": "A sentence here.", "score": NaN}\n',
-                     "a.jsonl:1: metadata.score is NaN, which JSON does not allow; write null or a number"),
-    "infinity-nested": ("a.jsonl", b'{"text": "A sentence here.", "m": {"x": [1, Infinity]}}\n',
-                        "metadata.m.x[1] is Infinity"),
-    "minus-infinity": ("a.json", b'[{"text": "A sentence here.", "v": -Infinity}]',
-                       "a.json: record 0: metadata.v is -Infinity"),
-    "huge-float": ("a.jsonl", b'{"text": "A sentence here.", "n": 1e999}\n',
-                   "a.jsonl:1: metadata.n is 1e999 (beyond the range of a number)"),
-    "huge-int-id": ("a.jsonl", b'{"id": ' + b"1" * 5000 + b', "text": "A sentence here."}\n',
-                    "a.jsonl:1: not readable JSON (Exceeds the limit (4300 digits)"),
+    "id-only-surrogate": (
+        "a.jsonl",
+        b'{"id": "\\ud800", "text": "A sentence here."}\n',
+        'field "id" holds only characters Label Studio cannot store',
+    ),
+    "nan-metadata": (
+        "a.jsonl",
+        b'{"text": "A sentence here.", "score": NaN}\n',
+        "a.jsonl:1: metadata.score is NaN, which JSON does not allow; write null or a number",
+    ),
+    "infinity-nested": (
+        "a.jsonl",
+        b'{"text": "A sentence here.", "m": {"x": [1, Infinity]}}\n',
+        "metadata.m.x[1] is Infinity",
+    ),
+    "minus-infinity": (
+        "a.json",
+        b'[{"text": "A sentence here.", "v": -Infinity}]',
+        "a.json: record 0: metadata.v is -Infinity",
+    ),
+    "huge-float": (
+        "a.jsonl",
+        b'{"text": "A sentence here.", "n": 1e999}\n',
+        "a.jsonl:1: metadata.n is 1e999 (beyond the range of a number)",
+    ),
+    "huge-int-id": (
+        "a.jsonl",
+        b'{"id": ' + b"1" * 5000 + b', "text": "A sentence here."}\n',
+        "a.jsonl:1: not readable JSON (Exceeds the limit (4300 digits)",
+    ),
     "huge-int-json": ("a.json", b'[{"n": ' + b"9" * 5000 + b"}]", "a.json: not readable JSON"),
     "deep-json": ("a.json", DEEP.encode(), "a.json: nested more than 100 levels deep"),
     "deep-jsonl": ("a.jsonl", DEEP.encode() + b"\n", "a.jsonl:1: nested more than 100 levels deep"),
@@ -163,8 +181,15 @@ def test_line_separators_inside_jsonl_strings_do_not_cut_the_line(tmp_path: Path
     assert "\u2028" in article["text"]
 
 
-@pytest.mark.parametrize("text", ["Line one ends here.\r\nLine two ends here.\r\n", "One here.\rTwo here.\r",
-                                  "Emoji \U0001f600 first. Then \U00010348 astral text.", "\ufeffBOM in text here."])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Line one ends here.\r\nLine two ends here.\r\n",
+        "One here.\rTwo here.\r",
+        "Emoji \U0001f600 first. Then \U00010348 astral text.",
+        "\ufeffBOM in text here.",
+    ],
+)
 def test_unusual_but_valid_text(tmp_path: Path, text: str) -> None:
     tasks, (article,) = _split_ok(tmp_path, "a.txt", text.encode("utf-8"))
     assert "\r" not in article["text"] and tasks
@@ -173,8 +198,10 @@ def test_unusual_but_valid_text(tmp_path: Path, text: str) -> None:
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
 def test_files_with_a_bom(tmp_path: Path, encoding: str) -> None:
     tasks, _ = _split_ok(tmp_path, "a.txt", GOOD.encode(encoding))
-    assert [t["text"] for t in tasks] == ["Talks resumed on Monday in Paris.",
-                                          "Nobody expects a deal before the summer."]
+    assert [t["text"] for t in tasks] == [
+        "Talks resumed on Monday in Paris.",
+        "Nobody expects a deal before the summer.",
+    ]
 
 
 def test_utf16_without_bom_with_the_hinted_encoding(tmp_path: Path) -> None:
@@ -183,18 +210,24 @@ def test_utf16_without_bom_with_the_hinted_encoding(tmp_path: Path) -> None:
 
 
 def test_text_after_a_stray_closing_html_tag_is_kept(tmp_path: Path) -> None:
-    first = ("The minister said on Tuesday that the government would not change its plans for the new budget, "
-             "which has been criticised by the opposition.")
-    after = ("After the closing tag, the reporter added that the talks would resume on Monday and that nobody "
-             "expected a deal soon.")
+    first = (
+        "The minister said on Tuesday that the government would not change its plans for the new budget, "
+        "which has been criticised by the opposition."
+    )
+    after = (
+        "After the closing tag, the reporter added that the talks would resume on Monday and that nobody "
+        "expected a deal soon."
+    )
     page = f"<html><head><title>T</title></head><body><p>{first}</p></body></html><p>{after}</p>"
     tasks, _ = _split_ok(tmp_path, "a.html", page.encode())
     assert [t["text"] for t in tasks if t["kind"] == "sentence"] == [first, after]
 
 
 def test_an_xml_declaration_does_not_hide_the_page(tmp_path: Path) -> None:
-    body = ("The minister said on Tuesday that the government would not change its plans for the new budget, "
-            "which has been criticised by the opposition.")
+    body = (
+        "The minister said on Tuesday that the government would not change its plans for the new budget, "
+        "which has been criticised by the opposition."
+    )
     page = f'<?xml version="1.0" encoding="utf-8"?><html><body><p>{body}</p></body></html>'
     tasks, _ = _split_ok(tmp_path, "a.html", page.encode())
     assert body in [t["text"] for t in tasks]
@@ -378,8 +411,10 @@ def test_identical_duplicates_are_kept_once_with_a_warning(tmp_path: Path) -> No
     (tmp_path / "copy.txt").write_text(GOOD)
     (tmp_path / "copy2.txt").write_text(GOOD)
     source = tmp_path / "a.jsonl"
-    warnings = [f"Warning: {source}:2: the same article as {source}:1 (id 'a1'); kept one copy",
-                f"Warning: {tmp_path / 'copy2.txt'}: the same article as"]
+    warnings = [
+        f"Warning: {source}:2: the same article as {source}:1 (id 'a1'); kept one copy",
+        f"Warning: {tmp_path / 'copy2.txt'}: the same article as",
+    ]
     result = run("split", tmp_path, code=0, says=warnings)
     ids = [json.loads(line)["sentence_id"] for line in result.stdout.splitlines()]
     assert len(ids) == len(set(ids)) == 4

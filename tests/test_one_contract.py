@@ -187,3 +187,49 @@ def test_deeply_nested_json_is_an_error_not_a_crash(tmp_path: Path) -> None:
     path.write_text("[" + "[" * 100_000 + "]" * 100_000 + "]")
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 1 and "nested too deeply" in result.stdout
+
+
+# The dataset folder is replaced as a whole -----------------------------------------------------------
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_failed_combine_leaves_the_dataset_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_export(tmp_path / "e.json", export(), "claims")
+    out = tmp_path / "d"
+    assert CliRunner().invoke(app, ["combine", str(path), "-o", str(out)]).exit_code == 0
+    before = _tree(out)
+    assert "splits.json" in before and "claims.csv" in before
+
+    import annotate.dataset.build as build
+
+    def broken(*args, **kwargs):  # fails after the tables are written
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(build, "write_hf_layout", broken)
+    result = CliRunner().invoke(app, ["combine", str(path), "-o", str(out), "--seed", "99"])
+    assert result.exit_code == 1 and "No space left on device" in result.stderr
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "e.json", "e.manifest.json"]  # nothing left aside
+
+
+def test_combine_refuses_a_folder_of_other_files(tmp_path: Path) -> None:
+    path = write_export(tmp_path / "e.json", export(), "claims")
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "thesis.tex").write_text("mine")
+    result = CliRunner().invoke(app, ["combine", str(path), "-o", str(out)])
+    assert result.exit_code == 2
+    assert "holds files annotate did not write (thesis.tex)" in result.stderr
+    assert _tree(out) == {"thesis.tex": b"mine"}
+
+
+def test_a_rerun_keeps_the_splits_and_replaces_the_rest(tmp_path: Path) -> None:
+    path = write_export(tmp_path / "e.json", export(), "claims")
+    out = tmp_path / "d"
+    assert CliRunner().invoke(app, ["combine", str(path), "-o", str(out), "--seed", "1"]).exit_code == 0
+    first = json.loads((out / "splits.json").read_text())["articles"]
+    again = CliRunner().invoke(app, ["combine", str(path), "-o", str(out), "--seed", "2", "--format", "parquet"])
+    assert again.exit_code == 0, again.stderr
+    assert json.loads((out / "splits.json").read_text())["articles"] == first  # articles keep their split
+    assert not (out / "claims.csv").exists()  # the folder is the new dataset, not old tables beside new ones

@@ -115,8 +115,10 @@ def test_the_card_scores_annotators_against_the_reference(tmp_path: Path) -> Non
     result = CliRunner().invoke(app, ["combine", str(export), "-o", str(tmp_path / "d"), "--keep-annotator-identity"])
     assert result.exit_code == 0, result.output
     card = (tmp_path / "d" / "README.md").read_text()
-    assert ("- Against the reference labels (CheckThat! Yes/No; the annotators could NOT see it (load --reference-as "
-            "hidden)): ann@x.org: accuracy 1.0, Cohen's kappa 1.0 (20 sentences); bea@x.org: accuracy") in card
+    assert (
+        "- Against the reference labels (CheckThat! Yes/No; the annotators could NOT see it (load --reference-as "
+        "hidden)): ann@x.org: accuracy 1.0, Cohen's kappa 1.0 (20 sentences); bea@x.org: accuracy"
+    ) in card
 
 
 def test_adjudication_keeps_a_hidden_reference_hidden(tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ def _utf16_without_bom(raw: bytes) -> str | None:
     half = len(sample) // 2
     if half < 2:
         return None
-    even, odd = sample[0:2 * half:2].count(0) / half, sample[1:2 * half:2].count(0) / half
+    even, odd = sample[0 : 2 * half : 2].count(0) / half, sample[1 : 2 * half : 2].count(0) / half
     if odd > 0.3 and even < 0.05:
         return "utf-16-le"
     if even > 0.3 and odd < 0.05:
@@ -127,15 +127,19 @@ def decode(raw: bytes, *, source: str, encoding: str | None = None) -> str:
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise InputError(f"{source}: not valid {encoding} at byte {exc.start}",
-                             hint="pass the encoding the file was saved in, or convert it to UTF-8") from None
+            raise InputError(
+                f"{source}: not valid {encoding} at byte {exc.start}",
+                hint="pass the encoding the file was saved in, or convert it to UTF-8",
+            ) from None
     for bom, codec in _BOMS:
         if raw.startswith(bom):
             try:
                 return raw.decode(codec)
             except UnicodeDecodeError as exc:
-                raise InputError(f"{source}: not valid {codec} at byte {exc.start}",
-                                 hint="the file starts with a byte order mark but is damaged; save it again") from None
+                raise InputError(
+                    f"{source}: not valid {codec} at byte {exc.start}",
+                    hint="the file starts with a byte order mark but is damaged; save it again",
+                ) from None
     nul = raw.find(b"\x00")
     if nul >= 0:
         utf16 = _utf16_without_bom(raw)
@@ -153,8 +157,16 @@ def decode(raw: bytes, *, source: str, encoding: str | None = None) -> str:
         ) from None
 
 
-def _article(text: str, *, path: str, record_id: str | None = None, fields: dict[str, Any] | None = None,
-             metadata: dict[str, Any] | None = None, title_in_text: bool = False, removed: int = 0) -> Article:
+def _article(
+    text: str,
+    *,
+    path: str,
+    record_id: str | None = None,
+    fields: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    title_in_text: bool = False,
+    removed: int = 0,
+) -> Article:
     """An Article from its text and its known fields (title, url, source, published, author: strings
     or None); `metadata` is everything else, kept as given."""  # fmt: skip
     text, removed_here = normalize_text(text)
@@ -207,8 +219,10 @@ def _html(text: str, *, path: str) -> Article:
 
     body, meta = extract(text)
     if not body.strip():
-        raise InputError(f"{path}: no article text found in the HTML",
-                         hint="the page holds only boilerplate or script; save its text as .txt to split it all")
+        raise InputError(
+            f"{path}: no article text found in the HTML",
+            hint="the page holds only boilerplate or script; save its text as .txt to split it all",
+        )
     return _article(body, path=path, fields=meta)
 
 

@@ -90,8 +90,14 @@ class SplitArticle:
 
 
 def split_sources(
-    sources: list[str | InputError], *, splitter: Splitter | None = None, encoding: str | None = None,
-    stdin: bytes | None = None, input_format: str = "auto", corpus: str | None = None, columns: Columns | None = None,
+    sources: list[str | InputError],
+    *,
+    splitter: Splitter | None = None,
+    encoding: str | None = None,
+    stdin: bytes | None = None,
+    input_format: str = "auto",
+    corpus: str | None = None,
+    columns: Columns | None = None,
 ) -> Iterator[SplitArticle | InputError]:
     """Split every article the sources name; a source that fails is yielded as its error, in order
     (an InputError among the sources, from expand_sources, is passed on as it is).
@@ -117,8 +123,10 @@ def split_sources(
                     continue
                 records, removed = article_tasks(article, splitter=splitter)
                 if not records:
-                    yield InputError(f"{article.path}: nothing to annotate (every line is boilerplate or blank)",
-                                     hint="--show-removed lists each line left out and why")
+                    yield InputError(
+                        f"{article.path}: nothing to annotate (every line is boilerplate or blank)",
+                        hint="--show-removed lists each line left out and why",
+                    )
                     continue
                 yield SplitArticle(article, records, removed)
 
@@ -251,7 +259,7 @@ def _unique(
         return None
     return InputError(
         f"{article.path}: article id {article.article_id!r} is already used by {first}, with other text",
-        hint="give each article its own id (or leave \"id\" out: the id is then a hash of the text)",
+        hint='give each article its own id (or leave "id" out: the id is then a hash of the text)',
     )
 
 

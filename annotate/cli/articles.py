@@ -30,8 +30,10 @@ from annotate.cli.app import (
 def split(
     articles: Annotated[
         list[str],
-        typer.Argument(help="Article files (.txt .md .html .json .jsonl), tables of sentences (.tsv .csv: one "
-                       "task per row), directories, globs, or - for stdin."),
+        typer.Argument(
+            help="Article files (.txt .md .html .json .jsonl), tables of sentences (.tsv .csv: one "
+            "task per row), directories, globs, or - for stdin."
+        ),
     ],
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write tasks here (JSONL). Default: stdout.")
@@ -52,8 +54,11 @@ def split(
     ] = None,
     input_format: Annotated[
         str,
-        typer.Option("--input-format", help="Read every input as text, markdown, html, json or jsonl. "
-                     "Default auto: by suffix; stdin is HTML when it starts like a page, else text."),
+        typer.Option(
+            "--input-format",
+            help="Read every input as text, markdown, html, json or jsonl. "
+            "Default auto: by suffix; stdin is HTML when it starts like a page, else text.",
+        ),
     ] = "auto",
     show_removed: Annotated[
         bool, typer.Option("--show-removed", help="List each boilerplate line left out, with its reason, on stderr.")

@@ -74,15 +74,20 @@ def prelabel(
 def train(
     dataset_dir: Annotated[
         Path,
-        typer.Argument(help="A dataset folder written by `annotate combine`, or a benchmark file (CheckThat! or "
-                       "ClaimBuster .tsv/.csv: every row trains)."),
+        typer.Argument(
+            help="A dataset folder written by `annotate combine`, or a benchmark file (CheckThat! or "
+            "ClaimBuster .tsv/.csv: every row trains)."
+        ),
     ],
     output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the model.")] = Path("model"),
     seed: Annotated[int, typer.Option("--seed", help="Seed of the classifier.")] = 13,
     eval_file: Annotated[
         Path | None,
-        typer.Option("--eval", help="Also score on this benchmark file (CheckThat! or ClaimBuster); its predictions "
-                     "go to eval_predictions.tsv in the model folder."),
+        typer.Option(
+            "--eval",
+            help="Also score on this benchmark file (CheckThat! or ClaimBuster); its predictions "
+            "go to eval_predictions.tsv in the model folder.",
+        ),
     ] = None,
     fmt: FormatOption = Format.text,
 ) -> None:

@@ -31,6 +31,7 @@ from annotate.errors import ProjectNotFound
 from annotate.labelstudio.exports import ExportSet, base_project
 from annotate.labelstudio.projects import load_project
 from annotate.labelstudio.validate import Problem
+from annotate.outputs import replace_folder
 from annotate.resources import shipped_projects_dir
 from annotate.vocabulary import ARTICLE_ID, SPLITTER
 
@@ -86,11 +87,13 @@ def build_dataset(
     sources: list[Path] | None = None,
     mapping_version: str = "?",
     project: str = "claims",
+    previous: Path | None = None,
 ) -> dict[str, Any]:
-    """Write every table, the splits, the benchmark formats and the card to out_dir; return the counts."""
+    """Write every table, the splits, the benchmark formats and the card to out_dir; return the counts.
+    Articles keep the splits recorded in the dataset folder `previous` (default: out_dir)."""
     plan = plan or SplitPlan()
     gold_by = golds(collection)
-    splits = plan_splits(collection, gold_by, plan, out_dir)
+    splits = plan_splits(collection, gold_by, plan, previous or out_dir)
     tables = {
         "annotations": annotation_rows(collection),
         "sentences": sentences_table(collection, splits, gold_by),
@@ -111,11 +114,15 @@ def build_dataset(
         "gold_rules": sentences["gold_rule"].value_counts().to_dict() if len(sentences) else {},
         "split_sizes": sentences["split"].value_counts().to_dict() if len(sentences) else {},
         "splits": split_counts(sentences),
-        "no_gold": {rule: int((sentences["gold_rule"] == rule).sum()) if len(sentences) else 0
-                    for rule in ("tie", "none")},
+        "no_gold": {
+            rule: int((sentences["gold_rule"] == rule).sum()) if len(sentences) else 0 for rule in ("tie", "none")
+        },
         "project": project,
-        "split_policy": ("the benchmark's own splits (`--split source`), seeded for units without one"
-                         if plan.source else f"seed {plan.seed}, stratified on gold, shares {plan.ratios}"),
+        "split_policy": (
+            "the benchmark's own splits (`--split source`), seeded for units without one"
+            if plan.source
+            else f"seed {plan.seed}, stratified on gold, shares {plan.ratios}"
+        ),
         "replaced_annotations": collection.replaced,
     }
     agreement = agreement_report(collection, {sid: g[0] for sid, g in gold_by.items()})
@@ -141,20 +148,28 @@ def combine(
         report = CombineReport(exports.files, [], exports.warnings, collection.replaced)
         claims, verification = collection.part(verification=False), collection.part(verification=True)
         mapping = load_mapping(verdict_options.mapping_path)
-        if claims.sentences or not verification.sentences:
-            named = sorted({base_project(p) for p in exports.projects.values()} - {"verification"})
-            report.dataset = build_dataset(claims, out_dir, plan=plan, formats=formats, sources=exports.files,
-                                           mapping_version=mapping["version"],
-                                           project=named[0] if len(named) == 1 else "claims")  # fmt: skip
-            report.written += [Path(p) for p in report.dataset["written"]]
-        if verification.sentences:
-            report.verdicts = write_verdicts(verification, out_dir, mode=verdict_options.mode,
-                                             organization=verdict_options.organization, formats=formats,
-                                             mapping=mapping)  # fmt: skip
-            report.written += [Path(p) for p in report.verdicts["written"]]
-            card = out_dir / "README.md"
-            head = card.read_text(encoding="utf-8") if claims.sentences else VERDICT_CARD_HEAD
-            card.write_text(head + "\n" + "\n".join(card_section(report.verdicts)), encoding="utf-8")
-            if not claims.sentences:
-                report.written.append(card)
+
+        def build(folder: Path) -> list[Path]:
+            """Every file of the dataset, written into `folder` (replace_folder puts it in place)."""
+            written: list[Path] = []
+            if claims.sentences or not verification.sentences:
+                named = sorted({base_project(p) for p in exports.projects.values()} - {"verification"})
+                report.dataset = build_dataset(claims, folder, plan=plan, formats=formats, sources=exports.files,
+                                               mapping_version=mapping["version"], previous=out_dir,
+                                               project=named[0] if len(named) == 1 else "claims")  # fmt: skip
+                written += [Path(p) for p in report.dataset["written"]]
+            if verification.sentences:
+                report.verdicts = write_verdicts(verification, folder, mode=verdict_options.mode,
+                                                 organization=verdict_options.organization, formats=formats,
+                                                 mapping=mapping)  # fmt: skip
+                written += [Path(p) for p in report.verdicts["written"]]
+                card = folder / "README.md"
+                head = card.read_text(encoding="utf-8") if claims.sentences else VERDICT_CARD_HEAD
+                card.write_text(head + "\n" + "\n".join(card_section(report.verdicts)), encoding="utf-8")
+                if not claims.sentences:
+                    written.append(card)
+            return written
+
+        # The folder is replaced as a whole once every file is written: a failure leaves the old one.
+        report.written = replace_folder(out_dir, build)
     return report
