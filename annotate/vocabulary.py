@@ -43,11 +43,10 @@ CLAIM_STATUSES = (NO_CLAIM, CLAIM_NOT_CHECKWORTHY, CLAIM_CHECKWORTHY)
 CLAIM_TYPES = "claim_types"
 SEGMENTATION_ISSUE = "segmentation_issue"
 
-# Per-region answers: on a SOURCE span, on a CLAIM span.
+# Per-region answers (the config shows source_type on a SOURCE span, the other two on a CLAIM span).
 SOURCE_TYPE = "source_type"
 NORMALIZED_CLAIM = "normalized_claim"
 SOURCE_OUTSIDE_SENTENCE = "source_outside_sentence"
-PER_REGION_ON = {SOURCE_TYPE: SOURCE, NORMALIZED_CLAIM: CLAIM, SOURCE_OUTSIDE_SENTENCE: CLAIM}
 
 # The verification project's controls.
 VERDICT = "verdict"

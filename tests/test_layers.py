@@ -210,7 +210,6 @@ def test_the_vocabulary_matches_the_claims_config() -> None:
     assert set(v.SPAN_LABELS) | set(v.CLAIM_STATUSES) <= values
     assert relations == set(v.RELATION_ENDS)
     assert {end for ends in v.RELATION_ENDS.values() for end in ends} <= set(v.SPAN_LABELS)
-    assert set(v.PER_REGION_ON.values()) <= set(v.SPAN_LABELS)
 
 
 def test_the_vocabulary_matches_the_verification_config() -> None:

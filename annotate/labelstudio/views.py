@@ -56,7 +56,7 @@ class Answer(NamedTuple):
 
 
 class Annotation:
-    """One annotation (or prediction) of a task."""
+    """One annotation of a task."""
 
     __slots__ = ("_per_region", "_raw", "_spans")
 
@@ -94,14 +94,6 @@ class Annotation:
         """The prediction the annotator started from (Label Studio records it), if any."""
         parent = self._raw.get("parent_prediction")
         return parent if isinstance(parent, int) else None
-
-    @property
-    def model_version(self) -> str | None:
-        return self._raw.get("model_version")
-
-    @property
-    def score(self) -> float | None:
-        return self._raw.get("score")
 
     def age(self) -> tuple[str, int]:
         """Sorts annotations oldest first: by update time, then id."""
@@ -217,7 +209,7 @@ def _inferred(first: tuple[str, ...], second: tuple[str, ...]) -> str | None:
 
 
 class Task:
-    """One task of an export: its data, annotations and predictions."""
+    """One task of an export: its data and annotations."""
 
     __slots__ = ("_raw",)
 
@@ -245,6 +237,3 @@ class Task:
 
     def annotations(self) -> list[Annotation]:
         return [Annotation(a) for a in self._raw["annotations"]]
-
-    def predictions(self) -> list[Annotation]:
-        return [Annotation(p) for p in self._raw.get("predictions") or [] if isinstance(p, dict)]
