@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
+from annotate.labelstudio.validate import annotator_of
 from annotate.vocabulary import REFERENCE_LABEL, RELATION_ENDS, relation_between
 
 # The annotations table names an answer's control as Label Studio's result does.
@@ -72,10 +73,7 @@ class Annotation:
     @property
     def annotator(self) -> str:
         """The annotator's e-mail as the export gives it, else their user id; "unknown" without one."""
-        who = self._raw.get("completed_by")
-        if isinstance(who, dict):
-            return str(who.get("email") or who.get("id"))
-        return "unknown" if who is None else str(who)
+        return annotator_of(self._raw) or "unknown"
 
     @property
     def cancelled(self) -> bool:
