@@ -8,24 +8,16 @@ ClaimReview JSON-LD.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from annotate.dataset.agreement import agreement_report
 from annotate.dataset.card import VERDICT_CARD_HEAD, card_section, write_card
-from annotate.dataset.collect import Collection, gc_paused, read_collection
-from annotate.dataset.formats import write_benchmark_files, write_formats, write_hf_layout
-from annotate.dataset.gold import gold_spans, golds
-from annotate.dataset.splits import SplitPlan, plan_splits, write_splits
-from annotate.dataset.tables import (
-    annotation_rows,
-    claims_table,
-    relation_rows,
-    sentences_table,
-    sources_table,
-    write_table,
-)  # fmt: skip
+from annotate.dataset.collect import Collection, Sentence, gc_paused
+from annotate.dataset.splits import SplitPlan, assign_splits, previous_splits, write_splits
+from annotate.dataset.stream import Units, read_units, units_of
 from annotate.dataset.verdicts import load_mapping, write_verdicts
 from annotate.errors import ProjectNotFound
 from annotate.labelstudio.exports import ExportSet, base_project
@@ -33,16 +25,17 @@ from annotate.labelstudio.projects import load_project
 from annotate.labelstudio.validate import Problem
 from annotate.outputs import replace_folder
 from annotate.resources import shipped_projects_dir
-from annotate.vocabulary import ARTICLE_ID, SPLITTER
+from annotate.vocabulary import (
+    ARTICLE_ID,
+    CLAIM_STATUS,
+    CORPUS,
+    REFERENCE_LABEL,
+    SOURCE_COLUMNS,
+    SOURCE_FILE,
+    SPLITTER,
+)  # fmt: skip
 
-
-def split_counts(sentences: Any) -> dict[str, dict[str, int]]:
-    """split -> articles, sentences, and sentences with gold (the rows its CheckThat! file gets)."""
-    counts: dict[str, dict[str, int]] = {}
-    for split, part in sentences.groupby("split", sort=False) if len(sentences) else []:
-        counts[str(split)] = {"articles": int(part[ARTICLE_ID].nunique()), "sentences": len(part),
-                              "with_gold": int(part["gold_claim_status"].notna().sum())}  # fmt: skip
-    return counts
+BATCH = 2000  # units whose rows are made and written together: memory stays flat, pandas stays fast
 
 
 @dataclass(frozen=True)
@@ -78,6 +71,93 @@ class CombineReport:
         return self.dataset is not None and not self.dataset["rows"]["sentences"] and self.verdicts is None
 
 
+class AgreementInputs:
+    """What the agreement section needs, kept as the units stream past: the units that two or more
+    annotators answered or that have a reference label (their annotations pruned to spans and
+    choices: pairs of annotators, and the reference, are compared within a unit), and counts over
+    all units for what single answers change (annotators, items, labels, agreement with gold).
+    Krippendorff's alpha, the kappas and span F1 take only units with two or more answers."""
+
+    def __init__(self, identity: bool) -> None:
+        self.kept: dict[str, Sentence] = {}
+        self.identity = identity
+        self.annotators: set[str] = set()
+        self.labels: set[str] = set()
+        self.items = 0
+        self.with_gold: dict[str, list[int]] = {}  # annotator -> [answers, answers matching the gold]
+
+    def add(self, sentence: Sentence, answers: dict[str, str], gold: str | None) -> None:
+        if answers:
+            self.items += 1
+            self.annotators.update(answers)
+            self.labels.update(answers.values())
+        if gold:
+            for who, answer in answers.items():
+                counts = self.with_gold.setdefault(who, [0, 0])
+                counts[0] += 1
+                counts[1] += answer == gold
+        data = sentence.data
+        if len(sentence.annotations) >= 2 or data.get(REFERENCE_LABEL) is not None:
+            kept = {k: data[k] for k in (CORPUS, REFERENCE_LABEL) if k in data}
+            pruned = {who: a.pruned() for who, a in sentence.annotations.items()}
+            self.kept[sentence.sentence_id] = Sentence(sentence.sentence_id, kept, sentence.task_id, pruned,
+                                                       reference_hidden=sentence.reference_hidden)  # fmt: skip
+
+    def report(self) -> dict[str, Any]:
+        from annotate.dataset.agreement import agreement_report
+
+        report = agreement_report(Collection(self.kept, [], self.identity), {})
+        status = report[CLAIM_STATUS]
+        status["annotators"], status["items"] = len(self.annotators), self.items
+        # A label no unit with two answers has gets no alpha (one-vs-rest: nothing to compare).
+        status["alpha_per_label"] = {label: status["alpha_per_label"].get(label) for label in sorted(self.labels)}
+        report["annotators"] = {who: {"items": n, "agrees_with_gold": round(hits / n, 4)}
+                                for who, (n, hits) in sorted(self.with_gold.items())}  # fmt: skip
+        return report
+
+
+class DatasetCounts:
+    """The counts of the report and card, kept as the rows are written."""
+
+    def __init__(self) -> None:
+        self.rules: list[str] = []  # per sentence (value_counts orders ties as pandas does)
+        self.splits: list[str | None] = []
+        self.articles: set[Any] = set()
+        self.per_split: dict[str, list[Any]] = {}  # split -> [articles, sentences, with gold]
+        self.gold: Counter[str] = Counter()
+
+    def add(self, sentences: Any) -> None:
+        self.rules += sentences["gold_rule"].tolist()
+        self.splits += sentences["split"].tolist()
+        self.articles.update(sentences[ARTICLE_ID].dropna())
+        self.gold.update(sentences["gold_claim_status"].dropna())
+        for split, part in sentences.groupby("split", sort=False):
+            counts = self.per_split.setdefault(str(split), [set(), 0, 0])
+            counts[0].update(part[ARTICLE_ID].dropna())
+            counts[1] += len(part)
+            counts[2] += int(part["gold_claim_status"].notna().sum())
+
+    def gold_counts(self) -> dict[str, int]:
+        from annotate.dataset.formats import LABELS
+
+        return {label: self.gold[label] for label in LABELS}
+
+    def report(self) -> dict[str, Any]:
+        import pandas as pd
+
+        gold = pd.Series(self.rules, dtype=object)
+        return {
+            "gold_rules": gold.value_counts().to_dict(),
+            "split_sizes": pd.Series(self.splits, dtype=object).value_counts().to_dict(),
+            "splits": {
+                split: {"articles": len(a), "sentences": n, "with_gold": g}
+                for split, (a, n, g) in self.per_split.items()
+            },
+            "no_gold": {rule: int((gold == rule).sum()) for rule in ("tie", "none")},
+            "articles": len(self.articles),
+        }
+
+
 def build_dataset(
     collection: Collection,
     out_dir: Path,
@@ -91,46 +171,95 @@ def build_dataset(
 ) -> dict[str, Any]:
     """Write every table, the splits, the benchmark formats and the card to out_dir; return the counts.
     Articles keep the splits recorded in the dataset folder `previous` (default: out_dir)."""
+    return write_dataset(units_of(collection), out_dir, plan=plan, formats=formats, sources=sources,
+                         mapping_version=mapping_version, project=project, previous=previous)  # fmt: skip
+
+
+def write_dataset(
+    units: Units,
+    out_dir: Path,
+    *,
+    plan: SplitPlan | None = None,
+    formats: tuple[str, ...] = ("parquet",),
+    sources: list[Path] | None = None,
+    mapping_version: str = "?",
+    project: str = "claims",
+    previous: Path | None = None,
+) -> dict[str, Any]:
+    """build_dataset of units read one at a time: the rows of each batch of units are made with the
+    functions of tables.py and appended to every file, so memory holds a batch, not the dataset."""
+    from annotate.dataset.formats import FormatWriter, HFWriter, write_benchmark_files
+    from annotate.dataset.gold import gold_spans, golds
+    from annotate.dataset.tables import TABLE_COLUMNS, TableWriter, table_dtypes
+
     plan = plan or SplitPlan()
-    gold_by = golds(collection)
-    splits = plan_splits(collection, gold_by, plan, previous or out_dir)
-    tables = {
-        "annotations": annotation_rows(collection),
-        "sentences": sentences_table(collection, splits, gold_by),
-        "claims": claims_table(collection),
-        "sources": sources_table(collection),
-        "relations": relation_rows(collection),
-    }
-    written = []
-    for name, table in tables.items():
-        written += write_table(table, out_dir, name, formats=formats)
+    earlier = previous_splits(previous or out_dir)
+    if plan.source:
+        earlier |= units.source_splits
+    splits = assign_splits(units.article_labels, plan, earlier)
+    tables = {name: TableWriter(out_dir, name, table_dtypes(name, offsets_missing=name in units.offsets_missing),
+                                formats=formats) for name in TABLE_COLUMNS}  # fmt: skip
+    formats_out, hf = FormatWriter(out_dir), HFWriter(out_dir)
+    counts, agreement = DatasetCounts(), AgreementInputs(units.identity)
+    benchmark: list[tuple[Any, str | None]] = []
+    splitters: set[str] = set()
+
+    def write(batch: list[Sentence]) -> None:
+        from annotate.dataset import tables as t
+
+        chunk = Collection({s.sentence_id: s for s in batch}, [], units.identity)
+        gold_by = golds(chunk)
+        sentences = t.sentences_table(chunk, splits, gold_by)
+        for name, rows in (("annotations", t.annotation_rows(chunk)), ("sentences", sentences),
+                           ("claims", t.claims_table(chunk)), ("sources", t.sources_table(chunk)),
+                           ("relations", t.relation_rows(chunk))):  # fmt: skip
+            tables[name].write(rows)
+        formats_out.add(sentences, gold_spans(chunk, gold_by))
+        hf.add(sentences)
+        counts.add(sentences)
+        status = chunk.claim_status
+        for s in batch:
+            gold = gold_by[s.sentence_id][0]
+            agreement.add(s, status[s.sentence_id], gold)
+            if isinstance(s.data.get(SOURCE_COLUMNS), Mapping) and s.data.get(SOURCE_FILE):
+                benchmark.append((s.data, gold))
+            if s.data.get(SPLITTER):
+                splitters.add(str(s.data[SPLITTER]))
+
+    batch: list[Sentence] = []
+    for sentence in units.sentences():
+        batch.append(sentence)
+        if len(batch) == BATCH:
+            write(batch)
+            batch = []
+    if batch:
+        write(batch)
+    written = [path for table in tables.values() for path in table.close()]
     written.append(write_splits(out_dir, plan, splits))
-    written += write_formats(tables["sentences"], gold_spans(collection, gold_by), out_dir)
-    written += write_hf_layout(tables["sentences"], out_dir)
-    written += write_benchmark_files(((s.data, gold_by[sid][0]) for sid, s in collection.sentences.items()), out_dir)
-    sentences = tables["sentences"]
+    written += formats_out.close()
+    written += hf.close()
+    written += write_benchmark_files(benchmark, out_dir)
+    tallies = counts.report()
     report = {
-        "rows": {name: len(t) for name, t in tables.items()},
-        "gold_rules": sentences["gold_rule"].value_counts().to_dict() if len(sentences) else {},
-        "split_sizes": sentences["split"].value_counts().to_dict() if len(sentences) else {},
-        "splits": split_counts(sentences),
-        "no_gold": {
-            rule: int((sentences["gold_rule"] == rule).sum()) if len(sentences) else 0 for rule in ("tie", "none")
-        },
+        "rows": {name: table.rows for name, table in tables.items()},
+        "gold_rules": tallies["gold_rules"],
+        "split_sizes": tallies["split_sizes"],
+        "splits": tallies["splits"],
+        "no_gold": tallies["no_gold"],
         "project": project,
         "split_policy": (
             "the benchmark's own splits (`--split source`), seeded for units without one"
             if plan.source
             else f"seed {plan.seed}, stratified on gold, shares {plan.ratios}"
         ),
-        "replaced_annotations": collection.replaced,
+        "replaced_annotations": units.replaced,
     }
-    agreement = agreement_report(collection, {sid: g[0] for sid, g in gold_by.items()})
-    splitters = sorted({str(s.data[SPLITTER]) for s in collection.sentences.values() if s.data.get(SPLITTER)})
-    written += write_card(out_dir, sentences=sentences, report=report, agreement=agreement, sources=sources or [],
-                          splitters=splitters, identity=collection.identity,
+    agreement_report = agreement.report()
+    card = report | {"articles": tallies["articles"], "gold_counts": counts.gold_counts()}
+    written += write_card(out_dir, report=card, agreement=agreement_report, sources=sources or [],
+                          splitters=sorted(splitters), identity=units.identity,
                           mapping_version=mapping_version)  # fmt: skip
-    return report | {"written": [str(p) for p in written], "agreement": agreement}
+    return report | {"written": [str(p) for p in written], "agreement": agreement_report}
 
 
 def combine(
@@ -142,19 +271,19 @@ def combine(
     formats: tuple[str, ...] = ("parquet", "csv"),
     keep_identity: bool = False,
 ) -> CombineReport:
-    """Validate and collect the exports, then write the dataset (see the module docstring)."""
+    """Validate and collect the exports, then write the dataset (see the module docstring). The
+    claims units are read in passes (stream.read_units): memory does not grow with the exports."""
     with gc_paused(exiting=True):
-        collection = read_collection(exports, keep_identity=keep_identity)
-        report = CombineReport(exports.files, [], exports.warnings, collection.replaced)
-        claims, verification = collection.part(verification=False), collection.part(verification=True)
+        claims, verification = read_units(exports, keep_identity=keep_identity)
+        report = CombineReport(exports.files, [], exports.warnings, [])
         mapping = load_mapping(verdict_options.mapping_path)
 
         def build(folder: Path) -> list[Path]:
             """Every file of the dataset, written into `folder` (replace_folder puts it in place)."""
             written: list[Path] = []
-            if claims.sentences or not verification.sentences:
+            if claims.count or not verification.sentences:
                 named = sorted({base_project(p) for p in exports.projects.values()} - {"verification"})
-                report.dataset = build_dataset(claims, folder, plan=plan, formats=formats, sources=exports.files,
+                report.dataset = write_dataset(claims, folder, plan=plan, formats=formats, sources=exports.files,
                                                mapping_version=mapping["version"], previous=out_dir,
                                                project=named[0] if len(named) == 1 else "claims")  # fmt: skip
                 written += [Path(p) for p in report.dataset["written"]]
@@ -164,12 +293,13 @@ def combine(
                                                  mapping=mapping)  # fmt: skip
                 written += [Path(p) for p in report.verdicts["written"]]
                 card = folder / "README.md"
-                head = card.read_text(encoding="utf-8") if claims.sentences else VERDICT_CARD_HEAD
+                head = card.read_text(encoding="utf-8") if claims.count else VERDICT_CARD_HEAD
                 card.write_text(head + "\n" + "\n".join(card_section(report.verdicts)), encoding="utf-8")
-                if not claims.sentences:
+                if not claims.count:
                     written.append(card)
             return written
 
         # The folder is replaced as a whole once every file is written: a failure leaves the old one.
         report.written = replace_folder(out_dir, build)
+        report.replaced = claims.replaced + verification.replaced
     return report

@@ -8,11 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from annotate.dataset.formats import LABELS
 from annotate.labelstudio.export import read_manifest
-from annotate.vocabulary import ARTICLE_ID, CLAIM_STATUS, CLAIM_TYPES
+from annotate.vocabulary import CLAIM_STATUS, CLAIM_TYPES
 
 VERDICT_CARD_HEAD = (
     "# Verdict dataset\n\nMade by `annotate combine` from Label Studio exports of the verification project.\n"
@@ -42,11 +40,12 @@ def _plot(values: dict[str, float], path: Path, title: str, ylabel: str) -> Path
 
 
 def write_card(
-    out_dir: Path, *, sentences: pd.DataFrame, report: dict[str, Any], agreement: dict[str, Any], sources: list[Path],
+    out_dir: Path, *, report: dict[str, Any], agreement: dict[str, Any], sources: list[Path],
     splitters: list[str], identity: bool, mapping_version: str,
 ) -> list[Path]:  # fmt: skip
-    """README.md: what is in the dataset, how it was made, and how to load it."""
-    gold_counts = {label: int((sentences["gold_claim_status"] == label).sum()) for label in LABELS}
+    """README.md: what is in the dataset, how it was made, and how to load it. The report holds the
+    counts (rows, gold_counts, articles, splits, no_gold, gold_rules)."""
+    gold_counts = report["gold_counts"]
     alpha = agreement[CLAIM_STATUS]["alpha_per_label"]
     plots = [
         _plot(gold_counts, out_dir / "label_distribution.png", "Gold claim_status", "sentences"),
@@ -72,7 +71,7 @@ def write_card(
         "Made by `annotate combine` from Label Studio exports of the claims project. One unit per sentence or "
         "heading of a news article; `claim_status` says whether it makes a check-worthy claim.", "",
         "## Counts", "",
-        *count_lines(sentences, report),
+        *count_lines(report),
         "", "![label distribution](label_distribution.png)", "",
         "## Agreement", "",
         f"- Krippendorff's alpha (claim_status, nominal): {status['krippendorff_alpha']} over {status['items']} "
@@ -137,13 +136,13 @@ def no_gold_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def count_lines(sentences: pd.DataFrame, report: dict[str, Any]) -> list[str]:
+def count_lines(report: dict[str, Any]) -> list[str]:
     """The card's counts, each with its unit, in tables whose parts add up."""
-    gold_counts = {label: int((sentences["gold_claim_status"] == label).sum()) for label in LABELS}
-    total, gold = len(sentences), sum(gold_counts.values())
+    gold_counts = report["gold_counts"]
+    total, gold = report["rows"]["sentences"], sum(gold_counts.values())
     ties, none = report["no_gold"]["tie"], report["no_gold"]["none"]
     splits = report["splits"]
-    articles = int(sentences[ARTICLE_ID].nunique()) if total else 0
+    articles = report["articles"]
     return [
         f"{articles} articles, {total} sentences: {gold} with a gold claim_status, {ties} ties, {none} not "
         f"annotated ({gold} + {ties} + {none} = {total} sentences).", "",

@@ -132,41 +132,66 @@ def pseudonym(annotator: str) -> str:
     return "ann-" + hashlib.sha256(annotator.encode("utf-8")).hexdigest()[:10]
 
 
+def unit_key(data: Any, task_id: int) -> str:
+    """The unit a task belongs to: its claim_id (verification tasks), else its sentence_id."""
+    key = data.get(CLAIM_ID, data.get(SENTENCE_ID))
+    return str(key if key is not None else f"task-{task_id}")
+
+
+class Collector:
+    """Tasks merged into units one at a time (see collect)."""
+
+    def __init__(self, *, keep_identity: bool = False) -> None:
+        self.sentences: dict[str, Sentence] = {}
+        self.replaced: list[str] = []
+        self.keep_identity = keep_identity
+        self._names: dict[str, str] = {}  # annotator -> pseudonym, each hashed once
+
+    def add(self, task: Task) -> Sentence:
+        """Merge one task into its unit; return the unit."""
+        data = task.data
+        sid = unit_key(data, task.id)
+        adjudicating = ADJUDICATION_OF in data
+        if adjudicating:
+            data = {k: v for k, v in data.items() if k != ADJUDICATION_OF}
+        sentence = self.sentences.get(sid)
+        if sentence is None:
+            sentence = self.sentences[sid] = Sentence(
+                sid, data, None if adjudicating else task.id, reference_hidden=task.reference_hidden
+            )
+        if sentence.task_id is None and not adjudicating:
+            sentence.data, sentence.task_id = data, task.id
+        for annotation in task.annotations():
+            if annotation.cancelled:
+                continue
+            who = annotation.annotator
+            if not self.keep_identity:
+                who = self._names.get(who) or self._names.setdefault(who, pseudonym(who))
+            if adjudicating:
+                if sentence.adjudication is None or annotation.age() > sentence.adjudication[1].age():
+                    sentence.adjudication = (who, annotation)
+                continue
+            old = sentence.annotations.get(who)
+            if old is not None:
+                older, newer = sorted((old, annotation), key=Annotation.age)
+                self.replaced.append(f"sentence {sid}: annotation {older.id} by {who} replaced by {newer.id}")
+                annotation = newer
+            sentence.annotations[who] = annotation
+        return sentence
+
+    def collection(self) -> Collection:
+        return Collection(self.sentences, self.replaced, self.keep_identity)
+
+
 def collect(exports: Iterable[Iterable[Task]], *, keep_identity: bool = False) -> Collection:
     """Merge the tasks of several exports by sentence_id (claim_id for verification tasks): the
     newest annotation of each annotator counts, the ones it replaces are reported; annotations of
     review tasks (`annotate adjudicate`) are adjudications, not votes."""
-    sentences: dict[str, Sentence] = {}
-    replaced: list[str] = []
+    collector = Collector(keep_identity=keep_identity)
     for tasks in exports:
         for task in tasks:
-            data = task.data
-            key = data.get(CLAIM_ID, data.get(SENTENCE_ID))
-            sid = str(key if key is not None else f"task-{task.id}")
-            adjudicating = ADJUDICATION_OF in data
-            if adjudicating:
-                data = {k: v for k, v in data.items() if k != ADJUDICATION_OF}
-            sentence = sentences.setdefault(
-                sid, Sentence(sid, data, None if adjudicating else task.id, reference_hidden=task.reference_hidden)
-            )
-            if sentence.task_id is None and not adjudicating:
-                sentence.data, sentence.task_id = data, task.id
-            for annotation in task.annotations():
-                if annotation.cancelled:
-                    continue
-                who = annotation.annotator
-                who = who if keep_identity else pseudonym(who)
-                if adjudicating:
-                    if sentence.adjudication is None or annotation.age() > sentence.adjudication[1].age():
-                        sentence.adjudication = (who, annotation)
-                    continue
-                old = sentence.annotations.get(who)
-                if old is not None:
-                    older, newer = sorted((old, annotation), key=Annotation.age)
-                    replaced.append(f"sentence {sid}: annotation {older.id} by {who} replaced by {newer.id}")
-                    annotation = newer
-                sentence.annotations[who] = annotation
-    return Collection(sentences, replaced, keep_identity)
+            collector.add(task)
+    return collector.collection()
 
 
 def read_collection(exports: ExportSet, *, keep_identity: bool = False) -> Collection:

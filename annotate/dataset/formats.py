@@ -71,39 +71,80 @@ def benchmark_ids(table: pd.DataFrame) -> list[str]:
 def write_formats(sentences: pd.DataFrame, spans: dict[str, list[Span]], out_dir: Path) -> list[Path]:
     """CheckThat! TSV per split (dev-test too when a benchmark has it), ClaimBuster-style CSV, spans
     JSONL for span classifiers (the spans of each sentence's gold annotation, see gold_spans)."""
-    folder = out_dir / "formats"
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    labelled = sentences[sentences["gold_claim_status"].notna()] if len(sentences) else sentences
-    labelled = benchmark_order(labelled)
-    present = set(labelled["split"]) if len(labelled) else set()
-    for split in (s for s in SOURCE_SPLITS if s in HF_SPLITS or s in present):
-        part = labelled[labelled["split"] == split] if len(labelled) else labelled
-        path = folder / f"checkthat_{split}.tsv"
-        with path.open("w", encoding="utf-8", newline="") as out:
-            out.write("Sentence_id\tText\tclass_label\n")
-            for sid, text, gold in zip(benchmark_ids(part), part[TEXT], part["gold_claim_status"], strict=True):
-                out.write(f"{tsv_cell(sid)}\t{tsv_cell(text)}\t{CHECKTHAT_LABEL[gold]}\n")
-        written.append(path)
-    claimbuster = pd.DataFrame({
-        "Sentence_id": benchmark_ids(labelled) if len(labelled) else [],
-        "Text": labelled[TEXT] if len(labelled) else [],
-        "Verdict": labelled["gold_claim_status"].map(CLAIMBUSTER_VERDICT) if len(labelled) else [],
-        "split": labelled["split"] if len(labelled) else [],
-    })  # fmt: skip
-    path = folder / "claimbuster.csv"
-    claimbuster.to_csv(path, index=False)
-    written.append(path)
-    path = folder / "spans.jsonl"
-    with path.open("w", encoding="utf-8") as out:
-        for sid, text, split in zip(*(labelled[c].tolist() for c in (SENTENCE_ID, TEXT, "split")), strict=True):
-            chosen = [
-                {"start": s.start, "end": s.end, "label": label} for s in spans.get(sid, []) for label in s.labels
-            ]
-            record = {"id": sid, "text": text, "split": split, "spans": chosen}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    written.append(path)
-    return written
+    writer = FormatWriter(out_dir)
+    writer.add(sentences, spans)
+    return writer.close()
+
+
+class FormatWriter:
+    """The files of write_formats, written as the sentences come (add, then close).
+
+    Rows of benchmark tables go first, in their files' order (benchmark_order): they are kept until
+    close; the other rows are written as they come into parts that close puts after them."""
+
+    def __init__(self, out_dir: Path) -> None:
+        import tempfile
+
+        self.folder = out_dir / "formats"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=self.folder))
+        self._benchmark: list[tuple[pd.DataFrame, dict[str, list[Span]]]] = []
+        self._present: set[str] = set()
+
+    def add(self, sentences: pd.DataFrame, spans: dict[str, list[Span]]) -> None:
+        if not len(sentences):
+            return
+        labelled = sentences[sentences["gold_claim_status"].notna()]
+        self._present |= set(labelled["split"])
+        from_table = labelled[SOURCE_ID].notna()
+        if from_table.any():
+            part = labelled[from_table]
+            self._benchmark.append((part, {sid: spans.get(sid, []) for sid in part[SENTENCE_ID]}))
+        self._write(labelled[~from_table], spans, "rows")
+
+    def _write(self, labelled: pd.DataFrame, spans: dict[str, list[Span]], part: str) -> None:
+        if not len(labelled):
+            return
+        folder = self._parts / part
+        folder.mkdir(exist_ok=True)
+        for split in set(labelled["split"]):
+            rows = labelled[labelled["split"] == split]
+            with (folder / f"checkthat_{split}.tsv").open("a", encoding="utf-8", newline="") as out:
+                for sid, text, gold in zip(benchmark_ids(rows), rows[TEXT], rows["gold_claim_status"], strict=True):
+                    out.write(f"{tsv_cell(sid)}\t{tsv_cell(text)}\t{CHECKTHAT_LABEL[gold]}\n")
+        claimbuster = pd.DataFrame({
+            "Sentence_id": benchmark_ids(labelled), "Text": labelled[TEXT],
+            "Verdict": labelled["gold_claim_status"].map(CLAIMBUSTER_VERDICT), "split": labelled["split"],
+        })  # fmt: skip
+        claimbuster.to_csv(folder / "claimbuster.csv", index=False, header=False, mode="a")
+        with (folder / "spans.jsonl").open("a", encoding="utf-8") as out:
+            for sid, text, split in zip(*(labelled[c].tolist() for c in (SENTENCE_ID, TEXT, "split")), strict=True):
+                chosen = [
+                    {"start": s.start, "end": s.end, "label": label} for s in spans.get(sid, []) for label in s.labels
+                ]
+                record = {"id": sid, "text": text, "split": split, "spans": chosen}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def close(self) -> list[Path]:
+        import shutil
+
+        if self._benchmark:
+            rows = benchmark_order(pd.concat([part for part, _ in self._benchmark], ignore_index=True))
+            self._write(rows, {k: v for _, spans in self._benchmark for k, v in spans.items()}, "benchmark")
+        headers = {"claimbuster.csv": "Sentence_id,Text,Verdict,split\n", "spans.jsonl": ""}
+        names = [f"checkthat_{split}.tsv" for split in SOURCE_SPLITS if split in HF_SPLITS or split in self._present]
+        written = []
+        for name in [*names, "claimbuster.csv", "spans.jsonl"]:
+            path = self.folder / name
+            with path.open("w", encoding="utf-8", newline="") as out:
+                out.write(headers.get(name, "Sentence_id\tText\tclass_label\n"))
+                for part in ("benchmark", "rows"):
+                    if (self._parts / part / name).exists():
+                        with (self._parts / part / name).open(encoding="utf-8", newline="") as source:
+                            shutil.copyfileobj(source, out, 1 << 20)
+            written.append(path)
+        shutil.rmtree(self._parts)
+        return written
 
 
 def write_benchmark_files(units: Iterable[tuple[Mapping[str, Any], str | None]], out_dir: Path) -> list[Path]:
@@ -142,17 +183,47 @@ def write_benchmark_files(units: Iterable[tuple[Mapping[str, Any], str | None]],
 def write_hf_layout(sentences: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Parquet per split that Hugging Face `datasets` loads with the card's `configs` (label ids in
     the order of LABELS, their names in the card)."""
-    folder = out_dir / "hf"
-    folder.mkdir(parents=True, exist_ok=True)
-    labelled = sentences[sentences["gold_claim_status"].notna()]
-    written = []
-    for split in HF_SPLITS:
-        part = labelled[labelled["split"] == split]
-        table = pd.DataFrame({
+    writer = HFWriter(out_dir)
+    writer.add(sentences)
+    return writer.close()
+
+
+class HFWriter:
+    """The files of write_hf_layout, written as the sentences come (add, then close)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        folder = out_dir / "hf"
+        folder.mkdir(parents=True, exist_ok=True)
+        columns = (SENTENCE_ID, ARTICLE_ID, TEXT, "gold_claim_status", "split")
+        empty = self._table(pd.DataFrame({c: pd.Series(dtype=object) for c in columns}))
+        self.schema = pa.Schema.from_pandas(empty, preserve_index=False)
+        self.schema = pa.schema([(f.name, pa.int64() if f.name == "label" else pa.string()) for f in self.schema],
+                                metadata=self.schema.metadata)  # fmt: skip
+        self.paths = {split: folder / f"{split}.parquet" for split in HF_SPLITS}
+        self._writers = {split: pq.ParquetWriter(path, self.schema) for split, path in self.paths.items()}
+
+    @staticmethod
+    def _table(part: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({
             SENTENCE_ID: part[SENTENCE_ID].astype(str), ARTICLE_ID: part[ARTICLE_ID].astype(str),
             TEXT: part[TEXT].astype(str), "label": part["gold_claim_status"].map(LABELS.index).astype("int64"),
         })  # fmt: skip
-        path = folder / f"{split}.parquet"
-        table.to_parquet(path, index=False)
-        written.append(path)
-    return written
+
+    def add(self, sentences: pd.DataFrame) -> None:
+        import pyarrow as pa
+
+        if not len(sentences):
+            return
+        labelled = sentences[sentences["gold_claim_status"].notna()]
+        for split, writer in self._writers.items():
+            part = labelled[labelled["split"] == split]
+            if len(part):
+                writer.write_table(pa.Table.from_pandas(self._table(part), schema=self.schema, preserve_index=False))
+
+    def close(self) -> list[Path]:
+        for writer in self._writers.values():
+            writer.close()
+        return list(self.paths.values())

@@ -155,6 +155,118 @@ def sources_table(collection: Collection) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=SOURCE_COLUMNS)
 
 
+# The dtype of each column that is not text (pandas' "object"): nullable integers where a value
+# may be missing. What pandas infers for claims and sources (article offsets) is set per dataset.
+_SPAN_DTYPES = dict.fromkeys(("annotation_id", "start", "end", "article_start", "article_end"), "int64")
+TABLE_DTYPES: dict[str, dict[str, str]] = {
+    "annotations": dict.fromkeys(("start", "end", "task_id", "annotation_id", "parent_prediction"), "Int64"),
+    "sentences": dict.fromkeys((CHAR_START, CHAR_END, "n_annotators", SOURCE_ROW), "Int64")
+    | {"tie": "bool", "agreement": "float64"},
+    "claims": _SPAN_DTYPES,
+    "sources": _SPAN_DTYPES,
+    "relations": {"annotation_id": "int64"},
+}
+TABLE_COLUMNS = {"annotations": ANNOTATION_COLUMNS, "sentences": SENTENCE_COLUMNS, "claims": CLAIM_COLUMNS,
+                 "sources": SOURCE_COLUMNS, "relations": RELATION_COLUMNS}  # fmt: skip
+
+
+def table_dtypes(name: str, *, offsets_missing: bool = False) -> dict[str, str]:
+    """column -> dtype of a table; article offsets are floats when some are missing (as pandas infers)."""
+    dtypes = dict.fromkeys(TABLE_COLUMNS[name], "object") | TABLE_DTYPES[name]
+    if offsets_missing:
+        dtypes |= {"article_start": "float64", "article_end": "float64"}
+    return dtypes
+
+
+class TableWriter:
+    """One table written as its rows come, in each format: Parquet row groups under a schema fixed
+    before the first row (a pandas DataFrame read back has the dtypes of table_dtypes), CSV and
+    JSONL appended. Each format writes the same bytes it would write for the whole table at once."""
+
+    def __init__(self, out_dir: Path, name: str, dtypes: dict[str, str], *, formats: Iterable[str]) -> None:
+        import pyarrow as pa
+
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create the output folder {out_dir}: {exc.strerror}") from None
+        self.name, self.dtypes, self.rows, self._started = name, dtypes, 0, False
+        self._valued: set[str] = set()  # columns with a value in some row
+        self.paths = [out_dir / f"{name}.{fmt}" for fmt in formats]
+        empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+        arrow = {"object": pa.string(), "Int64": pa.int64(), "int64": pa.int64(), "float64": pa.float64(),
+                 "bool": pa.bool_()}  # fmt: skip
+        meta = pa.Schema.from_pandas(empty, preserve_index=False).metadata
+        self.schema = pa.schema([(c, arrow[t]) for c, t in dtypes.items()], metadata=meta)
+        self._parquet = None
+
+    def write(self, table: pd.DataFrame) -> None:
+        """Append rows (columns in the table's order)."""
+        table = table.astype(self.dtypes)
+        self._valued.update(c for c in self.dtypes if c not in self._valued and table[c].notna().any())
+        mode = "a" if self._started else "w"
+        for path in self.paths:
+            if path.suffix == ".parquet":
+                self._write_parquet(path, table)
+            elif path.suffix == ".csv":
+                table.to_csv(path, index=False, mode=mode, header=not self._started)
+            else:
+                with path.open(mode, encoding="utf-8") as out:
+                    if len(table):
+                        out.write(table.to_json(orient="records", lines=True, force_ascii=False))
+        self.rows += len(table)
+        self._started = True
+
+    def _write_parquet(self, path: Path, table: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(path, self.schema)
+        try:
+            arrow = pa.Table.from_pandas(table, schema=self.schema, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            # A text column holding other values (a number as an article id, lines of a text answer):
+            # written as their text rather than not at all.
+            text = [c for c, t in self.dtypes.items() if t == "object"]
+            table = table.assign(**{c: table[c].map(lambda v: v if v is None or isinstance(v, str) else str(v))
+                                    for c in text})  # fmt: skip
+            arrow = pa.Table.from_pandas(table, schema=self.schema, preserve_index=False)
+        self._parquet.write_table(arrow)
+
+    def close(self) -> list[Path]:
+        if not self._started:  # no row came: the header (CSV), the schema (Parquet), an empty file (JSONL)
+            self.write(pd.DataFrame({c: pd.Series(dtype=t) for c, t in self.dtypes.items()}))
+        if self._parquet is not None:
+            self._parquet.close()
+            # pandas gives a column without any value the type null, not the type of its values:
+            # the file says the same, so it reads back as the whole table written at once would.
+            empty = [c for c, t in self.dtypes.items() if t in ("object", "float64") and c not in self._valued]
+            if empty:
+                _retype_null(next(p for p in self.paths if p.suffix == ".parquet"), empty)
+        return self.paths
+
+
+def _retype_null(path: Path, columns: list[str]) -> None:
+    """Rewrite a Parquet file with these columns (all null) typed null, one row group at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    schema = source.schema_arrow
+    for name in columns:
+        schema = schema.set(schema.get_field_index(name), pa.field(name, pa.null()))
+    rewritten = path.with_name(path.name + ".retyped")
+    with pq.ParquetWriter(rewritten, schema) as out:
+        for i in range(source.num_row_groups):
+            group = source.read_row_group(i)
+            out.write_table(pa.Table.from_arrays(
+                [pa.nulls(len(group)) if f.name in columns else group.column(f.name) for f in schema], schema=schema
+            ))  # fmt: skip
+    source.close()
+    rewritten.replace(path)
+
+
 def write_table(
     table: pd.DataFrame, out_dir: Path, name: str, *, formats: Iterable[str] = ("parquet", "csv")
 ) -> list[Path]:

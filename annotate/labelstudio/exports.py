@@ -77,6 +77,12 @@ class ExportSet:
         for path in self.files:
             yield valid_tasks(path, self.problems, rules=self.rules[path])
 
+    def reread(self, files: Iterable[Path] | None = None) -> Iterator[Iterator[Task]]:
+        """Each file's tasks again, as views, without validating them: for a second pass over
+        exports that tasks() read in full and check() passed (every task is then valid)."""
+        for path in self.files if files is None else files:
+            yield (Task(raw) for raw in iter_array(path))
+
     def check(self) -> None:
         """Raise ExportsInvalid if anything read so far had an error."""
         if any(p.severity == "error" for p in self.problems):

@@ -192,6 +192,14 @@ class Annotation:
                 found.update((r["from_name"], c) for c in r["value"].get("choices") or [])
         return frozenset(found)
 
+    def pruned(self) -> Annotation:
+        """The same annotation holding only what gold and agreement read (spans and choices), so
+        that many can be kept while an export streams past."""
+        raw = self._raw
+        kept = {k: raw[k] for k in ("id", "ground_truth", "updated_at", "created_at") if k in raw}
+        kept["result"] = [r for r in raw["result"] if r["type"] == "labels" or r["type"] == "choices"]
+        return Annotation(kept)
+
     def result_json(self) -> list[dict[str, Any]]:
         """The raw result, to copy into a prediction (adjudication shows each annotator's version)."""
         return self._raw["result"]

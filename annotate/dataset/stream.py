@@ -1,0 +1,214 @@
+"""The units of large exports, read in passes so that memory does not grow with the exports.
+
+combine needs, before it writes the first row, the split of every article, and a split depends on
+the gold labels of all the article's sentences; the rows themselves need one unit at a time. So:
+
+1. The first pass validates every task (exports.valid_tasks) and keeps a few bytes per task: a hash
+   of its unit key, its article, and its gold label as if the task were the unit's only one.
+2. Units whose key appears in more than one task (a second round, a re-export, an adjudication)
+   are merged in a second pass over the tasks of those units only, and kept whole until written.
+3. The last pass reads the tasks again, without validating them a second time, and yields each
+   unit where collect() would place it: a unit of one task as it is read, a merged unit at its
+   first task. Exactly the units of collect(), in its order, with the same annotations counting.
+
+Verification units (claim_id) are few and are collected in memory as before.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from annotate.articles.rows import SOURCE_SPLITS
+from annotate.dataset.collect import Collection, Collector, Sentence, unit_key
+from annotate.dataset.gold import adjudicated_answer, gold_status, golds
+from annotate.dataset.splits import article_labels, source_splits
+from annotate.errors import InputError
+from annotate.labelstudio.exports import ExportSet
+from annotate.vocabulary import ARTICLE_ID, CHAR_START, CLAIM, CLAIM_ID, CLAIM_STATUS, SOURCE, SOURCE_SPLIT
+
+_VERIFICATION = -2  # the gold code of a verification task: not a claims unit
+_NO_GOLD = -1
+_TABLE_OF_LABEL = {CLAIM: "claims", SOURCE: "sources"}
+
+
+@dataclass
+class Units:
+    """What build_dataset writes: the units in collect()'s order (read once), with what the splits
+    need before the first is written."""
+
+    sentences: Callable[[], Iterator[Sentence]]
+    article_labels: dict[str, str | None]  # article -> its most common gold label (see splits.article_labels)
+    source_splits: dict[str, str]  # article -> the split its benchmark file names
+    count: int  # how many units
+    identity: bool = False
+    replaced: list[str] = field(default_factory=list)  # complete once the units have been read
+    # The tables (claims, sources) with a span in a unit without character offsets: their
+    # article_start and article_end hold nulls, so are written as floats (as pandas infers them).
+    offsets_missing: set[str] = field(default_factory=set)
+
+
+def answers_of(sentence: Sentence) -> dict[str, str]:
+    """annotator -> their claim_status answer (Collection.claim_status of one unit)."""
+    found = {}
+    for who, annotation in sentence.annotations.items():
+        chosen = annotation.choices(CLAIM_STATUS)
+        if chosen:
+            found[who] = chosen[0]
+    return found
+
+
+def _offsets_missing(sentence: Sentence) -> set[str]:
+    if isinstance(sentence.data.get(CHAR_START), int):
+        return set()
+    return {_TABLE_OF_LABEL[label] for a in sentence.annotations.values() for s in a.spans() for label in s.labels
+            if label in _TABLE_OF_LABEL}  # fmt: skip
+
+
+def units_of(collection: Collection) -> Units:
+    """The units of a collection already in memory."""
+    gold_by = golds(collection)
+    missing: set[str] = set()
+    for s in collection.sentences.values():
+        missing |= _offsets_missing(s)
+    return Units(lambda: iter(collection.sentences.values()), article_labels(collection, gold_by),
+                 source_splits(collection), len(collection.sentences), collection.identity, collection.replaced,
+                 missing)  # fmt: skip
+
+
+@dataclass
+class _Scan:
+    hashes: array = field(default_factory=lambda: array("q"))  # per task: hash of its unit key
+    articles: array = field(default_factory=lambda: array("l"))  # per task: index into names
+    gold: array = field(default_factory=lambda: array("b"))  # per task: CLAIM_STATUS code, or _NO_GOLD
+    missing: array = field(default_factory=lambda: array("b"))  # per task: 1 claims, 2 sources lack offsets
+    names: list[str] = field(default_factory=list)  # articles
+    index: dict[str, int] = field(default_factory=dict)
+    source_splits: dict[str, str] = field(default_factory=dict)
+
+
+    labels: list[str] = field(default_factory=list)  # gold answers by code (claim_status values are few)
+
+    def code(self, answer: str | None) -> int:
+        if answer is None:
+            return _NO_GOLD
+        if answer not in self.labels:
+            self.labels.append(answer)
+        return self.labels.index(answer)
+
+
+def _gold(sentence: Sentence) -> str | None:
+    return gold_status(sentence.annotations, answers_of(sentence), adjudicated_answer(sentence))[0]
+
+
+def read_units(exports: ExportSet, *, keep_identity: bool = False) -> tuple[Units, Collection]:
+    """(the claims units, the verification collection) of the exports, read in passes (see the
+    module docstring). Raises ExportsInvalid, after reading every file, if any task has an error."""
+    scan, verification = _first_pass(exports, keep_identity)
+    exports.check()
+    claims = [i for i, g in enumerate(scan.gold) if g != _VERIFICATION]
+    seen: Counter[int] = Counter(scan.hashes[i] for i in claims)
+    repeated = {h for h, n in seen.items() if n > 1}
+    merged, first = _merge(exports, scan, repeated, keep_identity) if repeated else (Collector(), {})
+
+    votes: dict[str, Counter[str]] = {}
+    missing: set[str] = set()
+    where_merged = {position: sid for sid, position in first.items()}
+    for i in claims:
+        if scan.hashes[i] in repeated:
+            sid = where_merged.get(i)
+            if sid is None:
+                continue
+            sentence = merged.sentences[sid]
+            article, gold = str(sentence.data.get(ARTICLE_ID)), _gold(sentence)
+            missing |= _offsets_missing(sentence)
+        else:
+            article, code = scan.names[scan.articles[i]], scan.gold[i]
+            gold = None if code == _NO_GOLD else scan.labels[code]
+            missing |= {name for bit, name in ((1, "claims"), (2, "sources")) if scan.missing[i] & bit}
+        counter = votes.setdefault(article, Counter())
+        if gold:
+            counter[gold] += 1
+    labels = {a: (c.most_common(1)[0][0] if c else None) for a, c in votes.items()}
+    units = Units(lambda: _last_pass(exports, scan, repeated, merged, first, units, keep_identity), labels,
+                  scan.source_splits, len(seen), keep_identity, [], missing)  # fmt: skip
+    return units, verification.collection()
+
+
+def _first_pass(exports: ExportSet, keep_identity: bool) -> tuple[_Scan, Collector]:
+    scan = _Scan()
+    verification = Collector(keep_identity=keep_identity)
+    one = Collector(keep_identity=keep_identity)
+    for tasks in exports.tasks():
+        for task in tasks:
+            data = task.data
+            if CLAIM_ID in data:
+                verification.add(task)
+                scan.hashes.append(hash(unit_key(data, task.id)))
+                scan.articles.append(0)
+                scan.gold.append(_VERIFICATION)
+                scan.missing.append(0)
+                continue
+            one.sentences.clear()
+            sentence = one.add(task)
+            scan.hashes.append(hash(sentence.sentence_id))
+            article = str(sentence.data.get(ARTICLE_ID))
+            index = scan.index.get(article)
+            if index is None:
+                index = scan.index[article] = len(scan.names)
+                scan.names.append(article)
+            scan.articles.append(index)
+            scan.gold.append(scan.code(_gold(sentence)))
+            missing = _offsets_missing(sentence)
+            scan.missing.append(("claims" in missing) | (("sources" in missing) << 1))
+            split = sentence.data.get(SOURCE_SPLIT)
+            if split in SOURCE_SPLITS:
+                scan.source_splits.setdefault(article, split)
+    return scan, verification
+
+
+def _merge(exports: ExportSet, scan: _Scan, repeated: set[int], keep_identity: bool
+           ) -> tuple[Collector, dict[str, int]]:  # fmt: skip
+    """The units of more than one task, merged (collect() on their tasks), with the position of
+    each one's first task."""
+    merged = Collector(keep_identity=keep_identity)
+    first: dict[str, int] = {}
+    position = -1
+    for tasks in exports.reread():
+        for task in tasks:
+            position += 1
+            if scan.gold[position] == _VERIFICATION or scan.hashes[position] not in repeated:
+                continue
+            first.setdefault(merged.add(task).sentence_id, position)
+    return merged, first
+
+
+def _last_pass(exports: ExportSet, scan: _Scan, repeated: set[int], merged: Collector, first: dict[str, int],
+               units: Units, keep_identity: bool) -> Iterator[Sentence]:  # fmt: skip
+    replaced: dict[str, list[str]] = {}
+    for line in merged.replaced:
+        replaced.setdefault(line[len("sentence ") : line.rindex(": annotation ")], []).append(line)
+    one = Collector(keep_identity=keep_identity)
+    position = -1
+    for tasks in exports.reread():
+        for task in tasks:
+            position += 1
+            if position >= len(scan.hashes) or hash(unit_key(task.data, task.id)) != scan.hashes[position]:
+                raise InputError("an export changed while combine was reading it", hint="run combine again")
+            if scan.gold[position] == _VERIFICATION:
+                continue
+            if scan.hashes[position] in repeated:
+                sid = unit_key(task.data, task.id)
+                if first.get(sid) == position:
+                    units.replaced += replaced.get(sid, [])
+                    yield merged.sentences.pop(sid)
+                continue
+            one.sentences.clear()
+            one.replaced.clear()
+            sentence = one.add(task)
+            units.replaced += one.replaced
+            yield sentence
+    if position + 1 != len(scan.hashes):
+        raise InputError("an export changed while combine was reading it", hint="run combine again")
