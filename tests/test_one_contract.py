@@ -206,7 +206,7 @@ def test_a_failed_combine_leaves_the_dataset_byte_identical(tmp_path: Path, monk
     def broken(*args, **kwargs):  # fails after the tables are written
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(build, "write_hf_layout", broken)
+    monkeypatch.setattr(build, "write_benchmark_files", broken)
     result = CliRunner().invoke(app, ["combine", str(path), "-o", str(out), "--seed", "99"])
     assert result.exit_code == 1 and "No space left on device" in result.stderr
     assert _tree(out) == before

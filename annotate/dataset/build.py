@@ -16,8 +16,20 @@ from typing import Any
 
 from annotate.dataset.card import VERDICT_CARD_HEAD, card_section, write_card
 from annotate.dataset.collect import Collection, Sentence, gc_paused
+from annotate.dataset.formats import FormatWriter, HFWriter, write_benchmark_files
+from annotate.dataset.gold import gold_spans, golds
 from annotate.dataset.splits import SplitPlan, assign_splits, previous_splits, write_splits
 from annotate.dataset.stream import Units, read_units, units_of
+from annotate.dataset.tables import (
+    TABLE_COLUMNS,
+    TableWriter,
+    annotation_rows,
+    claims_table,
+    relation_rows,
+    sentences_table,
+    sources_table,
+    table_dtypes,
+)  # fmt: skip
 from annotate.dataset.verdicts import load_mapping, write_verdicts
 from annotate.errors import ProjectNotFound
 from annotate.labelstudio.exports import ExportSet, base_project
@@ -188,10 +200,6 @@ def write_dataset(
 ) -> dict[str, Any]:
     """build_dataset of units read one at a time: the rows of each batch of units are made with the
     functions of tables.py and appended to every file, so memory holds a batch, not the dataset."""
-    from annotate.dataset.formats import FormatWriter, HFWriter, write_benchmark_files
-    from annotate.dataset.gold import gold_spans, golds
-    from annotate.dataset.tables import TABLE_COLUMNS, TableWriter, table_dtypes
-
     plan = plan or SplitPlan()
     earlier = previous_splits(previous or out_dir)
     if plan.source:
@@ -205,14 +213,12 @@ def write_dataset(
     splitters: set[str] = set()
 
     def write(batch: list[Sentence]) -> None:
-        from annotate.dataset import tables as t
-
         chunk = Collection({s.sentence_id: s for s in batch}, [], units.identity)
         gold_by = golds(chunk)
-        sentences = t.sentences_table(chunk, splits, gold_by)
-        for name, rows in (("annotations", t.annotation_rows(chunk)), ("sentences", sentences),
-                           ("claims", t.claims_table(chunk)), ("sources", t.sources_table(chunk)),
-                           ("relations", t.relation_rows(chunk))):  # fmt: skip
+        sentences = sentences_table(chunk, splits, gold_by)
+        for name, rows in (("annotations", annotation_rows(chunk)), ("sentences", sentences),
+                           ("claims", claims_table(chunk)), ("sources", sources_table(chunk)),
+                           ("relations", relation_rows(chunk))):  # fmt: skip
             tables[name].write(rows)
         formats_out.add(sentences, gold_spans(chunk, gold_by))
         hf.add(sentences)
