@@ -191,6 +191,7 @@ class TableWriter:
         except OSError as exc:
             raise InputError(f"cannot create the output folder {out_dir}: {exc.strerror}") from None
         self.name, self.dtypes, self.rows, self._started = name, dtypes, 0, False
+        self._typed = {c: t for c, t in dtypes.items() if t != "object"}  # text columns stay as pandas made them
         self._valued: set[str] = set()  # columns with a value in some row
         self.paths = [out_dir / f"{name}.{fmt}" for fmt in formats]
         empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
@@ -202,7 +203,7 @@ class TableWriter:
 
     def write(self, table: pd.DataFrame) -> None:
         """Append rows (columns in the table's order)."""
-        table = table.astype(self.dtypes)
+        table = table.astype(self._typed)
         self._valued.update(c for c in self.dtypes if c not in self._valued and table[c].notna().any())
         mode = "a" if self._started else "w"
         for path in self.paths:

@@ -59,12 +59,13 @@ class Answer(NamedTuple):
 class Annotation:
     """One annotation of a task."""
 
-    __slots__ = ("_per_region", "_raw", "_spans")
+    __slots__ = ("_per_region", "_raw", "_relations", "_spans")
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self._raw = raw
         self._spans: tuple[Span, ...] | None = None
         self._per_region: dict[str, dict[str, Any]] | None = None
+        self._relations: list[Relation] | None = None
 
     @property
     def id(self) -> int | None:
@@ -110,6 +111,8 @@ class Annotation:
     def relations(self) -> list[Relation]:
         """Every relation, named and oriented (see Relation). validate rejects a relation whose label
         contradicts its ends, so what reaches here is consistent."""
+        if self._relations is not None:
+            return self._relations
         found: list[Relation] = []
         labels: dict[str, tuple[str, ...]] | None = None
         for r in self._raw["result"]:
@@ -126,6 +129,7 @@ class Annotation:
             backwards = first_label in labels.get(ends[1], ()) and first_label not in labels.get(ends[0], ())
             first, second = ends[::-1] if backwards else ends
             found.append(Relation(name, first, second, bool(given)))
+        self._relations = found
         return found
 
     def links(self) -> dict[tuple[str, str], str]:
