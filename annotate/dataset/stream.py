@@ -108,16 +108,16 @@ def read_units(exports: ExportSet, *, keep_identity: bool = False) -> tuple[Unit
     module docstring). Raises ExportsInvalid, after reading every file, if any task has an error."""
     scan, verification = _first_pass(exports, keep_identity)
     exports.check()
-    claims = [i for i, g in enumerate(scan.gold) if g != _VERIFICATION]
-    seen: Counter[int] = Counter(scan.hashes[i] for i in claims)
-    repeated = {h for h, n in seen.items() if n > 1}
+    repeated, count = _repeated(scan)
     merged, first = _merge(exports, scan, repeated, keep_identity) if repeated else (Collector(), {})
 
     votes: dict[str, Counter[str]] = {}
     missing: set[str] = set()
     where_merged = {position: sid for sid, position in first.items()}
-    for i in claims:
-        if scan.hashes[i] in repeated:
+    for i, code in enumerate(scan.gold):
+        if code == _VERIFICATION:
+            continue
+        if repeated and scan.hashes[i] in repeated:
             sid = where_merged.get(i)
             if sid is None:
                 continue
@@ -125,16 +125,28 @@ def read_units(exports: ExportSet, *, keep_identity: bool = False) -> tuple[Unit
             article, gold = str(sentence.data.get(ARTICLE_ID)), _gold(sentence)
             missing |= _offsets_missing(sentence)
         else:
-            article, code = scan.names[scan.articles[i]], scan.gold[i]
-            gold = None if code == _NO_GOLD else scan.labels[code]
-            missing |= {name for bit, name in ((1, "claims"), (2, "sources")) if scan.missing[i] & bit}
-        counter = votes.setdefault(article, Counter())
+            article, gold = scan.names[scan.articles[i]], None if code == _NO_GOLD else scan.labels[code]
+            if scan.missing[i]:
+                missing |= {name for bit, name in ((1, "claims"), (2, "sources")) if scan.missing[i] & bit}
+        counter = votes.get(article)
+        if counter is None:
+            counter = votes[article] = Counter()
         if gold:
             counter[gold] += 1
     labels = {a: (c.most_common(1)[0][0] if c else None) for a, c in votes.items()}
     units = Units(lambda: _last_pass(exports, scan, repeated, merged, first, units, keep_identity), labels,
-                  scan.source_splits, len(seen), keep_identity, [], missing)  # fmt: skip
+                  scan.source_splits, count, keep_identity, [], missing)  # fmt: skip
     return units, verification.collection()
+
+
+def _repeated(scan: _Scan) -> tuple[set[int], int]:
+    """(the hashes of unit keys that more than one claims task has, how many units there are),
+    with a few bytes per task (numpy), not a dict of a million keys."""
+    import numpy as np
+
+    hashes = np.frombuffer(scan.hashes, dtype=np.int64)[np.frombuffer(scan.gold, dtype=np.int8) != _VERIFICATION]
+    values, counts = np.unique(hashes, return_counts=True)
+    return {int(h) for h in values[counts > 1]}, len(values)
 
 
 def _first_pass(exports: ExportSet, keep_identity: bool) -> tuple[_Scan, Collector]:
