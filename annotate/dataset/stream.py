@@ -163,19 +163,22 @@ def _first_pass(exports: ExportSet, keep_identity: bool) -> tuple[_Scan, Collect
                 scan.gold.append(_VERIFICATION)
                 scan.missing.append(0)
                 continue
-            one.sentences.clear()
-            sentence = one.add(task)
-            scan.hashes.append(hash(sentence.sentence_id))
-            article = str(sentence.data.get(ARTICLE_ID))
+            if task.annotations():
+                one.sentences.clear()
+                sentence = one.add(task)
+                gold, missing = _gold(sentence), _offsets_missing(sentence)
+            else:  # not annotated (half the tasks of many projects): no gold, no spans
+                gold, missing = None, set()
+            scan.hashes.append(hash(unit_key(data, task.id)))
+            article = str(data.get(ARTICLE_ID))
             index = scan.index.get(article)
             if index is None:
                 index = scan.index[article] = len(scan.names)
                 scan.names.append(article)
             scan.articles.append(index)
-            scan.gold.append(scan.code(_gold(sentence)))
-            missing = _offsets_missing(sentence)
+            scan.gold.append(scan.code(gold))
             scan.missing.append(("claims" in missing) | (("sources" in missing) << 1))
-            split = sentence.data.get(SOURCE_SPLIT)
+            split = data.get(SOURCE_SPLIT)
             if split in SOURCE_SPLITS:
                 scan.source_splits.setdefault(article, split)
     return scan, verification
