@@ -105,3 +105,8 @@ def row_sentence_id(corpus: str, source_id: str) -> str:
 # `annotate adjudicate`) say which project and task they adjudicate.
 CLAIM_ID = "claim_id"
 ADJUDICATION_OF = "adjudication_of"
+
+# Claim matching (`annotate match`): a cluster of mentions of the same claim is named by the
+# claim_id of its earliest mention, and lists its mentions' verification records.
+CLUSTER_ID = "cluster_id"
+MENTIONS = "mentions"
