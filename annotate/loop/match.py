@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from annotate.errors import InputError, unreadable
-from annotate.vocabulary import CLAIM_ID, CLUSTER_ID, FACTCHECK_URL, MENTIONS, NORMALIZED_CLAIM, PUBLISHED, URL, VERDICT
+from annotate.vocabulary import CLAIM_ID, CLUSTER_ID, FACTCHECK_URL, MENTIONS, NORMALIZED_CLAIM, PUBLISHED, VERDICT
 
 DEFAULT_THRESHOLD = 0.5
 BLOCK_MAX_DF = 0.02  # a word in more than 2% of the texts does not make two texts candidates
