@@ -172,7 +172,7 @@ def match(
             min=0.0,
             max=1.0,
         ),
-    ] = 0.5,
+    ] = 0.4,
     out: Annotated[Path | None, typer.Option("-o", "--output", help="Write the clusters to this JSONL file.")] = None,
     project: ExportProjectOption = None,
     projects_dir: ProjectsDirOption = None,
