@@ -134,6 +134,19 @@ def test_claimreview_in_any_shape_maps_ratings_to_our_verdicts(tmp_path: Path, s
         ]  # fmt: skip
 
 
+def test_a_rating_given_only_as_a_number_maps_on_our_scale(tmp_path: Path) -> None:
+    def numeric(value: float, best: int = 5) -> dict:
+        review = _review("Taxes fell", "x", f"https://fc.example/{value}-{best}")
+        review["reviewRating"] = {"@type": "Rating", "ratingValue": value, "bestRating": best, "worstRating": 1}
+        return review
+
+    path = tmp_path / "reviews.jsonld"
+    path.write_text(json.dumps([numeric(2), numeric(7, best=10), numeric(2.5)]), encoding="utf-8")
+    assert [(c.verdict, c.rating) for c in read_against(path, MAPPING)] == [
+        ("mostly_false", "2/5"), (None, "7/10"), (None, "2.5/5"),
+    ]  # fmt: skip
+
+
 def test_bad_claimreview_is_located(tmp_path: Path) -> None:
     path = tmp_path / "reviews.jsonld"
     path.write_text(json.dumps([_review("ok", "False", "https://x"), {"@type": "ClaimReview", "url": "https://y"}]))
@@ -168,6 +181,7 @@ def test_ours_from_combine_reads_back(tmp_path: Path) -> None:
         ("a9-5/0-10", "unverifiable", "Unproven", "verification"),
     ]  # fmt: skip
     assert exported[0].url == "https://fc.example/1"
+    assert exported[0].organization == "Example Fact Check Desk"  # the project's reviewing_organization
 
 
 @pytest.mark.parametrize("sep", [",", "\t"])

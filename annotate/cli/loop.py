@@ -184,5 +184,7 @@ def match(
     from annotate.loop.match import match as match_claims
 
     exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))
-    report = match_claims(exports, against or [], threshold=threshold, out=out, projects_dir=projects_dir)
+    report = match_claims(
+        exports, against or [], threshold=threshold, out=out, projects_dir=projects_folder(projects_dir)
+    )
     emit(report.as_dict(), fmt, report.text())

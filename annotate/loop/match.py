@@ -392,8 +392,23 @@ def rating_to_verdict(mapping: dict[str, Any]) -> dict[str, str]:
         target = entry.get("maps_to") if isinstance(entry, dict) else None
         if target in verdicts:
             table.setdefault(_key(name), target)
-    table.setdefault("pants_fire", table.get("pants_on_fire", "false"))
+    if "pants_on_fire" in table:  # PolitiFact writes pants-fire
+        table.setdefault("pants_fire", table["pants_on_fire"])
     return table
+
+
+def _numeric_verdict(rating: dict[str, Any], mapping: dict[str, Any]) -> str | None:
+    """The verdict of a rating given only as a number, when it is on the mapping's scale (1-5)."""
+    scale = mapping.get("claimreview_scale", {"worstRating": 1, "bestRating": 5})
+    try:
+        value = float(rating["ratingValue"])
+        if any(float(rating.get(k, scale[k])) != float(scale[k]) for k in ("worstRating", "bestRating")):
+            return None
+    except (KeyError, TypeError, ValueError):
+        return None
+    verdicts = mapping.get("verdicts", {})
+    found = [v for v, e in verdicts.items() if (e.get("claimreview") or {}).get("ratingValue") == value]
+    return found[0] if len(found) == 1 else None
 
 
 def read_against(path: Path, mapping: dict[str, Any], *, projects_dir: Path | None = None) -> list[PastCheck]:
@@ -463,13 +478,13 @@ def _read_claimreview(path: Path, data: Any, mapping: dict[str, Any]) -> list[Pa
             continue
         rating = node.get("reviewRating")
         rating = rating[0] if isinstance(rating, list) and rating else rating
-        name = None
+        name, verdict = None, None
         if isinstance(rating, dict):
             name = rating.get("alternateName") or rating.get("name")
             name = str(name) if name is not None else None
+            verdict = ratings.get(_key(name)) if name else _numeric_verdict(rating, mapping)
             if name is None and rating.get("ratingValue") is not None:
                 name = f"{rating.get('ratingValue')}/{rating.get('bestRating', '?')}"
-        verdict = ratings.get(_key(name)) if name else None
         url = str(node.get("url") or "")
         checks.append(PastCheck(url or f"{path.name}#{where}", claim.strip(), verdict, name, _name(node.get("author")),
                                 url, "claimreview"))  # fmt: skip
@@ -525,24 +540,28 @@ def _read_table(path: Path, mapping: dict[str, Any]) -> list[PastCheck]:
 
 
 def _read_verification(path: Path, mapping: dict[str, Any], projects_dir: Path | None) -> list[PastCheck]:
+    """The gold verdicts of a verification export (the `verdicts` table's rules), reviewed by the
+    verification project's reviewing_organization."""
+    from annotate.dataset.build import verdict_options
     from annotate.dataset.collect import read_collection
     from annotate.dataset.verdicts import verdicts_table
     from annotate.labelstudio.exports import open_exports
     from annotate.resources import shipped_projects_dir
 
-    exports = open_exports([path], project="verification", projects_dir=projects_dir or shipped_projects_dir())
+    options = verdict_options(projects_dir or shipped_projects_dir(), "strict")  # falls back to the shipped project
+    exports = open_exports([path], project="verification", projects_dir=options.mapping_path.parent.parent)
     collection = read_collection(exports).part(verification=True)
     if not collection.sentences:
         raise InputError(f"{path}: no verification task in this export",
                          hint="give an export of the verification project, ClaimReview JSON-LD or a table")  # fmt: skip
-    table = verdicts_table(collection, mapping)
+    organization = str(options.organization.get("name") or "")
     checks = []
-    for row in table.to_dict("records"):
+    for row in verdicts_table(collection, mapping).to_dict("records"):
         if not isinstance(row[VERDICT], str):
             continue
         rating = (mapping["verdicts"].get(row[VERDICT], {}).get("claimreview") or {}).get("alternateName")
         checks.append(PastCheck(str(row[CLAIM_ID]), str(row[NORMALIZED_CLAIM] or row["claim"] or ""), row[VERDICT],
-                                rating or row[VERDICT], "", str(row[FACTCHECK_URL] or row["url"] or ""),
+                                rating or row[VERDICT], organization, str(row[FACTCHECK_URL] or row["url"] or ""),
                                 "verification"))  # fmt: skip
     return checks
 
