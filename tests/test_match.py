@@ -299,8 +299,8 @@ def test_match_command_reports_clusters_and_past_checks(tmp_path: Path) -> None:
 
     text = CliRunner().invoke(app, ["match", str(claims), "--against", str(reviews)])
     assert text.exit_code == 0
-    assert text.stdout.splitlines()[0] == ("4 claim mention(s) in 2 cluster(s) (1 with several mentions); 1 matched "
-                                           "a past check of 1 (threshold 0.4)")  # fmt: skip
+    assert text.stdout.splitlines()[0] == ("4 claim mention(s) in 2 cluster(s) (1 with several mentions); 1 "
+                                           "cluster(s) match one of 1 past check(s) (threshold 0.4)")  # fmt: skip
     assert "  = 1.00 misleading (Misleading) by Full Fact: Putin ruled out a ceasefire in Ukraine" in text.stdout
 
 

@@ -641,9 +641,9 @@ class MatchReport:
     def text(self) -> str:
         d = self.as_dict()
         lines = [f"{d['mentions']} claim mention(s) in {d['clusters']} cluster(s) "
-                 f"({d['clusters_with_several_mentions']} with several mentions); "
-                 f"{d['clusters_matched']} matched a past check of "
-                 f"{sum(self.checks.values())} (threshold {self.threshold})"]  # fmt: skip
+                 f"({d['clusters_with_several_mentions']} with several mentions); {d['clusters_matched']} "
+                 f"cluster(s) match one of {sum(self.checks.values())} past check(s) "
+                 f"(threshold {self.threshold})"]  # fmt: skip
         for c in self.clusters:
             if len(c.mentions) < 2 and not c.matches:
                 continue
