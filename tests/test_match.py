@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from annotate.cli import app
@@ -338,3 +340,20 @@ def test_blocking_never_scores_all_pairs() -> None:
     assert (cols < rows).all()
     assert max(Counter(rows.tolist()).values()) <= m.CLUSTER_TOP
     assert len(rows) <= len(texts) * m.CLUSTER_TOP < len(list(itertools.combinations(idx, 2)))
+
+
+WORDS = ["Putin", "Macron", "ruled", "out", "not", "troops", "Ukraine", "3%", "5%", "unemployment", "fell", "rose"]
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(st.lists(st.lists(st.sampled_from(WORDS), min_size=0, max_size=7), min_size=1, max_size=12),
+       st.randoms(use_true_random=False))  # fmt: skip
+def test_clusters_partition_the_mentions_whatever_the_order(texts: list[list[str]], rnd: random.Random) -> None:
+    rows = [record(f"s{i}/0-1", " ".join(words), f"2026-01-{i % 3 + 1:02d}") for i, words in enumerate(texts)]
+    clusters = cluster_claims(rows)
+    assert sorted(m.claim_id for c in clusters for m in c.mentions) == sorted(r["claim_id"] for r in rows)
+    for c in clusters:
+        assert c.cluster_id == c.mentions[0].claim_id == min((m.published, m.claim_id) for m in c.mentions)[1]
+    shuffled = rows[:]
+    rnd.shuffle(shuffled)
+    assert groups(cluster_claims(shuffled)) == groups(clusters)
