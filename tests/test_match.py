@@ -56,7 +56,7 @@ def _purity(assigned: dict[str, str], truth: dict[str, str]) -> float:
 
 
 def test_the_hand_labelled_news_claims_cluster_above_the_floors() -> None:
-    """Measured 0.961 purity and 0.792 completeness at the default threshold (benchmarks/RESULTS.md):
+    """Measured 0.961 purity and 0.831 completeness at the default threshold (benchmarks/RESULTS.md):
     the impure clusters are the antonym near-misses (rose/fell, more/fewer, violent/knife crime)."""
     rows = [json.loads(line) for line in CLUSTERS.open(encoding="utf-8")]
     assert 60 <= len(rows) <= 100
@@ -64,7 +64,7 @@ def test_the_hand_labelled_news_claims_cluster_above_the_floors() -> None:
     predicted = {m.claim_id: c.cluster_id for c in cluster_claims(rows) for m in c.mentions}
     assert set(predicted) == set(gold)
     assert _purity(predicted, gold) >= 0.95
-    assert _purity(gold, predicted) >= 0.75  # completeness: each gold cluster mostly in one cluster
+    assert _purity(gold, predicted) >= 0.80  # completeness: each gold cluster mostly in one cluster
     # Every near-miss of another number, a negation or another person stays out of its neighbour.
     for a, b in [("unemployment_3.9", "unemployment_4.2"), ("vaccine_dna", "vaccine_no_dna"),
                  ("macron_not_ruled_out", "macron_ruled_out"), ("macron_ruled_out", "scholz_ruled_out"),

@@ -2,8 +2,8 @@
 each cluster to previously verified claims (our verification exports, any ClaimReview JSON-LD, a
 table).
 
-Similarity is lexical and offline: the mean of two TF-IDF cosines, one over stemmed words
-(unigrams and bigrams), one over character 4-grams within words, fitted on the texts being
+Similarity is lexical and offline: the mean of two TF-IDF cosines, one over stemmed words (no
+stop words), one over character 4-grams within words, fitted on the texts being
 compared. The text of a mention is its normalised claim where there is one, else the claim span.
 Three cheap guards stop near-misses that lexical similarity cannot see: two texts that each carry
 a number, or a name, the other lacks, or of which one only is negated, are not the same claim
@@ -29,7 +29,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -204,22 +203,21 @@ def _conflict(a: Guard, b: Guard) -> bool:
 
 
 class _Space:
-    """The TF-IDF space of a set of texts: `words` (stemmed words and bigrams) and `chars`
+    """The TF-IDF space of a set of texts: `words` (stemmed words) and `chars`
     (character 4-grams within words), each L2-normalised, so the score of two texts is the mean of
-    two cosines; and `blocks` (word TF-IDF without the frequent words and the bigrams) for finding
+    two cosines; and `blocks` (word TF-IDF without the frequent words) for finding
     candidates."""
 
     def __init__(self, texts: Sequence[str]) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        words = TfidfVectorizer(analyzer=_word_features, sublinear_tf=True, dtype=np.float32)
+        words = TfidfVectorizer(analyzer=tokens, sublinear_tf=True, dtype=np.float32)
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True, dtype=np.float32)
         w = _fit(words, texts)
         self.words = w  # TfidfVectorizer normalises rows (l2)
         self.chars = _fit(chars, texts)
-        unigrams = np.array([" " not in f for f in words.get_feature_names_out()] if w.shape[1] else [], dtype=bool)
         df = np.diff(w.tocsc().indptr)
-        keep = unigrams & (df <= max(BLOCK_MIN_DF, BLOCK_MAX_DF * len(texts)))
+        keep = df <= max(BLOCK_MIN_DF, BLOCK_MAX_DF * len(texts))
         self.blocks = _normalize(w[:, np.flatnonzero(keep)].tocsr())
 
     def pair_scores(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -236,11 +234,6 @@ def _fit(vectorizer: Any, texts: Sequence[str]) -> sp.csr_matrix:
         return vectorizer.fit_transform(texts).tocsr()
     except ValueError:  # "empty vocabulary": only stop words, or empty texts
         return sp.csr_matrix((len(texts), 0), dtype=np.float32)
-
-
-def _word_features(text: str) -> list[str]:
-    t = tokens(text)
-    return t + [f"{a} {b}" for a, b in pairwise(t)]
 
 
 def _normalize(m: sp.csr_matrix) -> sp.csr_matrix:
