@@ -138,6 +138,8 @@ mr mrs ms dr sen rep gov president prime minister senator governor former breaki
     )
 )
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)  # "Putin's" is putin and s (a stop word)
+_NAME_PARTS = re.compile(r"[-.'’]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*[A-Za-z]")
 
@@ -157,8 +159,7 @@ def _stemmer() -> Any:
 def tokens(text: str) -> list[str]:
     """Lower-cased, stemmed words without stop words: the tokenisation of matching (and of the
     BM25 baseline in benchmarks/match_bench.py)."""
-    words = (w.replace("’", "'").split("'")[0] for w in _WORD.findall(text.lower()))
-    return [_stem(w) for w in words if w and w not in STOP_WORDS]
+    return [_stem(w) for w in _TOKEN.findall(text.lower()) if w not in STOP_WORDS]
 
 
 Guard = tuple[frozenset[str], frozenset[str], bool]
@@ -186,7 +187,7 @@ class _Guards:
         for found in _NAME.finditer(text):
             before = text[: found.start()].rstrip()
             initial = not before or before[-1] in '.!?:;"“‘(…'
-            for part in re.split(r"[-.'’]", found.group()):
+            for part in _NAME_PARTS.split(found.group()):
                 word = part.lower()
                 if len(word) < 2 or word in STOP_WORDS or word in NOT_NAMES or (initial and word in self.lower):
                     continue
@@ -211,14 +212,16 @@ class _Space:
     def __init__(self, texts: Sequence[str]) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        # Identical texts (a claim repeated word for word) are vectorised once.
+        unique, rows = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
         words = TfidfVectorizer(analyzer=tokens, sublinear_tf=True, dtype=np.float32)
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True, dtype=np.float32)
-        w = _fit(words, texts)
-        self.words = w  # TfidfVectorizer normalises rows (l2)
-        self.chars = _fit(chars, texts)
+        w = _fit(words, unique)
+        self.words = w[rows]  # TfidfVectorizer normalises rows (l2)
+        self.chars = _fit(chars, unique)[rows]
         df = np.diff(w.tocsc().indptr)
-        keep = df <= max(BLOCK_MIN_DF, BLOCK_MAX_DF * len(texts))
-        self.blocks = _normalize(w[:, np.flatnonzero(keep)].tocsr())
+        keep = df <= max(BLOCK_MIN_DF, BLOCK_MAX_DF * len(unique))
+        self.blocks = _normalize(w[:, np.flatnonzero(keep)].tocsr())[rows]
 
     def pair_scores(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """The scores of the pairs (a[k], b[k])."""
@@ -326,9 +329,9 @@ def cluster_claims(records: list[dict[str, Any]], *, threshold: float = DEFAULT_
 def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int = BLOCK_TOP, guarded: bool = False,
                  floor: float = 0.0) -> list[list[tuple[int, float]]]:  # fmt: skip
     """For each text, its best past checks scoring at least `floor` (index into checks, score),
-    best first. guarded: a check that trips a near-miss guard keeps half its score (match_past
-    reports with the guards; a ranking for a reader to look through, as CheckThat! scores it, does
-    better without: see benchmarks/RESULTS.md)."""
+    best first. guarded: leave out the checks that trip a near-miss guard (match_past does; a
+    ranking for a reader to look through, as CheckThat! scores it, does better without: see
+    benchmarks/RESULTS.md)."""
     if not texts or not checks:
         return [[] for _ in texts]
     space = _Space([*texts, *(c.claim for c in checks)])
@@ -338,7 +341,8 @@ def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int 
     guards = _Guards([*texts, *(c.claim for c in checks)])
     ranked: list[list[tuple[int, float]]] = [[] for _ in texts]
     for i, j, s in zip(rows[above].tolist(), cols[above].tolist(), scores[above].tolist(), strict=True):
-        ranked[i].append((j - len(texts), s * 0.5 if guarded and _conflict(guards[i], guards[j]) else s))
+        if not (guarded and _conflict(guards[i], guards[j])):
+            ranked[i].append((j - len(texts), s))
     for found in ranked:
         found.sort(key=lambda p: (-p[1], checks[p[0]].id))
     return ranked
