@@ -6,7 +6,8 @@ Similarity is lexical and offline: the mean of two TF-IDF cosines, one over stem
 stop words), one over character 4-grams within words, fitted on the texts being
 compared. The text of a mention is its normalised claim where there is one, else the claim span.
 Three cheap guards stop near-misses that lexical similarity cannot see: two texts that each carry
-a number, or a name, the other lacks, or of which one only is negated, are not the same claim
+a number the other lacks, or where one name is swapped for another, or of which one only is
+negated, are not the same claim
 ("fell by 3%" / "fell by 5%", "Macron ruled out" / "Scholz ruled out", "ruled out" / "did not rule
 out"). Antonyms ("rose" / "fell") pass the guards: people confirm clusters before a verdict spreads.
 
@@ -198,9 +199,11 @@ class _Guards:
 
 
 def _conflict(a: Guard, b: Guard) -> bool:
-    """Each side has a number the other lacks, or a name the other lacks, or one is negated."""
+    """Each side has a number the other lacks, or one name is swapped for another (each side has
+    exactly one the other lacks: longer texts that differ in several names are left to the score),
+    or one side only is negated."""
     (na, ma, ga), (nb, mb, gb) = a, b
-    return bool((na - nb) and (nb - na)) or bool((ma - mb) and (mb - ma)) or ga != gb
+    return bool((na - nb) and (nb - na)) or (len(ma - mb) == 1 == len(mb - ma)) or ga != gb
 
 
 class _Space:
