@@ -128,4 +128,5 @@ CLUSTER_CONFIRMED = "cluster_confirmed"  # ticked in same_claim by the verifier 
 CLUSTER_REJECTED = "cluster_rejected"  # listed when the verdict was given, not ticked: no verdict
 CLUSTER_AUTOMATIC = "cluster_automatic"  # added to the task after the verdict: flagged, not published
 PREVIOUS_FACTCHECK = "previous_factcheck"  # no verdict given here; a past fact-check above the threshold
-VERDICT_SOURCES = (DIRECT, CLUSTER_CONFIRMED, CLUSTER_REJECTED, CLUSTER_AUTOMATIC, PREVIOUS_FACTCHECK)
+# In order of precedence: a claim that is a mention of two tasks gets its row from the first.
+VERDICT_SOURCES = (DIRECT, CLUSTER_CONFIRMED, CLUSTER_AUTOMATIC, PREVIOUS_FACTCHECK, CLUSTER_REJECTED)
