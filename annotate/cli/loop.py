@@ -150,3 +150,39 @@ def adjudicate(
 
     report = adjudicate_project(connect(url), project_spec(project, projects_dir), config_dir=config_dir(), log=info)
     emit(report.as_dict(), fmt, report.text())
+
+
+# match ----------------------------------------------------------------------------------------
+@app.command("match")
+def match(
+    files: Annotated[list[Path], typer.Argument(help="Exports of the claims project (full JSON), or folders.")],
+    against: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--against",
+            help="Past fact-checks to match (repeatable): ClaimReview JSON-LD (.jsonld), a verification export "
+            "(.json), or a table (.csv/.tsv with id, claim, verdict, organization, url).",
+        ),
+    ] = None,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold",
+            help="Similarity (0-1] from which two mentions are one claim and a past check matches.",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = 0.5,
+    out: Annotated[Path | None, typer.Option("-o", "--output", help="Write the clusters to this JSONL file.")] = None,
+    project: ExportProjectOption = None,
+    projects_dir: ProjectsDirOption = None,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Group the CLAIM spans of the gold annotations into clusters of the same claim (across sentences
+    and articles) and link each cluster to previously verified claims above the threshold."""
+    from annotate.labelstudio.exports import open_exports
+    from annotate.loop.match import match as match_claims
+
+    exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))
+    report = match_claims(exports, against or [], threshold=threshold, out=out, projects_dir=projects_dir)
+    emit(report.as_dict(), fmt, report.text())
