@@ -366,6 +366,12 @@ class Client:
         with self._call(f"delete task {task_id}"):
             self._ls.tasks.delete(str(task_id))
 
+    def update_task_data(self, task_id: int, data: dict[str, Any]) -> None:
+        """Replace a task's data (PATCH /api/tasks/{id}/); its annotations and predictions stay."""
+        body = json.dumps({"data": data}, ensure_ascii=False).encode()
+        with self._call(f"update the data of task {task_id}"):
+            self._json("PATCH", f"/api/tasks/{task_id}/", content=body, headers={"Content-Type": "application/json"})
+
     def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
         body = json.dumps(tasks, ensure_ascii=False).encode()
         with self._call(f"import {len(tasks)} tasks into project {project_id}"):
