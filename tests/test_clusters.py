@@ -292,3 +292,15 @@ def test_validate_takes_same_claim_values_from_the_task() -> None:
     assert [p for p in validate_task(task(["b/0-1"]), 0, file="f", rules=rules) if p.kind == "label"] == []
     (problem,) = [p for p in validate_task(task(["c/0-1"]), 0, file="f", rules=rules) if p.kind == "label"]
     assert "'c/0-1' is not one of the task's mention_options (b/0-1)" in problem.line()
+
+
+def test_a_bad_matches_file_stops_promote_before_the_server(tmp_path: Path) -> None:
+    export = _claims_export(tmp_path, FIRST, "claims")
+    (tmp_path / "bad.jsonl").write_text('{"cluster_id": "x"}\nnot json\n')
+    runner = CliRunner()
+    env = {"LABEL_STUDIO_API_KEY": "k" * 40}
+    for name, said in (("missing.jsonl", "missing.jsonl: no such file"),
+                       ("bad.jsonl", "bad.jsonl: line 1: not a cluster of matches")):  # fmt: skip
+        done = runner.invoke(app, ["promote", str(export), "--matches", str(tmp_path / name), "--url",
+                                   "http://127.0.0.1:9"], env=env)  # fmt: skip
+        assert done.exit_code == 1 and said in done.stderr and "Traceback" not in done.stderr
