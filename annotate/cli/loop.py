@@ -182,7 +182,7 @@ def match(
             min=0.0,
             max=1.0,
         ),
-    ] = 0.5,
+    ] = 0.4,
     out: Annotated[Path | None, typer.Option("-o", "--output", help="Write the clusters to this JSONL file.")] = None,
     project: ExportProjectOption = None,
     projects_dir: ProjectsDirOption = None,
@@ -194,5 +194,7 @@ def match(
     from annotate.loop.match import match as match_claims
 
     exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))
-    report = match_claims(exports, against or [], threshold=threshold, out=out, projects_dir=projects_dir)
+    report = match_claims(
+        exports, against or [], threshold=threshold, out=out, projects_dir=projects_folder(projects_dir)
+    )
     emit(report.as_dict(), fmt, report.text())

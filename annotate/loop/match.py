@@ -2,16 +2,18 @@
 each cluster to previously verified claims (our verification exports, any ClaimReview JSON-LD, a
 table).
 
-Similarity is lexical and offline: the cosine of a TF-IDF vector made of stemmed words (unigrams
-and bigrams) and character n-grams, fitted on the texts being compared. The text of a mention is
-its normalised claim where there is one, else the claim span. Three cheap guards stop the
-near-misses that lexical similarity cannot see: two texts that each carry a number, a named
-person/organisation or a negation the other lacks are not the same claim ("fell by 3%" / "fell by
-5%", "Putin ruled out" / "Putin did not rule out").
+Similarity is lexical and offline: the mean of two TF-IDF cosines, one over stemmed words
+(unigrams and bigrams), one over character 4-grams within words, fitted on the texts being
+compared. The text of a mention is its normalised claim where there is one, else the claim span.
+Three cheap guards stop near-misses that lexical similarity cannot see: two texts that each carry
+a number, or a name, the other lacks, or of which one only is negated, are not the same claim
+("fell by 3%" / "fell by 5%", "Macron ruled out" / "Scholz ruled out", "ruled out" / "did not rule
+out"). Antonyms ("rose" / "fell") pass the guards: people confirm clusters before a verdict spreads.
 
-Blocking: pairs are only scored when they share a word of the pruned vocabulary (the words in at
-most BLOCK_MAX_DF of the texts), and each text keeps its BLOCK_TOP best candidates, so 100,000
-claims meet a few million pairs, not 5e9.
+Blocking: two texts are candidates only when the words they share, among those in at most
+BLOCK_MAX_DF of the texts, give a cosine of at least BLOCK_FLOOR; each text keeps its best
+candidates (CLUSTER_TOP earlier mentions, BLOCK_TOP past checks), so 100,000 claims meet about a
+million scored pairs, not 5e9.
 
 Clusters: mentions are taken earliest first (published date, then claim_id); each joins the cluster
 of its most similar earlier mention above the threshold. So the cluster_id (the claim_id of the
@@ -37,9 +39,12 @@ import scipy.sparse as sp
 from annotate.errors import InputError, unreadable
 from annotate.vocabulary import CLAIM_ID, CLUSTER_ID, FACTCHECK_URL, MENTIONS, NORMALIZED_CLAIM, PUBLISHED, VERDICT
 
-DEFAULT_THRESHOLD = 0.5
-BLOCK_MAX_DF = 0.02  # a word in more than 2% of the texts does not make two texts candidates
-BLOCK_TOP = 30  # candidates kept per text
+DEFAULT_THRESHOLD = 0.4
+BLOCK_MAX_DF = 0.005  # a word in more than 0.5% of the texts (and more than BLOCK_MIN_DF) makes no candidates
+BLOCK_MIN_DF = 200
+BLOCK_FLOOR = 0.1  # two texts whose blocking words have a cosine below this are no candidates
+BLOCK_TOP = 30  # candidates kept per text when ranking past checks
+CLUSTER_TOP = 10  # and when clustering, where only the best earlier mention counts
 ORIGINS = ("verification", "claimreview", "table")
 TABLE_COLUMNS = ("id", "claim", VERDICT, "organization", "url")
 MATCH_FIELDS = ("id", "claim", VERDICT, "rating", "organization", "url", "origin", "score")
@@ -110,14 +115,29 @@ class Cluster:
 
 
 # Text: tokens, features, guards ------------------------------------------------------------------
-STOP_WORDS = frozenset("""a an the and or but if of in on at to for from by with as is are was were be been being
+STOP_WORDS = frozenset(
+    re.findall(
+        r"\S+",
+        """a an the and or but if of in on at to for from by with as is are was were be been being
 it its this that these those there here he she they we you i his her their our your my me him them us
 has have had do does did will would shall should can could may might must than then so such also just
 about into over after before under again further once all any both each few more most other some own same
-very s t up down out off what which who whom whose when where why how said says say told according""".split())  # noqa: SIM905
+very s t up down out off what which who whom whose when where why how said says say told according""",
+    )
+)
 NEGATIONS = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "cannot", "without",
-                       "deny", "denies", "denied", "false", "fake", "isn", "aren", "wasn", "weren", "doesn",
-                       "didn", "don", "won", "hasn", "haven", "hadn", "couldn", "wouldn", "shouldn"})  # fmt: skip
+                       "deny", "denies", "denied", "refuse", "refuses", "refused", "false", "fake", "isn", "aren",
+                       "wasn", "weren", "doesn", "didn", "don", "won", "hasn", "haven", "hadn", "couldn", "wouldn",
+                       "shouldn"})  # fmt: skip
+# Capitalised words that name no one: months, days, titles.
+NOT_NAMES = frozenset(
+    re.findall(
+        r"\S+",
+        """january february march april may june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday
+mr mrs ms dr sen rep gov president prime minister senator governor former breaking watch update""",
+    )
+)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*[A-Za-z]")
@@ -142,28 +162,39 @@ def tokens(text: str) -> list[str]:
     return [_stem(w) for w in words if w and w not in STOP_WORDS]
 
 
-def _guards(texts: Sequence[str]) -> list[Guard]:
-    """(numbers, names, negated) of each text, for the near-miss guards. A name is a capitalised
-    word inside a sentence, or one that starts a sentence and is never written in lower case in
-    any of the texts ("Putin ruled out..." is a name, "Unemployment fell..." is not)."""
-    lower = {w for t in texts for w in _WORD.findall(t) if w.islower()}
-    out = []
-    for text in texts:
+Guard = tuple[frozenset[str], frozenset[str], bool]
+
+
+class _Guards:
+    """(numbers, names, negated) of each text, for the near-miss guards, made when first asked
+    for. A name is a capitalised word inside a sentence, or one that starts a sentence and is never
+    written in lower case in any of the texts ("Putin ruled out..." is a name, "Unemployment
+    fell..." is not); months, days and titles are no names."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = texts
+        self.lower = {w for w in _WORD.findall("\n".join(texts)) if w.islower()}
+        self.made: dict[int, Guard] = {}
+
+    def __getitem__(self, i: int) -> Guard:
+        if i not in self.made:
+            self.made[i] = self._make(self.texts[i])
+        return self.made[i]
+
+    def _make(self, text: str) -> Guard:
         numbers = frozenset(n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text))
         names = set()
         for found in _NAME.finditer(text):
-            word = found.group().rstrip(".").removesuffix("'s").removesuffix("’s")
-            initial = not text[:found.start()].strip() or text[:found.start()].rstrip()[-1] in ".!?:;\"“‘("
-            if word.lower() in STOP_WORDS or (initial and word.lower() in lower):
-                continue
-            names.add(word.lower())
+            before = text[: found.start()].rstrip()
+            initial = not before or before[-1] in '.!?:;"“‘(…'
+            for part in re.split(r"[-.'’]", found.group()):
+                word = part.lower()
+                if len(word) < 2 or word in STOP_WORDS or word in NOT_NAMES or (initial and word in self.lower):
+                    continue
+                names.add(_stem(word))
         words = [w.replace("’", "'") for w in _WORD.findall(text.lower())]
         negated = sum(w in NEGATIONS or w.endswith("n't") for w in words) % 2 == 1
-        out.append((numbers, frozenset(names), negated))
-    return out
-
-
-Guard = tuple[frozenset[str], frozenset[str], bool]
+        return numbers, frozenset(names), negated
 
 
 def _conflict(a: Guard, b: Guard) -> bool:
@@ -173,25 +204,38 @@ def _conflict(a: Guard, b: Guard) -> bool:
 
 
 class _Space:
-    """The TF-IDF space of a set of texts: `vectors` for scoring (L2-normalised, so a dot product
-    is a cosine) and `blocks` (pruned binary words) for candidate generation."""
+    """The TF-IDF space of a set of texts: `words` (stemmed words and bigrams) and `chars`
+    (character 4-grams within words), each L2-normalised, so the score of two texts is the mean of
+    two cosines; and `blocks` (word TF-IDF without the frequent words and the bigrams) for finding
+    candidates."""
 
     def __init__(self, texts: Sequence[str]) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        words = TfidfVectorizer(analyzer=lambda t: _word_features(t), sublinear_tf=True, dtype=np.float32)
-        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=True, sublinear_tf=True,
-                                min_df=1, dtype=np.float32)  # fmt: skip
-        texts = [t if t.strip() else "\u2205" for t in texts]  # an empty text is a text with one odd character
-        w = words.fit_transform(texts)
-        c = chars.fit_transform(texts)
-        self.vectors = _normalize(sp.hstack([w, c], format="csr", dtype=np.float32))
-        unigrams = np.array([" " not in f for f in words.get_feature_names_out()])
-        df = np.asarray((w > 0).sum(axis=0)).ravel()
-        keep = unigrams & (df <= max(2, BLOCK_MAX_DF * len(texts)))
-        blocks = w[:, np.flatnonzero(keep)].tocsr()
-        blocks.data[:] = 1.0
-        self.blocks = blocks
+        words = TfidfVectorizer(analyzer=_word_features, sublinear_tf=True, dtype=np.float32)
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True, dtype=np.float32)
+        w = _fit(words, texts)
+        self.words = w  # TfidfVectorizer normalises rows (l2)
+        self.chars = _fit(chars, texts)
+        unigrams = np.array([" " not in f for f in words.get_feature_names_out()] if w.shape[1] else [], dtype=bool)
+        df = np.diff(w.tocsc().indptr)
+        keep = unigrams & (df <= max(BLOCK_MIN_DF, BLOCK_MAX_DF * len(texts)))
+        self.blocks = _normalize(w[:, np.flatnonzero(keep)].tocsr())
+
+    def pair_scores(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The scores of the pairs (a[k], b[k])."""
+        total = np.zeros(len(a), dtype=np.float32)
+        for m in (self.words, self.chars):
+            total += np.asarray(m[a].multiply(m[b]).sum(axis=1)).ravel()
+        return total / 2
+
+
+def _fit(vectorizer: Any, texts: Sequence[str]) -> sp.csr_matrix:
+    """The vectors of texts; none (zero columns) when the texts have no feature at all."""
+    try:
+        return vectorizer.fit_transform(texts).tocsr()
+    except ValueError:  # "empty vocabulary": only stop words, or empty texts
+        return sp.csr_matrix((len(texts), 0), dtype=np.float32)
 
 
 def _word_features(text: str) -> list[str]:
@@ -208,26 +252,20 @@ def _normalize(m: sp.csr_matrix) -> sp.csr_matrix:
 def _candidates(space: _Space, rows: np.ndarray, cols: np.ndarray, *, top: int = BLOCK_TOP,
                 chunk: int = 2000, earlier_only: bool = False
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """(row, col, score) for the `top` best-blocked candidates of each row among cols (indices in
+    """(row, col, score) for the `top` best candidates by blocking similarity of each row among cols (indices in
     the space). earlier_only: rows and cols are the same list and a row only meets earlier ones."""
     out_r, out_c, out_s = [], [], []
     col_blocks = space.blocks[cols].T.tocsr()
-    col_vectors = space.vectors[cols]
     for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        shared = (space.blocks[part] @ col_blocks).tocsr()
-        if earlier_only:
-            shared = _strictly_lower(shared, start)
-        shared.eliminate_zeros()
-        r_idx, c_idx = _top_per_row(shared, top)
-        if len(r_idx) == 0:
-            continue
-        a = space.vectors[part[r_idx]]
-        b = col_vectors[c_idx]
-        scores = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+        part = rows[start : start + chunk]
+        if earlier_only:  # only the columns before this chunk's last row can be earlier
+            shared = _strictly_lower((space.blocks[part] @ col_blocks[:, : start + len(part)]).tocsr(), start)
+        else:
+            shared = (space.blocks[part] @ col_blocks).tocsr()
+        r_idx, c_idx = _top_per_row(shared, top, BLOCK_FLOOR)
         out_r.append(part[r_idx])
         out_c.append(cols[c_idx])
-        out_s.append(scores)
+        out_s.append(space.pair_scores(out_r[-1], out_c[-1]))  # by chunk: a few MB at a time
     if not out_r:
         empty = np.array([], dtype=np.int64)
         return empty, empty, np.array([], dtype=np.float32)
@@ -241,21 +279,16 @@ def _strictly_lower(shared: sp.csr_matrix, start: int) -> sp.csr_matrix:
     return sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=shared.shape)
 
 
-def _top_per_row(m: sp.csr_matrix, top: int) -> tuple[np.ndarray, np.ndarray]:
-    rows, cols = [], []
-    for i in range(m.shape[0]):
-        lo, hi = m.indptr[i], m.indptr[i + 1]
-        if lo == hi:
-            continue
-        idx, val = m.indices[lo:hi], m.data[lo:hi]
-        if hi - lo > top:
-            best = np.argpartition(-val, top)[:top]
-            idx = idx[best]
-        rows.append(np.full(len(idx), i))
-        cols.append(idx)
-    if not rows:
-        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
-    return np.concatenate(rows), np.concatenate(cols)
+def _top_per_row(m: sp.csr_matrix, top: int, floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of the `top` largest entries of each row that are at least `floor`."""
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    keep = m.data >= floor
+    rows, cols, data = rows[keep], m.indices[keep], m.data[keep]
+    order = np.argsort(rows + (1.0 - np.clip(data, 0.0, 1.0)) * 0.5)  # rows in order, each largest first
+    rows, cols = rows[order], cols[order]
+    starts = np.searchsorted(rows, np.arange(m.shape[0]))
+    rank = np.arange(len(rows)) - starts[rows]
+    return rows[rank < top], cols[rank < top]
 
 
 # Clustering ------------------------------------------------------------------------------------
@@ -275,16 +308,16 @@ def cluster_claims(records: list[dict[str, Any]], *, threshold: float = DEFAULT_
     texts = [m.text for m in mentions]
     space = _Space(texts)
     idx = np.arange(len(mentions))
-    rows, cols, scores = _candidates(space, idx, idx, earlier_only=True)
-    guards = _guards(texts)
+    rows, cols, scores = _candidates(space, idx, idx, top=CLUSTER_TOP, earlier_only=True)
+    guards = _Guards(texts)
     parent = list(range(len(mentions)))
     best: dict[int, tuple[float, int]] = {}
+    above = scores >= threshold
+    rows, cols, scores = rows[above], cols[above], scores[above]
     order = np.lexsort((cols, -scores, rows))  # per row: best score first, then the earlier mention
-    for k in order:
-        i, j, s = int(rows[k]), int(cols[k]), float(scores[k])
-        if s < threshold or i in best or _conflict(guards[i], guards[j]):
-            continue
-        best[i] = (s, j)
+    for i, j, s in zip(rows[order].tolist(), cols[order].tolist(), scores[order].tolist(), strict=True):
+        if i not in best and not _conflict(guards[i], guards[j]):
+            best[i] = (s, j)
     for i in range(len(mentions)):  # earlier first, so the target's root is final
         if i in best:
             target = best[i][1]
@@ -297,20 +330,22 @@ def cluster_claims(records: list[dict[str, Any]], *, threshold: float = DEFAULT_
 
 
 # Matching against past checks --------------------------------------------------------------------
-def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int = BLOCK_TOP
-                 ) -> list[list[tuple[int, float]]]:  # fmt: skip
-    """For each text, its best past checks (index into checks, score), best first. A check that
-    trips a near-miss guard keeps half its score: ranked lower, rarely above a threshold."""
+def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int = BLOCK_TOP, guarded: bool = False,
+                 floor: float = 0.0) -> list[list[tuple[int, float]]]:  # fmt: skip
+    """For each text, its best past checks scoring at least `floor` (index into checks, score),
+    best first. guarded: a check that trips a near-miss guard keeps half its score (match_past
+    reports with the guards; a ranking for a reader to look through, as CheckThat! scores it, does
+    better without: see benchmarks/RESULTS.md)."""
     if not texts or not checks:
         return [[] for _ in texts]
     space = _Space([*texts, *(c.claim for c in checks)])
     rows, cols, scores = _candidates(space, np.arange(len(texts)), np.arange(len(texts), len(texts) + len(checks)),
                                      top=top)  # fmt: skip
-    guards = _guards([*texts, *(c.claim for c in checks)])
+    above = scores >= floor
+    guards = _Guards([*texts, *(c.claim for c in checks)])
     ranked: list[list[tuple[int, float]]] = [[] for _ in texts]
-    for i, j, s in zip(rows.tolist(), cols.tolist(), scores.tolist(), strict=True):
-        c = j - len(texts)
-        ranked[i].append((c, s * 0.5 if _conflict(guards[i], guards[j]) else s))
+    for i, j, s in zip(rows[above].tolist(), cols[above].tolist(), scores[above].tolist(), strict=True):
+        ranked[i].append((j - len(texts), s * 0.5 if guarded and _conflict(guards[i], guards[j]) else s))
     for found in ranked:
         found.sort(key=lambda p: (-p[1], checks[p[0]].id))
     return ranked
@@ -325,7 +360,7 @@ def match_past(clusters: Sequence[Cluster], checks: list[PastCheck], *, threshol
         for m in cluster.mentions:
             texts.append(m.text)
             owner.append(n)
-    ranked = score_checks(texts, checks)
+    ranked = score_checks(texts, checks, guarded=True, floor=threshold)
     best: list[dict[int, float]] = [{} for _ in clusters]
     for n, found in zip(owner, ranked, strict=True):
         for c, s in found:
@@ -357,8 +392,23 @@ def rating_to_verdict(mapping: dict[str, Any]) -> dict[str, str]:
         target = entry.get("maps_to") if isinstance(entry, dict) else None
         if target in verdicts:
             table.setdefault(_key(name), target)
-    table.setdefault("pants_fire", table.get("pants_on_fire", "false"))
+    if "pants_on_fire" in table:  # PolitiFact writes pants-fire
+        table.setdefault("pants_fire", table["pants_on_fire"])
     return table
+
+
+def _numeric_verdict(rating: dict[str, Any], mapping: dict[str, Any]) -> str | None:
+    """The verdict of a rating given only as a number, when it is on the mapping's scale (1-5)."""
+    scale = mapping.get("claimreview_scale", {"worstRating": 1, "bestRating": 5})
+    try:
+        value = float(rating["ratingValue"])
+        if any(float(rating.get(k, scale[k])) != float(scale[k]) for k in ("worstRating", "bestRating")):
+            return None
+    except (KeyError, TypeError, ValueError):
+        return None
+    verdicts = mapping.get("verdicts", {})
+    found = [v for v, e in verdicts.items() if (e.get("claimreview") or {}).get("ratingValue") == value]
+    return found[0] if len(found) == 1 else None
 
 
 def read_against(path: Path, mapping: dict[str, Any], *, projects_dir: Path | None = None) -> list[PastCheck]:
@@ -428,13 +478,13 @@ def _read_claimreview(path: Path, data: Any, mapping: dict[str, Any]) -> list[Pa
             continue
         rating = node.get("reviewRating")
         rating = rating[0] if isinstance(rating, list) and rating else rating
-        name = None
+        name, verdict = None, None
         if isinstance(rating, dict):
             name = rating.get("alternateName") or rating.get("name")
             name = str(name) if name is not None else None
+            verdict = ratings.get(_key(name)) if name else _numeric_verdict(rating, mapping)
             if name is None and rating.get("ratingValue") is not None:
                 name = f"{rating.get('ratingValue')}/{rating.get('bestRating', '?')}"
-        verdict = ratings.get(_key(name)) if name else None
         url = str(node.get("url") or "")
         checks.append(PastCheck(url or f"{path.name}#{where}", claim.strip(), verdict, name, _name(node.get("author")),
                                 url, "claimreview"))  # fmt: skip
@@ -490,24 +540,28 @@ def _read_table(path: Path, mapping: dict[str, Any]) -> list[PastCheck]:
 
 
 def _read_verification(path: Path, mapping: dict[str, Any], projects_dir: Path | None) -> list[PastCheck]:
+    """The gold verdicts of a verification export (the `verdicts` table's rules), reviewed by the
+    verification project's reviewing_organization."""
+    from annotate.dataset.build import verdict_options
     from annotate.dataset.collect import read_collection
     from annotate.dataset.verdicts import verdicts_table
     from annotate.labelstudio.exports import open_exports
     from annotate.resources import shipped_projects_dir
 
-    exports = open_exports([path], project="verification", projects_dir=projects_dir or shipped_projects_dir())
+    options = verdict_options(projects_dir or shipped_projects_dir(), "strict")  # falls back to the shipped project
+    exports = open_exports([path], project="verification", projects_dir=options.mapping_path.parent.parent)
     collection = read_collection(exports).part(verification=True)
     if not collection.sentences:
         raise InputError(f"{path}: no verification task in this export",
                          hint="give an export of the verification project, ClaimReview JSON-LD or a table")  # fmt: skip
-    table = verdicts_table(collection, mapping)
+    organization = str(options.organization.get("name") or "")
     checks = []
-    for row in table.to_dict("records"):
+    for row in verdicts_table(collection, mapping).to_dict("records"):
         if not isinstance(row[VERDICT], str):
             continue
         rating = (mapping["verdicts"].get(row[VERDICT], {}).get("claimreview") or {}).get("alternateName")
         checks.append(PastCheck(str(row[CLAIM_ID]), str(row[NORMALIZED_CLAIM] or row["claim"] or ""), row[VERDICT],
-                                rating or row[VERDICT], "", str(row[FACTCHECK_URL] or row["url"] or ""),
+                                rating or row[VERDICT], organization, str(row[FACTCHECK_URL] or row["url"] or ""),
                                 "verification"))  # fmt: skip
     return checks
 
@@ -550,8 +604,11 @@ def _cluster_from(data: Any) -> Cluster:
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
     mentions = data[MENTIONS]
-    if not isinstance(mentions, list) or not mentions or any(not isinstance(m, dict) or CLAIM_ID not in m
-                                                              for m in mentions):
+    if (
+        not isinstance(mentions, list)
+        or not mentions
+        or any(not isinstance(m, dict) or CLAIM_ID not in m for m in mentions)
+    ):
         raise ValueError(f"`{MENTIONS}` must be a non-empty list of records with a {CLAIM_ID}")
     matches = tuple(
         Match(PastCheck(str(m["id"]), str(m["claim"]), m.get(VERDICT), m.get("rating"),
@@ -592,8 +649,11 @@ class MatchReport:
                 continue
             lines.append(f"{c.cluster_id}: {len(c.mentions)} mention(s): {c.representative.text}")
             lines += [f"  + {m.claim_id}: {m.text}" for m in c.mentions[1:]]
-            lines += [f"  = {m.score:.2f} {m.check.verdict or '?'} ({m.check.rating or 'no rating'}) by "
-                      f"{m.check.organization or 'unknown'}: {m.check.claim} {m.check.url}".rstrip() for m in c.matches]
+            lines += [
+                f"  = {m.score:.2f} {m.check.verdict or '?'} ({m.check.rating or 'no rating'}) by "
+                f"{m.check.organization or 'unknown'}: {m.check.claim} {m.check.url}".rstrip()
+                for m in c.matches
+            ]
         if self.written:
             lines.append(f"written: {self.written}")
         return "\n".join(lines)
