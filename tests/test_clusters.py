@@ -136,9 +136,30 @@ def test_without_a_matches_file_promote_clusters_the_claims_itself(fake, tmp_pat
     client, spec, config_dir = fake
     export = _claims_export(tmp_path, FIRST, "claims")
     report = promote(_exports(export), client, spec, config_dir=config_dir)
-    assert report.claims == 4
-    mentions = sorted(len(t["data"]["mentions"]) for t in _tasks(client))
-    assert sum(mentions) == 4 and len(mentions) == report.clusters == report.load.created
+    assert (report.claims, report.clusters, report.load.created) == (4, 2, 2)
+    mentions = {t["data"]["cluster_id"]: [m["article_id"] for m in t["data"]["mentions"]] for t in _tasks(client)}
+    assert mentions == {"kyiv-post-0/0-46": ["kyiv-post", "daily-wire", "evening-news"],
+                        "city-desk-0/0-44": ["city-desk"]}  # fmt: skip
+
+
+def test_a_past_fact_check_shows_on_the_task(fake, tmp_path: Path) -> None:
+    client, spec, config_dir = fake
+    export = _claims_export(tmp_path, FIRST, "claims")
+    review = {"@context": "https://schema.org", "@type": "ClaimReview", "url": "https://other.example/fc/1",
+              "claimReviewed": "Putin ruled out NATO troops in Ukraine",
+              "reviewRating": {"@type": "Rating", "alternateName": "False", "ratingValue": 1},
+              "author": {"@type": "Organization", "name": "Other Fact Desk"}}  # fmt: skip
+    (tmp_path / "claimreview.jsonld").write_text(json.dumps([review]))
+    against = str(tmp_path / "claimreview.jsonld")
+    matched = CliRunner().invoke(app, ["match", str(export), "--project", "claims", "--against", against,
+                                       "-o", str(tmp_path / "m.jsonl")])  # fmt: skip
+    assert matched.exit_code == 0, matched.stderr
+    promote(_exports(export), client, spec, config_dir=config_dir, matches=tmp_path / "m.jsonl")
+    putin = next(t for t in _tasks(client) if t["data"]["claim_id"].startswith("kyiv-post"))
+    assert putin["data"]["previously_checked"] == "previously checked: false by Other Fact Desk (https://other.example/fc/1)"
+    assert putin["data"]["past_checks"][0]["verdict"] == "false"
+    bridge = next(t for t in _tasks(client) if t["data"]["claim_id"].startswith("city-desk"))
+    assert bridge["data"]["previously_checked"] == ""
 
 
 def test_per_claim_tasks_are_kept_and_attached_merges_are_reported(fake, tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """One claim, many mentions against a real Label Studio, the whole path: claims exports -> `annotate
-match` -> `annotate promote --matches` makes one verification task per cluster; a verifier answers
+match --against claimreview.jsonld` -> `annotate promote --matches` makes one verification task per
+cluster, showing the earlier fact-check; a verifier answers
 and confirms mentions; a later export adds a mention to the task in place (the answer stays);
 export -> validate -> combine gives the verdict to every confirmed mention."""
 
@@ -16,7 +17,7 @@ from annotate.labelstudio.settings import Connection
 
 from .conftest import LiveServer
 from .server_helpers import fresh_config, fresh_projects
-from .test_clusters import FIRST, _claims_export, _matches
+from .test_clusters import FIRST, _claims_export
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +42,14 @@ def test_one_task_per_cluster_on_a_real_server(live_server: LiveServer, tmp_path
     verification_id = int(run("project", "create", "verification")["stdout"])
     client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
     first = _claims_export(tmp_path, FIRST, "claims-1")
-    matches = _matches(tmp_path, first, [["kyiv-post", "daily-wire", "evening-news"], ["city-desk"]])
+    review = {"@context": "https://schema.org", "@type": "ClaimReview", "url": "https://other.example/fc/1",
+              "claimReviewed": "Putin ruled out NATO troops in Ukraine", "author": {"name": "Other Fact Desk"},
+              "reviewRating": {"@type": "Rating", "alternateName": "False"}}  # fmt: skip
+    (tmp_path / "claimreview.jsonld").write_text(json.dumps(review))
+    matches = tmp_path / "matches.jsonl"
+    matched = run("match", str(first), "--against", str(tmp_path / "claimreview.jsonld"), "-o", str(matches),
+                  "--format", "json")  # fmt: skip
+    assert (matched["mentions"], matched["clusters"], matched["clusters_matched"]) == (4, 2, 1)
     promoted = run("promote", str(first), "--matches", str(matches), "--format", "json")
     assert (promoted["claims"], promoted["clusters"], promoted["created"]) == (4, 2, 2)
     again = run("promote", str(first), "--matches", str(matches), "--format", "json")
@@ -50,7 +58,9 @@ def test_one_task_per_cluster_on_a_real_server(live_server: LiveServer, tmp_path
     assert set(tasks) == {"kyiv-post", "city-desk"}
     putin = tasks["kyiv-post"]
     ids = [m["claim_id"] for m in putin.data["mentions"]]
-    assert [o["value"] for o in putin.data["mention_options"]] == ids[1:]
+    assert [o["value"] for o in putin.data["mention_options"]] == ids[1:] and len(ids) == 3
+    assert putin.data["previously_checked"] == "previously checked: false by Other Fact Desk (https://other.example/fc/1)"
+    assert tasks["city-desk"].data["previously_checked"] == ""
 
     # The verifier confirms two mentions and gives the verdict once.
     result = [_choice("same_claim", ids[1:]), _choice("verdict", ["false"])]
@@ -60,7 +70,8 @@ def test_one_task_per_cluster_on_a_real_server(live_server: LiveServer, tmp_path
 
     # A later export has a fourth mention: it joins the task in place, the verifier's answer stays.
     later = _claims_export(tmp_path, (*FIRST, "weekly"), "claims-2")
-    grown = _matches(tmp_path, later, [["kyiv-post", "daily-wire", "evening-news", "weekly"], ["city-desk"]])
+    grown = tmp_path / "matches-2.jsonl"
+    run("match", str(later), "--against", str(tmp_path / "claimreview.jsonld"), "-o", str(grown))
     added = run("promote", str(later), "--matches", str(grown), "--format", "json")
     assert (added["created"], added["mentions_added"], added["tasks_extended"]) == (0, 1, 1)
     now = {t.id: t for t in client.tasks(verification_id)}
