@@ -212,6 +212,10 @@ class FakeLabelStudio:
     def whoami(self) -> str:
         return self.people[0]["email"]
 
+    def server_time(self) -> str:
+        """The real server's HTTP Date header, to the second (Client.server_time)."""
+        return datetime.now(UTC).isoformat(timespec="seconds")
+
     # Projects --------------------------------------------------------------------------------
     def get_project(self, project_id: int) -> ProjectInfo | None:
         self.calls["get_project"] += 1

@@ -11,10 +11,12 @@ REST API over plain httpx, so `annotate load` and `annotate export` never import
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any
 
@@ -224,6 +226,18 @@ class Client:
     def whoami(self) -> str:
         with self._call("identify the user"):
             return self._ls.users.whoami().email or ""
+
+    def server_time(self) -> str:
+        """The server's clock (its HTTP Date header, to the second), as ISO 8601 UTC: times
+        annotate writes into task data are compared with the annotations' times, which the server
+        stamps, so they come from the same clock. The local clock if the server sends no Date."""
+        with self._call("read the server's clock"), self._stream("GET", "/api/version") as response:
+            stamp = response.headers.get("date")
+        try:
+            moment = email.utils.parsedate_to_datetime(stamp) if stamp else None
+        except (TypeError, ValueError):
+            moment = None
+        return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
 
     # Projects ------------------------------------------------------------------------------
     def get_project(self, project_id: int) -> ProjectInfo | None:

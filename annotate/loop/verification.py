@@ -14,7 +14,7 @@ dynamic choices of `same_claim`, where the verifier confirms each one), `previou
 `past_checks` (past fact-checks that matched). Loading is idempotent by cluster: a mention already
 in a task is left alone (one whose text, normalised form or source changed is reported, not
 overwritten: it may already be verified); a new mention of a cluster that has a task is added to
-that task's data in place (PATCH: its annotations stay; it carries `added_at`, so a verdict given
+that task's data in place (PATCH: its annotations stay; it carries `added_at`, on the server's clock, so a verdict given
 before it came does not count as confirming it); a cluster whose mentions are in two tasks
 (clusters merged) or a task whose mentions are now in two clusters (a cluster split) is reported and
 left as it is. A task of the old contract (one per claim, no cluster_id) is the task of its claim's
@@ -26,7 +26,6 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -220,7 +219,7 @@ def promote(
         records = verification_records(read_collection(exports).part(verification=False))
     clusters = clusters_for(records, matches)
     project_id = require_project(client, spec, config_dir=config_dir)
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    now = client.server_time()  # the clock that stamps the annotations' updated_at
     plan = plan_clusters(clusters, client.tasks(project_id), now=now)
     report = load_tasks(
         client, project_id, plan.create, journal_path=config_dir / JOURNAL_FILE, fields=spec.data_fields(),
