@@ -122,17 +122,27 @@ def promote(
     url: UrlOption = None,
     projects_dir: ProjectsDirOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be created; create nothing.")] = False,
+    matches: Annotated[
+        Path | None,
+        typer.Option(
+            "--matches",
+            help="A matches.jsonl from `annotate match`: its clusters and past checks. Default: cluster the "
+            "claims here the same way (no past checks).",
+        ),
+    ] = None,
     project: ExportProjectOption = None,
     fmt: FormatOption = Format.text,
 ) -> None:
-    """Make one verification task per CLAIM span of each sentence whose gold claim_status is
-    claim_checkworthy. Idempotent by claim_id: a rerun creates nothing; changed claims are reported."""
+    """Make one verification task per cluster of mentions of the same claim (the CLAIM spans of
+    sentences whose gold claim_status is claim_checkworthy), listing every mention. Idempotent by
+    cluster: a rerun creates nothing; a new mention of a cluster is added to its task (annotations
+    kept); changed claims, merged clusters and split tasks are reported, not rewritten."""
     from annotate.labelstudio.exports import open_exports
-    from annotate.loop.promote import promote as promote_claims
+    from annotate.loop.verification import promote as promote_claims
 
     exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))
     report = promote_claims(exports, connect(url), project_spec(to, projects_dir), config_dir=config_dir(),
-                            dry_run=dry_run, log=info)  # fmt: skip
+                            dry_run=dry_run, matches=matches, log=info)  # fmt: skip
     emit(report.as_dict(), fmt, report.text())
 
 
