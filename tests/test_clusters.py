@@ -325,3 +325,29 @@ def test_a_bad_matches_file_stops_promote_before_the_server(tmp_path: Path) -> N
         done = runner.invoke(app, ["promote", str(export), "--matches", str(tmp_path / name), "--url",
                                    "http://127.0.0.1:9"], env=env)  # fmt: skip
         assert done.exit_code == 1 and said in done.stderr and "Traceback" not in done.stderr
+
+
+def test_against_a_verification_export_takes_only_what_the_verifier_decided(fake, tmp_path: Path) -> None:
+    """A verification export read by `annotate match --against` gives past checks for the task's own
+    claim and the mentions the verifier confirmed: not a rejected mention, not one added after the
+    verdict (automatic), not a verdict copied from an earlier fact-check."""
+    from annotate.dataset.verdicts import load_mapping
+    from annotate.loop.match import read_against
+
+    client, spec, config_dir = fake
+    early = _claims_export(tmp_path, FIRST, "claims-1")
+    first = _matches(tmp_path, early, [["kyiv-post", "daily-wire", "evening-news"], ["city-desk"]])
+    promote(_exports(early), client, spec, config_dir=config_dir, matches=first)
+    later = _claims_export(tmp_path, (*FIRST, "weekly"), "claims-2")
+    grown = _matches(tmp_path, later, [["kyiv-post", "daily-wire", "evening-news", "weekly"], ["city-desk"]])
+    promote(_exports(later), client, spec, config_dir=config_dir, matches=grown)
+    putin, bridge = _tasks(client)
+    ids = [m["claim_id"] for m in putin["data"]["mentions"]]
+    past = {"id": "fc-9", "claim": "x", "verdict": "true", "rating": "True", "organization": "Other", "url": "u",
+            "origin": "table", "score": 0.9}  # fmt: skip
+    bridge["data"] |= {"past_checks": [past], "previously_checked": "previously checked: true by Other (u)"}
+    tasks = [_verdict(putin, same=ids[1:2], updated="2026-11-20T10:00:00Z"), {**bridge, "annotations": []}]
+    path = write_export(tmp_path / "verification.json", tasks, "verification")
+    checks = read_against(path, load_mapping())
+    assert [(c.id, c.verdict, c.origin) for c in checks] == [(ids[0], "false", "verification"),
+                                                             (ids[1], "false", "verification")]  # fmt: skip

@@ -37,7 +37,18 @@ import numpy as np
 import scipy.sparse as sp
 
 from annotate.errors import InputError, unreadable
-from annotate.vocabulary import CLAIM_ID, CLUSTER_ID, FACTCHECK_URL, MENTIONS, NORMALIZED_CLAIM, PUBLISHED, VERDICT
+from annotate.vocabulary import (
+    CLAIM_ID,
+    CLUSTER_CONFIRMED,
+    CLUSTER_ID,
+    DIRECT,
+    FACTCHECK_URL,
+    MENTIONS,
+    NORMALIZED_CLAIM,
+    PUBLISHED,
+    VERDICT,
+    VERDICT_SOURCE,
+)  # fmt: skip
 
 DEFAULT_THRESHOLD = 0.4
 BLOCK_MAX_DF = 0.005  # a word in more than 0.5% of the texts (and more than BLOCK_MIN_DF) makes no candidates
@@ -557,7 +568,9 @@ def _read_verification(path: Path, mapping: dict[str, Any], projects_dir: Path |
     organization = str(options.organization.get("name") or "")
     checks = []
     for row in verdicts_table(collection, mapping).to_dict("records"):
-        if not isinstance(row[VERDICT], str):
+        # Only what a verifier decided: not a verdict spread to an unconfirmed mention or copied
+        # from an earlier fact-check (those would come back as our own checks).
+        if not isinstance(row[VERDICT], str) or row[VERDICT_SOURCE] not in (DIRECT, CLUSTER_CONFIRMED):
             continue
         rating = (mapping["verdicts"].get(row[VERDICT], {}).get("claimreview") or {}).get("alternateName")
         checks.append(PastCheck(str(row[CLAIM_ID]), str(row[NORMALIZED_CLAIM] or row["claim"] or ""), row[VERDICT],
