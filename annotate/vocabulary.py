@@ -105,3 +105,28 @@ def row_sentence_id(corpus: str, source_id: str) -> str:
 # `annotate adjudicate`) say which project and task they adjudicate.
 CLAIM_ID = "claim_id"
 ADJUDICATION_OF = "adjudication_of"
+
+# Claim clusters (issue 17: `annotate match`, promote by cluster). A verification task is one
+# cluster of mentions of the same claim: its cluster_id is the claim_id of the earliest mention,
+# `mentions` holds every mention's verification record, `mention_options` the dynamic choices of
+# `same_claim` (every mention but the task's own claim), `previously_checked` the line saying a past
+# fact-check matched, and `past_checks` those checks (id, claim, verdict, rating, organization, url,
+# origin, score).
+CLUSTER_ID = "cluster_id"
+MENTIONS = "mentions"
+MENTION_OPTIONS = "mention_options"
+PREVIOUSLY_CHECKED = "previously_checked"
+PAST_CHECKS = "past_checks"
+SAME_CLAIM = "same_claim"  # the Choices control: a ticked mention is confirmed as the same claim
+MENTION_ADDED_AT = "added_at"  # when promote added a mention to an existing task (UTC, ISO 8601)
+CLUSTER_FIELDS = (CLUSTER_ID, MENTIONS, MENTION_OPTIONS, PREVIOUSLY_CHECKED, PAST_CHECKS)
+
+# Where a mention's verdict in the verdicts table comes from.
+VERDICT_SOURCE = "verdict_source"
+DIRECT = "direct"  # the task's own claim (and every per-claim task of the old contract)
+CLUSTER_CONFIRMED = "cluster_confirmed"  # ticked in same_claim by the verifier who gave the verdict
+CLUSTER_REJECTED = "cluster_rejected"  # listed when the verdict was given, not ticked: no verdict
+CLUSTER_AUTOMATIC = "cluster_automatic"  # added to the task after the verdict: flagged, not published
+PREVIOUS_FACTCHECK = "previous_factcheck"  # no verdict given here; a past fact-check above the threshold
+# In order of precedence: a claim that is a mention of two tasks gets its row from the first.
+VERDICT_SOURCES = (DIRECT, CLUSTER_CONFIRMED, CLUSTER_AUTOMATIC, PREVIOUS_FACTCHECK, CLUSTER_REJECTED)

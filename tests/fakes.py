@@ -212,6 +212,10 @@ class FakeLabelStudio:
     def whoami(self) -> str:
         return self.people[0]["email"]
 
+    def server_time(self) -> str:
+        """The real server's HTTP Date header, to the second (Client.server_time)."""
+        return datetime.now(UTC).isoformat(timespec="seconds")
+
     # Projects --------------------------------------------------------------------------------
     def get_project(self, project_id: int) -> ProjectInfo | None:
         self.calls["get_project"] += 1
@@ -340,6 +344,15 @@ class FakeLabelStudio:
         if task_id not in self.stored:
             self._fail(f"delete task {task_id}", 404, {"detail": "No Task matches the given query."})
         del self.stored[task_id]
+
+    def update_task_data(self, task_id: int, data: dict[str, Any]) -> None:
+        """PATCH /api/tasks/{id}/ with {"data": ...}: the data is replaced, annotations stay
+        (tests/test_loop_server.py checks this against the real server)."""
+        self.calls["update_task_data"] += 1
+        if task_id not in self.stored:
+            self._fail(f"update the data of task {task_id}", 404, {"detail": "No Task matches the given query."})
+        self.stored[task_id]["data"] = copy.deepcopy(data)
+        self.stored[task_id]["updated_at"] = _now()
 
     def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
         self.calls["import_tasks"] += 1

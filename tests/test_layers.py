@@ -180,6 +180,12 @@ SHARED_NAMES = {
     V.CLAIM_ID,
     V.ADJUDICATION_OF,
     *V.ROW_FIELDS,
+    V.CLUSTER_ID,  # (MENTIONS and PAST_CHECKS are also report keys of `annotate match`)
+    V.MENTION_OPTIONS,
+    V.PREVIOUSLY_CHECKED,
+    V.SAME_CLAIM,
+    V.VERDICT_SOURCE,
+    *V.VERDICT_SOURCES,
 }
 
 
@@ -217,8 +223,19 @@ def test_the_vocabulary_matches_the_verification_config() -> None:
     v = vocabulary
     wanted = {v.VERDICT, v.VERIFICATION_STATE, v.JUSTIFICATION, v.CLAIM_DATE, v.FACTCHECK_URL}
     wanted |= {v.evidence_control(slot, part) for slot in v.EVIDENCE_SLOTS for part in ("url", "stance", "excerpt")}
+    wanted.add(v.SAME_CLAIM)
     assert wanted <= controls
     assert {v.VERIFIED, v.SUPPORTS_STANCE, v.REFUTES_STANCE} <= values
+
+
+def test_the_cluster_fields_match_the_verification_config() -> None:
+    """same_claim takes its choices from the task's mention_options; the past check is shown."""
+    import defusedxml.ElementTree as SafeET
+
+    root = SafeET.parse(ROOT / "projects" / "verification" / "config.xml").getroot()
+    (same_claim,) = [e for e in root.iter("Choices") if e.get("name") == vocabulary.SAME_CLAIM]
+    assert same_claim.get("value") == f"${vocabulary.MENTION_OPTIONS}" and same_claim.get("choice") == "multiple"
+    assert f"${vocabulary.PREVIOUSLY_CHECKED}" in {e.get("value") for e in root.iter("Text")}
 
 
 def test_the_relation_ends_decide_unlabelled_relations() -> None:

@@ -193,6 +193,23 @@ def test_unannotated_copies_are_removed_and_the_annotated_copy_is_kept(server: S
     assert (kept.id, kept.annotations) == (copies[0], 1)  # the newer copy, because it is annotated
 
 
+def test_replacing_a_tasks_data_keeps_its_annotations(server: Server, tmp_path: Path) -> None:
+    """What promote does to a cluster's task when a new mention comes (PATCH /api/tasks/{id}/)."""
+    client = server.client
+    project_id = server.project(server.spec())
+    (task_id,) = client.import_tasks(project_id, [{"data": _records(1)[0]}])
+    client.create_annotation(task_id, [status("no_claim")])
+    grown = _records(1)[0] | {"mentions": [{"claim_id": "a/0-1"}], "mention_options": [{"value": "a/0-1"}]}
+    client.update_task_data(task_id, grown)
+    (task,) = client.tasks(project_id)
+    assert (task.id, task.data, task.annotations) == (task_id, grown, 1)
+    path = export_project(client, project_id, project="claims", out_dir=tmp_path / "exports")
+    (exported,) = json.loads(path.read_bytes())
+    assert exported["data"] == grown and [a["result"] for a in exported["annotations"]] == [[status("no_claim")]]
+    with pytest.raises(LabelStudioAPIError, match="404"):
+        client.update_task_data(task_id + 1000, grown)
+
+
 def test_a_run_killed_mid_batch_is_rerun_without_loading_anything_twice(server: Server, tmp_path: Path) -> None:
     project_id = server.project(server.spec())
     records = _records(5)

@@ -26,6 +26,11 @@ class MappingMode(StrEnum):
     lenient = "lenient"
 
 
+class FeverRows(StrEnum):
+    cluster = "cluster"
+    mention = "mention"
+
+
 class TableFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
@@ -59,6 +64,14 @@ def combine(
             help="strict: verdicts the mapping marks lossy are left out of FEVER; lenient: they are mapped.",
         ),
     ] = MappingMode.strict,
+    fever_rows: Annotated[
+        FeverRows,
+        typer.Option(
+            "--fever-rows",
+            help="cluster: one FEVER record per claim cluster (verification task); mention: one per mention "
+            "the verdict reaches (the task's own claim and the mentions the verifier confirmed).",
+        ),
+    ] = FeverRows.cluster,
     project: ExportProjectOption = None,
     projects_dir: ProjectsDirOption = None,
 ) -> None:
@@ -72,7 +85,8 @@ def combine(
     folder = projects_folder(projects_dir)
     report = combine_exports(
         open_exports(files, project=project, projects_dir=folder), output_dir, plan=_split_plan(split, seed),
-        verdict_options=verdict_options(folder, verdict_mapping.value), keep_identity=keep_identity,
+        verdict_options=verdict_options(folder, verdict_mapping.value, fever_rows=fever_rows.value),
+        keep_identity=keep_identity,
         formats=tuple(f.value for f in formats or []) or ("parquet", "csv"),
     )  # fmt: skip
     for line in _combine_log(report):
@@ -103,7 +117,8 @@ def _combine_log(report: Any) -> list[str]:
     if report.verdicts:
         v = report.verdicts
         lines.append(
-            f"{v['claims']} claim(s) -> verdicts {v['verdicts']}; FEVER {v['fever']} (left out {v['fever_skipped']}); "
+            f"{v['claims']} claim(s) in {v['clusters']} cluster(s) -> verdicts {v['verdicts']} from "
+            f"{v['verdict_sources']}; FEVER {v['fever']} per {v['fever_rows']} (left out {v['fever_skipped']}); "
             f"ClaimReview {v['claimreview']} (left out {v['claimreview_skipped']}); mapping {v['mapping_version']}, "
             f"{v['mapping_mode']}."
         )

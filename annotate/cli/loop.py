@@ -122,17 +122,27 @@ def promote(
     url: UrlOption = None,
     projects_dir: ProjectsDirOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be created; create nothing.")] = False,
+    matches: Annotated[
+        Path | None,
+        typer.Option(
+            "--matches",
+            help="A matches.jsonl from `annotate match`: its clusters and past checks. Default: cluster the "
+            "claims here the same way (no past checks).",
+        ),
+    ] = None,
     project: ExportProjectOption = None,
     fmt: FormatOption = Format.text,
 ) -> None:
-    """Make one verification task per CLAIM span of each sentence whose gold claim_status is
-    claim_checkworthy. Idempotent by claim_id: a rerun creates nothing; changed claims are reported."""
+    """Make one verification task per cluster of mentions of the same claim (the CLAIM spans of
+    sentences whose gold claim_status is claim_checkworthy), listing every mention. Idempotent by
+    cluster: a rerun creates nothing; a new mention of a cluster is added to its task (annotations
+    kept); changed claims, merged clusters and split tasks are reported, not rewritten."""
     from annotate.labelstudio.exports import open_exports
-    from annotate.loop.promote import promote as promote_claims
+    from annotate.loop.verification import promote as promote_claims
 
     exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))
     report = promote_claims(exports, connect(url), project_spec(to, projects_dir), config_dir=config_dir(),
-                            dry_run=dry_run, log=info)  # fmt: skip
+                            dry_run=dry_run, matches=matches, log=info)  # fmt: skip
     emit(report.as_dict(), fmt, report.text())
 
 
@@ -149,4 +159,42 @@ def adjudicate(
     from annotate.loop.adjudicate import adjudicate as adjudicate_project
 
     report = adjudicate_project(connect(url), project_spec(project, projects_dir), config_dir=config_dir(), log=info)
+    emit(report.as_dict(), fmt, report.text())
+
+
+# match ----------------------------------------------------------------------------------------
+@app.command("match")
+def match(
+    files: Annotated[list[Path], typer.Argument(help="Exports of the claims project (full JSON), or folders.")],
+    against: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--against",
+            help="Past fact-checks to match (repeatable): ClaimReview JSON-LD (.jsonld), a verification export "
+            "(.json), or a table (.csv/.tsv with id, claim, verdict, organization, url).",
+        ),
+    ] = None,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold",
+            help="Similarity (0-1] from which two mentions are one claim and a past check matches.",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = 0.4,
+    out: Annotated[Path | None, typer.Option("-o", "--output", help="Write the clusters to this JSONL file.")] = None,
+    project: ExportProjectOption = None,
+    projects_dir: ProjectsDirOption = None,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Group the CLAIM spans of the gold annotations into clusters of the same claim (across sentences
+    and articles) and link each cluster to previously verified claims above the threshold."""
+    from annotate.labelstudio.exports import open_exports
+    from annotate.loop.match import match as match_claims
+
+    exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))
+    report = match_claims(
+        exports, against or [], threshold=threshold, out=out, projects_dir=projects_folder(projects_dir)
+    )
     emit(report.as_dict(), fmt, report.text())

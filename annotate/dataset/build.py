@@ -58,16 +58,18 @@ class VerdictOptions:
     mapping_path: Path
     mode: str = "strict"
     organization: dict[str, Any] = field(default_factory=dict)
+    fever_rows: str = "cluster"  # one FEVER record per cluster, or per mention
 
 
-def verdict_options(projects_dir: Path, mode: str) -> VerdictOptions:
+def verdict_options(projects_dir: Path, mode: str, *, fever_rows: str = "cluster") -> VerdictOptions:
     """The verification project's verdict mapping and reviewing organisation: from projects_dir,
     else the project shipped with annotate."""
     try:
         spec = load_project("verification", projects_dir=projects_dir)
     except ProjectNotFound:
         spec = load_project("verification", projects_dir=shipped_projects_dir())
-    return VerdictOptions(spec.folder / "verdict-mapping.json", mode, spec.settings.get("reviewing_organization") or {})
+    return VerdictOptions(spec.folder / "verdict-mapping.json", mode, spec.settings.get("reviewing_organization") or {},
+                          fever_rows)  # fmt: skip
 
 
 @dataclass
@@ -307,7 +309,7 @@ def combine(
             if verification.sentences:
                 report.verdicts = write_verdicts(verification, folder, mode=verdict_options.mode,
                                                  organization=verdict_options.organization, formats=formats,
-                                                 mapping=mapping)  # fmt: skip
+                                                 mapping=mapping, fever_rows=verdict_options.fever_rows)  # fmt: skip
                 written += [Path(p) for p in report.verdicts["written"]]
                 card = folder / "README.md"
                 head = card.read_text(encoding="utf-8") if claims.count else VERDICT_CARD_HEAD

@@ -165,11 +165,13 @@ def card_section(report: dict[str, Any]) -> list[str]:
     """The verdicts part of the dataset card."""
     return [
         "## Verdicts", "",
-        f"{report['claims']} claims from verification exports; gold verdicts {json.dumps(report['verdicts'])} "
-        f"decided by {json.dumps(report['verdict_rules'])}.", "",
+        f"{report['claims']} claims (mentions) in {report['clusters']} clusters from verification exports; gold "
+        f"verdicts {json.dumps(report['verdicts'])} decided by {json.dumps(report['verdict_rules'])}; where each "
+        f"mention's verdict comes from: {json.dumps(report['verdict_sources'])}.", "",
         f"Verdict mapping version {report['mapping_version']}, **{report['mapping_mode']}** mode "
         "(strict leaves verdicts the mapping marks lossy out of FEVER; lenient maps them).", "",
-        f"- `formats/fever.jsonl`: {report['fever']} claims; left out: {json.dumps(report['fever_skipped'])}.",
+        f"- `formats/fever.jsonl`: {report['fever']} records, one per {report['fever_rows']}; left out: "
+        f"{json.dumps(report['fever_skipped'])}.",
         f"- `formats/claimreview.jsonld`: {report['claimreview']} ClaimReview objects (schema: "
         f"`schemas/claimreview.schema.json`); left out: {json.dumps(report['claimreview_skipped'])}.", "",
     ]  # fmt: skip

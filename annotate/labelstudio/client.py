@@ -11,10 +11,12 @@ REST API over plain httpx, so `annotate load` and `annotate export` never import
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any
 
@@ -225,6 +227,18 @@ class Client:
         with self._call("identify the user"):
             return self._ls.users.whoami().email or ""
 
+    def server_time(self) -> str:
+        """The server's clock (its HTTP Date header, to the second), as ISO 8601 UTC: times
+        annotate writes into task data are compared with the annotations' times, which the server
+        stamps, so they come from the same clock. The local clock if the server sends no Date."""
+        with self._call("read the server's clock"), self._stream("GET", "/api/version") as response:
+            stamp = response.headers.get("date")
+        try:
+            moment = email.utils.parsedate_to_datetime(stamp) if stamp else None
+        except (TypeError, ValueError):
+            moment = None
+        return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+
     # Projects ------------------------------------------------------------------------------
     def get_project(self, project_id: int) -> ProjectInfo | None:
         try:
@@ -365,6 +379,12 @@ class Client:
     def delete_task(self, task_id: int) -> None:
         with self._call(f"delete task {task_id}"):
             self._ls.tasks.delete(str(task_id))
+
+    def update_task_data(self, task_id: int, data: dict[str, Any]) -> None:
+        """Replace a task's data (PATCH /api/tasks/{id}/); its annotations and predictions stay."""
+        body = json.dumps({"data": data}, ensure_ascii=False).encode()
+        with self._call(f"update the data of task {task_id}"):
+            self._json("PATCH", f"/api/tasks/{task_id}/", content=body, headers={"Content-Type": "application/json"})
 
     def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
         body = json.dumps(tasks, ensure_ascii=False).encode()

@@ -83,7 +83,8 @@ def default_projects_dir() -> Path:
 
 
 def check_label_config(xml: str, *, source: str) -> list[str]:
-    """Every problem in a label config: parse errors, duplicate names, dangling toName, empty sets."""
+    """Every problem in a label config: parse errors, duplicate names, dangling toName, empty sets
+    (a control whose values come from the task, `value="$field"`, has none of its own)."""
     try:
         root = SafeET.fromstring(xml)
     except DefusedXmlException as exc:
@@ -109,7 +110,7 @@ def check_label_config(xml: str, *, source: str) -> list[str]:
                     f"but no tag has that name (names: {', '.join(sorted(names))})"
                 )
         child = _VALUE_TAGS.get(element.tag)
-        if child and not element.findall(child):
+        if child and not element.findall(child) and not (element.get("value") or "").startswith("$"):
             problems.append(f"{source}: <{element.tag} name={element.get('name')!r}> has no <{child}> values")
     return problems
 

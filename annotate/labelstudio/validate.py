@@ -75,6 +75,9 @@ class Control:
     per_region: bool
     required: bool
     when_labels: frozenset[str] | None  # per-region controls shown only for regions with these labels
+    # Dynamic choices (`<Choices value="$field">`): the values are those the task's data field lists
+    # ([{"value": ..., "html": ...}]), not the config's; then `values` is None.
+    options_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,21 @@ _RESULT_TYPE = {"Labels": "labels", "Choices": "choices", "TextArea": "textarea"
 _VALUE_CHILD = {"Labels": "Label", "Choices": "Choice"}
 
 
+def dynamic_field(element: Any) -> str | None:
+    """The task data field a Labels or Choices control takes its values from (`value="$field"`,
+    Label Studio's dynamic labels and choices), else None."""
+    value = element.get("value") or ""
+    return value[1:] if element.tag in _VALUE_CHILD and value.startswith("$") and len(value) > 1 else None
+
+
+def task_options(data: Any, name: str) -> frozenset[str]:
+    """The values a dynamic control offers in one task: its data field's [{"value": ...}] items."""
+    items = data.get(name) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return frozenset()
+    return frozenset(str(o["value"]) for o in items if isinstance(o, dict) and o.get("value") is not None)
+
+
 def rules_from_config(xml: str, fields: tuple[str, ...] = TASK_FIELDS) -> ProjectRules:
     """The rules of a label config; `fields` are the data fields every task must carry."""
     root = SafeET.fromstring(xml)
@@ -104,11 +122,12 @@ def rules_from_config(xml: str, fields: tuple[str, ...] = TASK_FIELDS) -> Projec
             when = frozenset(element.get("whenLabelValue").split(","))
         if element.tag in _RESULT_TYPE and element.get("name"):
             child = _VALUE_CHILD.get(element.tag)
+            dynamic = dynamic_field(element)
             values = frozenset(c.get("alias") or c.get("value") for c in element.iter(child)) if child else None
             controls[element.get("name")] = Control(
-                name=element.get("name"), tag=element.tag, to_name=element.get("toName", ""), values=values,
-                per_region=element.get("perRegion") == "true", required=element.get("required") == "true",
-                when_labels=when,
+                name=element.get("name"), tag=element.tag, to_name=element.get("toName", ""),
+                values=None if dynamic else values, per_region=element.get("perRegion") == "true",
+                required=element.get("required") == "true", when_labels=when, options_from=dynamic,
             )  # fmt: skip
         for child in element:
             walk(child, when)
@@ -418,6 +437,12 @@ def _check_results(ctx: _TaskContext, annotation: dict[str, Any], base: str, *, 
                 if isinstance(item, str) and control.values is not None and item not in control.values:
                     add(f"[{i}].value", f"{item!r} is not a value of {control.name} "
                         f"({', '.join(sorted(control.values))})", "label")  # fmt: skip
+                elif isinstance(item, str) and control.options_from:
+                    offered = task_options(ctx.task["data"], control.options_from)
+                    if item not in offered:
+                        add(f"[{i}].value", f"{item!r} is not one of the task's {control.options_from} "
+                            f"({', '.join(sorted(offered)) or 'none'})", "label",
+                            hint=f"{control.name} takes its values from the task's data")  # fmt: skip
             if control.per_region and kind != "labels":
                 region_id = r.get("id") if isinstance(r.get("id"), str) else None
                 owner = regions.get(region_id or "")

@@ -1,26 +1,19 @@
-"""Claims to verification: every CLAIM span of a sentence whose gold claim_status is
-claim_checkworthy becomes one task of the verification project.
+"""Claims to verification, part one: the mentions. Every CLAIM span of a sentence whose gold
+claim_status is claim_checkworthy is a mention, as a verification record.
 
 The spans are those of the sentence's gold annotation (datasets.gold_annotation: the adjudication,
 else a ground-truth annotation, else the first annotator who chose the gold answer), so two
-annotators marking the same claim give one task. A claim's id is `<sentence_id>/<start>-<end>`
-(character offsets in the sentence), so loading is idempotent by claim_id: a rerun creates nothing,
-and a claim whose text, normalised form or source changed is reported, not overwritten (it may
-already be verified).
+annotators marking the same claim give one mention. A claim's id is `<sentence_id>/<start>-<end>`
+(character offsets in the sentence). annotate.loop.match clusters these records into claims;
+annotate.loop.verification makes one verification task per cluster (`annotate promote`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from annotate.dataset.collect import Collection, gc_paused, read_collection
+from annotate.dataset.collect import Collection
 from annotate.dataset.gold import Gold, gold_annotation, golds
-from annotate.labelstudio.exports import ExportSet
-from annotate.labelstudio.load import JOURNAL_FILE, LoadReport, load_tasks
-from annotate.labelstudio.projects import ProjectSpec, require_project
 from annotate.vocabulary import (
     ARTICLE_ID,
     ATTRIBUTED_TO,
@@ -98,38 +91,3 @@ def verification_records(collection: Collection, gold_by: Gold | None = None) ->
     return records
 
 
-@dataclass
-class PromoteReport:
-    claims: int  # check-worthy claims found in the exports
-    load: LoadReport
-    project: str
-    project_id: int
-    dry_run: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"claims": self.claims} | self.load.as_dict() | {"project_id": self.project_id, "dry_run": self.dry_run}
-
-    def text(self) -> str:
-        verb = "would create" if self.dry_run else "created"
-        return (f"{self.claims} check-worthy claim(s): {verb} {self.load.created} verification task(s), already "
-                f"present {self.load.present}, changed {len(self.load.changed)} "
-                f"(project {self.project!r}, id {self.project_id})")  # fmt: skip
-
-
-def promote(
-    exports: ExportSet, client: Any, spec: ProjectSpec, *, config_dir: Path, dry_run: bool = False,
-    log: Callable[[str], None] = lambda _m: None,
-) -> PromoteReport:  # fmt: skip
-    """`annotate promote`: the check-worthy claims of valid claims exports, loaded into the
-    verification project `spec` (idempotent by claim_id; a changed claim is reported, not loaded)."""
-    with gc_paused(exiting=True):
-        records = verification_records(read_collection(exports).part(verification=False))
-    project_id = require_project(client, spec, config_dir=config_dir)
-    report = load_tasks(
-        client, project_id, records, journal_path=config_dir / JOURNAL_FILE, fields=spec.data_fields(),
-        dry_run=dry_run, log=log, key=CLAIM_ID, compare=COMPARED,
-    )  # fmt: skip
-    for cid in report.changed:
-        log(f"Warning: claim {cid} is already in {spec.name!r} with a different text, normalised claim or source; "
-            "left unchanged")  # fmt: skip
-    return PromoteReport(len(records), report, spec.name, project_id, dry_run)
