@@ -97,6 +97,8 @@ def test_combine_cli_pseudonymises_and_keeps_identity_on_request(tmp_path: Path)
     assert "annotation 41 by cai@x.org replaced by 42" in kept.stderr
     bad = runner.invoke(app, ["combine", str(path), "-o", str(tmp_path / "x"), "--split", "90/20/10"])
     assert bad.exit_code == 2
+    # The card's loading example names the dataset folder, not the folder it was built in.
+    assert f"ds = load_dataset({str(tmp_path / 'kept')!r})" in (tmp_path / "kept" / "README.md").read_text()
 
 
 def test_agreement_matches_the_libraries_own_computation() -> None:

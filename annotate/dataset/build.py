@@ -277,7 +277,7 @@ def write_dataset(
     card = report | {"articles": tallies["articles"], "gold_counts": counts.gold_counts()}
     written += write_card(out_dir, report=card, agreement=agreement_report, sources=sources or [],
                           splitters=sorted(splitters), identity=units.identity,
-                          mapping_version=mapping_version)  # fmt: skip
+                          mapping_version=mapping_version, final_dir=previous or out_dir)  # fmt: skip
     return report | {"written": [str(p) for p in written], "agreement": agreement_report}
 
 

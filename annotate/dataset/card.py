@@ -41,10 +41,11 @@ def _plot(values: dict[str, float], path: Path, title: str, ylabel: str) -> Path
 
 def write_card(
     out_dir: Path, *, report: dict[str, Any], agreement: dict[str, Any], sources: list[Path],
-    splitters: list[str], identity: bool, mapping_version: str,
+    splitters: list[str], identity: bool, mapping_version: str, final_dir: Path | None = None,
 ) -> list[Path]:  # fmt: skip
     """README.md: what is in the dataset, how it was made, and how to load it. The report holds the
-    counts (rows, gold_counts, articles, splits, no_gold, gold_rules)."""
+    counts (rows, gold_counts, articles, splits, no_gold, gold_rules). final_dir: where the dataset
+    will be (out_dir is the folder it is built in), named in the loading example."""
     gold_counts = report["gold_counts"]
     alpha = agreement[CLAIM_STATUS]["alpha_per_label"]
     plots = [
@@ -90,7 +91,7 @@ def write_card(
         f"Splitter: {', '.join(splitters) or 'unknown'}. Verdict mapping version: {mapping_version}. "
         f"Annotators are {'named (e-mail addresses)' if identity else 'pseudonymised (hashed e-mails)'}.", "",
         "## Loading", "",
-        "```python", "from datasets import load_dataset", f"ds = load_dataset({str(out_dir)!r})",
+        "```python", "from datasets import load_dataset", f"ds = load_dataset({str(final_dir or out_dir)!r})",
         "# or: pandas.read_parquet('sentences.parquet')", "```", "",
         "Benchmark formats are in `formats/`: CheckThat! TSV per split (rows as in the splits table), "
         f"ClaimBuster-style CSV and spans JSONL ({sum(v['with_gold'] for v in report['splits'].values())} rows "
