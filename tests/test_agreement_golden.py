@@ -30,3 +30,17 @@ def test_the_agreement_report_of_fixed_exports_is_pinned(keep_identity: bool, go
     if os.environ.get("ANNOTATE_REWRITE_GOLDEN"):
         (DATA / golden).write_text(text, encoding="utf-8")
     assert text == (DATA / golden).read_text(encoding="utf-8")
+
+
+def test_combine_and_agreement_give_the_same_figures() -> None:
+    """combine reports agreement from the collection it builds; agreement streams: the same numbers."""
+    from annotate.dataset.agreement import agreement_report
+    from annotate.dataset.collect import read_collection
+    from annotate.dataset.gold import golds
+
+    exports = open_exports([DATA / "exports"], project=None, projects_dir=ROOT / "projects")
+    collection = read_collection(exports)
+    combined = agreement_report(collection, {sid: g[0] for sid, g in golds(collection).items()})
+    streamed = json.loads((DATA / "report.json").read_text(encoding="utf-8"))
+    del streamed["disagreement_list"]
+    assert json.loads(json.dumps(combined)) == streamed
