@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--latency-samples", type=int, default=7)
     parser.add_argument("--database", default="sqlite", help="what the server runs on, for the results")
     parser.add_argument("--server-pid", type=int, help="Label Studio's process, to record its memory")
+    parser.add_argument("--suffix", default="", help="appended to the RESULTS.md section names (e.g. -1m)")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     server: dict[int, dict[str, str]] = {}
@@ -167,7 +168,7 @@ def main() -> None:
         for what, times in latency[n].items():
             ms = [t * 1000 for t in times]
             lines.append(f"| {n:,} | {what} | {statistics.median(ms):.0f} ({min(ms):.0f}–{max(ms):.0f}) |")
-    print(write_section("annotators" + ("" if args.database == "sqlite" else f"-{args.database}"), lines))
+    print(write_section("annotators" + ("" if args.database == "sqlite" else f"-{args.database}") + args.suffix, lines))
 
 
 def _memory(pid: int | None) -> str:
@@ -217,7 +218,7 @@ def _write_export(args: argparse.Namespace, samples: dict, machine: str, grown: 
         "",
         f"Label Studio's process: {grown}.",
     ]
-    print(write_section("export", lines))
+    print(write_section("export" + args.suffix, lines))
 
 
 if __name__ == "__main__":
