@@ -34,8 +34,9 @@ from annotate.outputs import replace_folder
 from annotate.vocabulary import CLAIM_CHECKWORTHY, CLAIM_STATUS, REFERENCE_LABEL, SENTENCE_ID, SOURCE_ID, TEXT
 
 POSITIVE = CLAIM_CHECKWORTHY
-PARAMS = {"ngram_range": [1, 2], "n_features": 2**20, "loss": "log_loss", "alpha": 1e-5, "average": True,
-          "class_weight": "balanced", "updates": 500_000, "epochs": [3, 100]}  # fmt: skip
+PARAMS = {"ngram_range": [1, 2], "n_features": 2**20, "sublinear_tf": True, "idf": True,
+          "loss": "log_loss", "alpha": 1e-5, "average": True, "class_weight": "balanced",
+          "updates": 500_000, "epochs": [3, 100]}  # fmt: skip
 BATCH_ROWS = 20_000  # rows read, hashed and learned at a time
 CACHE_ROWS = 200_000  # up to this many training rows, their hashed features are kept between epochs
 COLUMNS = (SENTENCE_ID, TEXT, "gold_claim_status", "split")
@@ -181,61 +182,90 @@ def _classifier(classes: list[str], counts: Counter[str], seed: int, epochs: int
                          max_iter=epochs, tol=None, random_state=seed)  # fmt: skip
 
 
-def _fit(dataset_dir: Path, classes: list[str], counts: Counter[str], seed: int) -> Any:
-    """The fitted pipeline. Up to CACHE_ROWS training rows, their hashed features are stacked and
-    fitted in one call (shuffled each epoch); beyond, the classifier learns a batch at a time, the
-    table read once per epoch, so memory stays that of a batch."""
-    import scipy.sparse
-    from sklearn.feature_extraction.text import HashingVectorizer
-    from sklearn.pipeline import make_pipeline
+class _Features:
+    """Hashed word 1-2-gram counts, weighted as TfidfVectorizer(sublinear_tf=True) weighs them: the
+    document frequencies are counted per hashed feature (a fixed-size array) on the first pass."""
 
-    vectorizer = HashingVectorizer(ngram_range=tuple(PARAMS["ngram_range"]), n_features=PARAMS["n_features"],
-                                   alternate_sign=False)  # fmt: skip
-    epochs = _epochs(sum(counts.values()))
-    model = _classifier(classes, counts, seed, epochs)
+    def __init__(self) -> None:
+        import numpy as np
+        from sklearn.feature_extraction.text import HashingVectorizer
 
-    def train_rows() -> Iterator[pd.DataFrame]:
-        for batch in training_batches(dataset_dir):
-            rows = batch[batch["split"] == "train"]
-            if len(rows):
-                yield rows
+        self.hashing = HashingVectorizer(ngram_range=tuple(PARAMS["ngram_range"]), n_features=PARAMS["n_features"],
+                                         alternate_sign=False, norm=None)  # fmt: skip
+        self.df = np.zeros(PARAMS["n_features"], dtype=np.int64)
+        self.documents = 0
 
-    if sum(counts.values()) <= CACHE_ROWS:
-        parts = [(vectorizer.transform(rows[TEXT].tolist()), rows["gold_claim_status"].tolist())
-                 for rows in train_rows()]  # fmt: skip
-        model.fit(scipy.sparse.vstack([x for x, _ in parts]), [label for _, y in parts for label in y])
-    else:
-        for _ in range(epochs):
-            for rows in train_rows():
-                model.partial_fit(vectorizer.transform(rows[TEXT].tolist()), rows["gold_claim_status"].tolist(),
-                                  classes=classes)  # fmt: skip
-    return make_pipeline(vectorizer, model)
+    def count(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        counts = self.hashing.transform(texts)
+        self.df += np.bincount(counts.indices, minlength=len(self.df))  # a row's indices are distinct
+        self.documents += counts.shape[0]
+        return counts
+
+    def weighting(self) -> Any:
+        import numpy as np
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        weighting = TfidfTransformer(sublinear_tf=True)
+        weighting.idf_ = np.log((1 + self.documents) / (1 + self.df)) + 1  # smooth_idf, as scikit-learn's
+        weighting.n_features_in_ = len(self.df)
+        return weighting
 
 
 def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path | None = None) -> dict[str, Any]:
     """Fit on the train split of a dataset folder (or on every row of a benchmark file), score on the
     test split, and with `eval_file` on a benchmark file (its predictions in eval_predictions.tsv);
-    save to model_dir; return model.json's content. The dataset is read in batches, a few times."""
+    save to model_dir; return model.json's content.
+
+    The dataset is read in batches, a few times: once to count (labels, document frequencies, the
+    data hash), then up to CACHE_ROWS training rows are kept hashed and fitted in one call
+    (shuffled each epoch); beyond, the classifier learns a batch at a time, the table read once per
+    epoch, so memory stays that of a batch; once more to predict the test split.
+    """
     import joblib
+    import scipy.sparse
     import sklearn
+    from sklearn.pipeline import make_pipeline
 
     if dataset_dir.is_dir() and _inside(dataset_dir, model_dir):
         raise UsageError(f"-o {model_dir} is the dataset folder or holds it; the model would replace the dataset",
                          hint="give -o a folder of its own, e.g. -o model")  # fmt: skip
-    # First pass: what the train split holds, and its hash (the rows in table order: the model depends on it).
+    # The hash is of the rows in table order: the model depends on it.
     counts: Counter[str] = Counter()
     digest = hashlib.sha256()
+    features = _Features()
+    kept: list[tuple[Any, list[str]]] | None = []
     for batch in training_batches(dataset_dir):
         rows = batch[batch["split"] == "train"]
-        counts.update(rows["gold_claim_status"])
+        labels = rows["gold_claim_status"].tolist()
+        counts.update(labels)
         _row_hash(digest, rows)
+        hashed = features.count(rows[TEXT].tolist())
+        if kept is not None and len(rows):
+            kept.append((hashed, labels))
+            kept = None if sum(counts.values()) > CACHE_ROWS else kept
     evaluation = read_benchmark(eval_file) if eval_file is not None else None
     classes = sorted(counts)
     if len(classes) < 2:
         raise InputError(f"{dataset_dir}: the train split has {sum(counts.values())} labelled sentence(s) with "
                          f"{len(classes)} claim_status value(s); a classifier needs at least two",
                          hint="annotate more articles, or combine with another --split")  # fmt: skip
-    model = _fit(dataset_dir, classes, counts, seed)
+    epochs = _epochs(sum(counts.values()))
+    weighting = features.weighting()
+    classifier = _classifier(classes, counts, seed, epochs)
+    if kept is not None:
+        labels = [y for _, ys in kept for y in ys]
+        classifier.fit(weighting.transform(scipy.sparse.vstack([x for x, _ in kept])), labels)
+    else:
+        for _ in range(epochs):
+            for batch in training_batches(dataset_dir):
+                rows = batch[batch["split"] == "train"]
+                if len(rows):
+                    x = weighting.transform(features.hashing.transform(rows[TEXT].tolist()))
+                    classifier.partial_fit(x, rows["gold_claim_status"].tolist(), classes=classes)
+    kept = None
+    model = make_pipeline(features.hashing, weighting, classifier)
     identity = json.dumps({"data": digest.hexdigest(), "params": PARAMS, "seed": seed}, sort_keys=True)
     model_id = "annotate-hash-sgd-" + hashlib.sha256(identity.encode()).hexdigest()[:12]
     test_ids: list[str] = []
@@ -251,7 +281,7 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
         "model_id": model_id, "kind": "hashing+sgd_logistic_regression", "target": CLAIM_STATUS,
         "labels": [str(c) for c in model.classes_], "positive_label": POSITIVE,
         "train_data_sha256": digest.hexdigest(), "train_sentences": sum(counts.values()), "seed": seed,
-        "params": PARAMS, "epochs": _epochs(sum(counts.values())),
+        "params": PARAMS, "epochs": epochs,
         "dataset": str(dataset_dir), "versions": {"scikit-learn": sklearn.__version__},
         "test": checkthat_scores(gold, predicted),
     }  # fmt: skip
