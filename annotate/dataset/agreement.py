@@ -355,28 +355,23 @@ def claim_types_agreement(votes: Votes) -> dict[str, dict[str, Any]]:
     """For each claim type, agreement on whether it applies, over sentences that two or more
     annotators said make a claim."""
     no_claim = votes.values.get(NO_CLAIM, -2)
-    chosen: dict[int, dict[int, int]] = {}  # unit -> annotator -> claim type bits
-    for unit in range(votes.n_units):
-        bits = {votes.who[r]: votes.type_bits[r] for r in votes.records(unit)
-                if votes.answer[r] != -1 and votes.answer[r] != no_claim}  # fmt: skip
-        if len(bits) >= 2:
-            chosen[unit] = bits
-    items = _sorted_units(votes, list(chosen))
+
+    def claimed(unit: int) -> list[int]:
+        return [r for r in votes.records(unit) if votes.answer[r] != -1 and votes.answer[r] != no_claim]
+
+    items = _sorted_units(votes, [u for u in range(votes.n_units) if len(claimed(u)) >= 2])
     names, type_names = votes.annotators.names(), votes.types.names()
-    who = sorted({w for bits in chosen.values() for w in bits}, key=names.__getitem__)
-    row = {w: i for i, w in enumerate(who)}
-    present = 0
-    for bits in chosen.values():
-        for b in bits.values():
-            present |= b
+    bits = np.full((len(names), len(items)), -1, dtype=np.int64)  # annotator x item: claim type bits
+    for j, unit in enumerate(items):
+        for r in claimed(unit):
+            bits[votes.who[r], j] = votes.type_bits[r]
+    who = sorted(np.flatnonzero((bits >= 0).any(axis=1)).tolist(), key=names.__getitem__)
+    bits = bits[who]
+    present = int(np.bitwise_or.reduce(bits[bits >= 0])) if bits.size else 0
     order = np.array(items, dtype=np.int64)
     report = {}
     for claim_type in sorted(t for k, t in enumerate(type_names) if present >> k & 1):
-        bit = 1 << votes.types[claim_type]
-        applies = np.full((len(who), len(items)), -1, dtype=np.int64)
-        for j, unit in enumerate(items):
-            for annotator, b in chosen[unit].items():
-                applies[row[annotator], j] = bool(b & bit)
+        applies = np.where(bits >= 0, (bits >> votes.types[claim_type]) & 1, -1)
         labels = [str(v) for v in (False, True) if (applies == v).any()]  # sorted: "False" < "True"
         if labels == ["True"]:
             applies[applies == 1] = 0
@@ -486,15 +481,17 @@ def reference_agreement(votes: Votes) -> dict[str, Any] | None:
     }
 
 
+def _disagreeing(votes: Votes) -> Iterator[int]:
+    """The units whose annotators gave different claim_status answers."""
+    for unit in range(votes.n_units):
+        if len(set(votes.answers(unit).values())) > 1:
+            yield unit
+
+
 def disagreements(votes: Votes) -> list[tuple[str, dict[str, str]]]:
     """Sentences whose annotators gave different claim_status answers: (unit id, annotator -> answer)."""
     names, values, sids = votes.annotators.names(), votes.values.names(), votes.sids()
-    found = []
-    for unit in range(votes.n_units):
-        answers = votes.answers(unit)
-        if len(set(answers.values())) > 1:
-            found.append((sids[unit], {names[w]: values[a] for w, a in answers.items()}))
-    return found
+    return [(sids[u], {names[w]: values[a] for w, a in votes.answers(u).items()}) for u in _disagreeing(votes)]
 
 
 def _report(votes: Votes, gold: list[str | None]) -> dict[str, Any]:
@@ -503,7 +500,7 @@ def _report(votes: Votes, gold: list[str | None]) -> dict[str, Any]:
         CLAIM_TYPES: claim_types_agreement(votes),
         "spans": {label: span_agreement(votes, label) for label in (CLAIM, SOURCE)},
         "annotators": annotator_agreement_with_gold(votes, gold),
-        "disagreements": len(disagreements(votes)),
+        "disagreements": sum(1 for _ in _disagreeing(votes)),
         "reference": reference_agreement(votes),
     }
 
