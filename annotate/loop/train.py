@@ -238,11 +238,13 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
     kept: list[tuple[Any, list[str]]] | None = []
     for batch in training_batches(dataset_dir):
         rows = batch[batch["split"] == "train"]
+        if not len(rows):
+            continue
         labels = rows["gold_claim_status"].tolist()
         counts.update(labels)
         _row_hash(digest, rows)
         hashed = features.count(rows[TEXT].tolist())
-        if kept is not None and len(rows):
+        if kept is not None:
             kept.append((hashed, labels))
             kept = None if sum(counts.values()) > CACHE_ROWS else kept
     evaluation = read_benchmark(eval_file) if eval_file is not None else None
