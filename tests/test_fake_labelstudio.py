@@ -244,6 +244,29 @@ def test_an_export_that_is_not_a_complete_array_is_refused_and_leaves_no_file(
     assert not _counting_threads()
 
 
+def test_the_snapshot_request_waits_as_long_as_label_studio_builds_it(tmp_path: Path) -> None:
+    """Label Studio builds a snapshot inside the request that asks for it (22 minutes for 1,000,000
+    tasks on SQLite, measured): that request has no read timeout; the other requests keep theirs."""
+    import httpx
+
+    from annotate.labelstudio.client import Client
+    from annotate.labelstudio.settings import Connection
+
+    timeouts: dict[str, Any] = {}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        timeouts[f"{request.method} {request.url.path}"] = request.extensions["timeout"]["read"]
+        if request.method == "POST":
+            return httpx.Response(201, json={"id": 7, "status": "completed"})
+        return httpx.Response(200, content=b"[]")
+
+    client = Client(Connection("http://127.0.0.1:9", "legacy-token-1234"), timeout=60)
+    client._http = httpx.Client(base_url=client.url, transport=httpx.MockTransport(answer), timeout=60)
+    with (tmp_path / "out.json").open("wb") as out:
+        assert client.export_snapshot(3, out) == 2
+    assert timeouts == {"POST /api/projects/3/exports/": None, "GET /api/projects/3/exports/7/download": 60}
+
+
 # Projects -----------------------------------------------------------------------------------------
 
 

@@ -69,15 +69,16 @@ class _Tee:
         return self.out.write(data)
 
     def close(self) -> None:
-        """No more bytes (also when the download failed): the counting thread finishes what it has."""
+        """No more bytes (also when the download failed): the counting thread finishes what it has
+        (at most the few chunks in the queue) and ends."""
         if not self._closed:
             self._closed = True
             self._chunks.put(b"")
+        self._thread.join()
 
     def counts(self) -> dict[str, int]:
         """The counts of everything written; raises what reading it as an export raised."""
         self.close()
-        self._thread.join()
         if self._error is not None:
             raise self._error
         assert self._counts is not None
@@ -159,7 +160,7 @@ def export_project(
             finally:
                 writer.close()
             out.flush()
-            os.fsync(out.fileno())  # complete on disk before it gets its final name (the count goes on meanwhile)
+            os.fsync(out.fileno())  # complete on disk before it gets its final name
         manifest = {
             "file": final.name,
             "sha256": writer.sha256.hexdigest(),
