@@ -5,10 +5,13 @@ Data Manager's first page.
 
     .venv/bin/annotate server start
     .venv/bin/python benchmarks/export_bench.py [--sizes 10000 100000] [--rounds 3]
+    .venv/bin/python benchmarks/export_bench.py --database postgresql --rounds 0   # waits only
 
 Loads the tasks into a new project per size first (minutes at 100,000 on this server), measures
 each export in its own process (peak RSS is its own, from GNU time), then deletes the projects.
-Figures go to RESULTS.md (sections `export` and `annotators`).
+With --rounds 0 it measures only what annotators wait for. --server-pid names the Label Studio
+process, whose memory is then recorded after loading and after exporting. Figures go to RESULTS.md
+(sections `export`, and `annotators` or `annotators-<database>` for another database than SQLite).
 """
 
 from __future__ import annotations
@@ -47,7 +50,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latency-samples", type=int, default=7)
+    parser.add_argument("--database", default="sqlite", help="what the server runs on, for the results")
+    parser.add_argument("--server-pid", type=int, help="Label Studio's process, to record its memory")
+    parser.add_argument("--suffix", default="", help="appended to the RESULTS.md section names (e.g. -1m)")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
+    server: dict[int, dict[str, str]] = {}
 
     config_dir = Path(os.environ.get("ANNOTATE_CONFIG_DIR") or settings.default_config_dir())
     connection = settings.resolve_connection(url=None, env_url=None, env_key=None, config_dir=config_dir)
@@ -84,7 +92,10 @@ def main() -> None:
             start = time.perf_counter()
             for i in range(0, n, 10_000):
                 client.import_tasks(pid, data[i : i + 10_000])
-            print(f"{n} tasks loaded in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+            del data
+            loaded = time.perf_counter() - start
+            server[n] = {"load": f"{loaded:.0f} s in POSTs of 10,000, server {_memory(args.server_pid)}"}
+            print(f"{n} tasks loaded in {loaded:.0f} s", file=sys.stderr)
             projects[n] = (pid, folder, penv)
             samples[n] = {"snapshot": [], "export": []}
 
@@ -111,6 +122,7 @@ def main() -> None:
                 samples[n]["export"].append((seconds, rss, path.stat().st_size))
                 assert json.loads(path.with_name(path.stem + ".manifest.json").read_text())["counts"]["tasks"] == n
                 path.unlink()
+                server[n]["export"] = f"server {_memory(args.server_pid)}"
                 print(n, {k: v[-1] for k, v in samples[n].items()}, file=sys.stderr)
 
         # What an annotator waits for. The Data Manager's first page is the request its table makes
@@ -135,15 +147,50 @@ def main() -> None:
         for pid in made:
             client.delete_project(pid)
         shutil.rmtree(tmp, ignore_errors=True)
+    machine = (f"1-minute load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after the run "
+               f"on this 2-core machine")  # fmt: skip
+    grown = "; ".join(f"{n:,} tasks: loaded {v['load']}" + (f", after the exports {v['export']}" if "export" in v
+                                                            else "") for n, v in server.items())  # fmt: skip
+    if args.rounds:
+        _write_export(args, samples, machine, grown)
+    database = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(args.database, args.database)
+    lines = [
+        "## What annotators wait for (`benchmarks/export_bench.py`)" + ("" if args.database == "sqlite" else
+                                                                        f", {database}"),
+        "",
+        f"Admin user, the same projects as above (no annotations), {database}, Django dev server; median "
+        f"(min–max) of {args.latency_samples} requests each, {time.strftime('%Y-%m-%d')}; {machine}. {grown}.",
+        "",
+        "| tasks | request | ms |",
+        "|---|---|---|",
+    ]  # fmt: skip
+    for n in args.sizes:
+        for what, times in latency[n].items():
+            ms = [t * 1000 for t in times]
+            lines.append(f"| {n:,} | {what} | {statistics.median(ms):.0f} ({min(ms):.0f}–{max(ms):.0f}) |")
+    print(write_section("annotators" + ("" if args.database == "sqlite" else f"-{args.database}") + args.suffix, lines))
 
+
+def _memory(pid: int | None) -> str:
+    """The resident and peak memory of a process (its /proc status), or "" without one."""
+    if pid is None:
+        return "memory not recorded"
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return (f"RSS {int(status['VmRSS'].split()[0]) / 1024:.0f} MB (peak "
+            f"{int(status['VmHWM'].split()[0]) / 1024:.0f} MB)")  # fmt: skip
+
+
+def _write_export(args: argparse.Namespace, samples: dict, machine: str, grown: str) -> None:
     lines = [
         "## Exporting (`benchmarks/export_bench.py`)",
         "",
-        "Fresh projects of real-shaped tasks (no annotations) on a local Label Studio 1.23.2 (SQLite, Django dev "
+        f"Fresh projects of real-shaped tasks (no annotations) on a local Label Studio 1.23.2 ({args.database}, "
+        "Django dev "
         "server) on this 2-core machine, shared with other work while it ran. Whole processes on both sides: "
         "Label Studio's own snapshot and download (`curl` creating the snapshot with the options annotate uses, "
-        "then `curl` downloading it) vs `annotate export` (the same snapshot, streamed to disk, then counted for "
-        f"the manifest). Median (min–max) of {args.rounds} interleaved rounds, {time.strftime('%Y-%m-%d')}.",
+        "then `curl` downloading it) vs `annotate export` (the same snapshot, streamed to disk and counted on the way "
+        f"for the manifest). Median (min–max) of {args.rounds} interleaved rounds, {time.strftime('%Y-%m-%d')}; "
+        f"{machine}.",
         "",
         "| tasks | what | seconds | vs snapshot | MB | peak RSS MB |",
         "|---|---|---|---|---|---|",
@@ -168,23 +215,10 @@ def main() -> None:
         "Goal: `annotate export` within 1.1× of the snapshot and download, memory flat (compare the sizes). "
         "The snapshot is built inside one HTTP request: Label Studio's open-source build has no background "
         "worker (REDIS_ENABLED is False), so a reverse proxy's 60 s timeout cuts it off as projects grow.",
-    ]
-    print(write_section("export", lines))
-
-    lines = [
-        "## What annotators wait for (`benchmarks/export_bench.py`)",
         "",
-        "Admin user, the same projects as above (no annotations), SQLite; median (min–max) of "
-        f"{args.latency_samples} requests each, {time.strftime('%Y-%m-%d')}.",
-        "",
-        "| tasks | request | ms |",
-        "|---|---|---|",
+        f"Label Studio's process: {grown}.",
     ]
-    for n in args.sizes:
-        for what, times in latency[n].items():
-            ms = [t * 1000 for t in times]
-            lines.append(f"| {n:,} | {what} | {statistics.median(ms):.0f} ({min(ms):.0f}–{max(ms):.0f}) |")
-    print(write_section("annotators", lines))
+    print(write_section("export" + args.suffix, lines))
 
 
 if __name__ == "__main__":

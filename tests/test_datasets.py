@@ -105,10 +105,10 @@ def test_agreement_matches_the_libraries_own_computation() -> None:
     import krippendorff
     import numpy as np
 
-    from annotate.dataset.agreement import claim_status_agreement, span_agreement
+    from annotate.dataset.agreement import claim_status_agreement, span_agreement, votes_of
 
     collection = collect([views(export())], keep_identity=True)
-    report = claim_status_agreement(collection)
+    report = claim_status_agreement(votes_of(collection))
     # Rows ann, bea, cai; columns a1-0, a1-55, a2-0, a3-0; codes in sorted label order:
     # claim_checkworthy 0, claim_not_checkworthy 1, no_claim 2.
     nan = np.nan
@@ -124,7 +124,7 @@ def test_agreement_matches_the_libraries_own_computation() -> None:
     t = TEXTS["a1-0"]
     data[0]["annotations"][1]["result"] += [_span("c2", t, "Unemployment fell by 3% last year", "CLAIM"),
                                             _span("s2", t, "minister", "SOURCE")]  # fmt: skip
-    both = collect([views(data)])
+    both = votes_of(collect([views(data)]))
     assert span_agreement(both, "CLAIM")["exact_f1"] == 0.5  # ann-bea match; cai marked none
     assert (span_agreement(both, "SOURCE")["exact_f1"], span_agreement(both, "SOURCE")["overlap_f1"]) == (0.0, 0.5)
 
@@ -165,9 +165,9 @@ def test_claim_types_agreement_uses_the_libraries() -> None:
     import numpy as np
     from statsmodels.stats.inter_rater import fleiss_kappa
 
-    from annotate.dataset.agreement import claim_types_agreement
+    from annotate.dataset.agreement import claim_types_agreement, votes_of
 
-    report = claim_types_agreement(collect([views(export())], keep_identity=True))
+    report = claim_types_agreement(votes_of(collect([views(export())], keep_identity=True)))
     assert sorted(report) == ["quantity", "quote"]
     # a1-0: ann chose quantity, bea and cai did not; a2-0: nobody did (three raters each; False, True).
     expected = round(fleiss_kappa(np.array([[2, 1], [3, 0]])), 4)

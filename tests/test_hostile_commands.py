@@ -301,7 +301,7 @@ def test_train_replaces_its_own_model_whole(tmp_path: Path) -> None:
     run("train", folder, "-o", tmp_path / "model", code=0)
     (tmp_path / "model" / "model.json").write_text("stale")
     run("train", folder, "-o", tmp_path / "model", code=0)
-    assert json.loads((tmp_path / "model" / "model.json").read_text())["model_id"].startswith("annotate-tfidf-lr-")
+    assert json.loads((tmp_path / "model" / "model.json").read_text())["model_id"].startswith("annotate-hash-sgd-")
 
 
 def test_train_output_that_is_a_file(tmp_path: Path) -> None:

@@ -186,7 +186,7 @@ def test_train_is_deterministic_and_scores_like_checkthat(tmp_path: Path) -> Non
     first = train(dataset, tmp_path / "m1", seed=3)
     second = train(dataset, tmp_path / "m2", seed=3)
     assert first == second | {"dataset": first["dataset"]}
-    assert first["model_id"].startswith("annotate-tfidf-lr-") and first["train_sentences"] == 48
+    assert first["model_id"].startswith("annotate-hash-sgd-") and first["train_sentences"] == 48
     assert first["test"]["items"] == 12 and first["test"]["positives"] == 6
     assert first["test"]["f1"] == 1.0  # the two kinds of sentence share no words
     lines = (tmp_path / "m1" / "test_predictions.tsv").read_text().splitlines()
@@ -195,6 +195,43 @@ def test_train_is_deterministic_and_scores_like_checkthat(tmp_path: Path) -> Non
     model = load_model(tmp_path / "m1")
     (label, probability), _ = model.predict(["Inflation rose 7% in May, the bank said.", "It was a sunny day."])
     assert label == "claim_checkworthy" and 0.34 < probability <= 1.0
+
+
+def test_train_reads_every_format_in_batches_and_learns_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:  # fmt: skip
+    """The table is read 7 rows at a time; parquet, CSV and JSON Lines copies of it give one model."""
+    from annotate.loop import train as training
+
+    monkeypatch.setattr(training, "BATCH_ROWS", 7)
+    table = pd.read_parquet(_dataset(tmp_path / "ds") / "sentences.parquet")
+    metas, runs = [], []
+    for kind in ("parquet", "csv", "jsonl"):
+        folder = tmp_path / kind
+        folder.mkdir()
+        {"parquet": lambda p: table.to_parquet(p, row_group_size=5), "csv": lambda p: table.to_csv(p, index=False),
+         "jsonl": lambda p: table.to_json(p, orient="records", lines=True)}[kind](folder / f"sentences.{kind}")  # fmt: skip
+        metas.append(train(folder, tmp_path / f"m-{kind}", seed=3))
+        runs.append((tmp_path / f"m-{kind}" / "test_predictions.tsv").read_text())
+    assert all(m | {"dataset": None} == metas[0] | {"dataset": None} for m in metas)
+    assert runs == runs[:1] * 3 and metas[0]["test"]["f1"] == 1.0
+
+
+def test_train_beyond_the_cache_learns_batch_by_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past CACHE_ROWS training rows the classifier learns a batch at a time (partial_fit), reading the
+    table once per epoch: still reproducible, and it still separates the two kinds of sentence."""
+    from annotate.loop import train as training
+
+    dataset = _dataset(tmp_path / "ds")
+    monkeypatch.setattr(training, "BATCH_ROWS", 10)
+    monkeypatch.setattr(training, "CACHE_ROWS", 20)
+    reads = []
+    batches = training.training_batches
+    monkeypatch.setattr(training, "training_batches", lambda path: reads.append(path) or batches(path))
+    first = train(dataset, tmp_path / "m1", seed=3)
+    assert len(reads) == 1 + first["epochs"] + 1  # counting, each epoch, predicting the test split
+    second = train(dataset, tmp_path / "m2", seed=3)
+    assert first == second | {"dataset": first["dataset"]} and first["epochs"] == 100
+    assert first["test"]["f1"] == 1.0
 
 
 def test_checkthat_scores_are_those_of_the_positive_class() -> None:

@@ -91,8 +91,9 @@ def train(
     ] = None,
     fmt: FormatOption = Format.text,
 ) -> None:
-    """Train the check-worthiness baseline (TF-IDF + logistic regression) on the train split and score
-    it on the test split as CheckThat! does (precision, recall, F1 of claim_checkworthy)."""
+    """Train the check-worthiness baseline (hashed 1-2-grams + logistic regression by SGD, in batches)
+    on the train split and score it on the test split as CheckThat! does (precision, recall, F1 of
+    claim_checkworthy)."""
     from annotate.loop.train import train as train_model
 
     meta = train_model(dataset_dir, output_dir, seed=seed, eval_file=eval_file)

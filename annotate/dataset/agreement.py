@@ -8,23 +8,34 @@ The two kappas are the textbook formulas, written here in numpy as scikit-learn'
 `cohen_kappa_score` and statsmodels' `fleiss_kappa` compute them (tests/test_agreement_formulas.py
 checks them against both): importing those two libraries took 1.0 s of CPU, a third of what
 combine may spend beyond reading its exports.
+
+`annotate agreement` streams its exports: each task is read, merged into Votes (per unit and
+annotator only the codes the figures need: the claim_status answer, claim types as bits, ground
+truth, CLAIM and SOURCE offsets) and dropped, so a million sentences fit in memory. The figures are
+exact (no sampling) and equal to what the collection that combine builds gives
+(tests/test_agreement_golden.py pins them).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from array import array
 from collections import Counter
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from annotate.articles.rows import reference_scale
-from annotate.dataset.collect import Collection, gc_paused, read_collection
-from annotate.dataset.gold import golds
+from annotate.dataset.collect import Collection, gc_paused, pseudonym
+from annotate.dataset.gold import gold_status
 from annotate.labelstudio.exports import ExportSet
+from annotate.labelstudio.views import Annotation, Task
 from annotate.vocabulary import (
+    ADJUDICATION_OF,
     CLAIM,
+    CLAIM_ID,
     CLAIM_STATUS,
     CLAIM_TYPES,
     CORPUS,
@@ -34,6 +45,8 @@ from annotate.vocabulary import (
     SOURCE,
     TEXT,
 )
+
+SPAN_BITS = {CLAIM: 1, SOURCE: 2}  # the span labels agreement compares
 
 
 def _number(value: float) -> float | None:
@@ -56,8 +69,14 @@ def cohen_kappa(first: list[str], second: list[str], labels: list[str]) -> float
     code = {label: i for i, label in enumerate(labels)}
     confusion = np.zeros((len(labels), len(labels)))
     np.add.at(confusion, ([code[x] for x in first], [code[y] for y in second]), 1)
+    return _kappa(confusion)
+
+
+def _kappa(confusion: np.ndarray) -> float:
+    """Cohen's kappa of a confusion matrix (see cohen_kappa)."""
+    confusion = np.asarray(confusion, dtype=float)
     expected = np.outer(confusion.sum(axis=1), confusion.sum(axis=0)) / confusion.sum()
-    disagree = 1 - np.eye(len(labels))
+    disagree = 1 - np.eye(len(confusion))
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(1 - (disagree * confusion).sum() / (disagree * expected).sum())
 
@@ -74,85 +93,310 @@ def fleiss_kappa(table: np.ndarray) -> float:
         return float((p_item.mean() - expected) / (1 - expected))
 
 
-def nominal_agreement(answers: dict[str, dict[str, str]], *, per_label: bool = True) -> dict[str, Any]:
-    """Agreement on one nominal answer (item -> annotator -> value): Krippendorff's alpha, Fleiss'
-    kappa on the items with the most common number of raters (>= 2), Cohen's kappa per pair of
-    annotators with at least two shared items, and alpha per value (one vs rest)."""
-    annotators = sorted({who for per in answers.values() for who in per})
-    items = sorted(answers)
-    labels = sorted({v for per in answers.values() for v in per.values()})
-    code = {label: i for i, label in enumerate(labels)}
-    matrix = np.full((len(annotators), len(items)), np.nan)
-    row = {who: i for i, who in enumerate(annotators)}
-    for j, item in enumerate(items):
-        for who, value in answers[item].items():
-            matrix[row[who], j] = code[value]
+class _Codes(dict[str, int]):
+    """Strings numbered in the order they first appear."""
+
+    def code(self, value: str) -> int:
+        found = self.get(value)
+        if found is None:
+            found = self[value] = len(self)
+        return found
+
+    def names(self) -> list[str]:
+        return list(self)
+
+
+class Votes:
+    """The units of exports merged as collect() merges them (by sentence_id, claim_id for
+    verification tasks; the newest annotation of each annotator counts; review tasks' annotations
+    are adjudications), keeping per unit and annotator only codes: no task, annotation or text.
+
+    Units are numbered in order of first appearance; each unit's annotators form a linked list of
+    records (`first`, `next`) in the order they first annotated it.
+    """
+
+    def __init__(self, *, keep_identity: bool = False) -> None:
+        self.keep_identity = keep_identity
+        self.units: dict[str, int] = {}
+        self.annotators, self.values, self.types, self.corpora = _Codes(), _Codes(), _Codes(), _Codes()
+        self._pseudonyms: dict[str, int] = {}
+        # per unit
+        self.first, self.reference, self.corpus = array("q"), array("q"), array("q")
+        self.hidden, self._from_review = array("b"), array("b")
+        self.adjudication: dict[int, tuple[tuple[str, int], int]] = {}  # unit -> (age, answer code)
+        # per record (a unit's counted annotation)
+        self.next, self.who, self.answer = array("q"), array("q"), array("q")
+        self.truth, self.type_bits = array("b"), array("q")
+        self.updated: list[str] = []
+        self.ids = array("q")
+        self.span_at, self.span_count = array("q"), array("q")
+        # spans of records, end to end (a replaced record's spans stay behind, unused)
+        self.span_start, self.span_end, self.span_bits = array("q"), array("q"), array("b")
+
+    @property
+    def n_units(self) -> int:
+        return len(self.first)
+
+    def add(self, tasks: Iterable[Task]) -> None:
+        for task in tasks:
+            self.add_task(task)
+
+    def add_task(self, task: Task) -> None:
+        data = task.data
+        key = data.get(CLAIM_ID, data.get(SENTENCE_ID))
+        sid = str(key if key is not None else f"task-{task.id}")
+        reviewing = ADJUDICATION_OF in data
+        unit = self.units.get(sid)
+        if unit is None:
+            unit = self.units[sid] = len(self.first)
+            self.first.append(-1)
+            self.hidden.append(task.reference_hidden)
+            self._from_review.append(reviewing)
+            self.reference.append(-1)
+            self.corpus.append(-1)
+            self._data(unit, data)
+        elif self._from_review[unit] and not reviewing:
+            # a unit's data is its first task's, replaced by the first task that is not a review
+            self._from_review[unit] = False
+            self._data(unit, data)
+        for annotation in task.annotations():
+            if not annotation.cancelled:
+                self._add_annotation(unit, annotation, reviewing)
+
+    def _data(self, unit: int, data: Any) -> None:
+        reference = data.get(REFERENCE_LABEL)
+        self.reference[unit] = -1 if reference is None else self.values.code(str(reference))
+        self.corpus[unit] = self.corpora.code(str(data.get(CORPUS)))
+
+    def _annotator(self, annotation: Annotation) -> int:
+        name = annotation.annotator
+        found = self._pseudonyms.get(name)
+        if found is None:
+            found = self._pseudonyms[name] = self.annotators.code(name if self.keep_identity else pseudonym(name))
+        return found
+
+    def _answer(self, annotation: Annotation) -> int:
+        chosen = annotation.choices(CLAIM_STATUS)
+        return self.values.code(chosen[0]) if chosen else -1
+
+    def _add_annotation(self, unit: int, annotation: Annotation, reviewing: bool) -> None:
+        who = self._annotator(annotation)
+        age = annotation.age()
+        if reviewing:
+            held = self.adjudication.get(unit)
+            if held is None or age > held[0]:
+                self.adjudication[unit] = (age, self._answer(annotation))
+            return
+        record, last = self.first[unit], -1
+        while record != -1 and self.who[record] != who:
+            record, last = self.next[record], record
+        if record == -1:
+            record = len(self.who)
+            self.next.append(-1)
+            self.who.append(who)
+            for column in (self.answer, self.type_bits, self.span_at, self.span_count, self.ids):
+                column.append(0)
+            self.truth.append(0)
+            self.updated.append("")
+            if last == -1:
+                self.first[unit] = record
+            else:
+                self.next[last] = record
+        elif (self.updated[record], self.ids[record]) > age:
+            return  # the one held is newer
+        self.updated[record], self.ids[record] = age
+        self.answer[record] = self._answer(annotation)
+        self.truth[record] = annotation.ground_truth
+        bits = 0
+        for chosen in set(annotation.choices(CLAIM_TYPES)):
+            bits |= 1 << self.types.code(chosen)
+        self.type_bits[record] = bits
+        self.span_at[record], count = len(self.span_start), 0
+        for span in annotation.spans():
+            label_bits = sum(bit for label, bit in SPAN_BITS.items() if label in span.labels)
+            if label_bits:
+                self.span_start.append(span.start)
+                self.span_end.append(span.end)
+                self.span_bits.append(label_bits)
+                count += 1
+        self.span_count[record] = count
+
+    def records(self, unit: int) -> Iterator[int]:
+        """The unit's counted annotations, in the order their annotators first annotated it."""
+        record = self.first[unit]
+        while record != -1:
+            yield record
+            record = self.next[record]
+
+    def answers(self, unit: int) -> dict[int, int]:
+        """annotator -> claim_status answer (codes), annotators without one left out."""
+        return {self.who[r]: self.answer[r] for r in self.records(unit) if self.answer[r] != -1}
+
+    def sids(self) -> list[str]:
+        return list(self.units)
+
+    def gold(self) -> list[str | None]:
+        """Each unit's gold claim_status (gold.gold_status's policy), by unit."""
+        names = self.values.names()
+        found: list[str | None] = []
+        for unit in range(self.n_units):
+            answers = {self.who[r]: names[self.answer[r]] for r in self.records(unit) if self.answer[r] != -1}
+            truths = {self.who[r]: _Truth(bool(self.truth[r])) for r in self.records(unit)}
+            held = self.adjudication.get(unit)
+            adjudicated = names[held[1]] if held is not None and held[1] != -1 else None
+            found.append(gold_status(truths, answers, adjudicated)[0])  # type: ignore[arg-type]
+        return found
+
+
+class _Truth(NamedTuple):
+    ground_truth: bool
+
+
+def votes_of(collection: Collection) -> Votes:
+    """The Votes of a collection that combine built (the same units, annotations and adjudications)."""
+    votes = Votes(keep_identity=True)  # the collection's annotators are named already
+    for sid, s in collection.sentences.items():
+        unit = votes.units[sid] = len(votes.first)
+        votes.first.append(-1)
+        reference = s.data.get(REFERENCE_LABEL)
+        votes.reference.append(-1 if reference is None else votes.values.code(str(reference)))
+        votes.corpus.append(votes.corpora.code(str(s.data.get(CORPUS))))
+        votes.hidden.append(s.reference_hidden)
+        votes._from_review.append(s.task_id is None)
+        for who, annotation in s.annotations.items():
+            votes._pseudonyms[annotation.annotator] = votes.annotators.code(who)
+            votes._add_annotation(unit, annotation, reviewing=False)
+        if s.adjudication is not None:
+            votes._add_annotation(unit, s.adjudication[1], reviewing=True)
+    return votes
+
+
+def read_votes(exports: ExportSet, *, keep_identity: bool = False) -> Votes:
+    """The valid tasks of the exports merged into Votes, one task at a time. Raises ExportsInvalid
+    if any task has an error."""
+    votes = Votes(keep_identity=keep_identity)
+    for tasks in exports.tasks():
+        votes.add(tasks)
+    exports.check()
+    return votes
+
+
+def _nominal(codes: np.ndarray, annotators: list[str], labels: list[str], order: np.ndarray, *,
+             per_label: bool = True) -> dict[str, Any]:  # fmt: skip
+    """Agreement on one nominal answer: `codes` is annotators x items (label codes, -1 where an
+    annotator gave none), annotators and labels sorted, items sorted by unit id, `order` each item's
+    place in the order units first appeared. Krippendorff's alpha, Fleiss' kappa on the items with
+    the most common number of raters (>= 2; a tie goes to the number seen first), Cohen's kappa per
+    pair of annotators with at least two shared items, and alpha per value (one vs rest)."""
+    given = codes >= 0
+    matrix = np.where(given, codes, np.nan)
+    raters = given.sum(axis=0)
 
     pairs = {}
-    for a, b in itertools.combinations(annotators, 2):
-        shared = [item for item in items if a in answers[item] and b in answers[item]]
-        if len(shared) >= 2:
-            kappa = cohen_kappa([answers[i][a] for i in shared], [answers[i][b] for i in shared], labels)
-            pairs[f"{a} / {b}"] = {"items": len(shared), "cohen_kappa": _number(kappa)}
+    for (i, a), (j, b) in itertools.combinations(enumerate(annotators), 2):
+        shared = given[i] & given[j]
+        if shared.sum() >= 2:
+            confusion = np.bincount(codes[i, shared] * len(labels) + codes[j, shared], minlength=len(labels) ** 2)
+            kappa = _kappa(confusion.reshape(len(labels), len(labels)))
+            pairs[f"{a} / {b}"] = {"items": int(shared.sum()), "cohen_kappa": _number(kappa)}
 
-    counts = Counter(len(per) for per in answers.values() if len(per) >= 2)
     fleiss = None
+    counts = Counter(raters[raters >= 2].tolist())
     if counts:
-        raters = counts.most_common(1)[0][0]
-        rated = [list(per.values()) for per in answers.values() if len(per) == raters]
-        table = [[values.count(label) for label in labels] for values in rated]
+        top = max(counts.values())
+        most = min((c for c in counts if counts[c] == top), key=lambda c: order[raters == c].min())
+        rated = np.flatnonzero(raters == most)
+        rated = rated[np.argsort(order[rated], kind="stable")]
+        table = np.stack([(codes[:, rated] == k).sum(axis=0) for k in range(len(labels))], axis=1)
         if len(table) >= 2 and len(labels) >= 2:
-            fleiss = {"raters": raters, "items": len(table), "kappa": _number(fleiss_kappa(np.array(table)))}
+            fleiss = {"raters": int(most), "items": len(table), "kappa": _number(fleiss_kappa(table))}
 
     report: dict[str, Any] = {
         "annotators": len(annotators),
-        "items": len(items),
-        "items_with_2_or_more": int(((~np.isnan(matrix)).sum(axis=0) >= 2).sum()),
+        "items": codes.shape[1],
+        "items_with_2_or_more": int((raters >= 2).sum()),
         "krippendorff_alpha": _alpha(matrix),
         "fleiss_kappa": fleiss,
         "cohen_kappa_pairs": pairs,
     }
     if per_label:
         report["alpha_per_label"] = {
-            label: _alpha(np.where(np.isnan(matrix), np.nan, (matrix == code[label]).astype(float))) for label in labels
+            label: _alpha(np.where(np.isnan(matrix), np.nan, (matrix == k).astype(float)))
+            for k, label in enumerate(labels)
         }
     return report
 
 
-def claim_status_agreement(collection: Collection) -> dict[str, Any]:
-    return nominal_agreement({sid: answers for sid, answers in collection.claim_status.items() if answers})
+def _sorted_units(votes: Votes, units: list[int]) -> list[int]:
+    """Units in the order of their ids."""
+    sids = votes.sids()
+    return sorted(units, key=sids.__getitem__)
 
 
-def claim_types_agreement(collection: Collection) -> dict[str, dict[str, Any]]:
+def claim_status_agreement(votes: Votes) -> dict[str, Any]:
+    answered = [u for u in range(votes.n_units) if votes.answers(u)]
+    items = _sorted_units(votes, answered)
+    names = votes.annotators.names()
+    who = sorted({votes.who[r] for u in items for r in votes.records(u) if votes.answer[r] != -1},
+                 key=names.__getitem__)  # fmt: skip
+    values = votes.values.names()
+    labels = sorted({values[votes.answer[r]] for u in items for r in votes.records(u) if votes.answer[r] != -1})
+    label_code = {votes.values[label]: k for k, label in enumerate(labels)}
+    row = {w: i for i, w in enumerate(who)}
+    codes = np.full((len(who), len(items)), -1, dtype=np.int64)
+    for j, unit in enumerate(items):
+        for annotator, answer in votes.answers(unit).items():
+            codes[row[annotator], j] = label_code[answer]
+    order = np.array(items, dtype=np.int64)  # a unit's number is its place in order of appearance
+    return _nominal(codes, [names[w] for w in who], labels, order)
+
+
+def claim_types_agreement(votes: Votes) -> dict[str, dict[str, Any]]:
     """For each claim type, agreement on whether it applies, over sentences that two or more
     annotators said make a claim."""
-    per_sentence = {}
-    for s in collection.sentences.values():
-        status = collection.claim_status[s.sentence_id]
-        answers = {who: set(a.choices(CLAIM_TYPES)) for who, a in s.annotations.items()
-                   if status.get(who, NO_CLAIM) != NO_CLAIM}  # fmt: skip
-        if len(answers) >= 2:
-            per_sentence[s.sentence_id] = answers
-    types = sorted({t for per in per_sentence.values() for chosen in per.values() for t in chosen})
-    return {
-        claim_type: nominal_agreement(
-            {sid: {who: str(claim_type in chosen) for who, chosen in per.items()} for sid, per in per_sentence.items()},
-            per_label=False,
-        )
-        for claim_type in types
-    }
+    no_claim = votes.values.get(NO_CLAIM, -2)
+
+    def claimed(unit: int) -> list[int]:
+        return [r for r in votes.records(unit) if votes.answer[r] != -1 and votes.answer[r] != no_claim]
+
+    items = _sorted_units(votes, [u for u in range(votes.n_units) if len(claimed(u)) >= 2])
+    names, type_names = votes.annotators.names(), votes.types.names()
+    bits = np.full((len(names), len(items)), -1, dtype=np.int64)  # annotator x item: claim type bits
+    for j, unit in enumerate(items):
+        for r in claimed(unit):
+            bits[votes.who[r], j] = votes.type_bits[r]
+    who = sorted(np.flatnonzero((bits >= 0).any(axis=1)).tolist(), key=names.__getitem__)
+    bits = bits[who]
+    present = int(np.bitwise_or.reduce(bits[bits >= 0])) if bits.size else 0
+    order = np.array(items, dtype=np.int64)
+    report = {}
+    for claim_type in sorted(t for k, t in enumerate(type_names) if present >> k & 1):
+        applies = np.where(bits >= 0, (bits >> votes.types[claim_type]) & 1, -1)
+        labels = [str(v) for v in (False, True) if (applies == v).any()]  # sorted: "False" < "True"
+        if labels == ["True"]:
+            applies[applies == 1] = 0
+        report[claim_type] = _nominal(applies, [names[w] for w in who], labels, order, per_label=False)
+    return report
 
 
-def span_agreement(collection: Collection, label: str) -> dict[str, Any]:
+def span_agreement(votes: Votes, label: str) -> dict[str, Any]:
     """Pairwise F1 between annotators' spans of one label: exact (same offsets) and overlap (any
     shared character, each span matched once), micro-averaged over all pairs and sentences."""
-    spans: dict[str, dict[str, list[tuple[int, int]]]] = {}
-    for row in collection.span_rows(label):
-        spans.setdefault(row.sentence_id, {}).setdefault(row.annotator, []).append((row.span.start, row.span.end))
+    bit = SPAN_BITS[label]
+    names = votes.annotators.names()
     both = {"exact": [0, 0, 0], "overlap": [0, 0, 0]}  # matched, spans of a, spans of b
-    for sid, s in collection.sentences.items():
-        for a, b in itertools.combinations(sorted(s.annotations), 2):
-            left, right = spans.get(sid, {}).get(a, []), spans.get(sid, {}).get(b, [])
+
+    def spans(record: int) -> list[tuple[int, int]]:
+        at = votes.span_at[record]
+        return [(votes.span_start[k], votes.span_end[k]) for k in range(at, at + votes.span_count[record])
+                if votes.span_bits[k] & bit]  # fmt: skip
+
+    for unit in range(votes.n_units):
+        records = sorted(votes.records(unit), key=lambda r: names[votes.who[r]])
+        if len(records) < 2:
+            continue
+        for ra, rb in itertools.combinations(records, 2):
+            left, right = spans(ra), spans(rb)
             for kind in both:
                 free = list(right)
                 matched = 0
@@ -178,48 +422,56 @@ def span_agreement(collection: Collection, label: str) -> dict[str, Any]:
     }
 
 
-def annotator_agreement_with_gold(collection: Collection, gold: dict[str, str | None]) -> dict[str, dict[str, Any]]:
+def annotator_agreement_with_gold(votes: Votes, gold: list[str | None]) -> dict[str, dict[str, Any]]:
     """For each annotator: how many gold-labelled sentences they answered, and the share that matches."""
-    per: dict[str, list[bool]] = {}
-    for sid, answers in collection.claim_status.items():
-        if gold.get(sid):
-            for who, answer in answers.items():
-                per.setdefault(who, []).append(answer == gold[sid])
+    items: Counter[int] = Counter()
+    hits: Counter[int] = Counter()
+    for unit, label in enumerate(gold):
+        if label:
+            code = votes.values[label]
+            for who, answer in votes.answers(unit).items():
+                items[who] += 1
+                hits[who] += answer == code
+    names = votes.annotators.names()
     return {
-        who: {"items": len(hits), "agrees_with_gold": round(sum(hits) / len(hits), 4)}
-        for who, hits in sorted(per.items())
+        names[who]: {"items": items[who], "agrees_with_gold": round(hits[who] / items[who], 4)}
+        for who in sorted(items, key=names.__getitem__)
     }
 
 
-def reference_agreement(collection: Collection) -> dict[str, Any] | None:
+def reference_agreement(votes: Votes) -> dict[str, Any] | None:
     """Each annotator against the reference labels of benchmark rows, on each benchmark's own scale
     (CheckThat!'s No covers no_claim and claim_not_checkworthy): accuracy and Cohen's kappa
     (see cohen_kappa), and whether the annotators could see the reference. None without reference labels."""
+    values, corpora = votes.values.names(), votes.corpora.names()
     labels: dict[str, set[str]] = {}
-    for s in collection.sentences.values():
-        if s.data.get(REFERENCE_LABEL) is not None:
-            labels.setdefault(str(s.data.get(CORPUS)), set()).add(str(s.data[REFERENCE_LABEL]))
+    for unit in range(votes.n_units):
+        if votes.reference[unit] != -1:
+            labels.setdefault(corpora[votes.corpus[unit]], set()).add(values[votes.reference[unit]])
     if not labels:
         return None
     scales = {corpus: reference_scale(found) for corpus, found in labels.items()}
-    pairs: dict[str, tuple[list[str], list[str]]] = {}
+    pairs: dict[int, tuple[list[str], list[str]]] = {}
     seen: dict[bool, int] = Counter()
-    for sid, answers in collection.claim_status.items():
-        s = collection.sentences[sid]
-        scale = scales.get(str(s.data.get(CORPUS)))
-        if scale is None or s.data.get(REFERENCE_LABEL) is None or not answers:
+    for unit in range(votes.n_units):
+        scale = scales.get(corpora[votes.corpus[unit]])
+        answers = votes.answers(unit)
+        if scale is None or votes.reference[unit] == -1 or not answers:
             continue
-        seen[s.reference_hidden] += 1
+        seen[bool(votes.hidden[unit])] += 1
+        reference_label = values[votes.reference[unit]]
         for who, answer in answers.items():
             reference, theirs = pairs.setdefault(who, ([], []))
-            reference.append(str(s.data[REFERENCE_LABEL]))
-            theirs.append(scale[1][answer])
+            reference.append(reference_label)
+            theirs.append(scale[1][values[answer]])
+    names = votes.annotators.names()
     annotators = {}
-    for who, (reference, theirs) in sorted(pairs.items()):
+    for who in sorted(pairs, key=names.__getitem__):
+        reference, theirs = pairs[who]
         both = sorted(set(reference) | set(theirs))
         kappa = _number(cohen_kappa(reference, theirs, both)) if len(both) > 1 else None  # one label: undefined
         accuracy = sum(a == b for a, b in zip(reference, theirs, strict=True)) / len(reference)
-        annotators[who] = {"items": len(reference), "accuracy": round(accuracy, 4), "cohen_kappa": kappa}
+        annotators[names[who]] = {"items": len(reference), "accuracy": round(accuracy, 4), "cohen_kappa": kappa}
     visible = {True: "hidden", False: "visible"}
     return {
         "scales": sorted({scale[0] for scale in scales.values() if scale}),
@@ -229,32 +481,60 @@ def reference_agreement(collection: Collection) -> dict[str, Any] | None:
     }
 
 
-def disagreements(collection: Collection) -> list[dict[str, Any]]:
-    """Sentences whose annotators gave different claim_status answers."""
-    found = []
-    for sid, answers in collection.claim_status.items():
-        if len(set(answers.values())) > 1:
-            found.append({SENTENCE_ID: sid, TEXT: collection.sentences[sid].data.get(TEXT), "answers": answers})
-    return found
+def _disagreeing(votes: Votes) -> Iterator[int]:
+    """The units whose annotators gave different claim_status answers."""
+    for unit in range(votes.n_units):
+        if len(set(votes.answers(unit).values())) > 1:
+            yield unit
+
+
+def disagreements(votes: Votes) -> list[tuple[str, dict[str, str]]]:
+    """Sentences whose annotators gave different claim_status answers: (unit id, annotator -> answer)."""
+    names, values, sids = votes.annotators.names(), votes.values.names(), votes.sids()
+    return [(sids[u], {names[w]: values[a] for w, a in votes.answers(u).items()}) for u in _disagreeing(votes)]
+
+
+def _report(votes: Votes, gold: list[str | None]) -> dict[str, Any]:
+    return {
+        CLAIM_STATUS: claim_status_agreement(votes),
+        CLAIM_TYPES: claim_types_agreement(votes),
+        "spans": {label: span_agreement(votes, label) for label in (CLAIM, SOURCE)},
+        "annotators": annotator_agreement_with_gold(votes, gold),
+        "disagreements": sum(1 for _ in _disagreeing(votes)),
+        "reference": reference_agreement(votes),
+    }
 
 
 def agreement_report(collection: Collection, gold: dict[str, str | None]) -> dict[str, Any]:
-    return {
-        CLAIM_STATUS: claim_status_agreement(collection),
-        CLAIM_TYPES: claim_types_agreement(collection),
-        "spans": {label: span_agreement(collection, label) for label in (CLAIM, SOURCE)},
-        "annotators": annotator_agreement_with_gold(collection, gold),
-        "disagreements": len(disagreements(collection)),
-        "reference": reference_agreement(collection),
-    }
+    """The report of a collection that combine built, with its gold labels."""
+    votes = votes_of(collection)
+    return _report(votes, [gold.get(sid) for sid in votes.units])
+
+
+def _texts(exports: ExportSet, wanted: set[str]) -> dict[str, Any]:
+    """The text of each wanted unit, from the task collect() takes its data from: the first that is not a review."""
+    first: dict[str, Any] = {}
+    review: dict[str, Any] = {}
+    for tasks in exports.tasks():
+        for task in tasks:
+            data = task.data
+            key = data.get(CLAIM_ID, data.get(SENTENCE_ID))
+            sid = str(key if key is not None else f"task-{task.id}")
+            if sid in wanted:
+                (review if ADJUDICATION_OF in data else first).setdefault(sid, data.get(TEXT))
+    return review | first
 
 
 def agreement_of_exports(exports: ExportSet, *, keep_identity: bool = False, list_disagreements: bool = False
                          ) -> dict[str, Any]:  # fmt: skip
-    """`annotate agreement`: the report of the valid exports (ExportsInvalid if any has an error)."""
+    """`annotate agreement`: the report of the valid exports (ExportsInvalid if any has an error),
+    read one task at a time; with list_disagreements, a second pass fetches those sentences' texts."""
     with gc_paused(exiting=True):
-        collection = read_collection(exports, keep_identity=keep_identity)
-        report = agreement_report(collection, {sid: g[0] for sid, g in golds(collection).items()})
+        votes = read_votes(exports, keep_identity=keep_identity)
+        report = _report(votes, votes.gold())
         if list_disagreements:
-            report["disagreement_list"] = disagreements(collection)
+            found = disagreements(votes)
+            texts = _texts(exports, {sid for sid, _ in found})
+            report["disagreement_list"] = [{SENTENCE_ID: sid, TEXT: texts.get(sid), "answers": answers}
+                                           for sid, answers in found]  # fmt: skip
     return report

@@ -7,7 +7,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
@@ -16,7 +18,7 @@ from typing import IO, Any, Protocol
 
 from annotate import __version__
 from annotate.errors import InputError
-from annotate.labelstudio.jsonstream import iter_array
+from annotate.labelstudio.jsonstream import iter_items
 from annotate.labelstudio.projects import config_sha256
 
 MANIFEST_SUFFIX = ".manifest.json"
@@ -29,16 +31,58 @@ class _ExportServer(Protocol):
     def get_project(self, project_id: int) -> Any: ...
 
 
-class _HashingWriter:
-    """Passes bytes to a file and hashes them on the way."""
+class _Tee:
+    """Passes bytes to a file, hashes them, and hands them to a thread that counts the tasks in them
+    (count_tasks) while the download goes on: the manifest's counts cost no second pass over the file.
 
-    def __init__(self, out: IO[bytes]) -> None:
+    The chunks wait in a short queue, so memory stays bounded by a few chunks whatever the export's size.
+    """
+
+    def __init__(self, out: IO[bytes], name: str) -> None:
         self.out, self.sha256, self.size = out, hashlib.sha256(), 0
+        self._chunks: queue.Queue[bytes] = queue.Queue(maxsize=8)
+        self._counts: dict[str, int] | None = None
+        self._error: BaseException | None = None
+        self._closed = self._ended = False
+        self._thread = threading.Thread(target=self._count, args=(name,), name="export-count", daemon=True)
+        self._thread.start()
+
+    def read(self, _size: int) -> bytes:  # the counting thread's side: the next chunk, b"" at the end
+        chunk = b"" if self._ended else self._chunks.get()
+        self._ended = not chunk
+        return chunk
+
+    def _count(self, name: str) -> None:
+        try:
+            self._counts = count_tasks(iter_items(self, name))
+        except BaseException as exc:  # reported by counts(); the download goes on regardless
+            self._error = exc
+        finally:
+            while self.read(0):  # drain, so the writer is never blocked on a full queue
+                pass
 
     def write(self, data: bytes) -> int:
         self.sha256.update(data)
         self.size += len(data)
+        if data:
+            self._chunks.put(bytes(data))
         return self.out.write(data)
+
+    def close(self) -> None:
+        """No more bytes (also when the download failed): the counting thread finishes what it has
+        (at most the few chunks in the queue) and ends."""
+        if not self._closed:
+            self._closed = True
+            self._chunks.put(b"")
+        self._thread.join()
+
+    def counts(self) -> dict[str, int]:
+        """The counts of everything written; raises what reading it as an export raised."""
+        self.close()
+        if self._error is not None:
+            raise self._error
+        assert self._counts is not None
+        return self._counts
 
 
 def export_path(out_dir: Path, project: str, *, now: datetime | None = None) -> Path:
@@ -64,10 +108,10 @@ def read_manifest(export: Path) -> dict[str, Any]:
     return manifest if isinstance(manifest, dict) else {}
 
 
-def count_export(path: Path) -> dict[str, int]:
-    """Tasks, annotations, cancelled annotations and predictions, reading one task at a time."""
+def count_tasks(tasks: Iterable[Any]) -> dict[str, int]:
+    """Tasks, annotations, cancelled annotations and predictions of an export's tasks."""
     counts = {"tasks": 0, "annotations": 0, "cancelled_annotations": 0, "predictions": 0}
-    for task in iter_array(path):
+    for task in tasks:
         counts["tasks"] += 1
         if not isinstance(task, dict):
             continue
@@ -110,10 +154,13 @@ def export_project(
     info = client.get_project(project_id)
     try:
         with open(tmp, "wb") as out:
-            writer = _HashingWriter(out)
-            client.export_snapshot(project_id, writer)  # type: ignore[arg-type]
+            writer = _Tee(out, f"the export of project {project_id} from {client.url}")
+            try:
+                client.export_snapshot(project_id, writer)  # type: ignore[arg-type]
+            finally:
+                writer.close()
             out.flush()
-            os.fsync(out.fileno())
+            os.fsync(out.fileno())  # complete on disk before it gets its final name
         manifest = {
             "file": final.name,
             "sha256": writer.sha256.hexdigest(),
@@ -127,7 +174,7 @@ def export_project(
             "label_studio_version": server_version,
             "label_studio_sdk_version": _version("label-studio-sdk"),
             "annotate_version": __version__,
-            "counts": count_export(tmp),
+            "counts": writer.counts(),
         }
         os.link(tmp, final)  # fails rather than overwrite if the name appeared meanwhile
     finally:

@@ -1,6 +1,12 @@
-"""A check-worthiness baseline: TF-IDF and logistic regression (scikit-learn) on a dataset's train
-split, scored on its test split the way CLEF CheckThat! scores it (precision, recall and F1 of the
-positive class, Yes = claim_checkworthy), and saved with the hash of its training data.
+"""A check-worthiness baseline: hashed word 1-2-grams and logistic regression fitted by stochastic
+gradient descent (scikit-learn's HashingVectorizer and SGDClassifier) on a dataset's train split,
+scored on its test split the way CLEF CheckThat! scores it (precision, recall and F1 of the positive
+class, Yes = claim_checkworthy), and saved with the hash of its training data.
+
+It streams: the sentences table is read in batches of rows and only the columns it needs (pyarrow
+for parquet), and the classifier learns batch by batch (partial_fit), so memory does not grow with
+the dataset: a million sentences train on a small machine. The hashing needs no vocabulary; the
+same data, order and seed give the same model.
 
 The model predicts all three claim_status values, so `annotate prelabel --model` can pre-fill the
 claims project's own choice; the CheckThat! scores read "claim_checkworthy or not" from it.
@@ -13,6 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +34,12 @@ from annotate.outputs import replace_folder
 from annotate.vocabulary import CLAIM_CHECKWORTHY, CLAIM_STATUS, REFERENCE_LABEL, SENTENCE_ID, SOURCE_ID, TEXT
 
 POSITIVE = CLAIM_CHECKWORTHY
-PARAMS = {"ngram_range": [1, 2], "min_df": 1, "sublinear_tf": True, "C": 1.0, "class_weight": "balanced"}
+PARAMS = {"ngram_range": [1, 2], "n_features": 2**20, "sublinear_tf": True, "idf": True,
+          "loss": "log_loss", "alpha": 1e-5, "average": True, "class_weight": "balanced",
+          "updates": 500_000, "epochs": [3, 100]}  # fmt: skip
+BATCH_ROWS = 20_000  # rows read, hashed and learned at a time
+CACHE_ROWS = 200_000  # up to this many training rows, their hashed features are kept between epochs
+COLUMNS = (SENTENCE_ID, TEXT, "gold_claim_status", "split")
 MODEL_FILE, META_FILE, PREDICTIONS_FILE = "model.joblib", "model.json", "test_predictions.tsv"
 EVAL_PREDICTIONS_FILE = "eval_predictions.tsv"
 
@@ -47,9 +61,12 @@ def read_benchmark(path: Path) -> pd.DataFrame:
     })  # fmt: skip
 
 
-def read_training_data(path: Path) -> pd.DataFrame:
-    """A dataset folder's sentences table, or a benchmark file's rows (all of them the train split)."""
-    return read_benchmark(path) if path.is_file() and is_row_file(str(path)) else read_sentences(path)
+def training_batches(path: Path) -> Iterator[pd.DataFrame]:
+    """A dataset folder's sentences table in batches (see sentence_batches), or a benchmark file's rows
+    (all of them the train split, one batch: benchmark files are read whole), labelled rows only."""
+    batches = iter([read_benchmark(path)]) if path.is_file() and is_row_file(str(path)) else sentence_batches(path)
+    for batch in batches:
+        yield _labelled(batch)
 
 
 def _ids(rows: pd.DataFrame) -> list[str]:
@@ -66,24 +83,64 @@ def _write_run(path: Path, ids: list[str], predicted: list[str], run_id: str) ->
             out.write(f"{sid}\t{'Yes' if label == POSITIVE else 'No'}\t{run_id}\n")
 
 
-def read_sentences(dataset_dir: Path) -> pd.DataFrame:
-    """The sentences table of a dataset folder written by `annotate combine` (any of its formats)."""
-    for name, reader in (("sentences.parquet", pd.read_parquet), ("sentences.csv", pd.read_csv),
-                         ("sentences.jsonl", lambda p: pd.read_json(p, lines=True))):  # fmt: skip
+def sentence_batches(dataset_dir: Path, *, rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
+    """The sentences table of a dataset folder, `rows` at a time, with only the columns train needs
+    (sentence_id, text, gold_claim_status, split, and source_id where there is one)."""
+    for name, reader in (("sentences.parquet", _parquet), ("sentences.csv", _csv), ("sentences.jsonl", _jsonl)):
         path = dataset_dir / name
         if path.exists():
-            try:
-                table = reader(path)
-            except Exception as exc:  # pandas and pyarrow raise many kinds
-                hint = "write it again with `annotate combine`"
-                raise InputError(f"{path}: cannot be read ({exc})", hint=hint) from None
-            missing = [c for c in (SENTENCE_ID, TEXT, "gold_claim_status", "split") if c not in table.columns]
-            if missing:
-                raise InputError(f"{path}: lacks the column(s) {', '.join(missing)}",
-                                 hint="write it again with `annotate combine`")  # fmt: skip
-            return table
+            yield from _checked(path, reader, rows)
+            return
     raise InputError(f"{dataset_dir}: no sentences table (sentences.parquet, .csv or .jsonl)",
                      hint="make the dataset with `annotate combine EXPORT... -o DIR`")  # fmt: skip
+
+
+def _checked(path: Path, reader: Callable[[Path, int], Iterator[pd.DataFrame]], rows: int) -> Iterator[pd.DataFrame]:
+    hint = "write it again with `annotate combine`"
+    first = True
+    try:
+        for batch in reader(path, rows):
+            if first:
+                missing = [c for c in COLUMNS if c not in batch.columns]
+                if missing:
+                    raise InputError(f"{path}: lacks the column(s) {', '.join(missing)}", hint=hint)
+                first = False
+            yield batch[[c for c in (*COLUMNS, SOURCE_ID) if c in batch.columns]]
+    except InputError:
+        raise
+    except Exception as exc:  # pandas and pyarrow raise many kinds
+        raise InputError(f"{path}: cannot be read ({exc})", hint=hint) from None
+
+
+def _parquet(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    table = pq.ParquetFile(path)
+    names = table.schema_arrow.names
+    columns = [c for c in (*COLUMNS, SOURCE_ID) if c in names]
+    if len(columns) < len(COLUMNS) or table.metadata.num_rows == 0:
+        yield table.schema_arrow.empty_table().select(columns).to_pandas()
+    for batch in table.iter_batches(batch_size=rows, columns=columns):
+        yield batch.to_pandas()
+
+
+def _csv(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    with pd.read_csv(path, chunksize=rows) as chunks:
+        yield from chunks
+
+
+def _jsonl(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    with pd.read_json(path, lines=True, chunksize=rows) as chunks:
+        yield from chunks
+
+
+def _labelled(batch: pd.DataFrame) -> pd.DataFrame:
+    """The rows with a gold label and a text (an empty text is read back as NaN from CSV, and pandas
+    3 keeps NaN through astype(str))."""
+    batch = batch.assign(**{TEXT: batch[TEXT].fillna("").astype(str),
+                            SENTENCE_ID: batch[SENTENCE_ID].fillna("").astype(str)})  # fmt: skip
+    labelled = batch[batch["gold_claim_status"].notna() & (batch[TEXT].str.strip() != "")]
+    return labelled.assign(gold_claim_status=labelled["gold_claim_status"].astype(str))
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -92,13 +149,9 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def data_hash(rows: pd.DataFrame) -> str:
-    """sha256 of the (sentence_id, text, label) rows, in sentence_id order: the training data's identity."""
-    digest = hashlib.sha256()
-    for sid, text, label in sorted(zip(rows[SENTENCE_ID].astype(str), rows[TEXT].astype(str),
-                                       rows["gold_claim_status"].astype(str), strict=True)):  # fmt: skip
+def _row_hash(digest: Any, rows: pd.DataFrame) -> None:
+    for sid, text, label in zip(rows[SENTENCE_ID], rows[TEXT], rows["gold_claim_status"], strict=True):
         digest.update(json.dumps([sid, text, label], ensure_ascii=False).encode("utf-8") + b"\n")
-    return digest.hexdigest()
 
 
 def checkthat_scores(gold: list[str], predicted: list[str]) -> dict[str, Any]:
@@ -114,57 +167,125 @@ def checkthat_scores(gold: list[str], predicted: list[str]) -> dict[str, Any]:
             "recall": round(float(r), 4), "f1": round(float(f), 4)}  # fmt: skip
 
 
-def _pipeline(seed: int) -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
+def _epochs(rows: int) -> int:
+    """Passes over the training rows: enough for PARAMS["updates"] updates, within PARAMS["epochs"]."""
+    low, high = PARAMS["epochs"]
+    return max(low, min(high, math.ceil(PARAMS["updates"] / max(rows, 1))))
 
-    return make_pipeline(
-        TfidfVectorizer(ngram_range=tuple(PARAMS["ngram_range"]), min_df=PARAMS["min_df"],
-                        sublinear_tf=PARAMS["sublinear_tf"]),
-        LogisticRegression(C=PARAMS["C"], class_weight=PARAMS["class_weight"], max_iter=2000, random_state=seed),
-    )  # fmt: skip
+
+def _classifier(classes: list[str], counts: Counter[str], seed: int, epochs: int) -> Any:
+    from sklearn.linear_model import SGDClassifier
+
+    total = sum(counts.values())
+    weights = {c: total / (len(classes) * counts[c]) for c in classes}  # "balanced", which partial_fit cannot do
+    return SGDClassifier(loss=PARAMS["loss"], alpha=PARAMS["alpha"], average=PARAMS["average"], class_weight=weights,
+                         max_iter=epochs, tol=None, random_state=seed)  # fmt: skip
+
+
+class _Features:
+    """Hashed word 1-2-gram counts, weighted as TfidfVectorizer(sublinear_tf=True) weighs them: the
+    document frequencies are counted per hashed feature (a fixed-size array) on the first pass."""
+
+    def __init__(self) -> None:
+        import numpy as np
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        self.hashing = HashingVectorizer(ngram_range=tuple(PARAMS["ngram_range"]), n_features=PARAMS["n_features"],
+                                         alternate_sign=False, norm=None)  # fmt: skip
+        self.df = np.zeros(PARAMS["n_features"], dtype=np.int64)
+        self.documents = 0
+
+    def count(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        counts = self.hashing.transform(texts)
+        self.df += np.bincount(counts.indices, minlength=len(self.df))  # a row's indices are distinct
+        self.documents += counts.shape[0]
+        return counts
+
+    def weighting(self) -> Any:
+        import numpy as np
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        weighting = TfidfTransformer(sublinear_tf=True)
+        weighting.idf_ = np.log((1 + self.documents) / (1 + self.df)) + 1  # smooth_idf, as scikit-learn's
+        weighting.n_features_in_ = len(self.df)
+        return weighting
 
 
 def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path | None = None) -> dict[str, Any]:
     """Fit on the train split of a dataset folder (or on every row of a benchmark file), score on the
     test split, and with `eval_file` on a benchmark file (its predictions in eval_predictions.tsv);
-    save to model_dir; return model.json's content."""
+    save to model_dir; return model.json's content.
+
+    The dataset is read in batches, a few times: once to count (labels, document frequencies, the
+    data hash), then up to CACHE_ROWS training rows are kept hashed and fitted in one call
+    (shuffled each epoch); beyond, the classifier learns a batch at a time, the table read once per
+    epoch, so memory stays that of a batch; once more to predict the test split.
+    """
     import joblib
+    import scipy.sparse
     import sklearn
+    from sklearn.pipeline import make_pipeline
 
     if dataset_dir.is_dir() and _inside(dataset_dir, model_dir):
         raise UsageError(f"-o {model_dir} is the dataset folder or holds it; the model would replace the dataset",
                          hint="give -o a folder of its own, e.g. -o model")  # fmt: skip
-    sentences = read_training_data(dataset_dir)
+    # The hash is of the rows in table order: the model depends on it.
+    counts: Counter[str] = Counter()
+    digest = hashlib.sha256()
+    features = _Features()
+    kept: list[tuple[Any, list[str]]] | None = []
+    for batch in training_batches(dataset_dir):
+        rows = batch[batch["split"] == "train"]
+        if not len(rows):
+            continue
+        labels = rows["gold_claim_status"].tolist()
+        counts.update(labels)
+        _row_hash(digest, rows)
+        hashed = features.count(rows[TEXT].tolist())
+        if kept is not None:
+            kept.append((hashed, labels))
+            kept = None if sum(counts.values()) > CACHE_ROWS else kept
     evaluation = read_benchmark(eval_file) if eval_file is not None else None
-    # An empty text is read back as NaN (CSV, and pandas 3 keeps NaN through astype(str)).
-    sentences[TEXT] = sentences[TEXT].fillna("").astype(str)
-    sentences[SENTENCE_ID] = sentences[SENTENCE_ID].fillna("").astype(str)
-    labelled = sentences[sentences["gold_claim_status"].notna() & (sentences[TEXT].str.strip() != "")].copy()
-    labelled["gold_claim_status"] = labelled["gold_claim_status"].astype(str)
-    train_rows = labelled[labelled["split"] == "train"]
-    test_rows = labelled[labelled["split"] == "test"]
-    classes = sorted(set(train_rows["gold_claim_status"]))
+    classes = sorted(counts)
     if len(classes) < 2:
-        raise InputError(f"{dataset_dir}: the train split has {len(train_rows)} labelled sentence(s) with "
+        raise InputError(f"{dataset_dir}: the train split has {sum(counts.values())} labelled sentence(s) with "
                          f"{len(classes)} claim_status value(s); a classifier needs at least two",
                          hint="annotate more articles, or combine with another --split")  # fmt: skip
-    digest = data_hash(train_rows)
-    model = _pipeline(seed).fit(train_rows["text"].astype(str).tolist(), train_rows["gold_claim_status"].tolist())
-    model_id = (
-        "annotate-tfidf-lr-"
-        + hashlib.sha256(
-            json.dumps({"data": digest, "params": PARAMS, "seed": seed}, sort_keys=True).encode()
-        ).hexdigest()[:12]
-    )
-    predicted = model.predict(test_rows["text"].astype(str).tolist()).tolist() if len(test_rows) else []
+    epochs = _epochs(sum(counts.values()))
+    weighting = features.weighting()
+    classifier = _classifier(classes, counts, seed, epochs)
+    if kept is not None:
+        labels = [y for _, ys in kept for y in ys]
+        classifier.fit(weighting.transform(scipy.sparse.vstack([x for x, _ in kept])), labels)
+    else:
+        for _ in range(epochs):
+            for batch in training_batches(dataset_dir):
+                rows = batch[batch["split"] == "train"]
+                if len(rows):
+                    x = weighting.transform(features.hashing.transform(rows[TEXT].tolist()))
+                    classifier.partial_fit(x, rows["gold_claim_status"].tolist(), classes=classes)
+    kept = None
+    model = make_pipeline(features.hashing, weighting, classifier)
+    identity = json.dumps({"data": digest.hexdigest(), "params": PARAMS, "seed": seed}, sort_keys=True)
+    model_id = "annotate-hash-sgd-" + hashlib.sha256(identity.encode()).hexdigest()[:12]
+    test_ids: list[str] = []
+    gold: list[str] = []
+    predicted: list[str] = []
+    for batch in training_batches(dataset_dir):
+        rows = batch[batch["split"] == "test"]
+        if len(rows):
+            test_ids += _ids(rows)
+            gold += rows["gold_claim_status"].tolist()
+            predicted += model.predict(rows[TEXT].tolist()).tolist()
     meta = {
-        "model_id": model_id, "kind": "tfidf+logistic_regression", "target": CLAIM_STATUS,
+        "model_id": model_id, "kind": "hashing+sgd_logistic_regression", "target": CLAIM_STATUS,
         "labels": [str(c) for c in model.classes_], "positive_label": POSITIVE,
-        "train_data_sha256": digest, "train_sentences": len(train_rows), "seed": seed, "params": PARAMS,
+        "train_data_sha256": digest.hexdigest(), "train_sentences": sum(counts.values()), "seed": seed,
+        "params": PARAMS, "epochs": epochs,
         "dataset": str(dataset_dir), "versions": {"scikit-learn": sklearn.__version__},
-        "test": checkthat_scores(test_rows["gold_claim_status"].tolist(), predicted),
+        "test": checkthat_scores(gold, predicted),
     }  # fmt: skip
     evaluated: list[str] = []
     if evaluation is not None:
@@ -174,7 +295,7 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
     def build(folder: Path) -> list[Path]:
         joblib.dump(model, folder / MODEL_FILE)
         (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        _write_run(folder / PREDICTIONS_FILE, _ids(test_rows), predicted, model_id)
+        _write_run(folder / PREDICTIONS_FILE, test_ids, predicted, model_id)
         if evaluation is not None:
             _write_run(folder / EVAL_PREDICTIONS_FILE, _ids(evaluation), evaluated, model_id)
         return [folder / MODEL_FILE, folder / META_FILE, folder / PREDICTIONS_FILE]
