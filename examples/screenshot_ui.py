@@ -105,8 +105,8 @@ def prepare(client) -> dict:
         "source_text": "Vladimir Putin (named_person)", "sentence": records[1]["text"], "context": records[2]["text"],
         "title": records[0]["title"] or "", "url": "https://example.org/article",
         "normalized_claim": "Putin ruled out NATO troops in Ukraine", "source_type": "named_person",
-        "published": "2026-09-04",
-    }  # fmt: skip
+        "published": "2026-09-04", "previously_checked": "", "mention_options": [],
+    }  # fmt: skip  # Label Studio refuses a task without a field the config shows
     (verification_id,) = client.import_tasks(ids["verification"], [{"data": verification_task}])
     review_id, versions = adjudication_task(client, ids["claims-adjudication"], records[1])
 
