@@ -122,6 +122,7 @@ MENTION_ADDED_AT = "added_at"  # when promote added a mention to an existing tas
 CLUSTER_FIELDS = (CLUSTER_ID, MENTIONS, MENTION_OPTIONS, PREVIOUSLY_CHECKED, PAST_CHECKS)
 
 # Where a mention's verdict in the verdicts table comes from.
+NEAR_MISS = "near_miss"  # a past check that trips a guard of annotate.loop.match: listed, its verdict never given
 VERDICT_SOURCE = "verdict_source"
 DIRECT = "direct"  # the task's own claim (and every per-claim task of the old contract)
 CLUSTER_CONFIRMED = "cluster_confirmed"  # ticked in same_claim by the verifier who gave the verdict

@@ -142,9 +142,9 @@ def ct22(data: Path) -> tuple[list[str], dict]:
     vclaims = read_vclaims(data)
     checks = [m.PastCheck(i, t, None, None, "Snopes", "", "table") for i, t in vclaims.items()]
     lines = [f"CheckThat! 2022 task 2A (English): {len(checks)} verified claims, data in `{data}`. `annotate` is "
-             "the ranking of `score_checks` (what a reader looks through); `guarded` is what `match_past` "
-             "reports from, where a check that trips a near-miss guard (a number on each side only, one name swapped "
-             "for another, or a negation on one side) is left out.", "",
+             "the ranking of `score_checks`, which `annotate match` lists (above its threshold); `guarded` leaves out "
+             "the near misses (a check that trips a guard: a number on each side only, one name swapped for another, "
+             "or a negation on one side), which `match` marks and never shows as \"previously checked\".", "",
              "| query set | queries | MAP@1 annotate | MAP@1 guarded | MAP@1 BM25 | MAP@5 annotate | MAP@5 guarded "
              "| MAP@5 BM25 | s annotate | s BM25 |", "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     figures = {}

@@ -277,11 +277,13 @@ def test_a_verdict_given_once_reaches_every_confirmed_mention(fake, tmp_path: Pa
     assert len(review["itemReviewed"]["appearance"]) == 3
 
 
-def test_a_cluster_nobody_verified_takes_the_verdict_of_a_past_check(tmp_path: Path) -> None:
+@pytest.mark.parametrize("near_miss", ["", "different numbers"])
+def test_a_cluster_nobody_verified_takes_the_verdict_of_a_past_check(tmp_path: Path, near_miss: str) -> None:
+    """...unless a near-miss guard doubts that check: then it is listed, and no verdict comes of it."""
     export = _claims_export(tmp_path, FIRST, "claims")
     past = [{"id": "fc-1", "claim": "Putin ruled out NATO troops in Ukraine", "verdict": "false", "rating": "False",
              "organization": "Other Fact Desk", "url": "https://other.example/fc/1", "origin": "claimreview",
-             "score": 0.9}]  # fmt: skip
+             "score": 0.9, "near_miss": near_miss}]  # fmt: skip
     matches = _matches(tmp_path, export, [["kyiv-post", "daily-wire"], ["evening-news"], ["city-desk"]], past)
     client, spec = FakeLabelStudio(), load_project("verification", projects_dir=ROOT / "projects")
     ensure_project(client, spec, config_dir=tmp_path / "config")
@@ -293,8 +295,10 @@ def test_a_cluster_nobody_verified_takes_the_verdict_of_a_past_check(tmp_path: P
     table = pd.read_parquet(tmp_path / "ds" / "verdicts.parquet").set_index("claim_id")
     pairs = zip(table["verdict_source"].fillna("-"), table["verdict"].fillna("-"), strict=True)
     sources = dict(zip(table["article_id"], pairs, strict=True))
-    assert sources == {"kyiv-post": ("previous_factcheck", "false"), "daily-wire": ("previous_factcheck", "false"),
-                       "evening-news": ("-", "-"), "city-desk": ("-", "-")}  # fmt: skip
+    given = ("-", "-") if near_miss else ("previous_factcheck", "false")
+    assert sources == {"kyiv-post": given, "daily-wire": given, "evening-news": ("-", "-"), "city-desk": ("-", "-")}
+    shown = [t["data"]["previously_checked"] for t in tasks if t["data"]["article_id"] == "kyiv-post"]
+    assert shown == ["" if near_miss else "previously checked: false by Other Fact Desk (https://other.example/fc/1)"]
     assert json.loads((tmp_path / "ds" / "formats" / "claimreview.jsonld").read_text()) == []
     assert (tmp_path / "ds" / "formats" / "fever.jsonl").read_text() == ""
 

@@ -25,11 +25,13 @@ from annotate.loop.match import (
     Mention,
     PastCheck,
     cluster_claims,
+    confident,
     match_past,
     read_against,
     read_matches,
     write_matches,
 )  # fmt: skip
+from annotate.loop.verification import previously_checked
 
 from .builders import annotation, span, status
 from .conftest import write_export
@@ -224,8 +226,12 @@ def test_a_cluster_shows_the_past_check_it_matches_and_not_a_near_miss() -> None
               PastCheck("fc3", "The moon is made of cheese", "false", "False", "AFP", "https://fc/3",
                         "table")]  # fmt: skip
     matched = match_past(clusters, checks, threshold=DEFAULT_THRESHOLD)
-    assert [m.check.id for m in matched[0].matches] == ["fc1"]
+    # The near miss (another number) is listed, marked, and never the check whose verdict is shown.
+    assert [(m.check.id, m.near_miss) for m in matched[0].matches] == [("fc1", ""), ("fc2", "different numbers")]
     assert matched[0].matches[0].score == pytest.approx(1.0)
+    assert [m.check.id for m in confident(matched[0].matches)] == ["fc1"]
+    assert previously_checked(matched[0].matches[1:]) == ""
+    assert previously_checked(matched[0].matches) == "previously checked: false by Full Fact (https://fc/1)"
     assert matched[1].matches == ()
     assert match_past(clusters, [], threshold=DEFAULT_THRESHOLD) == clusters
 
@@ -240,7 +246,7 @@ def test_matches_jsonl_round_trips(tmp_path: Path) -> None:
     assert list(lines[0]) == ["cluster_id", "claim", "normalized_claim", "mentions", "matches"]
     assert lines[0]["matches"] == [{"id": "fc1", "claim": "Crime doubled", "verdict": "false", "rating": "False",
                                     "organization": "AFP", "url": "https://fc/1", "origin": "claimreview",
-                                    "score": 0.91}]  # fmt: skip
+                                    "score": 0.91, "near_miss": ""}]  # fmt: skip
     assert read_matches(path) == clusters
     path.write_text(path.read_text() + '{"cluster_id": "x", "mentions": []}\nnot json\n', encoding="utf-8")
     with pytest.raises(InputError) as info:

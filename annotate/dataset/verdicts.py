@@ -58,6 +58,7 @@ from annotate.vocabulary import (
     JUSTIFICATION,
     MENTION_ADDED_AT,
     MENTIONS,
+    NEAR_MISS,
     NORMALIZED_CLAIM,
     PAST_CHECKS,
     PREVIOUS_FACTCHECK,
@@ -158,7 +159,7 @@ def _source(mention: Mapping[str, Any], own: Any, confirmed: set[str], given_at:
 def _past_verdict(data: Mapping[str, Any], mapping: dict[str, Any]) -> str | None:
     """The verdict (our vocabulary) of the best past fact-check the task's cluster matched, if any."""
     for check in data.get(PAST_CHECKS) or []:
-        if isinstance(check, Mapping) and check.get(VERDICT) in mapping["verdicts"]:
+        if isinstance(check, Mapping) and check.get(VERDICT) in mapping["verdicts"] and not check.get(NEAR_MISS):
             return str(check[VERDICT])
     return None
 

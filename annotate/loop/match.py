@@ -10,6 +10,10 @@ a number the other lacks, or where one name is swapped for another, or of which 
 negated, are not the same claim
 ("fell by 3%" / "fell by 5%", "Macron ruled out" / "Scholz ruled out", "ruled out" / "did not rule
 out"). Antonyms ("rose" / "fell") pass the guards: people confirm clusters before a verdict spreads.
+Such a pair never joins one cluster. A past check that trips a guard is still listed (a reader may
+want it) but marked `near_miss` with the reason, and never shown as "previously checked" nor its
+verdict given (annotate.loop.verification, annotate.dataset.verdicts): on CheckThat! tweets, where
+a number or a name is often in one text only, dropping them cost a third of MAP@5.
 
 Blocking: two texts are candidates only when the words they share, among those in at most
 BLOCK_MAX_DF of the texts, give a cosine of at least BLOCK_FLOOR; each text keeps its best
@@ -44,6 +48,7 @@ from annotate.vocabulary import (
     DIRECT,
     FACTCHECK_URL,
     MENTIONS,
+    NEAR_MISS,
     NORMALIZED_CLAIM,
     PUBLISHED,
     VERDICT,
@@ -100,11 +105,18 @@ class PastCheck:
 class Match:
     check: PastCheck
     score: float
+    near_miss: str = ""  # why the check may be another claim (a guard it trips), or "" if none
 
     def as_dict(self) -> dict[str, Any]:
         c = self.check
         return {"id": c.id, "claim": c.claim, VERDICT: c.verdict, "rating": c.rating,
-                "organization": c.organization, "url": c.url, "origin": c.origin, "score": self.score}  # fmt: skip
+                "organization": c.organization, "url": c.url, "origin": c.origin, "score": self.score,
+                NEAR_MISS: self.near_miss}  # fmt: skip
+
+
+def confident(matches: Iterable[Match]) -> list[Match]:
+    """The matches no near-miss guard doubts, best first: the ones whose verdict may be shown."""
+    return [m for m in matches if not m.near_miss]
 
 
 @dataclass(frozen=True)
@@ -209,12 +221,20 @@ class _Guards:
         return numbers, frozenset(names), negated
 
 
-def _conflict(a: Guard, b: Guard) -> bool:
-    """Each side has a number the other lacks, or one name is swapped for another (each side has
-    exactly one the other lacks: longer texts that differ in several names are left to the score),
-    or one side only is negated."""
+def near_miss(a: Guard, b: Guard) -> str:
+    """Why two texts may be different claims, or "": each side has a number the other lacks, or one
+    name is swapped for another (each side has exactly one the other lacks: longer texts that differ
+    in several names are left to the score), or one side only is negated."""
     (na, ma, ga), (nb, mb, gb) = a, b
-    return bool((na - nb) and (nb - na)) or (len(ma - mb) == 1 == len(mb - ma)) or ga != gb
+    if (na - nb) and (nb - na):
+        return "different numbers"
+    if len(ma - mb) == 1 == len(mb - ma):
+        return "another name"
+    return "negated on one side" if ga != gb else ""
+
+
+def _conflict(a: Guard, b: Guard) -> bool:
+    return bool(near_miss(a, b))
 
 
 class _Space:
@@ -343,9 +363,9 @@ def cluster_claims(records: list[dict[str, Any]], *, threshold: float = DEFAULT_
 def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int = BLOCK_TOP, guarded: bool = False,
                  floor: float = 0.0) -> list[list[tuple[int, float]]]:  # fmt: skip
     """For each text, its best past checks scoring at least `floor` (index into checks, score),
-    best first. guarded: leave out the checks that trip a near-miss guard (match_past does; a
-    ranking for a reader to look through, as CheckThat! scores it, does better without: see
-    benchmarks/RESULTS.md)."""
+    best first. guarded: leave out the checks that trip a near-miss guard (match_past keeps them,
+    marked: a ranking for a reader to look through, as CheckThat! scores it, does better with them:
+    see benchmarks/RESULTS.md)."""
     if not texts or not checks:
         return [[] for _ in texts]
     space = _Space([*texts, *(c.claim for c in checks)])
@@ -365,21 +385,28 @@ def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int 
 def match_past(clusters: Sequence[Cluster], checks: list[PastCheck], *, threshold: float = DEFAULT_THRESHOLD
                ) -> list[Cluster]:  # fmt: skip
     """The clusters with `matches` filled: the past checks scoring at least `threshold` against any
-    of the cluster's mentions (its best mention's score), best first."""
+    of the cluster's mentions (its best mention's score), best first. A check is a `near_miss` when
+    it trips a guard against every mention that scores the threshold (the reason of the best one)."""
     texts, owner = [], []
     for n, cluster in enumerate(clusters):
         for m in cluster.mentions:
             texts.append(m.text)
             owner.append(n)
-    ranked = score_checks(texts, checks, guarded=True, floor=threshold)
-    best: list[dict[int, float]] = [{} for _ in clusters]
-    for n, found in zip(owner, ranked, strict=True):
+    ranked = score_checks(texts, checks, floor=threshold)
+    guards = _Guards([*texts, *(c.claim for c in checks)])
+    best: list[dict[int, tuple[float, str]]] = [{} for _ in clusters]
+    for i, (n, found) in enumerate(zip(owner, ranked, strict=True)):
         for c, s in found:
-            if s >= threshold and s > best[n].get(c, -1.0):
-                best[n][c] = s
+            if s < threshold:
+                continue
+            reason = near_miss(guards[i], guards[len(texts) + c])
+            kept = best[n].get(c)
+            # A mention no guard doubts wins over a doubted one; then the higher score.
+            if kept is None or (not reason, s) > (not kept[1], kept[0]):
+                best[n][c] = (s, reason)
     out = []
     for cluster, found in zip(clusters, best, strict=True):
-        matches = sorted((Match(checks[c], round(s, 4)) for c, s in found.items()),
+        matches = sorted((Match(checks[c], round(s, 4), reason) for c, (s, reason) in found.items()),
                          key=lambda m: (-m.score, m.check.id))  # fmt: skip
         out.append(Cluster(cluster.cluster_id, cluster.mentions, tuple(matches)))
     return out
@@ -626,7 +653,7 @@ def _cluster_from(data: Any) -> Cluster:
     matches = tuple(
         Match(PastCheck(str(m["id"]), str(m["claim"]), m.get(VERDICT), m.get("rating"),
                         str(m.get("organization") or ""), str(m.get("url") or ""), str(m.get("origin") or "")),
-              float(m["score"]))
+              float(m["score"]), str(m.get(NEAR_MISS) or ""))
         for m in data.get("matches") or []
     )  # fmt: skip
     return Cluster(str(data[CLUSTER_ID]), tuple(Mention(m) for m in mentions), matches)
@@ -644,7 +671,9 @@ class MatchReport:
         return {
             "mentions": sum(len(c.mentions) for c in self.clusters), "clusters": len(self.clusters),
             "clusters_with_several_mentions": sum(len(c.mentions) > 1 for c in self.clusters),
-            "clusters_matched": sum(bool(c.matches) for c in self.clusters), "threshold": self.threshold,
+            "clusters_matched": sum(bool(c.matches) for c in self.clusters),
+            "clusters_matched_confidently": sum(bool(confident(c.matches)) for c in self.clusters),
+            "threshold": self.threshold,
             "past_checks": self.checks, "written": str(self.written) if self.written else None,
             "matches": [{CLUSTER_ID: c.cluster_id, "claim": c.representative.text,
                          MENTIONS: [m.claim_id for m in c.mentions], "matches": [m.as_dict() for m in c.matches]}
@@ -665,6 +694,7 @@ class MatchReport:
             lines += [
                 f"  = {m.score:.2f} {m.check.verdict or '?'} ({m.check.rating or 'no rating'}) by "
                 f"{m.check.organization or 'unknown'}: {m.check.claim} {m.check.url}".rstrip()
+                + (f" [near miss: {m.near_miss}]" if m.near_miss else "")
                 for m in c.matches
             ]
         if self.written:

@@ -34,7 +34,7 @@ from annotate.dataset.verdicts import mentions_of
 from annotate.labelstudio.exports import ExportSet
 from annotate.labelstudio.load import JOURNAL_FILE, LoadReport, digest, load_tasks, sanitize
 from annotate.labelstudio.projects import ProjectSpec, require_project
-from annotate.loop.match import Cluster, Match, Mention, cluster_claims, read_matches
+from annotate.loop.match import Cluster, Match, Mention, cluster_claims, confident, read_matches
 from annotate.loop.promote import COMPARED, verification_records
 from annotate.vocabulary import (
     CLAIM_ID,
@@ -62,10 +62,12 @@ def mention_option(record: Mapping[str, Any]) -> dict[str, str]:
 
 
 def previously_checked(matches: Sequence[Match]) -> str:
-    """"previously checked: VERDICT by ORGANISATION (URL)" for the best past check, or ""."""
-    if not matches:
+    """"previously checked: VERDICT by ORGANISATION (URL)" for the best past check no near-miss guard
+    doubts, or "" (a near miss stays in past_checks, marked)."""
+    trusted = confident(matches)
+    if not trusted:
         return ""
-    check = matches[0].check
+    check = trusted[0].check
     line = f"previously checked: {check.verdict or check.rating or 'no verdict'} by {check.organization or 'unknown'}"
     return line + (f" ({check.url})" if check.url else "")
 
