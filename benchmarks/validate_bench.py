@@ -165,7 +165,7 @@ def main() -> None:
         "",
         "From 100,000 to 1,000,000 tasks combine took 8.5× longer and `json.loads` 8.7× in the run above; the "
         "13.6× against 9.1× of the run before (load average 4-5) came from the machine, not from the code: "
-        "cProfile at 100,000 and 300,000 tasks calls every function exactly 3× as often, and every pass and "
+        "under cProfile at 100,000 and 300,000 tasks no function is called more than 3× as often, and every pass and "
         "table costs about the same per task. Peak RSS at 1,000,000 tasks fell from 397 MB to 248 MB when the "
         "report's counts per gold rule and split stopped holding a string per sentence.",
     ]
