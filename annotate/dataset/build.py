@@ -135,15 +135,17 @@ class DatasetCounts:
     """The counts of the report and card, kept as the rows are written."""
 
     def __init__(self) -> None:
-        self.rules: list[str] = []  # per sentence (value_counts orders ties as pandas does)
-        self.splits: list[str | None] = []
+        # sentences per gold rule and per split, keys in order of first appearance: a count per
+        # value, not a value per sentence (a million sentences held 130 MB of strings)
+        self.rules: Counter[Any] = Counter()
+        self.splits: Counter[Any] = Counter()
         self.articles: set[Any] = set()
         self.per_split: dict[str, list[Any]] = {}  # split -> [articles, sentences, with gold]
         self.gold: Counter[str] = Counter()
 
     def add(self, sentences: Any) -> None:
-        self.rules += sentences["gold_rule"].tolist()
-        self.splits += sentences["split"].tolist()
+        self.rules.update(sentences["gold_rule"].tolist())
+        self.splits.update(sentences["split"].tolist())
         self.articles.update(sentences[ARTICLE_ID].dropna())
         self.gold.update(sentences["gold_claim_status"].dropna())
         for split, part in sentences.groupby("split", sort=False):
@@ -157,18 +159,23 @@ class DatasetCounts:
 
         return {label: self.gold[label] for label in LABELS}
 
-    def report(self) -> dict[str, Any]:
+    @staticmethod
+    def _value_counts(counts: Counter[Any]) -> dict[Any, int]:
+        """pandas' value_counts().to_dict() of the values counted: missing values left out, most
+        frequent first, ties in order of first appearance (pandas sorts the counts stably)."""
         import pandas as pd
 
-        gold = pd.Series(self.rules, dtype=object)
+        return dict(sorted(((k, n) for k, n in counts.items() if not pd.isna(k)), key=lambda kv: -kv[1]))
+
+    def report(self) -> dict[str, Any]:
         return {
-            "gold_rules": gold.value_counts().to_dict(),
-            "split_sizes": pd.Series(self.splits, dtype=object).value_counts().to_dict(),
+            "gold_rules": self._value_counts(self.rules),
+            "split_sizes": self._value_counts(self.splits),
             "splits": {
                 split: {"articles": len(a), "sentences": n, "with_gold": g}
                 for split, (a, n, g) in self.per_split.items()
             },
-            "no_gold": {rule: int((gold == rule).sum()) for rule in ("tie", "none")},
+            "no_gold": {rule: self.rules[rule] for rule in ("tie", "none")},
             "articles": len(self.articles),
         }
 
