@@ -33,25 +33,11 @@ ROOT = HERE.parent
 
 from _results import write_section  # noqa: E402
 from load_bench import run  # noqa: E402
+from validate_bench import make_export  # noqa: E402
 
 AGREEMENT_BASE = ROOT / "tests" / "data" / "agreement" / "exports" / "round1.json"
 ROWS = ROOT / "tests" / "data" / "rows" / "CT24_checkworthy_english_dev_sample.tsv"
 NAMES = ["Smith", "Garcia", "Nguyen", "Okafor", "Kowalski", "Haddad", "Tanaka", "Silva", "Novak", "Ivanova"]
-
-
-def make_export(path: Path, n: int) -> None:
-    base = AGREEMENT_BASE.read_text(encoding="utf-8")
-    tasks = [json.dumps(t, ensure_ascii=False) for t in json.loads(base)]
-    with path.open("w", encoding="utf-8") as out:
-        out.write("[")
-        for i in range(n):
-            task = json.loads(tasks[i % len(tasks)])
-            task["id"] = i + 1
-            task["data"]["sentence_id"] = f"bench-{i}"
-            for a, annotation in enumerate(task["annotations"]):
-                annotation["id"] = i * 10 + a
-            out.write(("," if i else "") + json.dumps(task, ensure_ascii=False))
-        out.write("]")
 
 
 def make_dataset(folder: Path, n: int) -> None:
@@ -100,7 +86,7 @@ def main() -> None:
         for n in args.sizes:
             export, dataset = tmp / f"export{n}.json", tmp / f"dataset{n}"
             start = time.perf_counter()
-            make_export(export, n)
+            make_export(export, n, AGREEMENT_BASE)
             make_dataset(dataset, n)
             print(f"{n}: data made in {time.perf_counter() - start:.0f} s", file=sys.stderr)
             mb = export.stat().st_size / 1e6

@@ -40,8 +40,9 @@ WHAT = ("json.loads", "json.loads, garbage collector paused", "validate --projec
 JSON_LOADS_BYTES_PER_FILE_BYTE = 5.2  # measured: 1,124 MB peak for the 224 MB file
 
 
-def make_export(path: Path, n: int) -> None:
-    base = json.loads((ROOT / "tests" / "data" / "claims_export_valid.json").read_text(encoding="utf-8"))
+def make_export(path: Path, n: int, base_file: Path = ROOT / "tests" / "data" / "claims_export_valid.json") -> None:
+    """An export of n tasks: the tasks of base_file repeated, each with its own ids."""
+    base = json.loads(base_file.read_text(encoding="utf-8"))
     with path.open("w", encoding="utf-8") as out:
         out.write("[")
         for i in range(n):
