@@ -216,15 +216,21 @@ def _verdict(task: dict[str, Any], *, same: list[str], updated: str) -> dict[str
             "annotations": [annotation(task["id"] * 10, "v@x.org", result, updated=updated)]}  # fmt: skip
 
 
-def test_a_verdict_given_once_reaches_every_confirmed_mention(fake, tmp_path: Path) -> None:
+def _promoted_with_a_fourth_mention(fake, tmp_path: Path) -> list[dict[str, Any]]:
+    """The Putin cluster promoted with three mentions, then a later export's fourth added to it:
+    the two verification tasks (Putin, bridge)."""
     client, spec, config_dir = fake
-    first = _claims_export(tmp_path, FIRST, "claims-1")
-    matches = _matches(tmp_path, first, [["kyiv-post", "daily-wire", "evening-news"], ["city-desk"]])
-    promote(_exports(first), client, spec, config_dir=config_dir, matches=matches)
+    early = _claims_export(tmp_path, FIRST, "claims-1")
+    first = _matches(tmp_path, early, [["kyiv-post", "daily-wire", "evening-news"], ["city-desk"]])
+    promote(_exports(early), client, spec, config_dir=config_dir, matches=first)
     later = _claims_export(tmp_path, (*FIRST, "weekly"), "claims-2")
     grown = _matches(tmp_path, later, [["kyiv-post", "daily-wire", "evening-news", "weekly"], ["city-desk"]])
     promote(_exports(later), client, spec, config_dir=config_dir, matches=grown)
-    putin, bridge = _tasks(client)
+    return _tasks(client)
+
+
+def test_a_verdict_given_once_reaches_every_confirmed_mention(fake, tmp_path: Path) -> None:
+    putin, bridge = _promoted_with_a_fourth_mention(fake, tmp_path)
     ids = [m["claim_id"] for m in putin["data"]["mentions"]]
     added_at = putin["data"]["mentions"][3]["added_at"]
 
@@ -338,14 +344,7 @@ def test_against_a_verification_export_takes_only_what_the_verifier_decided(fake
     from annotate.dataset.verdicts import load_mapping
     from annotate.loop.match import read_against
 
-    client, spec, config_dir = fake
-    early = _claims_export(tmp_path, FIRST, "claims-1")
-    first = _matches(tmp_path, early, [["kyiv-post", "daily-wire", "evening-news"], ["city-desk"]])
-    promote(_exports(early), client, spec, config_dir=config_dir, matches=first)
-    later = _claims_export(tmp_path, (*FIRST, "weekly"), "claims-2")
-    grown = _matches(tmp_path, later, [["kyiv-post", "daily-wire", "evening-news", "weekly"], ["city-desk"]])
-    promote(_exports(later), client, spec, config_dir=config_dir, matches=grown)
-    putin, bridge = _tasks(client)
+    putin, bridge = _promoted_with_a_fourth_mention(fake, tmp_path)
     ids = [m["claim_id"] for m in putin["data"]["mentions"]]
     past = {"id": "fc-9", "claim": "x", "verdict": "true", "rating": "True", "organization": "Other", "url": "u",
             "origin": "table", "score": 0.9}  # fmt: skip
