@@ -203,7 +203,9 @@ class TableWriter:
 
     def write(self, table: pd.DataFrame) -> None:
         """Append rows (columns in the table's order)."""
-        table = table.astype(self._typed)
+        retype = {c: t for c, t in self._typed.items() if table[c].dtype != t}  # most columns already are
+        if retype:
+            table = table.astype(retype)
         self._valued.update(c for c in self.dtypes if c not in self._valued and table[c].notna().any())
         mode = "a" if self._started else "w"
         for path in self.paths:
