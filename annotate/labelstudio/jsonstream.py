@@ -95,6 +95,8 @@ def iter_items(fh: _Reader, path: Path | str, *, chunk: int = CHUNK) -> Iterator
     else:
         while True:
             while True:
+                if not eof and len(buffer) - pos < chunk // 2:
+                    fill()  # read ahead: an item cut off by the buffer's end is a failed parse, then a retry
                 try:
                     item, end = decoder.raw_decode(buffer, pos)
                 except RecursionError:
