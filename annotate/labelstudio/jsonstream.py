@@ -59,10 +59,10 @@ def iter_items(fh: _Reader, path: Path | str, *, chunk: int = CHUNK) -> Iterator
         except OSError as exc:
             raise unreadable(path, exc, expected="an export file") from None
         bytes_read += len(raw)
-        consumed = buffer[:pos]
-        if "\n" in consumed:
-            lines += consumed.count("\n")
-            last_nl = base + consumed.rfind("\n")
+        newline = buffer.rfind("\n", 0, pos)  # in what was consumed, not copying it
+        if newline >= 0:
+            lines += buffer.count("\n", 0, pos)
+            last_nl = base + newline
         base += pos
         buffer, pos = buffer[pos:] + more, 0
         eof = not raw
