@@ -77,8 +77,15 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return write_golden_exports(tmp_path_factory.mktemp("golden-exports"))
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["one-process", "two-processes"])
 @pytest.mark.parametrize("run", sorted(RUNS))
-def test_combine_matches_the_golden_dataset(run: str, exports: list[Path], tmp_path: Path) -> None:
+def test_combine_matches_the_golden_dataset(run: str, shared: bool, exports: list[Path], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """With or without a second process sharing the first pass (what large exports get)."""
+    from annotate.dataset import stream
+
+    monkeypatch.setattr(stream, "PARALLEL_BYTES", 0 if shared else 1 << 62)
+    monkeypatch.setattr(stream, "_core_free", lambda: True)
     expected = json.loads((GOLDEN / f"{run}.json").read_text(encoding="utf-8"))
     got, log = run_combine(exports, tmp_path / "dataset", RUNS[run])
     assert sorted(got["files"]) == sorted(expected["files"])

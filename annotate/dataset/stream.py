@@ -20,13 +20,16 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from annotate.articles.rows import SOURCE_SPLITS
-from annotate.dataset.collect import Collection, Collector, Sentence, unit_key
+from annotate.dataset.collect import Collection, Collector, Sentence, gc_paused, unit_key
 from annotate.dataset.gold import adjudicated_answer, gold_status, golds
 from annotate.dataset.splits import article_labels, source_splits
 from annotate.errors import InputError
-from annotate.labelstudio.exports import ExportSet
+from annotate.labelstudio.exports import INVALID, UNCHECKED, ExportSet, tasks_in_parts
+from annotate.labelstudio.validate import Problem, ProjectRules
+from annotate.labelstudio.views import Task
 from annotate.vocabulary import ARTICLE_ID, CHAR_START, CLAIM, CLAIM_ID, CLAIM_STATUS, SOURCE, SOURCE_SPLIT
 
 _VERIFICATION = -2  # the gold code of a verification task: not a claims unit
@@ -88,7 +91,6 @@ class _Scan:
     index: dict[str, int] = field(default_factory=dict)
     source_splits: dict[str, str] = field(default_factory=dict)
 
-
     labels: list[str] = field(default_factory=list)  # gold answers by code (claim_status values are few)
 
     def code(self, answer: str | None) -> int:
@@ -103,10 +105,13 @@ def _gold(sentence: Sentence) -> str | None:
     return gold_status(sentence.annotations, answers_of(sentence), adjudicated_answer(sentence))[0]
 
 
-def read_units(exports: ExportSet, *, keep_identity: bool = False) -> tuple[Units, Collection]:
+def read_units(exports: ExportSet, *, keep_identity: bool = False, parallel: bool | None = None
+               ) -> tuple[Units, Collection]:  # fmt: skip
     """(the claims units, the verification collection) of the exports, read in passes (see the
-    module docstring). Raises ExportsInvalid, after reading every file, if any task has an error."""
-    scan, verification = _first_pass(exports, keep_identity)
+    module docstring). Raises ExportsInvalid, after reading every file, if any task has an error.
+    `parallel`: share the first pass with a second process (default: for large exports, see
+    PARALLEL_BYTES)."""
+    scan, verification = _first_pass(exports, keep_identity, parallel)
     exports.check()
     repeated, count = _repeated(scan)
     merged, first = _merge(exports, scan, repeated, keep_identity) if repeated else (Collector(), {})
@@ -149,39 +154,176 @@ def _repeated(scan: _Scan) -> tuple[set[int], int]:
     return {int(h) for h in values[counts > 1]}, len(values)
 
 
-def _first_pass(exports: ExportSet, keep_identity: bool) -> tuple[_Scan, Collector]:
+# A second process shares the first pass's validation when the exports are this big (and the
+# machine has a second core): below it, starting the process costs more than it saves.
+PARALLEL_BYTES = 64 * 1024 * 1024
+
+
+def _note(scan: _Scan, task: Task, gold: str | None, missing: int) -> None:
+    """A claims task's few bytes in the scan."""
+    data = task.data
+    scan.hashes.append(hash(unit_key(data, task.id)))
+    article = str(data.get(ARTICLE_ID))
+    index = scan.index.get(article)
+    if index is None:
+        index = scan.index[article] = len(scan.names)
+        scan.names.append(article)
+    scan.articles.append(index)
+    scan.gold.append(scan.code(gold))
+    scan.missing.append(missing)
+    split = data.get(SOURCE_SPLIT)
+    if split in SOURCE_SPLITS:
+        scan.source_splits.setdefault(article, split)
+
+
+def _note_verification(scan: _Scan, task: Task) -> None:
+    scan.hashes.append(hash(unit_key(task.data, task.id)))
+    scan.articles.append(0)
+    scan.gold.append(_VERIFICATION)
+    scan.missing.append(0)
+
+
+def _gold_of(one: Collector, task: Task) -> tuple[str | None, int]:
+    """(the gold label, the missing-offsets bits) of a claims task as if it were its unit's only one."""
+    if not task.annotations():  # not annotated (half the tasks of many projects): no gold, no spans
+        return None, 0
+    one.sentences.clear()
+    sentence = one.add(task)
+    missing = _offsets_missing(sentence)
+    return _gold(sentence), ("claims" in missing) | (("sources" in missing) << 1)
+
+
+def _is_verification(task: Task) -> bool:
+    return CLAIM_ID in task.data
+
+
+def _first_pass(exports: ExportSet, keep_identity: bool, parallel: bool | None = None) -> tuple[_Scan, Collector]:
+    if parallel is None:
+        parallel = sum(_size(path) for path in exports.files) >= PARALLEL_BYTES and _core_free()
+    if parallel:
+        return _first_pass_shared(exports, keep_identity)
     scan = _Scan()
     verification = Collector(keep_identity=keep_identity)
     one = Collector(keep_identity=keep_identity)
     for tasks in exports.tasks():
         for task in tasks:
-            data = task.data
-            if CLAIM_ID in data:
+            if _is_verification(task):
                 verification.add(task)
-                scan.hashes.append(hash(unit_key(data, task.id)))
-                scan.articles.append(0)
-                scan.gold.append(_VERIFICATION)
-                scan.missing.append(0)
-                continue
-            if task.annotations():
-                one.sentences.clear()
-                sentence = one.add(task)
-                gold, missing = _gold(sentence), _offsets_missing(sentence)
-            else:  # not annotated (half the tasks of many projects): no gold, no spans
-                gold, missing = None, set()
-            scan.hashes.append(hash(unit_key(data, task.id)))
-            article = str(data.get(ARTICLE_ID))
-            index = scan.index.get(article)
-            if index is None:
-                index = scan.index[article] = len(scan.names)
-                scan.names.append(article)
-            scan.articles.append(index)
-            scan.gold.append(scan.code(gold))
-            scan.missing.append(("claims" in missing) | (("sources" in missing) << 1))
-            split = data.get(SOURCE_SPLIT)
-            if split in SOURCE_SPLITS:
-                scan.source_splits.setdefault(article, split)
+                _note_verification(scan, task)
+            else:
+                _note(scan, task, *_gold_of(one, task))
     return scan, verification
+
+
+def _first_pass_shared(exports: ExportSet, keep_identity: bool) -> tuple[_Scan, Collector]:
+    """The first pass with a second process validating every other claims task (and working out
+    its gold) while this one does the rest: the same scan, verification units and problems, in the
+    same order, as _first_pass alone."""
+    import heapq
+    import pickle
+    import subprocess
+    import sys
+
+    scan = _Scan()
+    verification = Collector(keep_identity=keep_identity)
+    one = Collector(keep_identity=keep_identity)
+    theirs: list[int] = []  # the scan positions of the tasks the other process checks, in order
+    found: list[list[tuple[int, list[Problem]]]] = []
+    # A fresh interpreter (not multiprocessing, which would import the caller's __main__ again), the
+    # work and its answer pickled through its stdin and stdout.
+    child = subprocess.Popen([sys.executable, "-c", "from annotate.dataset.stream import _second_share_main as m; m()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+    assert child.stdin is not None
+    try:
+        child.stdin.write(pickle.dumps((exports.files, [exports.rules[p] for p in exports.files], keep_identity)))
+        child.stdin.close()
+    except BrokenPipeError:  # it could not start: found out below
+        pass
+    try:
+        for path in exports.files:
+            found.append([])
+            for task, state in tasks_in_parts(path, found[-1], rules=exports.rules[path], part=0, parts=2,
+                                              whole=_is_verification):  # fmt: skip
+                if task is None or state == INVALID:
+                    continue
+                if state == UNCHECKED:
+                    theirs.append(len(scan.gold))
+                    _note(scan, task, None, 0)  # its gold comes from the other process
+                elif _is_verification(task):
+                    verification.add(task)
+                    _note_verification(scan, task)
+                else:
+                    _note(scan, task, *_gold_of(one, task))
+        answer = child.stdout.read() if child.stdout is not None else b""
+    except BaseException:
+        child.kill()
+        raise
+    finally:
+        returncode = child.wait()
+    if returncode != 0:  # the second process failed (memory?): do its share here after all
+        return _first_pass(exports, keep_identity, parallel=False)
+    their_found, labels, golds, missing = pickle.loads(answer)
+    for mine, others in zip(found, their_found, strict=True):
+        for _index, problems in heapq.merge(mine, others, key=lambda item: item[0]):
+            exports.problems += problems
+    if len(golds) != len(theirs):  # a task of theirs was invalid, so the exports are: nothing to fill in
+        return scan, verification
+    for position, gold, bits in zip(theirs, array("b", golds), array("b", missing), strict=True):
+        scan.gold[position] = scan.code(None if gold == _NO_GOLD else labels[gold])
+        scan.missing[position] = bits
+    return scan, verification
+
+
+def _second_share(files: list[Path], rules: list[ProjectRules | None], keep_identity: bool
+                  ) -> tuple[list[list[tuple[int, list[Problem]]]], list[str], bytes, bytes]:  # fmt: skip
+    """The other process of _first_pass_shared: (the problems of its tasks, per file; the gold
+    labels, and the gold (a code) and missing-offsets bits of each of its claims tasks that the
+    first process can view, in order; no golds at all if any of those tasks is invalid)."""
+    one = Collector(keep_identity=keep_identity)
+    found: list[list[tuple[int, list[Problem]]]] = []
+    codes = _Scan()  # only its labels and gold codes
+    invalid = False
+    with gc_paused():
+        for path, file_rules in zip(files, rules, strict=True):
+            found.append([])
+            for task, state in tasks_in_parts(path, found[-1], rules=file_rules, part=1, parts=2,
+                                              whole=_is_verification):  # fmt: skip
+                if state == UNCHECKED or task is None:
+                    continue
+                if state == INVALID:
+                    invalid = True
+                    continue
+                gold, bits = _gold_of(one, task)
+                codes.gold.append(codes.code(gold))
+                codes.missing.append(bits)
+    if invalid:
+        return found, [], b"", b""
+    return found, codes.labels, codes.gold.tobytes(), codes.missing.tobytes()
+
+
+def _second_share_main() -> None:
+    """The second process's entry point (see _first_pass_shared)."""
+    import pickle
+    import sys
+
+    files, rules, keep_identity = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(pickle.dumps(_second_share(files, rules, keep_identity), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _core_free() -> bool:
+    """Whether a second core is idle (this process keeps one busy): a second process on a busy
+    machine only slows the first pass down."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores > 1 and os.getloadavg()[0] < cores - 0.5
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _merge(exports: ExportSet, scan: _Scan, repeated: set[int], keep_identity: bool

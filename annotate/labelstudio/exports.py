@@ -7,7 +7,7 @@ view; the caller decides what the collected problems mean (combine and the other
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,43 @@ def valid_tasks(path: Path, problems: list[Problem], *, rules: ProjectRules | No
                 yield Task(raw)
     except InputError as exc:
         problems.append(Problem(str(path), "$", exc.message, "file", hint=exc.hint))
+
+
+VALID, INVALID, UNCHECKED = "valid", "invalid", "unchecked"
+BLOCK = 64
+FILE_PROBLEM = 1 << 62  # the index under which a file's own problem (unreadable, broken JSON) is reported
+
+
+def tasks_in_parts(
+    path: Path, found: list[tuple[int, list[Problem]]], *, rules: ProjectRules | None = None, part: int, parts: int,
+    whole: Callable[[Task], bool] = lambda _task: False,
+) -> Iterator[tuple[Task | None, str]]:  # fmt: skip
+    """valid_tasks, its work shared by `parts` processes that each read the whole file: process
+    `part` validates every `parts`-th block of BLOCK tasks, from block `part` on (blocks rather
+    than every other task, so that a pattern in the tasks is shared evenly), and process 0 also
+    every task that `whole` picks (the others skip those). Yields each task as (view, VALID,
+    INVALID, or UNCHECKED: left to another process); the view is None where the task is not even a
+    JSON object with a data object. Problems go to `found` under their task's index; the file's own
+    problem (it cannot be read or parsed) only in process 0, under FILE_PROBLEM."""
+    try:
+        for index, raw in enumerate(iter_array(path)):
+            view = Task(raw) if type(raw) is dict and type(raw.get("data")) is dict else None
+            if view is not None and whole(view):
+                ours = part == 0
+                if not ours:
+                    continue
+            else:
+                ours = index // BLOCK % parts == part
+            if not ours:
+                yield view, UNCHECKED
+                continue
+            problems = validate_task(raw, index, file=str(path), rules=rules)
+            if problems:
+                found.append((index, problems))
+            yield view, INVALID if any(p.severity == "error" for p in problems) else VALID
+    except InputError as exc:
+        if part == 0:
+            found.append((FILE_PROBLEM, [Problem(str(path), "$", exc.message, "file", hint=exc.hint)]))
 
 
 class ExportsInvalid(InputError):
