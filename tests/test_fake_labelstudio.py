@@ -171,6 +171,18 @@ def test_an_interrupted_export_leaves_no_file_and_the_earlier_export_untouched(
     assert not _counting_threads()
 
 
+def test_export_reads_the_project_once(tmp_path: Path, fake: FakeLabelStudio) -> None:
+    """Label Studio counts the project's tasks for every read of a project (its detail view): the
+    export reads it once, to find it and for the manifest's title and label config."""
+    spec = load_project("claims", projects_dir=ROOT / "projects")
+    _claims(fake, tmp_path / "config")
+    fake.calls.clear()
+    path = export.export_named_project(fake, spec, out_dir=tmp_path / "exports", config_dir=tmp_path / "config")
+    assert fake.calls["get_project"] == 1 and fake.calls["export_snapshot"] == 1
+    manifest = json.loads(export.manifest_path(path).read_text())
+    assert manifest["project_title"] == spec.title and manifest["label_config_sha256"]
+
+
 def test_an_export_never_overwrites_one_with_the_same_name(
     tmp_path: Path, fake: FakeLabelStudio, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -136,8 +136,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def export_project(
-    client: _ExportServer, project_id: int, *, project: str, out_dir: Path, server_version: str | None = None
-) -> Path:
+    client: _ExportServer, project_id: int, *, project: str, out_dir: Path, server_version: str | None = None,
+    info: Any = None,
+) -> Path:  # fmt: skip
     """Download the export into a temporary file beside its final name, then link it into place.
 
     An interrupted export leaves no file under a final name and the previous exports untouched; an
@@ -151,7 +152,7 @@ def export_project(
     if final.exists():
         raise InputError(f"{final} already exists; not overwriting it")
     tmp = final.with_name(f".{final.name}.partial")
-    info = client.get_project(project_id)
+    info = info or client.get_project(project_id)  # for the manifest: title and label config
     try:
         with open(tmp, "wb") as out:
             writer = _Tee(out, f"the export of project {project_id} from {client.url}")
@@ -187,10 +188,10 @@ def export_named_project(
     client: Any, spec: Any, *, out_dir: Path, config_dir: Path, log: Callable[[str], None] = lambda _m: None
 ) -> Path:
     """`annotate export`: the export of the server project of a project folder (see export_project)."""
-    from annotate.labelstudio.projects import require_project
+    from annotate.labelstudio.projects import require_project_info
     from annotate.labelstudio.server import server_version
 
-    project_id = require_project(client, spec, config_dir=config_dir)
-    log(f"Exporting project {spec.name!r} (id {project_id}) from {client.url} ...")
-    return export_project(client, project_id, project=spec.name, out_dir=out_dir,
-                          server_version=server_version(client.url))  # fmt: skip
+    info = require_project_info(client, spec, config_dir=config_dir)  # one read of the project, not two
+    log(f"Exporting project {spec.name!r} (id {info.id}) from {client.url} ...")
+    return export_project(client, info.id, project=spec.name, out_dir=out_dir,
+                          server_version=server_version(client.url), info=info)  # fmt: skip

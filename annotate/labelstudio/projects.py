@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
@@ -21,6 +21,9 @@ from annotate.labelstudio import settings as st
 from annotate.labelstudio.validate import ProjectRules, rules_from_config
 from annotate.resources import schema_path, shipped_projects_dir
 from annotate.vocabulary import TASK_FIELDS
+
+if TYPE_CHECKING:
+    from annotate.labelstudio.client import ProjectInfo
 
 CONFIG_FILE = "config.xml"
 SETTINGS_FILE = "project.json"
@@ -219,11 +222,17 @@ class _ProjectServer(Protocol):
 
 def find_project(client: _ProjectServer, spec: ProjectSpec, *, config_dir: Path) -> int | None:
     """The server project for spec: the local record first, then a unique title match."""
+    found = _find_project(client, spec, config_dir=config_dir)
+    return found if found is None or isinstance(found, int) else found.id
+
+
+def _find_project(client: _ProjectServer, spec: ProjectSpec, *, config_dir: Path) -> ProjectInfo | int | None:
+    """find_project, with what the server said of the project when it was read by its id."""
     recorded = st.recorded_project_id(config_dir, client.url, spec.name)
     if recorded is not None:
         project = client.get_project(recorded)
         if project is not None:
-            return recorded
+            return project
     matches = client.projects_with_title(spec.title)
     if len(matches) > 1:
         raise ConfigError(
@@ -248,13 +257,21 @@ def ensure_project(client: _ProjectServer, spec: ProjectSpec, *, config_dir: Pat
 
 
 def require_project(client: _ProjectServer, spec: ProjectSpec, *, config_dir: Path) -> int:
-    project_id = find_project(client, spec, config_dir=config_dir)
-    if project_id is None:
+    return require_project_info(client, spec, config_dir=config_dir).id
+
+
+def require_project_info(client: _ProjectServer, spec: ProjectSpec, *, config_dir: Path) -> ProjectInfo:
+    """The server project for spec, as the server describes it (one read when annotate has the
+    project's id on record). Raises ProjectNotFound."""
+    found = _find_project(client, spec, config_dir=config_dir)
+    if isinstance(found, int):
+        found = client.get_project(found)
+    if found is None:
         raise ProjectNotFound(
             f"project {spec.name!r} ({spec.title!r}) does not exist on {client.url}",
             hint=f"create it with `annotate project create {spec.name}`",
         )
-    return project_id
+    return found
 
 
 @dataclass
