@@ -53,6 +53,8 @@ def main() -> None:
     parser.add_argument("--database", default="sqlite", help="what the server runs on, for the results")
     parser.add_argument("--server-pid", type=int, help="Label Studio's process, to record its memory")
     parser.add_argument("--suffix", default="", help="appended to the RESULTS.md section names (e.g. -1m)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="only `annotate export` (at a million tasks one snapshot takes about 22 minutes)")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     server: dict[int, dict[str, str]] = {}
@@ -99,31 +101,20 @@ def main() -> None:
             projects[n] = (pid, folder, penv)
             samples[n] = {"snapshot": [], "export": []}
 
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds):
             for n in args.sizes:
                 pid, folder, penv = projects[n]
-                out = tmp / "snapshot.json"
-                start = time.perf_counter()
-                created = subprocess.run(
-                    ["curl", "-sS", "-H", f"@{header}", "-H", "Content-Type: application/json", "--data-binary",
-                     json.dumps({"title": "bench", "serialization_options": FULL_EXPORT_OPTIONS}),
-                     f"{connection.url}/api/projects/{pid}/exports/"],
-                    capture_output=True, text=True, check=True,
-                )  # fmt: skip
-                snapshot_id = json.loads(created.stdout)["id"]
-                download = f"{connection.url}/api/projects/{pid}/exports/{snapshot_id}/download?exportType=JSON"
-                _, rss, _ = run(["curl", "-sS", "-o", str(out), "-H", f"@{header}", download])
-                samples[n]["snapshot"].append((time.perf_counter() - start, rss, out.stat().st_size))
-                out.unlink()
-                seconds, rss, printed = run([sys.executable, "-m", "annotate", "export", "--project", "claims",
-                                             "--projects-dir", str(folder / "projects"), "-o", str(tmp / "exports")],
-                                            penv)  # fmt: skip
-                path = Path(printed.strip())
-                samples[n]["export"].append((seconds, rss, path.stat().st_size))
-                assert json.loads(path.with_name(path.stem + ".manifest.json").read_text())["counts"]["tasks"] == n
-                path.unlink()
+                # Rounds alternate which goes first, so that neither always meets the server's
+                # state after the other (its snapshot files, its caches).
+                sides = [] if args.no_baseline else ["snapshot"]
+                sides.insert(round_ % 2, "export")
+                for side in sides:
+                    if side == "snapshot":
+                        samples[n]["snapshot"].append(_snapshot(connection.url, header, pid, tmp / "snapshot.json"))
+                    else:
+                        samples[n]["export"].append(_export(folder, penv, tmp / "exports", n))
                 server[n]["export"] = f"server {_memory(args.server_pid)}"
-                print(n, {k: v[-1] for k, v in samples[n].items()}, file=sys.stderr)
+                print(n, {k: v[-1] for k, v in samples[n].items() if v}, file=sys.stderr)
 
         # What an annotator waits for. The Data Manager's first page is the request its table makes
         # (30 rows); "Label All Tasks" asks /next for each task.
@@ -171,6 +162,34 @@ def main() -> None:
     print(write_section("annotators" + ("" if args.database == "sqlite" else f"-{args.database}") + args.suffix, lines))
 
 
+def _snapshot(url: str, header: Path, pid: int, out: Path) -> tuple[float, float, int]:
+    """Label Studio's own snapshot and download with curl: (seconds, peak RSS MB, bytes)."""
+    start = time.perf_counter()
+    created = subprocess.run(
+        ["curl", "-sS", "-H", f"@{header}", "-H", "Content-Type: application/json", "--data-binary",
+         json.dumps({"title": "bench", "serialization_options": FULL_EXPORT_OPTIONS}),
+         f"{url}/api/projects/{pid}/exports/"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    snapshot_id = json.loads(created.stdout)["id"]
+    _, rss, _ = run(["curl", "-sS", "-o", str(out), "-H", f"@{header}",
+                     f"{url}/api/projects/{pid}/exports/{snapshot_id}/download?exportType=JSON"])  # fmt: skip
+    found = (time.perf_counter() - start, rss, out.stat().st_size)
+    out.unlink()
+    return found
+
+
+def _export(folder: Path, penv: dict[str, str], out_dir: Path, n: int) -> tuple[float, float, int]:
+    """`annotate export` in its own process: (seconds, peak RSS MB, bytes)."""
+    seconds, rss, printed = run([sys.executable, "-m", "annotate", "export", "--project", "claims", "--projects-dir",
+                                 str(folder / "projects"), "-o", str(out_dir)], penv)  # fmt: skip
+    path = Path(printed.strip())
+    assert json.loads(path.with_name(path.stem + ".manifest.json").read_text())["counts"]["tasks"] == n
+    found = (seconds, rss, path.stat().st_size)
+    path.unlink()
+    return found
+
+
 def _memory(pid: int | None) -> str:
     """The resident and peak memory of a process (its /proc status), or "" without one."""
     if pid is None:
@@ -189,25 +208,29 @@ def _write_export(args: argparse.Namespace, samples: dict, machine: str, grown: 
         "server) on this 2-core machine, shared with other work while it ran. Whole processes on both sides: "
         "Label Studio's own snapshot and download (`curl` creating the snapshot with the options annotate uses, "
         "then `curl` downloading it) vs `annotate export` (the same snapshot, streamed to disk and counted on the way "
-        f"for the manifest). Median (min–max) of {args.rounds} interleaved rounds, {time.strftime('%Y-%m-%d')}; "
+        f"for the manifest). Median (min–max) of {args.rounds} rounds, each side first in every other round, "
+        f"{time.strftime('%Y-%m-%d')}; "
         f"{machine}.",
         "",
         "| tasks | what | seconds | vs snapshot | MB | peak RSS MB |",
         "|---|---|---|---|---|---|",
     ]
     for n in args.sizes:
-        base = statistics.median(s for s, _, _ in samples[n]["snapshot"])
+        base = statistics.median(s for s, _, _ in samples[n]["snapshot"]) if samples[n]["snapshot"] else None
         for key, what in (("snapshot", "snapshot + download with `curl` (baseline)"), ("export", "`annotate export`")):
             times = [s for s, _, _ in samples[n][key]]
+            if not times:
+                continue
             med = statistics.median(times)
             peak = max(r for _, r, _ in samples[n][key])
-            lines.append(f"| {n:,} | {what} | {med:.1f} ({min(times):.1f}–{max(times):.1f}) | {med / base:.2f}× | "
+            ratio = f"{med / base:.2f}×" if base else "not run"
+            lines.append(f"| {n:,} | {what} | {med:.1f} ({min(times):.1f}–{max(times):.1f}) | {ratio} | "
                          f"{samples[n][key][0][2] / 1e6:.0f} | {peak:.0f} |")  # fmt: skip
     rounds = "; ".join(
         f"{n:,} tasks " + ", ".join(f"{e[0] / b[0]:.2f}×" for e, b in zip(samples[n]["export"], samples[n]["snapshot"],
                                                                        strict=True))
-        for n in args.sizes
-    )  # fmt: skip
+        for n in args.sizes if samples[n]["snapshot"]
+    ) or "no baseline run"  # fmt: skip
     lines += [
         "",
         f"Per round, `annotate export` vs the snapshot: {rounds}.",
