@@ -35,8 +35,9 @@ sys.path.insert(0, str(ROOT))
 from _results import write_section  # noqa: E402
 
 SIZES = (10_000, 100_000, 1_000_000)
-WHAT = ("json.loads", "json.loads, garbage collector paused", "validate --project claims",
-        "combine (validate + dataset, parquet)")  # fmt: skip
+COMBINE = "combine (validate + dataset, parquet)"
+COMBINE_ALONE = "combine, one process"
+WHAT = ("json.loads", "json.loads, garbage collector paused", "validate --project claims", COMBINE, COMBINE_ALONE)
 JSON_LOADS_BYTES_PER_FILE_BYTE = 5.2  # measured: 1,124 MB peak for the 224 MB file
 
 
@@ -64,10 +65,14 @@ def worker(what: str, path: Path) -> dict:
             gc.disable()
         tasks = json.loads(path.read_text(encoding="utf-8"))
         count = len(tasks)
-    elif what == "combine (validate + dataset, parquet)":
+    elif what in (COMBINE, COMBINE_ALONE):
         from typer.testing import CliRunner
 
         from annotate.cli import app
+        from annotate.dataset import stream
+
+        if what == COMBINE_ALONE:  # the first pass without its second process
+            stream.PARALLEL_BYTES = 1 << 62
 
         result = CliRunner().invoke(app, ["combine", str(path), "-o", str(path.with_suffix(".dataset")),
                                           "--project", "claims", "--format", "parquet"])  # fmt: skip
@@ -84,7 +89,9 @@ def worker(what: str, path: Path) -> dict:
         assert problems == [], problems[:3]
         count = 0
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "count": count, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"seconds": seconds, "count": count, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "child_rss_mb": child.ru_maxrss / 1024 if child.ru_utime else 0.0}  # fmt: skip
 
 
 def available_mb() -> float:
@@ -117,13 +124,16 @@ def main() -> None:
             for _ in range(3 if n <= 100_000 else 1):
                 out = subprocess.check_output([sys.executable, __file__, "--worker", what, str(path)], text=True)
                 runs.append(json.loads(out))
-            rows.append({"tasks": n, "mb": size / 1e6, "what": what, "runs": len(runs),
+            shared = sum(r["child_rss_mb"] > 0 for r in runs)
+            rows.append({"tasks": n, "mb": size / 1e6, "runs": len(runs),
+                         "what": what + (f" ({shared} of {len(runs)} runs with a second process)" if shared else ""),
                          "seconds": statistics.median(r["seconds"] for r in runs),
-                         "rss": max(r["max_rss_mb"] for r in runs), "load": os.getloadavg()[0]})  # fmt: skip
+                         "rss": max(r["max_rss_mb"] for r in runs), "child": max(r["child_rss_mb"] for r in runs),
+                         "load": os.getloadavg()[0]})  # fmt: skip
             print(rows[-1], file=sys.stderr)
         path.unlink()
 
-    base = {r["tasks"]: r["seconds"] for r in rows if r["what"] == "json.loads"}
+    base = {r["tasks"]: r["seconds"] for r in rows if r["what"] == "json.loads"}  # (never run with a second process)
     scaled = {}
     for n in sizes:
         smaller = [m for m in base if m < n]
@@ -144,8 +154,9 @@ def main() -> None:
     ]
     for r in rows:
         ratio = f"{r['seconds'] / base[r['tasks']]:.2f}×" + (" (scaled)" if r["tasks"] in scaled else "")
+        rss = f"{r['rss']:.0f}" + (f" + {r['child']:.0f}" if r["child"] else "")
         lines.append(f"| {r['tasks']:,} | {r['mb']:.0f} | {r['what']} | {r['runs']} | {r['seconds']:.2f} | {ratio} | "
-                     f"{r['rss']:.0f} | {r['load']:.1f} |")  # fmt: skip
+                     f"{rss} | {r['load']:.1f} |")  # fmt: skip
     for n, seconds in scaled.items():
         lines += ["", f"Not measured: {'; '.join(skipped)}. The ratios marked scaled at {n:,} tasks compare with "
                   f"the largest measured `json.loads` scaled linearly ({seconds:.1f} s); `json.loads` grows faster "
@@ -155,14 +166,18 @@ def main() -> None:
         "Goals: validate <= 3× `json.loads`, with memory that does not grow with the file; combine (which "
         "validates first) <= 3× `json.loads` and peak RSS <= 500 MB at 1,000,000 tasks.",
         "",
-        "`combine` streams: a first pass validates every task and keeps a few bytes per task (a hash of its unit "
-        "key, its article, its gold label), units of several tasks are merged in a second pass over those tasks "
-        "only, and a last pass reads the export again and writes the rows of each batch of 2,000 units (Parquet "
-        "row groups under a fixed schema, CSV and JSONL appended; see annotate/dataset/stream.py). Before it, "
-        "combine held the whole collection: 665 MB at 50,000 tasks and 1,125 MB at 100,000 (the run of this "
-        "section before the change). About 1.0 s and 174 MB of every combine are fixed (imports of pandas, "
-        "pyarrow and matplotlib, the card's plots; a 2-task export, idle machine, 3 runs: 1.86, 1.08, 1.01 s; the "
-        "3.5 s noted before was measured beside other work); the rest of the 10,000-task time is per-task work.",
+        "Peak RSS: of the command's process, plus that of its second process where one ran (they run at the same "
+        "time). `combine` streams: a first pass validates every task and keeps a few bytes per task (a hash of "
+        "its unit key, its article, its gold label); on exports of 64 MB and more, when a second core is idle "
+        "(load average below 1.5 here), a second process validates every other block of 64 tasks meanwhile "
+        "(`combine, one process` is the same command without it). Units of several tasks are merged in a second "
+        "pass over those tasks only, and a last pass reads the export again and writes the rows of each batch of "
+        "2,000 units (Parquet row groups under a fixed schema, CSV and JSONL appended; see "
+        "annotate/dataset/stream.py). Before it, combine held the whole collection: 665 MB at 50,000 tasks and "
+        "1,125 MB at 100,000 (the run of this section before the change). About 1.0 s and 174 MB of every combine"
+        " are fixed (imports of pandas, pyarrow and matplotlib, the card's plots; a 2-task export, idle machine, "
+        "3 runs: 1.86, 1.08, 1.01 s; the 3.5 s noted before was measured beside other work); the rest of the "
+        "10,000-task time is per-task work.",
         "",
         "From 100,000 to 1,000,000 tasks combine took 8.5× longer and `json.loads` 8.7× in the run above; the "
         "13.6× against 9.1× of the run before (load average 4-5) came from the machine, not from the code: "
