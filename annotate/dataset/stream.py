@@ -223,6 +223,7 @@ def _first_pass_shared(exports: ExportSet, keep_identity: bool) -> tuple[_Scan, 
     its gold) while this one does the rest: the same scan, verification units and problems, in the
     same order, as _first_pass alone."""
     import heapq
+    import os
     import pickle
     import subprocess
     import sys
@@ -234,8 +235,10 @@ def _first_pass_shared(exports: ExportSet, keep_identity: bool) -> tuple[_Scan, 
     found: list[list[tuple[int, list[Problem]]]] = []
     # A fresh interpreter (not multiprocessing, which would import the caller's __main__ again), the
     # work and its answer pickled through its stdin and stdout.
-    child = subprocess.Popen([sys.executable, "-c", "from annotate.dataset.stream import _second_share_main as m; m()"],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+    package_root = str(Path(__file__).resolve().parents[2])  # this annotate, installed or not
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, "-c", "from annotate.dataset.stream import _second_share_main as m; m()"]
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     assert child.stdin is not None
     try:
         child.stdin.write(pickle.dumps((exports.files, [exports.rules[p] for p in exports.files], keep_identity)))
