@@ -305,7 +305,8 @@ def _bad_strings(value: Any, where: str, depth: int = 0) -> Iterator[str]:
             yield from _bad_strings(item, f"{where}.{printable(str(key))}", depth + 1)
 
 
-def _check_record(record: Any) -> str | None:
+def _check_record(record: Any, *, strings: bool = True) -> str | None:
+    """What is wrong with a task record, or None. `strings`: look into every string (_bad_strings)."""
     if not isinstance(record, dict):
         return "a task record must be a JSON object"
     missing = [f for f in TASK_FIELDS if f not in record]
@@ -322,8 +323,19 @@ def _check_record(record: Any) -> str | None:
     for key in (CHAR_START, CHAR_END):
         if record[key] is not None and not _is_int(record[key]):
             problems.append(f"{key} must be an integer or null")
-    problems += _bad_strings(record, "$")
+    if strings:
+        problems += _bad_strings(record, "$")
     return "; ".join(problems) or None
+
+
+# A JSON line holds a NUL or a lone surrogate only as a \u escape (JSON strings have no raw control
+# characters, and a surrogate cannot be UTF-8), and nests as deep as _bad_strings stops only with
+# that many brackets: a line with neither need not be walked string by string (half a pass's time).
+_MAY_BREAK_LABEL_STUDIO = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
+
+
+def _may_hold_bad_strings(line: str) -> bool:
+    return line.count("{") + line.count("[") > 20 or _MAY_BREAK_LABEL_STUDIO.search(line) is not None
 
 
 def read_tasks(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -378,7 +390,7 @@ def _parse_task(line: str) -> tuple[Any, str | None]:
         return None, "nested too deeply to be a task record"
     except ValueError as exc:  # an integer of more than 4300 digits
         return None, f"not readable JSON ({exc})"
-    problem = _check_record(record)
+    problem = _check_record(record, strings=_may_hold_bad_strings(line))
     if problem:
         return None, f"{problem} (make task files with `annotate split`)"
     return record, None
