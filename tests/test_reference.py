@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from annotate.articles.rows import reference_scale, suggested_status
 from annotate.cli import app
 from annotate.labelstudio.client import TaskRef
-from annotate.labelstudio.load import REFERENCE_MODEL_VERSION, _task, load_tasks, reference_predictions
+from annotate.labelstudio.load import REFERENCE_MODEL_VERSION, ReferencePredictions, _task, load_tasks
 
 from .conftest import write_export
 from .test_rows import CT24, as_exported, split
@@ -56,10 +56,12 @@ def test_hidden_references_go_to_the_task_meta(tmp_path: Path) -> None:
 
 def test_references_as_predictions_on_the_benchmarks_scale(tmp_path: Path) -> None:
     records = split(tmp_path, str(CT24))[:3]  # Yes, No, No
-    predictions = reference_predictions(records)
-    statuses = [predictions[r["sentence_id"]][0]["result"][0]["value"]["choices"] for r in records]
+    predict = ReferencePredictions({str(records[0]["corpus"]): {"Yes", "No"}})
+    predictions = [predict(r) for r in records]
+    statuses = [p[0]["result"][0]["value"]["choices"] for p in predictions]
     assert statuses == [["claim_checkworthy"], ["no_claim"], ["no_claim"]]
-    assert {p[0]["model_version"] for p in predictions.values()} == {REFERENCE_MODEL_VERSION}
+    assert {p[0]["model_version"] for p in predictions} == {REFERENCE_MODEL_VERSION}
+    assert predict(records[0] | {"corpus": "another"}) == []  # a corpus whose labels fit no scale
     scale = reference_scale({"-1", "0", "1"})
     assert scale is not None and scale[0] == "ClaimBuster -1/0/1"
     assert suggested_status("0", scale[1]) == "claim_not_checkworthy"

@@ -72,6 +72,34 @@ def test_read_tasks_reports_every_bad_line(tmp_path: Path) -> None:
     ]
 
 
+def test_every_string_is_checked_however_it_is_written(tmp_path: Path) -> None:
+    """A NUL or lone surrogate can only come as a \\u escape, in any case, at any depth; an escaped
+    surrogate pair is a character like any other; nesting beyond 20 levels is refused."""
+    good = {f: 0 for f in TASK_FIELDS} | {"text": "A sentence.", "sentence_id": "x-0", "article_id": "x"}
+    deep: object = "x"
+    for _ in range(21):
+        deep = [deep]
+    lines = [
+        json.dumps(good | {"meta": {"k": [{"v": "\udc00"}]}}),
+        json.dumps(good | {"title": "ok\x00"}),
+        json.dumps(good | {"title": "\ud83d"}).replace("\\ud83d", "\\uD83D"),
+        json.dumps(good | {"title": "smile \U0001f600"}),  # escaped as the pair \\ud83d\\ude00
+        json.dumps(good | {"meta": deep}),
+        json.dumps(good | {"meta": {"a": [{"b": "c"}] * 30}}),  # many brackets, shallow
+    ]
+    path = tmp_path / "tasks.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    records, problems = read_tasks(path)
+    assert [r.get("title") for r in records] == ["smile \U0001f600", None]
+    why = "Label Studio cannot store (make task files with `annotate split`)"
+    assert problems == [
+        f"{path}:1: $.meta.k[0].v holds a lone surrogate or a NUL character, which {why}",
+        f"{path}:2: $.title holds a lone surrogate or a NUL character, which {why}",
+        f"{path}:3: $.title holds a lone surrogate or a NUL character, which {why}",
+        f"{path}:5: $.meta{'[0]' * 20}: nested too deeply (make task files with `annotate split`)",
+    ]
+
+
 def test_sanitize_strips_what_label_studio_cannot_store() -> None:
     assert sanitize({"text": "ok\ud800 here\x00", "n": 3}) == {"text": "ok here", "n": 3}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import re
@@ -28,6 +29,8 @@ from annotate.vocabulary import (
     ARTICLE_ID,
     CHAR_END,
     CHAR_START,
+    CORPUS,
+    REFERENCE_LABEL,
     SENTENCE_ID,
     SENTENCE_INDEX,
     TASK_FIELDS,
@@ -302,7 +305,8 @@ def _bad_strings(value: Any, where: str, depth: int = 0) -> Iterator[str]:
             yield from _bad_strings(item, f"{where}.{printable(str(key))}", depth + 1)
 
 
-def _check_record(record: Any) -> str | None:
+def _check_record(record: Any, *, strings: bool = True) -> str | None:
+    """What is wrong with a task record, or None. `strings`: look into every string (_bad_strings)."""
     if not isinstance(record, dict):
         return "a task record must be a JSON object"
     missing = [f for f in TASK_FIELDS if f not in record]
@@ -319,43 +323,117 @@ def _check_record(record: Any) -> str | None:
     for key in (CHAR_START, CHAR_END):
         if record[key] is not None and not _is_int(record[key]):
             problems.append(f"{key} must be an integer or null")
-    problems += _bad_strings(record, "$")
+    if strings:
+        problems += _bad_strings(record, "$")
     return "; ".join(problems) or None
+
+
+# A JSON line holds a NUL or a lone surrogate only as a \u escape (JSON strings have no raw control
+# characters, and a surrogate cannot be UTF-8), and nests as deep as _bad_strings stops only with
+# that many brackets: a line with neither need not be walked string by string (half a pass's time).
+_MAY_BREAK_LABEL_STUDIO = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
+
+
+def _may_hold_bad_strings(line: str) -> bool:
+    return line.count("{") + line.count("[") > 20 or _MAY_BREAK_LABEL_STUDIO.search(line) is not None
 
 
 def read_tasks(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Read a JSONL task file. Returns the good records and one located message per bad line."""
+    records, problems = [], []
+    for _lineno, record, problem in task_lines(path):
+        if problem is None:
+            records.append(record)
+        else:
+            problems.append(problem)
+    return records, problems
+
+
+def task_lines(path: Path) -> Iterator[tuple[int, Any, str | None]]:
+    """Each non-blank line of a JSONL task file, read one at a time: (line number, the record, None)
+    for a good record, (line number, None, the located message) for a bad one. InputError for a file
+    that cannot be read or is not UTF-8 (raised when the reader reaches the bad byte)."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            yield from _task_lines(path, fh)
     except OSError as exc:
         raise unreadable(path, exc, expected="a JSONL task file") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid UTF-8 at byte {exc.start}",
-                         hint="task files are UTF-8 JSONL; make them with `annotate split`") from None  # fmt: skip
-    records, problems = [], []
-    # Only "\n" ends a line: str.splitlines() would also cut at U+2028, which JSON allows in strings.
-    for lineno, line in enumerate(text.split("\n"), 1):
+
+
+def _task_lines(path: Path, fh: IO[bytes]) -> Iterator[tuple[int, Any, str | None]]:
+    offset = 0
+    # Only "\n" ends a line (a binary file's lines end there): str.splitlines() would also cut at
+    # U+2028, which JSON allows in strings. A "\n" byte is never inside a UTF-8 sequence.
+    for lineno, raw in enumerate(fh, 1):
+        skip = len(codecs.BOM_UTF8) if lineno == 1 and raw.startswith(codecs.BOM_UTF8) else 0
+        try:
+            line = raw[skip:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not valid UTF-8 at byte {offset + skip + exc.start}",
+                             hint="task files are UTF-8 JSONL; make them with `annotate split`") from None  # fmt: skip
+        offset += len(raw)
         if not line.strip():
             continue
-        try:
-            record = json.loads(line, parse_constant=_reject_constant, parse_float=_finite)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{path}:{lineno}: not valid JSON ({exc.msg}, column {exc.colno})")
-            continue
-        except _NotJSON as exc:
-            problems.append(f"{path}:{lineno}: {exc}")
-            continue
-        except RecursionError:
-            problems.append(f"{path}:{lineno}: nested too deeply to be a task record")
-            continue
-        except ValueError as exc:  # an integer of more than 4300 digits
-            problems.append(f"{path}:{lineno}: not readable JSON ({exc})")
-            continue
-        problem = _check_record(record)
-        if problem:
-            problems.append(f"{path}:{lineno}: {problem} (make task files with `annotate split`)")
-        else:
-            records.append(record)
-    return records, problems
+        record, problem = _parse_task(line)
+        yield lineno, record, None if problem is None else f"{path}:{lineno}: {problem}"
+
+
+def _parse_task(line: str) -> tuple[Any, str | None]:
+    """The record on one line, or None and what is wrong with it."""
+    try:
+        record = json.loads(line, parse_constant=_reject_constant, parse_float=_finite)
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON ({exc.msg}, column {exc.colno})"
+    except _NotJSON as exc:
+        return None, str(exc)
+    except RecursionError:
+        return None, "nested too deeply to be a task record"
+    except ValueError as exc:  # an integer of more than 4300 digits
+        return None, f"not readable JSON ({exc})"
+    problem = _check_record(record, strings=_may_hold_bad_strings(line))
+    if problem:
+        return None, f"{problem} (make task files with `annotate split`)"
+    return record, None
+
+
+@dataclass
+class TaskFiles:
+    """Task files read as a stream, twice: `scan` reads every line once and keeps only what must be
+    known before loading (the bad lines' messages, how many good records, their reference labels
+    per corpus); iterating reads the files again and yields the good records one at a time."""
+
+    paths: list[Path]
+    rejected: list[str] = field(default_factory=list)  # one located message per bad line, in order
+    count: int = 0  # good records
+    references: int = 0  # good records with a reference label
+    reference_labels: dict[str, set[str]] = field(default_factory=dict)  # corpus -> labels seen
+    _bad: set[tuple[int, int]] = field(default_factory=set, repr=False)  # (file index, line number)
+
+    @classmethod
+    def scan(cls, paths: Iterable[Path]) -> TaskFiles:
+        """Check every line of every file. InputError for an unreadable or non-UTF-8 file."""
+        found = cls(list(paths))
+        for index, path in enumerate(found.paths):
+            for lineno, record, problem in task_lines(path):
+                if problem is not None:
+                    found.rejected.append(problem)
+                    found._bad.add((index, lineno))
+                    continue
+                found.count += 1
+                if record.get(REFERENCE_LABEL) is not None:
+                    found.references += 1
+                    found.reference_labels.setdefault(str(record.get(CORPUS)), set()).add(str(record[REFERENCE_LABEL]))
+        return found
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """The good records, read again. InputError when a file changed since the scan."""
+        for index, path in enumerate(self.paths):
+            for lineno, record, problem in task_lines(path):
+                if problem is None:
+                    yield record
+                elif (index, lineno) not in self._bad:
+                    raise InputError(f"{problem}: {path} changed while it was being loaded",
+                                     hint="load it again when it no longer changes")  # fmt: skip

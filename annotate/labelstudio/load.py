@@ -53,6 +53,14 @@ LEDGER_DIR = "load-ledgers"
 RANGES_PER_QUERY = 200
 
 
+class Records(Protocol):
+    """The records to load: iterated once (lazily: a stream of task files is never held whole), and
+    how many there are, for progress."""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+    def __len__(self) -> int: ...
+
+
 class _TaskServer(Protocol):
     url: str
 
@@ -332,7 +340,7 @@ def remove_duplicates(
 def load_tasks(
     client: _TaskServer,
     project_id: int,
-    records: Sequence[dict[str, Any]],
+    records: Records,
     *,
     journal_path: Path,
     ledger_dir: Path | None = None,
@@ -343,14 +351,15 @@ def load_tasks(
     log: Callable[[str], None] = lambda _message: None,
     key: str = SENTENCE_ID,
     compare: Sequence[str] = (TEXT,),
-    predictions: dict[str, list[dict[str, Any]]] | None = None,
+    predictions: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None,
     hide: Sequence[str] = (),
 ) -> LoadReport:
     """Create a task for each record whose `key` is not in the project yet; a record whose key is
     present but whose `compare` fields differ is reported as changed, not overwritten. `predictions`
-    (key -> predictions) are imported with the new tasks; `hide` fields go to the task's meta instead
-    of its data. With `ledger_dir` (and a client that counts tasks), what is loaded is known from a
-    ledger the server proves (known_tasks), not from listing every task."""
+    (a sanitised record -> its predictions) are imported with the new tasks; `hide` fields go to the
+    task's meta instead of its data. `records` are read once, one at a time, and never held. With
+    `ledger_dir` (and a client that counts tasks), what is loaded is known from a ledger the server
+    proves (known_tasks), not from listing every task."""
     report = LoadReport()
     journal = Journal(journal_path, client.url, project_id)
     ledger = None
@@ -409,8 +418,8 @@ def load_tasks(
         while batch := list(itertools.islice(fresh, batch_size)):
             tasks = [_task(r, hide) for r in batch]
             if predictions:
-                for task in tasks:
-                    task["predictions"] = predictions.get(str(task["data"][key]), [])
+                for record, task in zip(batch, tasks, strict=True):
+                    task["predictions"] = predictions(record)
             entries = [(0, str(r[key]), digest(r, compare)) for r in batch] if ledger is not None else []
             if flight is not None:
                 landed(flight)
@@ -453,25 +462,24 @@ def _task(record: dict[str, Any], hide: Sequence[str]) -> dict[str, Any]:
     return {"data": {k: v for k, v in record.items() if k not in hidden}, "meta": hidden}
 
 
-def reference_predictions(records: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """sentence_id -> the reference label as a claim_status prediction, on each corpus's own scale
-    (articles/rows.py: CheckThat!'s No is suggested as no_claim)."""
-    from annotate.articles.rows import reference_scale, suggested_status
-    from annotate.labelstudio.results import prediction, status_result
+class ReferencePredictions:
+    """A record's reference label as a claim_status prediction, on its corpus's own scale, made from
+    the labels seen per corpus (articles/rows.py: CheckThat!'s No is suggested as no_claim)."""
 
-    labels: dict[str, set[str]] = defaultdict(set)
-    for record in records:
-        if record.get(REFERENCE_LABEL) is not None:
-            labels[str(record.get(CORPUS))].add(str(record[REFERENCE_LABEL]))
-    scales = {corpus: reference_scale(found) for corpus, found in labels.items()}
-    found = {}
-    for record in records:
-        scale = scales.get(str(record.get(CORPUS)))
+    def __init__(self, labels: dict[str, set[str]]) -> None:
+        from annotate.articles.rows import reference_scale
+
+        self.scales = {corpus: reference_scale(found) for corpus, found in labels.items()}
+
+    def __call__(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+        from annotate.articles.rows import suggested_status
+        from annotate.labelstudio.results import prediction, status_result
+
+        scale = self.scales.get(str(record.get(CORPUS)))
         status = suggested_status(str(record.get(REFERENCE_LABEL)), scale[1]) if scale else None
-        if status:
-            result = status_result(status)
-            found[str(record[SENTENCE_ID])] = [prediction(None, result, model_version=REFERENCE_MODEL_VERSION)]
-    return found
+        if not status:
+            return []
+        return [prediction(None, status_result(status), model_version=REFERENCE_MODEL_VERSION)]
 
 
 @dataclass
@@ -510,26 +518,20 @@ def load_files(
 
     if reference_as not in REFERENCE_AS:
         raise UsageError(f"--reference-as is hidden or predictions, not {reference_as!r}")
-    from annotate.articles.tasks import read_tasks
+    from annotate.articles.tasks import TaskFiles
     from annotate.labelstudio.projects import require_project
 
-    records: list[dict[str, Any]] = []
-    rejected: list[str] = []
-    for path in task_files:
-        good, bad = read_tasks(path)
-        records += good
-        rejected += bad
-    for line in rejected:
+    records = TaskFiles.scan(task_files)  # every line checked before any project is made
+    for line in records.rejected:
         log(f"Error: {line}")
     project_id = require_project(client, spec, config_dir=config_dir)
-    references = sum(r.get(REFERENCE_LABEL) is not None for r in records)
-    shown = reference_as == "predictions" and references
+    shown = reference_as == "predictions" and records.references
     report = load_tasks(client, project_id, records, journal_path=config_dir / JOURNAL_FILE,
                         ledger_dir=config_dir / LEDGER_DIR, fields=spec.data_fields(), dry_run=dry_run,
                         progress=progress, log=log, hide=() if shown else (REFERENCE_LABEL,),
-                        predictions=reference_predictions(records) if shown else None)  # fmt: skip
+                        predictions=ReferencePredictions(records.reference_labels) if shown else None)  # fmt: skip
     if shown and not dry_run:
         client.set_model_version(project_id, REFERENCE_MODEL_VERSION)
     for sid in report.changed:
         log(f"Warning: task {sid} is already loaded with a different text; left unchanged")
-    return LoadFilesReport(report, rejected, spec.name, project_id, dry_run, reference_as, references)
+    return LoadFilesReport(report, records.rejected, spec.name, project_id, dry_run, reference_as, records.references)

@@ -105,9 +105,10 @@ def adjudicate(
         records, predictions = review_tasks(read_collection(exports), project_id)
     review = adjudication_spec(spec)
     review_id, created = ensure_project(client, review, config_dir=config_dir)
+    key = unit_key(records)
     report = load_tasks(
         client, review_id, records, journal_path=config_dir / JOURNAL_FILE, fields=review.data_fields(),
-        log=log, key=unit_key(records), compare=("versions",), predictions=predictions,
+        log=log, key=key, compare=("versions",), predictions=lambda record: predictions.get(str(record[key]), []),
     )  # fmt: skip
     # Importing predictions makes the last one's version the project's active one, which the label
     # stream would pre-fill: no annotator's version should be the default, so none is active.
