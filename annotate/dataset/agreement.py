@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -106,32 +107,138 @@ class _Codes(dict[str, int]):
         return list(self)
 
 
+class _Ids:
+    """Unit ids numbered in the order they first appear, kept as UTF-8 in one buffer with an
+    open-addressing table of numbers: about 40 bytes an id where a dict of str would take 100 and
+    more (a str object and a dict entry each), a million of them alive until the report."""
+
+    def __init__(self) -> None:
+        self._text = bytearray()
+        self._ends = array("q")  # id k is _text[_ends[k - 1]:_ends[k]]
+        self._hashes = array("q")  # hash() of each id
+        self._slots = array("i", [-1]) * 16  # id numbers at hash positions, -1 free
+        self._mask = 15
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def _bytes(self, k: int) -> bytes:
+        return bytes(self._text[self._ends[k - 1] if k else 0 : self._ends[k]])
+
+    def __getitem__(self, k: int) -> str:
+        return self._bytes(k).decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[k] for k in range(len(self)))
+
+    def number(self, sid: str) -> tuple[int, bool]:
+        """The number of sid, and whether it is new."""
+        h, mask, slots = hash(sid), self._mask, self._slots
+        at = h & mask
+        encoded = None
+        while (k := slots[at]) != -1:
+            if self._hashes[k] == h:
+                encoded = encoded or sid.encode("utf-8")
+                if self._bytes(k) == encoded:
+                    return k, False
+            at = (at + 1) & mask
+        k = len(self._ends)
+        slots[at] = k
+        self._text += encoded or sid.encode("utf-8")
+        self._ends.append(len(self._text))
+        self._hashes.append(h)
+        if 2 * len(self._ends) > mask:
+            self._grow()
+        return k, True
+
+    def _grow(self) -> None:
+        mask = 2 * self._mask + 1
+        slots = array("i", [-1]) * (mask + 1)
+        for k, h in enumerate(self._hashes):
+            at = h & mask
+            while slots[at] != -1:
+                at = (at + 1) & mask
+            slots[at] = k
+        self._slots, self._mask = slots, mask
+
+    def ranks(self) -> np.ndarray:
+        """Each id's place in the ids sorted as strings (UTF-8's byte order is the code points' order),
+        sorted in numpy as fixed-width bytes where that is exact and small, else as str."""
+        n = len(self._ends)
+        ends = np.frombuffer(self._ends, dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+        starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+        lengths = ends - starts
+        width = int(lengths.max()) if n else 0
+        if width and n * width <= 2**26 and 0 not in self._text:
+            text = np.frombuffer(bytes(self._text), dtype=np.uint8)
+            table = np.zeros((n, width), dtype=np.uint8)
+            for j in range(width):  # a column at a time: no index array as long as the text
+                rows = np.flatnonzero(lengths > j)
+                table[rows, j] = text[starts[rows] + j]
+            order = np.argsort(table.view(f"S{width}").ravel(), kind="stable")
+        else:  # a NUL byte (fixed-width bytes ignore trailing NULs) or very long ids
+            order = np.array(sorted(range(n), key=self.__getitem__), dtype=np.int64)
+        ranks = np.empty(n, dtype=np.int64)
+        ranks[order] = np.arange(n)
+        return ranks
+
+
+_AGE_CHARS = "+-.0123456789:TZ"  # in code point order: the characters of ISO 8601 times
+_AGE_DIGITS = str.maketrans(dict(zip(_AGE_CHARS, "123456789abcdefg", strict=True)))
+_AGE_FITS = re.compile(r"[+\-.0-9:TZ]{0,30}")
+_AGE_OTHER = -1  # age_hi of an update time that does not pack: the text is in Votes._odd_ages
+
+
+def _pack_age(updated: str) -> tuple[int, int] | None:
+    """An update time of up to 30 ISO 8601 characters as two integers that sort as the texts do:
+    each character a base-17 digit (1-16 in code point order), padded with 0s (shorter sorts
+    first), 15 digits a word (17**15 < 2**63). None for any other text."""
+    if not _AGE_FITS.fullmatch(updated):
+        return None
+    digits = updated.translate(_AGE_DIGITS).ljust(30, "0")
+    return int(digits[:15], 17), int(digits[15:], 17)
+
+
+def _unpack_age(hi: int, lo: int) -> str:
+    chars = []
+    for word in (hi, lo):
+        digits = []
+        for _ in range(15):
+            word, digit = divmod(word, 17)
+            digits.append(_AGE_CHARS[digit - 1] if digit else "")
+        chars += reversed(digits)
+    return "".join(chars)
+
+
 class Votes:
     """The units of exports merged as collect() merges them (by sentence_id, claim_id for
     verification tasks; the newest annotation of each annotator counts; review tasks' annotations
     are adjudications), keeping per unit and annotator only codes: no task, annotation or text.
 
     Units are numbered in order of first appearance; each unit's annotators form a linked list of
-    records (`first`, `next`) in the order they first annotated it.
+    records (`first`, `next`) in the order they first annotated it. A record's age (Annotation.age:
+    update time, then id) is kept as three integers that sort as the age does (see _pack_age).
+    Columns are as narrow as their values allow (an array refuses a value that does not fit).
     """
 
     def __init__(self, *, keep_identity: bool = False) -> None:
         self.keep_identity = keep_identity
-        self.units: dict[str, int] = {}
+        self.units = _Ids()
         self.annotators, self.values, self.types, self.corpora = _Codes(), _Codes(), _Codes(), _Codes()
         self._pseudonyms: dict[str, int] = {}
         # per unit
-        self.first, self.reference, self.corpus = array("q"), array("q"), array("q")
+        self.first, self.reference, self.corpus = array("i"), array("i"), array("i")
         self.hidden, self._from_review = array("b"), array("b")
         self.adjudication: dict[int, tuple[tuple[str, int], int]] = {}  # unit -> (age, answer code)
         # per record (a unit's counted annotation)
-        self.next, self.who, self.answer = array("q"), array("q"), array("q")
+        self.next, self.who, self.answer = array("i"), array("i"), array("i")
         self.truth, self.type_bits = array("b"), array("q")
-        self.updated: list[str] = []
-        self.ids = array("q")
-        self.span_at, self.span_count = array("q"), array("q")
+        self.age_hi, self.age_lo, self.ids = array("q"), array("q"), array("q")
+        self._odd_ages: dict[int, str] = {}  # record -> an update time that _pack_age cannot pack
+        self.span_at, self.span_count = array("i"), array("i")
         # spans of records, end to end (a replaced record's spans stay behind, unused)
-        self.span_start, self.span_end, self.span_bits = array("q"), array("q"), array("b")
+        self.span_start, self.span_end, self.span_bits = array("i"), array("i"), array("b")
+        self._ranks: np.ndarray | None = None
 
     @property
     def n_units(self) -> int:
@@ -146,9 +253,8 @@ class Votes:
         key = data.get(CLAIM_ID, data.get(SENTENCE_ID))
         sid = str(key if key is not None else f"task-{task.id}")
         reviewing = ADJUDICATION_OF in data
-        unit = self.units.get(sid)
-        if unit is None:
-            unit = self.units[sid] = len(self.first)
+        unit, new = self.units.number(sid)
+        if new:
             self.first.append(-1)
             self.hidden.append(task.reference_hidden)
             self._from_review.append(reviewing)
@@ -179,6 +285,14 @@ class Votes:
         chosen = annotation.choices(CLAIM_STATUS)
         return self.values.code(chosen[0]) if chosen else -1
 
+    def _held_is_newer(self, record: int, updated: str, packed: tuple[int, int] | None, ident: int) -> bool:
+        """Whether the record's age is after (updated, ident): Annotation.age's order."""
+        hi = self.age_hi[record]
+        if packed is not None and hi != _AGE_OTHER:
+            return (hi, self.age_lo[record], self.ids[record]) > (*packed, ident)
+        held = self._odd_ages[record] if hi == _AGE_OTHER else _unpack_age(hi, self.age_lo[record])
+        return (held, self.ids[record]) > (updated, ident)
+
     def _add_annotation(self, unit: int, annotation: Annotation, reviewing: bool) -> None:
         who = self._annotator(annotation)
         age = annotation.age()
@@ -194,17 +308,26 @@ class Votes:
             record = len(self.who)
             self.next.append(-1)
             self.who.append(who)
-            for column in (self.answer, self.type_bits, self.span_at, self.span_count, self.ids):
+            for column in (self.answer, self.type_bits, self.span_at, self.span_count, self.age_hi, self.age_lo,
+                           self.ids):  # fmt: skip
                 column.append(0)
             self.truth.append(0)
-            self.updated.append("")
             if last == -1:
                 self.first[unit] = record
             else:
                 self.next[last] = record
-        elif (self.updated[record], self.ids[record]) > age:
-            return  # the one held is newer
-        self.updated[record], self.ids[record] = age
+            packed = _pack_age(age[0])
+        else:
+            packed = _pack_age(age[0])
+            if self._held_is_newer(record, age[0], packed, age[1]):
+                return  # the one held is newer
+        if packed is None:
+            self.age_hi[record], self.age_lo[record] = _AGE_OTHER, 0
+            self._odd_ages[record] = age[0]
+        else:
+            self.age_hi[record], self.age_lo[record] = packed
+            self._odd_ages.pop(record, None)
+        self.ids[record] = age[1]
         self.answer[record] = self._answer(annotation)
         self.truth[record] = annotation.ground_truth
         bits = 0
@@ -232,8 +355,17 @@ class Votes:
         """annotator -> claim_status answer (codes), annotators without one left out."""
         return {self.who[r]: self.answer[r] for r in self.records(unit) if self.answer[r] != -1}
 
-    def sids(self) -> list[str]:
-        return list(self.units)
+    def sids(self) -> Iterator[str]:
+        return iter(self.units)
+
+    def sid(self, unit: int) -> str:
+        return self.units[unit]
+
+    def ranks(self) -> np.ndarray:
+        """Each unit's place in the units sorted by id (computed once)."""
+        if self._ranks is None or len(self._ranks) != self.n_units:
+            self._ranks = self.units.ranks()
+        return self._ranks
 
     def gold(self) -> list[str | None]:
         """Each unit's gold claim_status (gold.gold_status's policy), by unit."""
@@ -256,7 +388,7 @@ def votes_of(collection: Collection) -> Votes:
     """The Votes of a collection that combine built (the same units, annotations and adjudications)."""
     votes = Votes(keep_identity=True)  # the collection's annotators are named already
     for sid, s in collection.sentences.items():
-        unit = votes.units[sid] = len(votes.first)
+        unit, _ = votes.units.number(sid)
         votes.first.append(-1)
         reference = s.data.get(REFERENCE_LABEL)
         votes.reference.append(-1 if reference is None else votes.values.code(str(reference)))
@@ -329,8 +461,8 @@ def _nominal(codes: np.ndarray, annotators: list[str], labels: list[str], order:
 
 def _sorted_units(votes: Votes, units: list[int]) -> list[int]:
     """Units in the order of their ids."""
-    sids = votes.sids()
-    return sorted(units, key=sids.__getitem__)
+    found = np.array(units, dtype=np.int64)
+    return found[np.argsort(votes.ranks()[found], kind="stable")].tolist()
 
 
 def claim_status_agreement(votes: Votes) -> dict[str, Any]:
@@ -490,8 +622,8 @@ def _disagreeing(votes: Votes) -> Iterator[int]:
 
 def disagreements(votes: Votes) -> list[tuple[str, dict[str, str]]]:
     """Sentences whose annotators gave different claim_status answers: (unit id, annotator -> answer)."""
-    names, values, sids = votes.annotators.names(), votes.values.names(), votes.sids()
-    return [(sids[u], {names[w]: values[a] for w, a in votes.answers(u).items()}) for u in _disagreeing(votes)]
+    names, values = votes.annotators.names(), votes.values.names()
+    return [(votes.sid(u), {names[w]: values[a] for w, a in votes.answers(u).items()}) for u in _disagreeing(votes)]
 
 
 def _report(votes: Votes, gold: list[str | None]) -> dict[str, Any]:
@@ -508,7 +640,7 @@ def _report(votes: Votes, gold: list[str | None]) -> dict[str, Any]:
 def agreement_report(collection: Collection, gold: dict[str, str | None]) -> dict[str, Any]:
     """The report of a collection that combine built, with its gold labels."""
     votes = votes_of(collection)
-    return _report(votes, [gold.get(sid) for sid in votes.units])
+    return _report(votes, [gold.get(sid) for sid in votes.sids()])
 
 
 def _texts(exports: ExportSet, wanted: set[str]) -> dict[str, Any]:
