@@ -54,14 +54,37 @@ def _number(value: float) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), 4)
 
 
-def _alpha(matrix: np.ndarray) -> float | None:
-    import krippendorff
-
+def _alpha(codes: np.ndarray) -> float | None:
     # Alpha needs at least one unit that two annotators coded, and more than one value in the data.
-    coded = (~np.isnan(matrix)).sum(axis=0) >= 2
-    if not coded.any() or len(np.unique(matrix[:, coded][~np.isnan(matrix[:, coded])])) < 2:
+    coded = (codes >= 0).sum(axis=0) >= 2
+    if not coded.any() or np.count_nonzero(np.unique(codes[:, coded]) >= 0) < 2:
         return None
-    return _number(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"))
+    return _number(nominal_alpha(codes))
+
+
+def nominal_alpha(codes: np.ndarray, *, chunk: int = 1 << 12) -> float:
+    """Krippendorff's alpha, nominal, of an annotators x units matrix of value codes (-1 where an
+    annotator gave none): what the krippendorff package's alpha(reliability_data=matrix,
+    level_of_measurement="nominal") gives for the matrix with NaN for -1, computed as it does to the
+    last bit (tests/test_agreement_formulas.py), but `chunk` units at a time. The package holds a
+    units x values x values matrix of each unit's coincidences, three times over, before it sums
+    them (430 MB for 5 annotators and a million units); here they are summed in the same order
+    (numpy adds along the first axis one row after the other) a chunk at a time."""
+    domain = np.unique(codes[codes >= 0])
+    eye = np.eye(len(domain))[np.newaxis, ...]
+    total = np.zeros((1, len(domain), len(domain)))
+    for start in range(0, codes.shape[1], chunk):
+        part = codes[:, start : start + chunk]
+        counts = (part.T[..., np.newaxis] == domain[np.newaxis, np.newaxis, :]).sum(axis=1)
+        pairable = np.maximum(counts.sum(axis=1), 2)
+        unnormalized = counts[..., np.newaxis] * counts[:, np.newaxis, :] - counts[:, np.newaxis, :] * eye
+        coincidences = np.divide(unnormalized, (pairable - 1).reshape((-1, 1, 1)), dtype=float)
+        total = np.concatenate([total, coincidences]).sum(axis=0, keepdims=True)
+    o = total[0]
+    n_v = o.sum(axis=0)
+    e = np.divide(np.outer(n_v, n_v) - np.diagflat(n_v), n_v.sum() - 1, dtype=float)
+    d = (domain[:, np.newaxis] != domain[np.newaxis, :]).astype(float)
+    return float(1 - (o * d).sum() / (e * d).sum())
 
 
 def cohen_kappa(first: list[str], second: list[str], labels: list[str]) -> float:
@@ -421,14 +444,14 @@ def _nominal(codes: np.ndarray, annotators: list[str], labels: list[str], order:
     the most common number of raters (>= 2; a tie goes to the number seen first), Cohen's kappa per
     pair of annotators with at least two shared items, and alpha per value (one vs rest)."""
     given = codes >= 0
-    matrix = np.where(given, codes, np.nan)
     raters = given.sum(axis=0)
 
     pairs = {}
     for (i, a), (j, b) in itertools.combinations(enumerate(annotators), 2):
         shared = given[i] & given[j]
         if shared.sum() >= 2:
-            confusion = np.bincount(codes[i, shared] * len(labels) + codes[j, shared], minlength=len(labels) ** 2)
+            pair = codes[i, shared].astype(np.int64) * len(labels) + codes[j, shared]
+            confusion = np.bincount(pair, minlength=len(labels) ** 2)
             kappa = _kappa(confusion.reshape(len(labels), len(labels)))
             pairs[f"{a} / {b}"] = {"items": int(shared.sum()), "cohen_kappa": _number(kappa)}
 
@@ -447,26 +470,25 @@ def _nominal(codes: np.ndarray, annotators: list[str], labels: list[str], order:
         "annotators": len(annotators),
         "items": codes.shape[1],
         "items_with_2_or_more": int((raters >= 2).sum()),
-        "krippendorff_alpha": _alpha(matrix),
+        "krippendorff_alpha": _alpha(codes),
         "fleiss_kappa": fleiss,
         "cohen_kappa_pairs": pairs,
     }
     if per_label:
         report["alpha_per_label"] = {
-            label: _alpha(np.where(np.isnan(matrix), np.nan, (matrix == k).astype(float)))
-            for k, label in enumerate(labels)
+            label: _alpha(np.where(given, (codes == k).astype(np.int8), np.int8(-1))) for k, label in enumerate(labels)
         }
     return report
 
 
-def _sorted_units(votes: Votes, units: list[int]) -> list[int]:
+def _sorted_units(votes: Votes, units: Iterable[int]) -> np.ndarray:
     """Units in the order of their ids."""
-    found = np.array(units, dtype=np.int64)
-    return found[np.argsort(votes.ranks()[found], kind="stable")].tolist()
+    found = np.fromiter(units, dtype=np.int64)
+    return found[np.argsort(votes.ranks()[found], kind="stable")]
 
 
 def claim_status_agreement(votes: Votes) -> dict[str, Any]:
-    answered = [u for u in range(votes.n_units) if votes.answers(u)]
+    answered = (u for u in range(votes.n_units) if votes.answers(u))
     items = _sorted_units(votes, answered)
     names = votes.annotators.names()
     who = sorted({votes.who[r] for u in items for r in votes.records(u) if votes.answer[r] != -1},
@@ -475,11 +497,11 @@ def claim_status_agreement(votes: Votes) -> dict[str, Any]:
     labels = sorted({values[votes.answer[r]] for u in items for r in votes.records(u) if votes.answer[r] != -1})
     label_code = {votes.values[label]: k for k, label in enumerate(labels)}
     row = {w: i for i, w in enumerate(who)}
-    codes = np.full((len(who), len(items)), -1, dtype=np.int64)
-    for j, unit in enumerate(items):
+    codes = np.full((len(who), len(items)), -1, dtype=np.int16 if len(labels) < 2**15 else np.int64)
+    for j, unit in enumerate(map(int, items)):
         for annotator, answer in votes.answers(unit).items():
             codes[row[annotator], j] = label_code[answer]
-    order = np.array(items, dtype=np.int64)  # a unit's number is its place in order of appearance
+    order = items  # a unit's number is its place in order of appearance
     return _nominal(codes, [names[w] for w in who], labels, order)
 
 
@@ -491,19 +513,19 @@ def claim_types_agreement(votes: Votes) -> dict[str, dict[str, Any]]:
     def claimed(unit: int) -> list[int]:
         return [r for r in votes.records(unit) if votes.answer[r] != -1 and votes.answer[r] != no_claim]
 
-    items = _sorted_units(votes, [u for u in range(votes.n_units) if len(claimed(u)) >= 2])
+    items = _sorted_units(votes, (u for u in range(votes.n_units) if len(claimed(u)) >= 2))
     names, type_names = votes.annotators.names(), votes.types.names()
     bits = np.full((len(names), len(items)), -1, dtype=np.int64)  # annotator x item: claim type bits
-    for j, unit in enumerate(items):
+    for j, unit in enumerate(map(int, items)):
         for r in claimed(unit):
             bits[votes.who[r], j] = votes.type_bits[r]
     who = sorted(np.flatnonzero((bits >= 0).any(axis=1)).tolist(), key=names.__getitem__)
     bits = bits[who]
     present = int(np.bitwise_or.reduce(bits[bits >= 0])) if bits.size else 0
-    order = np.array(items, dtype=np.int64)
+    order = items
     report = {}
     for claim_type in sorted(t for k, t in enumerate(type_names) if present >> k & 1):
-        applies = np.where(bits >= 0, (bits >> votes.types[claim_type]) & 1, -1)
+        applies = np.where(bits >= 0, (bits >> votes.types[claim_type]) & 1, -1).astype(np.int8)
         labels = [str(v) for v in (False, True) if (applies == v).any()]  # sorted: "False" < "True"
         if labels == ["True"]:
             applies[applies == 1] = 0
