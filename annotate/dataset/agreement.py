@@ -255,8 +255,12 @@ class Votes:
         self.adjudication: dict[int, tuple[tuple[str, int], int]] = {}  # unit -> (age, answer code)
         # per record (a unit's counted annotation)
         self.next, self.who, self.answer = array("i"), array("i"), array("i")
-        self.truth, self.type_bits = array("b"), array("q")
-        self.age_hi, self.age_lo, self.ids = array("q"), array("q"), array("q")
+        self.truth, self.type_bits = array("b"), array("i")  # widened to "q" if a value needs it
+        # age: the packed update time's first word as a code (its first 15 characters, to the 10
+        # minutes: few differ), the second word, the id (widened to "q" if an id needs it)
+        self.age_hi, self.age_lo, self.ids = array("i"), array("q"), array("i")
+        self._his: list[int] = []
+        self._hi_codes: dict[int, int] = {}
         self._odd_ages: dict[int, str] = {}  # record -> an update time that _pack_age cannot pack
         self.span_at, self.span_count = array("i"), array("i")
         # spans of records, end to end (a replaced record's spans stay behind, unused)
@@ -312,8 +316,8 @@ class Votes:
         """Whether the record's age is after (updated, ident): Annotation.age's order."""
         hi = self.age_hi[record]
         if packed is not None and hi != _AGE_OTHER:
-            return (hi, self.age_lo[record], self.ids[record]) > (*packed, ident)
-        held = self._odd_ages[record] if hi == _AGE_OTHER else _unpack_age(hi, self.age_lo[record])
+            return (self._his[hi], self.age_lo[record], self.ids[record]) > (*packed, ident)
+        held = self._odd_ages[record] if hi == _AGE_OTHER else _unpack_age(self._his[hi], self.age_lo[record])
         return (held, self.ids[record]) > (updated, ident)
 
     def _add_annotation(self, unit: int, annotation: Annotation, reviewing: bool) -> None:
@@ -348,15 +352,27 @@ class Votes:
             self.age_hi[record], self.age_lo[record] = _AGE_OTHER, 0
             self._odd_ages[record] = age[0]
         else:
-            self.age_hi[record], self.age_lo[record] = packed
+            hi = self._hi_codes.get(packed[0])
+            if hi is None:
+                hi = self._hi_codes[packed[0]] = len(self._his)
+                self._his.append(packed[0])
+            self.age_hi[record], self.age_lo[record] = hi, packed[1]
             self._odd_ages.pop(record, None)
-        self.ids[record] = age[1]
+        try:
+            self.ids[record] = age[1]
+        except OverflowError:
+            self.ids = array("q", self.ids)
+            self.ids[record] = age[1]
         self.answer[record] = self._answer(annotation)
         self.truth[record] = annotation.ground_truth
         bits = 0
         for chosen in set(annotation.choices(CLAIM_TYPES)):
             bits |= 1 << self.types.code(chosen)
-        self.type_bits[record] = bits
+        try:
+            self.type_bits[record] = bits
+        except OverflowError:
+            self.type_bits = array("q", self.type_bits)
+            self.type_bits[record] = bits
         self.span_at[record], count = len(self.span_start), 0
         for span in annotation.spans():
             label_bits = sum(bit for label, bit in SPAN_BITS.items() if label in span.labels)
