@@ -1,6 +1,6 @@
 """Inter-annotator agreement: what Label Studio's open-source edition does not compute.
 
-Krippendorff's alpha (the krippendorff package), Cohen's kappa per pair and Fleiss' kappa for
+Krippendorff's alpha (the krippendorff package's, see nominal_alpha), Cohen's kappa per pair and Fleiss' kappa for
 claim_status; alpha per claim type (present or not); exact and overlap F1 between annotators' CLAIM
 and SOURCE spans; each annotator's agreement with the gold label, and with the reference labels of benchmark rows.
 
@@ -13,14 +13,17 @@ combine may spend beyond reading its exports.
 annotator only the codes the figures need: the claim_status answer, claim types as bits, ground
 truth, CLAIM and SOURCE offsets) and dropped, so a million sentences fit in memory. The figures are
 exact (no sampling) and equal to what the collection that combine builds gives
-(tests/test_agreement_golden.py pins them).
+(tests/test_agreement_golden.py pins them). Votes holds no Python object per sentence or
+annotation: unit ids sit in one UTF-8 buffer (_Ids), update times are packed into integers that
+sort as the texts do (_pack_age), the rest are codes in arrays, about 190 bytes a sentence at 2.6
+annotations each (tests/test_agreement_scale.py bounds it); alpha sums its coincidences a chunk of
+units at a time (nominal_alpha).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import re
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -156,18 +159,19 @@ class _Ids:
 
     def number(self, sid: str) -> tuple[int, bool]:
         """The number of sid, and whether it is new."""
-        h, mask, slots = hash(sid), self._mask, self._slots
+        h, mask, slots, hashes, ends = hash(sid), self._mask, self._slots, self._hashes, self._ends
         at = h & mask
         encoded = None
         while (k := slots[at]) != -1:
-            if self._hashes[k] == h:
-                encoded = encoded or sid.encode("utf-8")
-                if self._bytes(k) == encoded:
+            if hashes[k] == h:
+                if encoded is None:
+                    encoded = sid.encode("utf-8")
+                if self._text[ends[k - 1] if k else 0 : ends[k]] == encoded:
                     return k, False
             at = (at + 1) & mask
-        k = len(self._ends)
+        k = len(ends)
         slots[at] = k
-        self._text += encoded or sid.encode("utf-8")
+        self._text += sid.encode("utf-8") if encoded is None else encoded
         self._ends.append(len(self._text))
         self._hashes.append(h)
         if 2 * len(self._ends) > mask:
@@ -207,8 +211,9 @@ class _Ids:
 
 
 _AGE_CHARS = "+-.0123456789:TZ"  # in code point order: the characters of ISO 8601 times
-_AGE_DIGITS = str.maketrans(dict(zip(_AGE_CHARS, "123456789abcdefg", strict=True)))
-_AGE_FITS = re.compile(r"[+\-.0-9:TZ]{0,30}")
+# each byte to its base-17 digit, "!" for a byte that is not one of _AGE_CHARS
+_AGE_DIGITS = bytes(b"123456789abcdefg"[_AGE_CHARS.encode().find(b)] if b in _AGE_CHARS.encode() else 33
+                    for b in range(256))  # fmt: skip
 _AGE_OTHER = -1  # age_hi of an update time that does not pack: the text is in Votes._odd_ages
 
 
@@ -216,9 +221,12 @@ def _pack_age(updated: str) -> tuple[int, int] | None:
     """An update time of up to 30 ISO 8601 characters as two integers that sort as the texts do:
     each character a base-17 digit (1-16 in code point order), padded with 0s (shorter sorts
     first), 15 digits a word (17**15 < 2**63). None for any other text."""
-    if not _AGE_FITS.fullmatch(updated):
+    if len(updated) > 30 or not updated.isascii():
         return None
-    digits = updated.translate(_AGE_DIGITS).ljust(30, "0")
+    digits = updated.encode("ascii").translate(_AGE_DIGITS)
+    if b"!" in digits:
+        return None
+    digits = digits.ljust(30, b"0")
     return int(digits[:15], 17), int(digits[15:], 17)
 
 
