@@ -241,6 +241,19 @@ def _unpack_age(hi: int, lo: int) -> str:
     return "".join(chars)
 
 
+def _put(column: array, at: int, value: int) -> array:
+    """The column with value at `at` (appended at its end), widened to 64 bits if value needs it."""
+    try:
+        if at == len(column):
+            column.append(value)
+        else:
+            column[at] = value
+    except OverflowError:
+        column = array("q", column)
+        return _put(column, at, value)
+    return column
+
+
 class Votes:
     """The units of exports merged as collect() merges them (by sentence_id, claim_id for
     verification tasks; the newest annotation of each annotator counts; review tasks' annotations
@@ -330,8 +343,8 @@ class Votes:
 
     def _add_annotation(self, unit: int, annotation: Annotation, reviewing: bool) -> None:
         who = self._annotator(annotation)
-        age = annotation.age()
         if reviewing:
+            age = annotation.age()
             held = self.adjudication.get(unit)
             if held is None or age > held[0]:
                 self.adjudication[unit] = (age, self._answer(annotation))
@@ -339,49 +352,22 @@ class Votes:
         record, last = self.first[unit], -1
         while record != -1 and self.who[record] != who:
             record, last = self.next[record], record
-        if record == -1:
-            record = len(self.who)
-            self.next.append(-1)
-            self.who.append(who)
-            for column in (self.answer, self.type_bits, self.span_at, self.span_count, self.age_hi, self.age_lo,
-                           self.ids):  # fmt: skip
-                column.append(0)
-            self.truth.append(0)
-            if last == -1:
-                self.first[unit] = record
-            else:
-                self.next[last] = record
-            packed = _pack_age(age[0])
-        else:
-            packed = _pack_age(age[0])
-            if self._held_is_newer(record, age[0], packed, age[1]):
-                return  # the one held is newer
+        updated, ident = annotation.age()
+        packed = _pack_age(updated)
+        if record != -1 and self._held_is_newer(record, updated, packed, ident):
+            return  # the one held is newer
         if packed is None:
-            self.age_hi[record], self.age_lo[record] = _AGE_OTHER, 0
-            self._odd_ages[record] = age[0]
+            hi, lo = _AGE_OTHER, 0
         else:
             hi = self._hi_codes.get(packed[0])
             if hi is None:
                 hi = self._hi_codes[packed[0]] = len(self._his)
                 self._his.append(packed[0])
-            self.age_hi[record], self.age_lo[record] = hi, packed[1]
-            self._odd_ages.pop(record, None)
-        try:
-            self.ids[record] = age[1]
-        except OverflowError:
-            self.ids = array("q", self.ids)
-            self.ids[record] = age[1]
-        self.answer[record] = self._answer(annotation)
-        self.truth[record] = annotation.ground_truth
+            lo = packed[1]
         bits = 0
         for chosen in set(annotation.choices(CLAIM_TYPES)):
             bits |= 1 << self.types.code(chosen)
-        try:
-            self.type_bits[record] = bits
-        except OverflowError:
-            self.type_bits = array("q", self.type_bits)
-            self.type_bits[record] = bits
-        self.span_at[record], count = len(self.span_start), 0
+        answer, truth, span_at, count = self._answer(annotation), annotation.ground_truth, len(self.span_start), 0
         for span in annotation.spans():
             label_bits = sum(bit for label, bit in SPAN_BITS.items() if label in span.labels)
             if label_bits:
@@ -389,7 +375,30 @@ class Votes:
                 self.span_end.append(span.end)
                 self.span_bits.append(label_bits)
                 count += 1
-        self.span_count[record] = count
+        if record == -1:  # the annotator's first annotation of the unit
+            record = len(self.who)
+            self.next.append(-1)
+            self.who.append(who)
+            self.answer.append(answer)
+            self.truth.append(truth)
+            self.age_hi.append(hi)
+            self.age_lo.append(lo)
+            self.span_at.append(span_at)
+            self.span_count.append(count)
+            if last == -1:
+                self.first[unit] = record
+            else:
+                self.next[last] = record
+        else:
+            self.answer[record], self.truth[record] = answer, truth
+            self.age_hi[record], self.age_lo[record] = hi, lo
+            self.span_at[record], self.span_count[record] = span_at, count
+        self.ids = _put(self.ids, record, ident)
+        self.type_bits = _put(self.type_bits, record, bits)
+        if packed is None:
+            self._odd_ages[record] = updated
+        elif self._odd_ages:
+            self._odd_ages.pop(record, None)
 
     def records(self, unit: int) -> Iterator[int]:
         """The unit's counted annotations, in the order their annotators first annotated it."""
