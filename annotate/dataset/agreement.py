@@ -369,7 +369,8 @@ class Votes:
             bits |= 1 << self.types.code(chosen)
         answer, truth, span_at, count = self._answer(annotation), annotation.ground_truth, len(self.span_start), 0
         for span in annotation.spans():
-            label_bits = sum(bit for label, bit in SPAN_BITS.items() if label in span.labels)
+            labels = span.labels
+            label_bits = (CLAIM in labels) * SPAN_BITS[CLAIM] + (SOURCE in labels) * SPAN_BITS[SOURCE]
             if label_bits:
                 self.span_start.append(span.start)
                 self.span_end.append(span.end)
