@@ -394,8 +394,15 @@ class Votes:
             self.answer[record], self.truth[record] = answer, truth
             self.age_hi[record], self.age_lo[record] = hi, lo
             self.span_at[record], self.span_count[record] = span_at, count
-        self.ids = _put(self.ids, record, ident)
-        self.type_bits = _put(self.type_bits, record, bits)
+        try:
+            if record == len(self.ids):
+                self.ids.append(ident)
+                self.type_bits.append(bits)
+            else:
+                self.ids[record], self.type_bits[record] = ident, bits
+        except OverflowError:  # a value needs 64 bits (_put writes both again: the one written stays)
+            self.ids = _put(self.ids, record, ident)
+            self.type_bits = _put(self.type_bits, record, bits)
         if packed is None:
             self._odd_ages[record] = updated
         elif self._odd_ages:
