@@ -1,8 +1,9 @@
 """Inter-annotator agreement: what Label Studio's open-source edition does not compute.
 
-Krippendorff's alpha (the krippendorff package's, see nominal_alpha), Cohen's kappa per pair and Fleiss' kappa for
-claim_status; alpha per claim type (present or not); exact and overlap F1 between annotators' CLAIM
-and SOURCE spans; each annotator's agreement with the gold label, and with the reference labels of benchmark rows.
+Krippendorff's alpha (the krippendorff package's, see nominal_alpha), Cohen's kappa per pair and
+Fleiss' kappa for claim_status; alpha per claim type (present or not); exact and overlap F1 between
+annotators' CLAIM and SOURCE spans; each annotator's agreement with the gold label, and with the
+reference labels of benchmark rows.
 
 The two kappas are the textbook formulas, written here in numpy as scikit-learn's
 `cohen_kappa_score` and statsmodels' `fleiss_kappa` compute them (tests/test_agreement_formulas.py
@@ -69,7 +70,7 @@ def nominal_alpha(codes: np.ndarray, *, chunk: int = 1 << 12) -> float:
     """Krippendorff's alpha, nominal, of an annotators x units matrix of value codes (-1 where an
     annotator gave none): what the krippendorff package's alpha(reliability_data=matrix,
     level_of_measurement="nominal") gives for the matrix with NaN for -1, computed as it does to the
-    last bit (tests/test_agreement_formulas.py), but `chunk` units at a time. The package holds a
+    last bit (tests/test_agreement_scale.py), but `chunk` units at a time. The package holds a
     units x values x values matrix of each unit's coincidences, three times over, before it sums
     them (430 MB for 5 annotators and a million units); here they are summed in the same order
     (numpy adds along the first axis one row after the other) a chunk at a time."""
@@ -192,7 +193,7 @@ class _Ids:
         """Each id's place in the ids sorted as strings (UTF-8's byte order is the code points' order),
         sorted in numpy as fixed-width bytes where that is exact and small, else as str."""
         n = len(self._ends)
-        ends = np.frombuffer(self._ends, dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+        ends = np.array(self._ends, dtype=np.int64)  # a copy: a view would stop the array growing
         starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
         lengths = ends - starts
         width = int(lengths.max()) if n else 0
