@@ -557,7 +557,8 @@ def claim_types_agreement(votes: Votes) -> dict[str, dict[str, Any]]:
 
     items = _sorted_units(votes, (u for u in range(votes.n_units) if len(claimed(u)) >= 2))
     names, type_names = votes.annotators.names(), votes.types.names()
-    bits = np.full((len(names), len(items)), -1, dtype=np.int64)  # annotator x item: claim type bits
+    wide = np.int64 if votes.type_bits.typecode == "q" else np.int32
+    bits = np.full((len(names), len(items)), -1, dtype=wide)  # annotator x item: claim type bits
     for j, unit in enumerate(map(int, items)):
         for r in claimed(unit):
             bits[votes.who[r], j] = votes.type_bits[r]
@@ -567,7 +568,8 @@ def claim_types_agreement(votes: Votes) -> dict[str, dict[str, Any]]:
     order = items
     report = {}
     for claim_type in sorted(t for k, t in enumerate(type_names) if present >> k & 1):
-        applies = np.where(bits >= 0, (bits >> votes.types[claim_type]) & 1, -1).astype(np.int8)
+        applies = ((bits >> votes.types[claim_type]) & 1).astype(np.int8)
+        applies[bits < 0] = -1
         labels = [str(v) for v in (False, True) if (applies == v).any()]  # sorted: "False" < "True"
         if labels == ["True"]:
             applies[applies == 1] = 0
