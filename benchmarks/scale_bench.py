@@ -2,6 +2,7 @@
 fresh process (GNU time), beside baselines in the same run.
 
     .venv/bin/python benchmarks/scale_bench.py [--sizes 100000 1000000] [--before DIR]
+        [--only validate agreement train]
 
 agreement reads a generated export: the tasks of tests/data/agreement/exports/round1.json (real-shaped,
 up to five annotators a task, spans, claim types, ground truth, reference labels) repeated under new
@@ -11,7 +12,8 @@ sentences.parquet of CheckThat! 2024 sample sentences (tests/data/rows) made dis
 and names, as a real corpus grows its vocabulary; 80/10/10 train/dev/test; its baseline is
 reading the table's four columns with pyarrow. With --before DIR (a checkout of annotate before
 agreement and train streamed) the same commands run from there too, at the sizes up to --before-max.
-Figures go to RESULTS.md (section `scale`).
+--only runs some of the commands (with their baselines: validate is agreement's). Figures go to
+RESULTS.md (section `scale`).
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="a checkout of annotate before agreement and train streamed")
     parser.add_argument("--before-max", type=int, default=100_000, help="largest size to run --before at")
     parser.add_argument("--tmp", type=Path, default=None, help="folder for the generated data (large at 1M)")
+    parser.add_argument("--only", nargs="+", choices=["validate", "agreement", "train"],
+                        default=["validate", "agreement", "train"], help="the commands to run")  # fmt: skip
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(dir=args.tmp))
     load = [os.getloadavg()[0]]
@@ -86,33 +90,38 @@ def main() -> None:
         for n in args.sizes:
             export, dataset = tmp / f"export{n}.json", tmp / f"dataset{n}"
             start = time.perf_counter()
-            make_export(export, n, AGREEMENT_BASE)
-            make_dataset(dataset, n)
+            if {"validate", "agreement"} & set(args.only):
+                make_export(export, n, AGREEMENT_BASE)
+            if "train" in args.only:
+                make_dataset(dataset, n)
             print(f"{n}: data made in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-            mb = export.stat().st_size / 1e6
-            seconds, rss, _ = annotate(ROOT, "validate", str(export), "--project", "claims")
-            results.append((n, "`annotate validate --project claims` (baseline)", seconds, rss, f"{mb:.0f} MB export"))
+            if "validate" in args.only:
+                mb = export.stat().st_size / 1e6
+                seconds, rss, _ = annotate(ROOT, "validate", str(export), "--project", "claims")
+                what = "`annotate validate --project claims` (baseline)"
+                results.append((n, what, seconds, rss, f"{mb:.0f} MB export"))
             codes = [("now", ROOT)] + ([("before", args.before)] if args.before and n <= args.before_max else [])
             report = {}
-            for when, code in codes:
+            for when, code in codes if "agreement" in args.only else []:
                 seconds, rss, out = annotate(code, "agreement", str(export), "--project", "claims", "--format", "json")
                 report[when] = json.loads(out)
                 alpha = report[when]["claim_status"]["krippendorff_alpha"]
                 same = "" if len(report) < 2 else "; the same report" if report["now"] == report[when] else "; DIFFERS"
                 results.append((n, f"`annotate agreement` ({when})", seconds, rss, f"claim_status alpha {alpha}{same}"))
             columns = "['sentence_id', 'text', 'gold_claim_status', 'split']"
-            seconds, rss, _ = run([sys.executable, "-c", "import pyarrow.parquet as pq; pq.read_table("
-                                   f"{str(dataset / 'sentences.parquet')!r}, columns={columns})"])  # fmt: skip
-            results.append((n, "read the 4 columns with pyarrow (baseline)", seconds, rss, ""))
-            for when, code in codes:
+            if "train" in args.only:
+                seconds, rss, _ = run([sys.executable, "-c", "import pyarrow.parquet as pq; pq.read_table("
+                                       f"{str(dataset / 'sentences.parquet')!r}, columns={columns})"])  # fmt: skip
+                results.append((n, "read the 4 columns with pyarrow (baseline)", seconds, rss, ""))
+            for when, code in codes if "train" in args.only else []:
                 seconds, rss, out = annotate(code, "train", str(dataset), "-o", str(tmp / f"model-{when}{n}"),
                                              "--format", "json")  # fmt: skip
                 meta = json.loads(out)
                 note = f"{meta['train_sentences']:,} training sentences, test F1 {meta['test']['f1']}"
                 results.append((n, f"`annotate train` ({when})", seconds, rss, note))
                 print(results[-1], file=sys.stderr)
-            export.unlink()
-            shutil.rmtree(dataset)
+            export.unlink(missing_ok=True)
+            shutil.rmtree(dataset, ignore_errors=True)
             load.append(os.getloadavg()[0])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,8 +1,9 @@
 """Inter-annotator agreement: what Label Studio's open-source edition does not compute.
 
-Krippendorff's alpha (the krippendorff package), Cohen's kappa per pair and Fleiss' kappa for
-claim_status; alpha per claim type (present or not); exact and overlap F1 between annotators' CLAIM
-and SOURCE spans; each annotator's agreement with the gold label, and with the reference labels of benchmark rows.
+Krippendorff's alpha (the krippendorff package's, see nominal_alpha), Cohen's kappa per pair and
+Fleiss' kappa for claim_status; alpha per claim type (present or not); exact and overlap F1 between
+annotators' CLAIM and SOURCE spans; each annotator's agreement with the gold label, and with the
+reference labels of benchmark rows.
 
 The two kappas are the textbook formulas, written here in numpy as scikit-learn's
 `cohen_kappa_score` and statsmodels' `fleiss_kappa` compute them (tests/test_agreement_formulas.py
@@ -13,7 +14,11 @@ combine may spend beyond reading its exports.
 annotator only the codes the figures need: the claim_status answer, claim types as bits, ground
 truth, CLAIM and SOURCE offsets) and dropped, so a million sentences fit in memory. The figures are
 exact (no sampling) and equal to what the collection that combine builds gives
-(tests/test_agreement_golden.py pins them).
+(tests/test_agreement_golden.py pins them). Votes holds no Python object per sentence or
+annotation: unit ids sit in one UTF-8 buffer (_Ids), update times are packed into integers that
+sort as the texts do (_pack_age), the rest are codes in arrays, about 190 bytes a sentence at 2.6
+annotations each (tests/test_agreement_scale.py bounds it); alpha sums its coincidences a chunk of
+units at a time (nominal_alpha).
 """
 
 from __future__ import annotations
@@ -53,14 +58,37 @@ def _number(value: float) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), 4)
 
 
-def _alpha(matrix: np.ndarray) -> float | None:
-    import krippendorff
-
+def _alpha(codes: np.ndarray) -> float | None:
     # Alpha needs at least one unit that two annotators coded, and more than one value in the data.
-    coded = (~np.isnan(matrix)).sum(axis=0) >= 2
-    if not coded.any() or len(np.unique(matrix[:, coded][~np.isnan(matrix[:, coded])])) < 2:
+    coded = (codes >= 0).sum(axis=0) >= 2
+    if not coded.any() or np.count_nonzero(np.unique(codes[:, coded]) >= 0) < 2:
         return None
-    return _number(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"))
+    return _number(nominal_alpha(codes))
+
+
+def nominal_alpha(codes: np.ndarray, *, chunk: int = 1 << 12) -> float:
+    """Krippendorff's alpha, nominal, of an annotators x units matrix of value codes (-1 where an
+    annotator gave none): what the krippendorff package's alpha(reliability_data=matrix,
+    level_of_measurement="nominal") gives for the matrix with NaN for -1, computed as it does to the
+    last bit (tests/test_agreement_scale.py), but `chunk` units at a time. The package holds a
+    units x values x values matrix of each unit's coincidences, three times over, before it sums
+    them (430 MB for 5 annotators and a million units); here they are summed in the same order
+    (numpy adds along the first axis one row after the other) a chunk at a time."""
+    domain = np.unique(codes[codes >= 0])
+    eye = np.eye(len(domain))[np.newaxis, ...]
+    total = np.zeros((1, len(domain), len(domain)))
+    for start in range(0, codes.shape[1], chunk):
+        part = codes[:, start : start + chunk]
+        counts = (part.T[..., np.newaxis] == domain[np.newaxis, np.newaxis, :]).sum(axis=1)
+        pairable = np.maximum(counts.sum(axis=1), 2)
+        unnormalized = counts[..., np.newaxis] * counts[:, np.newaxis, :] - counts[:, np.newaxis, :] * eye
+        coincidences = np.divide(unnormalized, (pairable - 1).reshape((-1, 1, 1)), dtype=float)
+        total = np.concatenate([total, coincidences]).sum(axis=0, keepdims=True)
+    o = total[0]
+    n_v = o.sum(axis=0)
+    e = np.divide(np.outer(n_v, n_v) - np.diagflat(n_v), n_v.sum() - 1, dtype=float)
+    d = (domain[:, np.newaxis] != domain[np.newaxis, :]).astype(float)
+    return float(1 - (o * d).sum() / (e * d).sum())
 
 
 def cohen_kappa(first: list[str], second: list[str], labels: list[str]) -> float:
@@ -106,32 +134,160 @@ class _Codes(dict[str, int]):
         return list(self)
 
 
+class _Ids:
+    """Unit ids numbered in the order they first appear, kept as UTF-8 in one buffer with an
+    open-addressing table of numbers: about 40 bytes an id where a dict of str would take 100 and
+    more (a str object and a dict entry each), a million of them alive until the report."""
+
+    def __init__(self) -> None:
+        self._text = bytearray()
+        self._ends = array("q")  # id k is _text[_ends[k - 1]:_ends[k]]
+        self._hashes = array("q")  # hash() of each id
+        self._slots = array("i", [-1]) * 16  # id numbers at hash positions, -1 free
+        self._mask = 15
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def _bytes(self, k: int) -> bytes:
+        return bytes(self._text[self._ends[k - 1] if k else 0 : self._ends[k]])
+
+    def __getitem__(self, k: int) -> str:
+        return self._bytes(k).decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[k] for k in range(len(self)))
+
+    def number(self, sid: str) -> tuple[int, bool]:
+        """The number of sid, and whether it is new."""
+        h, mask, slots, hashes, ends = hash(sid), self._mask, self._slots, self._hashes, self._ends
+        at = h & mask
+        encoded = None
+        while (k := slots[at]) != -1:
+            if hashes[k] == h:
+                if encoded is None:
+                    encoded = sid.encode("utf-8")
+                if self._text[ends[k - 1] if k else 0 : ends[k]] == encoded:
+                    return k, False
+            at = (at + 1) & mask
+        k = len(ends)
+        slots[at] = k
+        self._text += sid.encode("utf-8") if encoded is None else encoded
+        self._ends.append(len(self._text))
+        self._hashes.append(h)
+        if 2 * len(self._ends) > mask:
+            self._grow()
+        return k, True
+
+    def _grow(self) -> None:
+        mask = 2 * self._mask + 1
+        slots = array("i", [-1]) * (mask + 1)
+        for k, h in enumerate(self._hashes):
+            at = h & mask
+            while slots[at] != -1:
+                at = (at + 1) & mask
+            slots[at] = k
+        self._slots, self._mask = slots, mask
+
+    def ranks(self) -> np.ndarray:
+        """Each id's place in the ids sorted as strings (UTF-8's byte order is the code points' order),
+        sorted in numpy as fixed-width bytes where that is exact and small, else as str."""
+        n = len(self._ends)
+        ends = np.array(self._ends, dtype=np.int64)  # a copy: a view would stop the array growing
+        starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+        lengths = ends - starts
+        width = int(lengths.max()) if n else 0
+        if width and n * width <= 2**26 and 0 not in self._text:
+            text = np.frombuffer(bytes(self._text), dtype=np.uint8)
+            table = np.zeros((n, width), dtype=np.uint8)
+            for j in range(width):  # a column at a time: no index array as long as the text
+                rows = np.flatnonzero(lengths > j)
+                table[rows, j] = text[starts[rows] + j]
+            order = np.argsort(table.view(f"S{width}").ravel(), kind="stable")
+        else:  # a NUL byte (fixed-width bytes ignore trailing NULs) or very long ids
+            order = np.array(sorted(range(n), key=self.__getitem__), dtype=np.int64)
+        ranks = np.empty(n, dtype=np.int64)
+        ranks[order] = np.arange(n)
+        return ranks
+
+
+_AGE_CHARS = "+-.0123456789:TZ"  # in code point order: the characters of ISO 8601 times
+# each byte to its base-17 digit, "!" for a byte that is not one of _AGE_CHARS
+_AGE_DIGITS = bytes(b"123456789abcdefg"[_AGE_CHARS.encode().find(b)] if b in _AGE_CHARS.encode() else 33
+                    for b in range(256))  # fmt: skip
+_AGE_OTHER = -1  # age_hi of an update time that does not pack: the text is in Votes._odd_ages
+
+
+def _pack_age(updated: str) -> tuple[int, int] | None:
+    """An update time of up to 30 ISO 8601 characters as two integers that sort as the texts do:
+    each character a base-17 digit (1-16 in code point order), padded with 0s (shorter sorts
+    first), 15 digits a word (17**15 < 2**63). None for any other text."""
+    if len(updated) > 30 or not updated.isascii():
+        return None
+    digits = updated.encode("ascii").translate(_AGE_DIGITS)
+    if b"!" in digits:
+        return None
+    digits = digits.ljust(30, b"0")
+    return int(digits[:15], 17), int(digits[15:], 17)
+
+
+def _unpack_age(hi: int, lo: int) -> str:
+    chars = []
+    for word in (hi, lo):
+        digits = []
+        for _ in range(15):
+            word, digit = divmod(word, 17)
+            digits.append(_AGE_CHARS[digit - 1] if digit else "")
+        chars += reversed(digits)
+    return "".join(chars)
+
+
+def _put(column: array, at: int, value: int) -> array:
+    """The column with value at `at` (appended at its end), widened to 64 bits if value needs it."""
+    try:
+        if at == len(column):
+            column.append(value)
+        else:
+            column[at] = value
+    except OverflowError:
+        column = array("q", column)
+        return _put(column, at, value)
+    return column
+
+
 class Votes:
     """The units of exports merged as collect() merges them (by sentence_id, claim_id for
     verification tasks; the newest annotation of each annotator counts; review tasks' annotations
     are adjudications), keeping per unit and annotator only codes: no task, annotation or text.
 
     Units are numbered in order of first appearance; each unit's annotators form a linked list of
-    records (`first`, `next`) in the order they first annotated it.
+    records (`first`, `next`) in the order they first annotated it. A record's age (Annotation.age:
+    update time, then id) is kept as three integers that sort as the age does (see _pack_age).
+    Columns are as narrow as their values allow (an array refuses a value that does not fit).
     """
 
     def __init__(self, *, keep_identity: bool = False) -> None:
         self.keep_identity = keep_identity
-        self.units: dict[str, int] = {}
+        self.units = _Ids()
         self.annotators, self.values, self.types, self.corpora = _Codes(), _Codes(), _Codes(), _Codes()
         self._pseudonyms: dict[str, int] = {}
         # per unit
-        self.first, self.reference, self.corpus = array("q"), array("q"), array("q")
+        self.first, self.reference, self.corpus = array("i"), array("i"), array("i")
         self.hidden, self._from_review = array("b"), array("b")
         self.adjudication: dict[int, tuple[tuple[str, int], int]] = {}  # unit -> (age, answer code)
         # per record (a unit's counted annotation)
-        self.next, self.who, self.answer = array("q"), array("q"), array("q")
-        self.truth, self.type_bits = array("b"), array("q")
-        self.updated: list[str] = []
-        self.ids = array("q")
-        self.span_at, self.span_count = array("q"), array("q")
+        self.next, self.who, self.answer = array("i"), array("i"), array("i")
+        self.truth, self.type_bits = array("b"), array("i")  # widened to "q" if a value needs it
+        # age: the packed update time's first word as a code (its first 15 characters, to the 10
+        # minutes: few differ), the second word, the id (widened to "q" if an id needs it)
+        self.age_hi, self.age_lo, self.ids = array("i"), array("q"), array("i")
+        self._his: list[int] = []
+        self._hi_codes: dict[int, int] = {}
+        self._odd_ages: dict[int, str] = {}  # record -> an update time that _pack_age cannot pack
+        self.span_at, self.span_count = array("i"), array("i")
         # spans of records, end to end (a replaced record's spans stay behind, unused)
-        self.span_start, self.span_end, self.span_bits = array("q"), array("q"), array("b")
+        self.span_start, self.span_end, self.span_bits = array("i"), array("i"), array("b")
+        self._ranks: np.ndarray | None = None
 
     @property
     def n_units(self) -> int:
@@ -146,9 +302,8 @@ class Votes:
         key = data.get(CLAIM_ID, data.get(SENTENCE_ID))
         sid = str(key if key is not None else f"task-{task.id}")
         reviewing = ADJUDICATION_OF in data
-        unit = self.units.get(sid)
-        if unit is None:
-            unit = self.units[sid] = len(self.first)
+        unit, new = self.units.number(sid)
+        if new:
             self.first.append(-1)
             self.hidden.append(task.reference_hidden)
             self._from_review.append(reviewing)
@@ -179,10 +334,18 @@ class Votes:
         chosen = annotation.choices(CLAIM_STATUS)
         return self.values.code(chosen[0]) if chosen else -1
 
+    def _held_is_newer(self, record: int, updated: str, packed: tuple[int, int] | None, ident: int) -> bool:
+        """Whether the record's age is after (updated, ident): Annotation.age's order."""
+        hi = self.age_hi[record]
+        if packed is not None and hi != _AGE_OTHER:
+            return (self._his[hi], self.age_lo[record], self.ids[record]) > (*packed, ident)
+        held = self._odd_ages[record] if hi == _AGE_OTHER else _unpack_age(self._his[hi], self.age_lo[record])
+        return (held, self.ids[record]) > (updated, ident)
+
     def _add_annotation(self, unit: int, annotation: Annotation, reviewing: bool) -> None:
         who = self._annotator(annotation)
-        age = annotation.age()
         if reviewing:
+            age = annotation.age()
             held = self.adjudication.get(unit)
             if held is None or age > held[0]:
                 self.adjudication[unit] = (age, self._answer(annotation))
@@ -190,36 +353,61 @@ class Votes:
         record, last = self.first[unit], -1
         while record != -1 and self.who[record] != who:
             record, last = self.next[record], record
-        if record == -1:
-            record = len(self.who)
-            self.next.append(-1)
-            self.who.append(who)
-            for column in (self.answer, self.type_bits, self.span_at, self.span_count, self.ids):
-                column.append(0)
-            self.truth.append(0)
-            self.updated.append("")
-            if last == -1:
-                self.first[unit] = record
-            else:
-                self.next[last] = record
-        elif (self.updated[record], self.ids[record]) > age:
+        updated, ident = annotation.age()
+        packed = _pack_age(updated)
+        if record != -1 and self._held_is_newer(record, updated, packed, ident):
             return  # the one held is newer
-        self.updated[record], self.ids[record] = age
-        self.answer[record] = self._answer(annotation)
-        self.truth[record] = annotation.ground_truth
+        if packed is None:
+            hi, lo = _AGE_OTHER, 0
+        else:
+            hi = self._hi_codes.get(packed[0])
+            if hi is None:
+                hi = self._hi_codes[packed[0]] = len(self._his)
+                self._his.append(packed[0])
+            lo = packed[1]
         bits = 0
         for chosen in set(annotation.choices(CLAIM_TYPES)):
             bits |= 1 << self.types.code(chosen)
-        self.type_bits[record] = bits
-        self.span_at[record], count = len(self.span_start), 0
+        answer, truth, span_at, count = self._answer(annotation), annotation.ground_truth, len(self.span_start), 0
         for span in annotation.spans():
-            label_bits = sum(bit for label, bit in SPAN_BITS.items() if label in span.labels)
+            labels = span.labels
+            label_bits = (CLAIM in labels) * SPAN_BITS[CLAIM] + (SOURCE in labels) * SPAN_BITS[SOURCE]
             if label_bits:
                 self.span_start.append(span.start)
                 self.span_end.append(span.end)
                 self.span_bits.append(label_bits)
                 count += 1
-        self.span_count[record] = count
+        if record == -1:  # the annotator's first annotation of the unit
+            record = len(self.who)
+            self.next.append(-1)
+            self.who.append(who)
+            self.answer.append(answer)
+            self.truth.append(truth)
+            self.age_hi.append(hi)
+            self.age_lo.append(lo)
+            self.span_at.append(span_at)
+            self.span_count.append(count)
+            if last == -1:
+                self.first[unit] = record
+            else:
+                self.next[last] = record
+        else:
+            self.answer[record], self.truth[record] = answer, truth
+            self.age_hi[record], self.age_lo[record] = hi, lo
+            self.span_at[record], self.span_count[record] = span_at, count
+        try:
+            if record == len(self.ids):
+                self.ids.append(ident)
+                self.type_bits.append(bits)
+            else:
+                self.ids[record], self.type_bits[record] = ident, bits
+        except OverflowError:  # a value needs 64 bits (_put writes both again: the one written stays)
+            self.ids = _put(self.ids, record, ident)
+            self.type_bits = _put(self.type_bits, record, bits)
+        if packed is None:
+            self._odd_ages[record] = updated
+        elif self._odd_ages:
+            self._odd_ages.pop(record, None)
 
     def records(self, unit: int) -> Iterator[int]:
         """The unit's counted annotations, in the order their annotators first annotated it."""
@@ -232,8 +420,17 @@ class Votes:
         """annotator -> claim_status answer (codes), annotators without one left out."""
         return {self.who[r]: self.answer[r] for r in self.records(unit) if self.answer[r] != -1}
 
-    def sids(self) -> list[str]:
-        return list(self.units)
+    def sids(self) -> Iterator[str]:
+        return iter(self.units)
+
+    def sid(self, unit: int) -> str:
+        return self.units[unit]
+
+    def ranks(self) -> np.ndarray:
+        """Each unit's place in the units sorted by id (computed once)."""
+        if self._ranks is None or len(self._ranks) != self.n_units:
+            self._ranks = self.units.ranks()
+        return self._ranks
 
     def gold(self) -> list[str | None]:
         """Each unit's gold claim_status (gold.gold_status's policy), by unit."""
@@ -256,7 +453,7 @@ def votes_of(collection: Collection) -> Votes:
     """The Votes of a collection that combine built (the same units, annotations and adjudications)."""
     votes = Votes(keep_identity=True)  # the collection's annotators are named already
     for sid, s in collection.sentences.items():
-        unit = votes.units[sid] = len(votes.first)
+        unit, _ = votes.units.number(sid)
         votes.first.append(-1)
         reference = s.data.get(REFERENCE_LABEL)
         votes.reference.append(-1 if reference is None else votes.values.code(str(reference)))
@@ -289,14 +486,14 @@ def _nominal(codes: np.ndarray, annotators: list[str], labels: list[str], order:
     the most common number of raters (>= 2; a tie goes to the number seen first), Cohen's kappa per
     pair of annotators with at least two shared items, and alpha per value (one vs rest)."""
     given = codes >= 0
-    matrix = np.where(given, codes, np.nan)
     raters = given.sum(axis=0)
 
     pairs = {}
     for (i, a), (j, b) in itertools.combinations(enumerate(annotators), 2):
         shared = given[i] & given[j]
         if shared.sum() >= 2:
-            confusion = np.bincount(codes[i, shared] * len(labels) + codes[j, shared], minlength=len(labels) ** 2)
+            pair = codes[i, shared].astype(np.int64) * len(labels) + codes[j, shared]
+            confusion = np.bincount(pair, minlength=len(labels) ** 2)
             kappa = _kappa(confusion.reshape(len(labels), len(labels)))
             pairs[f"{a} / {b}"] = {"items": int(shared.sum()), "cohen_kappa": _number(kappa)}
 
@@ -315,26 +512,25 @@ def _nominal(codes: np.ndarray, annotators: list[str], labels: list[str], order:
         "annotators": len(annotators),
         "items": codes.shape[1],
         "items_with_2_or_more": int((raters >= 2).sum()),
-        "krippendorff_alpha": _alpha(matrix),
+        "krippendorff_alpha": _alpha(codes),
         "fleiss_kappa": fleiss,
         "cohen_kappa_pairs": pairs,
     }
     if per_label:
         report["alpha_per_label"] = {
-            label: _alpha(np.where(np.isnan(matrix), np.nan, (matrix == k).astype(float)))
-            for k, label in enumerate(labels)
+            label: _alpha(np.where(given, (codes == k).astype(np.int8), np.int8(-1))) for k, label in enumerate(labels)
         }
     return report
 
 
-def _sorted_units(votes: Votes, units: list[int]) -> list[int]:
+def _sorted_units(votes: Votes, units: Iterable[int]) -> np.ndarray:
     """Units in the order of their ids."""
-    sids = votes.sids()
-    return sorted(units, key=sids.__getitem__)
+    found = np.fromiter(units, dtype=np.int64)
+    return found[np.argsort(votes.ranks()[found], kind="stable")]
 
 
 def claim_status_agreement(votes: Votes) -> dict[str, Any]:
-    answered = [u for u in range(votes.n_units) if votes.answers(u)]
+    answered = (u for u in range(votes.n_units) if votes.answers(u))
     items = _sorted_units(votes, answered)
     names = votes.annotators.names()
     who = sorted({votes.who[r] for u in items for r in votes.records(u) if votes.answer[r] != -1},
@@ -343,11 +539,11 @@ def claim_status_agreement(votes: Votes) -> dict[str, Any]:
     labels = sorted({values[votes.answer[r]] for u in items for r in votes.records(u) if votes.answer[r] != -1})
     label_code = {votes.values[label]: k for k, label in enumerate(labels)}
     row = {w: i for i, w in enumerate(who)}
-    codes = np.full((len(who), len(items)), -1, dtype=np.int64)
-    for j, unit in enumerate(items):
+    codes = np.full((len(who), len(items)), -1, dtype=np.int16 if len(labels) < 2**15 else np.int64)
+    for j, unit in enumerate(map(int, items)):
         for annotator, answer in votes.answers(unit).items():
             codes[row[annotator], j] = label_code[answer]
-    order = np.array(items, dtype=np.int64)  # a unit's number is its place in order of appearance
+    order = items  # a unit's number is its place in order of appearance
     return _nominal(codes, [names[w] for w in who], labels, order)
 
 
@@ -359,19 +555,21 @@ def claim_types_agreement(votes: Votes) -> dict[str, dict[str, Any]]:
     def claimed(unit: int) -> list[int]:
         return [r for r in votes.records(unit) if votes.answer[r] != -1 and votes.answer[r] != no_claim]
 
-    items = _sorted_units(votes, [u for u in range(votes.n_units) if len(claimed(u)) >= 2])
+    items = _sorted_units(votes, (u for u in range(votes.n_units) if len(claimed(u)) >= 2))
     names, type_names = votes.annotators.names(), votes.types.names()
-    bits = np.full((len(names), len(items)), -1, dtype=np.int64)  # annotator x item: claim type bits
-    for j, unit in enumerate(items):
+    wide = np.int64 if votes.type_bits.typecode == "q" else np.int32
+    bits = np.full((len(names), len(items)), -1, dtype=wide)  # annotator x item: claim type bits
+    for j, unit in enumerate(map(int, items)):
         for r in claimed(unit):
             bits[votes.who[r], j] = votes.type_bits[r]
     who = sorted(np.flatnonzero((bits >= 0).any(axis=1)).tolist(), key=names.__getitem__)
     bits = bits[who]
     present = int(np.bitwise_or.reduce(bits[bits >= 0])) if bits.size else 0
-    order = np.array(items, dtype=np.int64)
+    order = items
     report = {}
     for claim_type in sorted(t for k, t in enumerate(type_names) if present >> k & 1):
-        applies = np.where(bits >= 0, (bits >> votes.types[claim_type]) & 1, -1)
+        applies = ((bits >> votes.types[claim_type]) & 1).astype(np.int8)
+        applies[bits < 0] = -1
         labels = [str(v) for v in (False, True) if (applies == v).any()]  # sorted: "False" < "True"
         if labels == ["True"]:
             applies[applies == 1] = 0
@@ -490,8 +688,8 @@ def _disagreeing(votes: Votes) -> Iterator[int]:
 
 def disagreements(votes: Votes) -> list[tuple[str, dict[str, str]]]:
     """Sentences whose annotators gave different claim_status answers: (unit id, annotator -> answer)."""
-    names, values, sids = votes.annotators.names(), votes.values.names(), votes.sids()
-    return [(sids[u], {names[w]: values[a] for w, a in votes.answers(u).items()}) for u in _disagreeing(votes)]
+    names, values = votes.annotators.names(), votes.values.names()
+    return [(votes.sid(u), {names[w]: values[a] for w, a in votes.answers(u).items()}) for u in _disagreeing(votes)]
 
 
 def _report(votes: Votes, gold: list[str | None]) -> dict[str, Any]:
@@ -508,7 +706,7 @@ def _report(votes: Votes, gold: list[str | None]) -> dict[str, Any]:
 def agreement_report(collection: Collection, gold: dict[str, str | None]) -> dict[str, Any]:
     """The report of a collection that combine built, with its gold labels."""
     votes = votes_of(collection)
-    return _report(votes, [gold.get(sid) for sid in votes.units])
+    return _report(votes, [gold.get(sid) for sid in votes.sids()])
 
 
 def _texts(exports: ExportSet, wanted: set[str]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from annotate.dataset.formats import LABELS
 from annotate.labelstudio.export import read_manifest
 from annotate.vocabulary import CLAIM_STATUS, CLAIM_TYPES
 
@@ -58,6 +57,8 @@ def write_card(
         meta = read_manifest(path)
         provenance.append(f"| `{path.name}` | `{_sha256(path)}` | {meta.get('project', '?')} | "
                           f"`{meta.get('label_config_sha256', '?')}` |")  # fmt: skip
+    from annotate.dataset.formats import LABELS  # here: `annotate agreement` imports this module, not pandas
+
     status = agreement[CLAIM_STATUS]
     front = "\n".join([
         "---", "configs:", "- config_name: default", "  data_files:",
