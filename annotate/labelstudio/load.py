@@ -174,22 +174,19 @@ class Ledger:
     def read(self) -> dict[int, tuple[str, str]]:
         """The entries, or none if the file is missing, unreadable, or about another project or
         key. A line cut off by a killed run is skipped (its tasks are found on the server)."""
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            return {}
         entries: dict[int, tuple[str, str]] = {}
         try:
-            if not lines or json.loads(lines[0]) != self.header:
-                return {}
-        except ValueError:
+            with self.path.open(encoding="utf-8") as fh:  # a line at a time: a million lines are 100 MB
+                if json.loads(fh.readline()) != self.header:
+                    return {}
+                for line in fh:
+                    try:
+                        task_id, key, fingerprint = json.loads(line)
+                        entries[int(task_id)] = (str(key), str(fingerprint))
+                    except (ValueError, TypeError):
+                        continue
+        except (OSError, UnicodeDecodeError, ValueError):
             return {}
-        for line in lines[1:]:
-            try:
-                task_id, key, fingerprint = json.loads(line)
-                entries[int(task_id)] = (str(key), str(fingerprint))
-            except (ValueError, TypeError):
-                continue
         return entries
 
     def _lines(self, entries: Iterable[tuple[int, str, str]]) -> str:
@@ -223,8 +220,10 @@ def _entries(tasks: Iterable[Any], key: str, compare: Sequence[str]) -> dict[int
 
 
 def _known(entries: dict[int, tuple[str, str]]) -> Known:
+    """The entries by key. Empties `entries` as it goes, so that both are not held in full at once."""
     known: Known = defaultdict(list)
-    for task_id, (k, fingerprint) in sorted(entries.items()):
+    for task_id in sorted(entries):
+        k, fingerprint = entries.pop(task_id)
         known[k].append((task_id, fingerprint))
     return known
 
