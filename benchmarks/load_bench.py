@@ -89,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--suffix", default="", help="appended to the RESULTS.md section's name (e.g. -1m)")
     args = parser.parse_args()
 
     config_dir = Path(os.environ.get("ANNOTATE_CONFIG_DIR") or settings.default_config_dir())
@@ -211,7 +212,7 @@ def main() -> None:
         "(annotate/labelstudio/load.py `known_tasks`); listing the project instead costs Label Studio "
         "about 1 ms a task (10,000 tasks: 9–11 s, even asking for ids only).",
     ]
-    print(write_section("load", lines))
+    print(write_section("load" + args.suffix, lines))
 
 
 if __name__ == "__main__":
