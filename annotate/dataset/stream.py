@@ -322,7 +322,8 @@ def _core_free() -> bool:
     import os
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return cores > 1 and os.getloadavg()[0] < cores - 0.5
+    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0  # (not on Windows)
+    return cores > 1 and busy < cores - 0.5
 
 
 def _size(path: Path) -> int:
