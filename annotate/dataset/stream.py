@@ -219,9 +219,9 @@ def _first_pass(exports: ExportSet, keep_identity: bool, parallel: bool | None =
 
 
 def _first_pass_shared(exports: ExportSet, keep_identity: bool) -> tuple[_Scan, Collector]:
-    """The first pass with a second process validating every other claims task (and working out
-    its gold) while this one does the rest: the same scan, verification units and problems, in the
-    same order, as _first_pass alone."""
+    """The first pass with a second process validating every other block of claims tasks (and
+    working out their gold) while this one does the rest: the same scan, verification units and
+    problems, in the same order, as _first_pass alone."""
     import heapq
     import os
     import pickle
