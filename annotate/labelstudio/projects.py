@@ -257,7 +257,10 @@ def ensure_project(client: _ProjectServer, spec: ProjectSpec, *, config_dir: Pat
 
 
 def require_project(client: _ProjectServer, spec: ProjectSpec, *, config_dir: Path) -> int:
-    return require_project_info(client, spec, config_dir=config_dir).id
+    found = _find_project(client, spec, config_dir=config_dir)
+    if found is None:
+        raise _not_found(client, spec)
+    return found if isinstance(found, int) else found.id
 
 
 def require_project_info(client: _ProjectServer, spec: ProjectSpec, *, config_dir: Path) -> ProjectInfo:
@@ -267,11 +270,15 @@ def require_project_info(client: _ProjectServer, spec: ProjectSpec, *, config_di
     if isinstance(found, int):
         found = client.get_project(found)
     if found is None:
-        raise ProjectNotFound(
-            f"project {spec.name!r} ({spec.title!r}) does not exist on {client.url}",
-            hint=f"create it with `annotate project create {spec.name}`",
-        )
+        raise _not_found(client, spec)
     return found
+
+
+def _not_found(client: _ProjectServer, spec: ProjectSpec) -> ProjectNotFound:
+    return ProjectNotFound(
+        f"project {spec.name!r} ({spec.title!r}) does not exist on {client.url}",
+        hint=f"create it with `annotate project create {spec.name}`",
+    )
 
 
 @dataclass
