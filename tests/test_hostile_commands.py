@@ -85,11 +85,12 @@ def test_unreadable_task_file(tmp_path: Path, arrange: str, message: str, dead_s
 
 
 def test_a_line_separator_inside_a_task_is_one_line(tmp_path: Path) -> None:
-    from annotate.articles.tasks import read_tasks
+    from annotate.articles.tasks import TaskFiles
 
     path = tmp_path / "tasks.jsonl"
     path.write_text(json.dumps(TASK | {"text": "A\u2028sentence."}, ensure_ascii=False) + "\r\n", encoding="utf-8")
-    records, problems = read_tasks(path)
+    found = TaskFiles.scan([path])
+    records, problems = list(found), found.rejected
     assert problems == [] and records[0]["text"] == "A\u2028sentence."
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from annotate.articles.read import read_articles
-from annotate.articles.tasks import article_tasks, read_tasks, split_sources
+from annotate.articles.tasks import TaskFiles, article_tasks, split_sources
 from annotate.labelstudio.load import sanitize
 from annotate.vocabulary import RECORD_FIELDS, TASK_FIELDS
 
@@ -57,12 +57,13 @@ def test_splitting_is_deterministic() -> None:
     assert first == [i.records for i in split_sources([str(EXAMPLE_ARTICLE)])]
 
 
-def test_read_tasks_reports_every_bad_line(tmp_path: Path) -> None:
+def test_task_files_report_every_bad_line(tmp_path: Path) -> None:
     good = {f: 0 for f in TASK_FIELDS} | {"text": "A sentence.", "sentence_id": "x-0", "article_id": "x"}
     path = tmp_path / "tasks.jsonl"
     lines = [json.dumps(good), "{not json", json.dumps({"text": "no ids"}), "", json.dumps(good | {"text": " "})]
     path.write_text("\n".join(lines) + "\n")
-    records, problems = read_tasks(path)
+    found = TaskFiles.scan([path])
+    records, problems = list(found), found.rejected
     assert records == [good]
     assert problems == [
         f"{path}:2: not valid JSON (Expecting property name enclosed in double quotes, column 2)",
@@ -89,7 +90,8 @@ def test_every_string_is_checked_however_it_is_written(tmp_path: Path) -> None:
     ]
     path = tmp_path / "tasks.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    records, problems = read_tasks(path)
+    found = TaskFiles.scan([path])
+    records, problems = list(found), found.rejected
     assert [r.get("title") for r in records] == ["smile \U0001f600", None]
     why = "Label Studio cannot store (make task files with `annotate split`)"
     assert problems == [

@@ -338,17 +338,6 @@ def _may_hold_bad_strings(line: str) -> bool:
     return line.count("{") + line.count("[") > 20 or _MAY_BREAK_LABEL_STUDIO.search(line) is not None
 
 
-def read_tasks(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Read a JSONL task file. Returns the good records and one located message per bad line."""
-    records, problems = [], []
-    for _lineno, record, problem in task_lines(path):
-        if problem is None:
-            records.append(record)
-        else:
-            problems.append(problem)
-    return records, problems
-
-
 def task_lines(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     """Each non-blank line of a JSONL task file, read one at a time: (line number, the record, None)
     for a good record, (line number, None, the located message) for a bad one. InputError for a file
