@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from _results import write_section  # noqa: E402
 
 from annotate.loop import match as m  # noqa: E402
+from annotate.loop import pastchecks, similarity  # noqa: E402
 
 CLUSTERS = ROOT / "tests" / "data" / "claim_clusters.jsonl"
 N_CLAIMS = 100_000
@@ -118,7 +119,7 @@ def map_at(ranked: dict[str, list[str]], qrels: dict[str, set[str]], k: int) -> 
     return total / len(qrels)
 
 
-def rank_annotate(queries: dict[str, str], checks: list[m.PastCheck], *, guarded: bool = False
+def rank_annotate(queries: dict[str, str], checks: list[pastchecks.PastCheck], *, guarded: bool = False
                   ) -> tuple[dict[str, list[str]], float]:  # fmt: skip
     start = time.perf_counter()
     ranked = m.score_checks([clean_tweet(t) for t in queries.values()], checks, guarded=guarded)
@@ -126,13 +127,13 @@ def rank_annotate(queries: dict[str, str], checks: list[m.PastCheck], *, guarded
     return {qid: [checks[c].id for c, _ in found] for qid, found in zip(queries, ranked, strict=True)}, took
 
 
-def rank_bm25(queries: dict[str, str], checks: list[m.PastCheck]) -> tuple[dict[str, list[str]], float]:
+def rank_bm25(queries: dict[str, str], checks: list[pastchecks.PastCheck]) -> tuple[dict[str, list[str]], float]:
     import bm25s
 
     start = time.perf_counter()
     retriever = bm25s.BM25()
-    retriever.index([m.tokens(c.claim) or ["\u2205"] for c in checks], show_progress=False)
-    tokenized = [m.tokens(clean_tweet(t)) or ["\u2205"] for t in queries.values()]
+    retriever.index([similarity.tokens(c.claim) or ["\u2205"] for c in checks], show_progress=False)
+    tokenized = [similarity.tokens(clean_tweet(t)) or ["\u2205"] for t in queries.values()]
     docs, _ = retriever.retrieve(tokenized, k=10, show_progress=False, n_threads=1)
     took = time.perf_counter() - start
     return {qid: [checks[int(i)].id for i in row] for qid, row in zip(queries, docs, strict=True)}, took
@@ -140,7 +141,7 @@ def rank_bm25(queries: dict[str, str], checks: list[m.PastCheck]) -> tuple[dict[
 
 def ct22(data: Path) -> tuple[list[str], dict]:
     vclaims = read_vclaims(data)
-    checks = [m.PastCheck(i, t, None, None, "Snopes", "", "table") for i, t in vclaims.items()]
+    checks = [pastchecks.PastCheck(i, t, None, None, "Snopes", "", "table") for i, t in vclaims.items()]
     lines = [f"CheckThat! 2022 task 2A (English): {len(checks)} verified claims, data in `{data}`. `annotate` is "
              "the ranking of `score_checks`, which `annotate match` lists (above its threshold); `guarded` leaves out "
              "the near misses (a check that trips a guard: a number on each side only, one name swapped for another, "
@@ -236,7 +237,7 @@ def synthetic_claims(texts: list[str], n: int, seed: int = 7) -> list[dict]:
 
 def exhaustive_pairs_seconds(records: list[dict], threshold: float) -> float:
     """The unblocked baseline: every pair's cosine in the same TF-IDF space (chunked), on these records."""
-    space = m._Space([m.Mention(r).text for r in records])
+    space = similarity._Space([m.Mention(r).text for r in records])
     start = time.perf_counter()
     for lo in range(0, len(records), 1000):
         for part in (space.words, space.chars):
@@ -255,8 +256,8 @@ def speed(texts: list[str]) -> tuple[list[str], float]:
     scale = (N_CLAIMS / sample) ** 2
     lines = [f"Clustering {N_CLAIMS:,} claims (verified-claim texts and variants of them: a word dropped or "
              f"swapped, a number changed, a lead-in added): **{took:.1f} s** ({len(clusters):,} clusters; "
-             f"blocking: each claim scores its best {m.CLUSTER_TOP} earlier candidates, at most "
-             f"{N_CLAIMS * m.CLUSTER_TOP:,} pairs of the {N_CLAIMS * (N_CLAIMS - 1) // 2:,}). Goal: <= 60 s.",
+             f"blocking: each claim scores its best {similarity.CLUSTER_TOP} earlier candidates, at most "
+             f"{N_CLAIMS * similarity.CLUSTER_TOP:,} pairs of the {N_CLAIMS * (N_CLAIMS - 1) // 2:,}). Goal: <= 60 s.",
              f"Baseline in the same run, no blocking: scoring every pair of {sample:,} of them took "
              f"{exhaustive:.1f} s (the scoring alone; x{scale:.0f} pairs for {N_CLAIMS:,}: about "
              f"{exhaustive * scale / 60:.0f} min)."]  # fmt: skip

@@ -342,7 +342,7 @@ def test_against_a_verification_export_takes_only_what_the_verifier_decided(fake
     claim and the mentions the verifier confirmed: not a rejected mention, not one added after the
     verdict (automatic), not a verdict copied from an earlier fact-check."""
     from annotate.dataset.verdicts import load_mapping
-    from annotate.loop.match import read_against
+    from annotate.loop.pastchecks import read_against
 
     putin, bridge = _promoted_with_a_fourth_mention(fake, tmp_path)
     ids = [m["claim_id"] for m in putin["data"]["mentions"]]

@@ -23,14 +23,13 @@ from annotate.loop.match import (
     Cluster,
     Match,
     Mention,
-    PastCheck,
     cluster_claims,
     confident,
     match_past,
-    read_against,
     read_matches,
     write_matches,
 )  # fmt: skip
+from annotate.loop.pastchecks import PastCheck, read_against
 from annotate.loop.verification import previously_checked
 
 from .builders import annotation, span, status
@@ -337,7 +336,7 @@ def test_the_threshold_default_is_the_library_one() -> None:
 
 def test_blocking_never_scores_all_pairs() -> None:
     """Each mention scores at most CLUSTER_TOP earlier candidates."""
-    from annotate.loop import match as m
+    from annotate.loop import similarity as m
 
     texts = [f"Claim number {i} about topic {i % 7} in city {i % 11}" for i in range(300)]
     space = m._Space(texts)

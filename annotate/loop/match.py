@@ -28,41 +28,36 @@ earlier ones to another cluster.
 
 from __future__ import annotations
 
-import csv
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from annotate.errors import InputError, unreadable
+from annotate.loop.pastchecks import PastCheck, read_against
+from annotate.loop.similarity import (
+    BLOCK_TOP,
+    CLUSTER_TOP,
+    _candidates,
+    _conflict,
+    _Guards,
+    _Space,
+    near_miss,
+)  # fmt: skip
 from annotate.vocabulary import (
     CLAIM_ID,
-    CLUSTER_CONFIRMED,
     CLUSTER_ID,
-    DIRECT,
-    FACTCHECK_URL,
     MENTIONS,
     NEAR_MISS,
     NORMALIZED_CLAIM,
     PUBLISHED,
     VERDICT,
-    VERDICT_SOURCE,
 )  # fmt: skip
 
 DEFAULT_THRESHOLD = 0.4
-BLOCK_MAX_DF = 0.005  # a word in more than 0.5% of the texts (and more than BLOCK_MIN_DF) makes no candidates
-BLOCK_MIN_DF = 200
-BLOCK_FLOOR = 0.1  # two texts whose blocking words have a cosine below this are no candidates
-BLOCK_TOP = 30  # candidates kept per text when ranking past checks
-CLUSTER_TOP = 10  # and when clustering, where only the best earlier mention counts
-ORIGINS = ("verification", "claimreview", "table")
-TABLE_COLUMNS = ("id", "claim", VERDICT, "organization", "url")
 MATCH_FIELDS = ("id", "claim", VERDICT, "rating", "organization", "url", "origin", "score")
 
 
@@ -86,19 +81,6 @@ class Mention:
     def published(self) -> str:
         return str(self.record.get(PUBLISHED) or "")
 
-
-@dataclass(frozen=True)
-class PastCheck:
-    """A previously verified claim. verdict: our vocabulary (verdict-mapping.json), None when the
-    published rating maps to none of it; rating: as published."""
-
-    id: str
-    claim: str
-    verdict: str | None
-    rating: str | None
-    organization: str
-    url: str
-    origin: str  # "verification" | "claimreview" | "table"
 
 
 @dataclass(frozen=True)
@@ -135,190 +117,6 @@ class Cluster:
                 NORMALIZED_CLAIM: first.get(NORMALIZED_CLAIM) or "",
                 MENTIONS: [m.record for m in self.mentions],
                 "matches": [m.as_dict() for m in self.matches]}  # fmt: skip
-
-
-# Text: tokens, features, guards ------------------------------------------------------------------
-STOP_WORDS = frozenset(
-    re.findall(
-        r"\S+",
-        """a an the and or but if of in on at to for from by with as is are was were be been being
-it its this that these those there here he she they we you i his her their our your my me him them us
-has have had do does did will would shall should can could may might must than then so such also just
-about into over after before under again further once all any both each few more most other some own same
-very s t up down out off what which who whom whose when where why how said says say told according""",
-    )
-)
-NEGATIONS = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "cannot", "without",
-                       "deny", "denies", "denied", "refuse", "refuses", "refused", "false", "fake", "isn", "aren",
-                       "wasn", "weren", "doesn", "didn", "don", "won", "hasn", "haven", "hadn", "couldn", "wouldn",
-                       "shouldn"})  # fmt: skip
-# Capitalised words that name no one: months, days, titles.
-NOT_NAMES = frozenset(
-    re.findall(
-        r"\S+",
-        """january february march april may june july august september october november december
-jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday
-mr mrs ms dr sen rep gov president prime minister senator governor former breaking watch update""",
-    )
-)
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)  # "Putin's" is putin and s (a stop word)
-_NAME_PARTS = re.compile(r"[-.'’]")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_NAME = re.compile(r"\b[A-Z][\w'’.-]*[A-Za-z]")
-
-
-@lru_cache(maxsize=1 << 16)
-def _stem(word: str) -> str:
-    return _stemmer().stem(word)
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    from nltk.stem.porter import PorterStemmer  # rule-based: no data to download
-
-    return PorterStemmer(mode=PorterStemmer.ORIGINAL_ALGORITHM)
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-cased, stemmed words without stop words: the tokenisation of matching (and of the
-    BM25 baseline in benchmarks/match_bench.py)."""
-    return [_stem(w) for w in _TOKEN.findall(text.lower()) if w not in STOP_WORDS]
-
-
-Guard = tuple[frozenset[str], frozenset[str], bool]
-
-
-class _Guards:
-    """(numbers, names, negated) of each text, for the near-miss guards, made when first asked
-    for. A name is a capitalised word inside a sentence, or one that starts a sentence and is never
-    written in lower case in any of the texts ("Putin ruled out..." is a name, "Unemployment
-    fell..." is not); months, days and titles are no names."""
-
-    def __init__(self, texts: Sequence[str]) -> None:
-        self.texts = texts
-        self.lower = {w for w in _WORD.findall("\n".join(texts)) if w.islower()}
-        self.made: dict[int, Guard] = {}
-
-    def __getitem__(self, i: int) -> Guard:
-        if i not in self.made:
-            self.made[i] = self._make(self.texts[i])
-        return self.made[i]
-
-    def _make(self, text: str) -> Guard:
-        numbers = frozenset(n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text))
-        names = set()
-        for found in _NAME.finditer(text):
-            before = text[: found.start()].rstrip()
-            initial = not before or before[-1] in '.!?:;"“‘(…'
-            for part in _NAME_PARTS.split(found.group()):
-                word = part.lower()
-                if len(word) < 2 or word in STOP_WORDS or word in NOT_NAMES or (initial and word in self.lower):
-                    continue
-                names.add(_stem(word))
-        words = [w.replace("’", "'") for w in _WORD.findall(text.lower())]
-        negated = sum(w in NEGATIONS or w.endswith("n't") for w in words) % 2 == 1
-        return numbers, frozenset(names), negated
-
-
-def near_miss(a: Guard, b: Guard) -> str:
-    """Why two texts may be different claims, or "": each side has a number the other lacks, or one
-    name is swapped for another (each side has exactly one the other lacks: longer texts that differ
-    in several names are left to the score), or one side only is negated."""
-    (na, ma, ga), (nb, mb, gb) = a, b
-    if (na - nb) and (nb - na):
-        return "different numbers"
-    if len(ma - mb) == 1 == len(mb - ma):
-        return "another name"
-    return "negated on one side" if ga != gb else ""
-
-
-def _conflict(a: Guard, b: Guard) -> bool:
-    return bool(near_miss(a, b))
-
-
-class _Space:
-    """The TF-IDF space of a set of texts: `words` (stemmed words) and `chars`
-    (character 4-grams within words), each L2-normalised, so the score of two texts is the mean of
-    two cosines; and `blocks` (word TF-IDF without the frequent words) for finding
-    candidates."""
-
-    def __init__(self, texts: Sequence[str]) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        # Identical texts (a claim repeated word for word) are vectorised once.
-        unique, rows = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
-        words = TfidfVectorizer(analyzer=tokens, sublinear_tf=True, dtype=np.float32)
-        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True, dtype=np.float32)
-        w = _fit(words, unique)
-        self.words = w[rows]  # TfidfVectorizer normalises rows (l2)
-        self.chars = _fit(chars, unique)[rows]
-        df = np.diff(w.tocsc().indptr)
-        keep = df <= max(BLOCK_MIN_DF, BLOCK_MAX_DF * len(unique))
-        self.blocks = _normalize(w[:, np.flatnonzero(keep)].tocsr())[rows]
-
-    def pair_scores(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """The scores of the pairs (a[k], b[k])."""
-        total = np.zeros(len(a), dtype=np.float32)
-        for m in (self.words, self.chars):
-            total += np.asarray(m[a].multiply(m[b]).sum(axis=1)).ravel()
-        return total / 2
-
-
-def _fit(vectorizer: Any, texts: Sequence[str]) -> sp.csr_matrix:
-    """The vectors of texts; none (zero columns) when the texts have no feature at all."""
-    try:
-        return vectorizer.fit_transform(texts).tocsr()
-    except ValueError:  # "empty vocabulary": only stop words, or empty texts
-        return sp.csr_matrix((len(texts), 0), dtype=np.float32)
-
-
-def _normalize(m: sp.csr_matrix) -> sp.csr_matrix:
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sp.diags(1.0 / norms).dot(m).tocsr()
-
-
-def _candidates(space: _Space, rows: np.ndarray, cols: np.ndarray, *, top: int = BLOCK_TOP,
-                chunk: int = 2000, earlier_only: bool = False
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """(row, col, score) for the `top` best candidates by blocking similarity of each row among cols (indices in
-    the space). earlier_only: rows and cols are the same list and a row only meets earlier ones."""
-    out_r, out_c, out_s = [], [], []
-    col_blocks = space.blocks[cols].T.tocsr()
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        if earlier_only:  # only the columns before this chunk's last row can be earlier
-            shared = _strictly_lower((space.blocks[part] @ col_blocks[:, : start + len(part)]).tocsr(), start)
-        else:
-            shared = (space.blocks[part] @ col_blocks).tocsr()
-        r_idx, c_idx = _top_per_row(shared, top, BLOCK_FLOOR)
-        out_r.append(part[r_idx])
-        out_c.append(cols[c_idx])
-        out_s.append(space.pair_scores(out_r[-1], out_c[-1]))  # by chunk: a few MB at a time
-    if not out_r:
-        empty = np.array([], dtype=np.int64)
-        return empty, empty, np.array([], dtype=np.float32)
-    return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_s)
-
-
-def _strictly_lower(shared: sp.csr_matrix, start: int) -> sp.csr_matrix:
-    """Keep entry (i, j) of a chunk starting at row `start` only if j < start + i."""
-    coo = shared.tocoo()
-    keep = coo.col < coo.row + start
-    return sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=shared.shape)
-
-
-def _top_per_row(m: sp.csr_matrix, top: int, floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """(row, column) of the `top` largest entries of each row that are at least `floor`."""
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    keep = m.data >= floor
-    rows, cols, data = rows[keep], m.indices[keep], m.data[keep]
-    order = np.argsort(rows + (1.0 - np.clip(data, 0.0, 1.0)) * 0.5)  # rows in order, each largest first
-    rows, cols = rows[order], cols[order]
-    starts = np.searchsorted(rows, np.arange(m.shape[0]))
-    rank = np.arange(len(rows)) - starts[rows]
-    return rows[rank < top], cols[rank < top]
 
 
 # Clustering ------------------------------------------------------------------------------------
@@ -410,200 +208,6 @@ def match_past(clusters: Sequence[Cluster], checks: list[PastCheck], *, threshol
                          key=lambda m: (-m.score, m.check.id))  # fmt: skip
         out.append(Cluster(cluster.cluster_id, cluster.mentions, tuple(matches)))
     return out
-
-
-# Reading past checks ------------------------------------------------------------------------------
-def _key(text: str) -> str:
-    return re.sub(r"[\s_-]+", "_", text.strip().casefold())
-
-
-def rating_to_verdict(mapping: dict[str, Any]) -> dict[str, str]:
-    """Published rating (casefolded, spaces as _) -> our verdict: the verdicts themselves, their
-    ClaimReview alternateName, and the other taxonomies' names the mapping lists as `not_offered`."""
-    verdicts = mapping.get("verdicts", {})
-    table = {_key(v): v for v in verdicts}
-    for v, entry in verdicts.items():
-        name = (entry.get("claimreview") or {}).get("alternateName")
-        if name:
-            table.setdefault(_key(name), v)
-    for name, entry in (mapping.get("not_offered") or {}).items():
-        target = entry.get("maps_to") if isinstance(entry, dict) else None
-        if target in verdicts:
-            table.setdefault(_key(name), target)
-    if "pants_on_fire" in table:  # PolitiFact writes pants-fire
-        table.setdefault("pants_fire", table["pants_on_fire"])
-    return table
-
-
-def _numeric_verdict(rating: dict[str, Any], mapping: dict[str, Any]) -> str | None:
-    """The verdict of a rating given only as a number, when it is on the mapping's scale (1-5)."""
-    scale = mapping.get("claimreview_scale", {"worstRating": 1, "bestRating": 5})
-    try:
-        value = float(rating["ratingValue"])
-        if any(float(rating.get(k, scale[k])) != float(scale[k]) for k in ("worstRating", "bestRating")):
-            return None
-    except (KeyError, TypeError, ValueError):
-        return None
-    verdicts = mapping.get("verdicts", {})
-    found = [v for v, e in verdicts.items() if (e.get("claimreview") or {}).get("ratingValue") == value]
-    return found[0] if len(found) == 1 else None
-
-
-def read_against(path: Path, mapping: dict[str, Any], *, projects_dir: Path | None = None) -> list[PastCheck]:
-    """The past checks in one file: ClaimReview JSON-LD (.jsonld, or .json holding ClaimReview), a
-    table (.csv/.tsv with id, claim, verdict, organization, url), or a verification export (.json)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv"):
-        return _read_table(path, mapping)
-    if suffix not in (".json", ".jsonld"):
-        raise InputError(f"{path}: not a file of past checks (.jsonld, .json, .csv or .tsv)",
-                         hint="give ClaimReview JSON-LD, a verification export, or a table with columns "
-                         f"{', '.join(TABLE_COLUMNS)}")  # fmt: skip
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise unreadable(path, exc, expected="a JSON file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc})", hint="fix the file, or give another") from None
-    if suffix == ".jsonld" or _looks_like_claimreview(data):
-        return _read_claimreview(path, data, mapping)
-    return _read_verification(path, mapping, projects_dir)
-
-
-def _looks_like_claimreview(data: Any) -> bool:
-    first = data[0] if isinstance(data, list) and data else data
-    return isinstance(first, dict) and any(k in first for k in ("@type", "@graph", "@context"))
-
-
-def _types(node: dict[str, Any]) -> set[str]:
-    kind = node.get("@type")
-    names = kind if isinstance(kind, list) else [kind]
-    return {str(n).rsplit("/", 1)[-1].rsplit(":", 1)[-1] for n in names if n}
-
-
-def _claimreviews(data: Any, where: str) -> Iterable[tuple[str, dict[str, Any]]]:
-    """Every ClaimReview node with its JSON path: a single object, a list, or an @graph (nested)."""
-    if isinstance(data, list):
-        for n, item in enumerate(data):
-            yield from _claimreviews(item, f"{where}[{n}]")
-    elif isinstance(data, dict):
-        if "ClaimReview" in _types(data):
-            yield where, data
-        elif "@graph" in data:
-            yield from _claimreviews(data["@graph"], f"{where}['@graph']")
-
-
-def _name(node: Any) -> str:
-    if isinstance(node, list):
-        return _name(node[0]) if node else ""
-    if isinstance(node, dict):
-        return str(node.get("name") or node.get("url") or "")
-    return str(node or "")
-
-
-def _read_claimreview(path: Path, data: Any, mapping: dict[str, Any]) -> list[PastCheck]:
-    ratings = rating_to_verdict(mapping)
-    checks, problems = [], []
-    for where, node in _claimreviews(data, "$"):
-        claim = node.get("claimReviewed")
-        if not isinstance(claim, str) or not claim.strip():
-            problems.append(f"{path}: {where}: a ClaimReview without claimReviewed (the claim's text)")
-            continue
-        rating = node.get("reviewRating")
-        rating = rating[0] if isinstance(rating, list) and rating else rating
-        name, verdict = None, None
-        if isinstance(rating, dict):
-            name = rating.get("alternateName") or rating.get("name")
-            name = str(name) if name is not None else None
-            verdict = ratings.get(_key(name)) if name else _numeric_verdict(rating, mapping)
-            if name is None and rating.get("ratingValue") is not None:
-                name = f"{rating.get('ratingValue')}/{rating.get('bestRating', '?')}"
-        url = str(node.get("url") or "")
-        checks.append(PastCheck(url or f"{path.name}#{where}", claim.strip(), verdict, name, _name(node.get("author")),
-                                url, "claimreview"))  # fmt: skip
-    if problems:
-        raise InputError("\n".join(problems), hint="each ClaimReview needs claimReviewed; fix or remove those objects")
-    if not checks:
-        raise InputError(f"{path}: no ClaimReview object found (a single object, a list, or an @graph of objects "
-                         "with \"@type\": \"ClaimReview\")")  # fmt: skip
-    return checks
-
-
-def _read_table(path: Path, mapping: dict[str, Any]) -> list[PastCheck]:
-    ratings = rating_to_verdict(mapping)
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            rows = list(csv.reader(fh, delimiter="\t" if path.suffix.lower() == ".tsv" else ","))
-    except OSError as exc:
-        raise unreadable(path, exc, expected="a .csv or .tsv table") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except csv.Error as exc:
-        raise InputError(f"{path}: not a readable table ({exc})") from None
-    if not rows:
-        raise InputError(f"{path}: empty; expected a header with {', '.join(TABLE_COLUMNS)}")
-    header = [h.strip().lower() for h in rows[0]]
-    missing = [c for c in ("id", "claim") if c not in header]
-    if missing:
-        raise InputError(f"{path}: line 1: no column {' or '.join(missing)} (header: {', '.join(rows[0])})",
-                         hint=f"the first line names the columns: {', '.join(TABLE_COLUMNS)} (verdict, organization "
-                         "and url may be empty)")  # fmt: skip
-    col = {name: header.index(name) for name in TABLE_COLUMNS if name in header}
-    checks, problems, ids = [], [], {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            problems.append(f"{path}: line {line}: {len(row)} cell(s), the header has {len(header)}")
-            continue
-        cell = {name: row[i].strip() for name, i in col.items()}
-        if not cell["id"] or not cell["claim"]:
-            problems.append(f"{path}: line {line}: empty {'id' if not cell['id'] else 'claim'}")
-            continue
-        if cell["id"] in ids:
-            problems.append(f"{path}: line {line}: id {cell['id']!r} already on line {ids[cell['id']]}")
-            continue
-        ids[cell["id"]] = line
-        rating = cell.get(VERDICT) or None
-        checks.append(PastCheck(cell["id"], cell["claim"], ratings.get(_key(rating)) if rating else None, rating,
-                                cell.get("organization", ""), cell.get("url", ""), "table"))  # fmt: skip
-    if problems:
-        raise InputError("\n".join(problems), hint="fix those rows (every row needs an id and a claim)")
-    return checks
-
-
-def _read_verification(path: Path, mapping: dict[str, Any], projects_dir: Path | None) -> list[PastCheck]:
-    """The gold verdicts of a verification export (the `verdicts` table's rules), reviewed by the
-    verification project's reviewing_organization."""
-    from annotate.dataset.build import verdict_options
-    from annotate.dataset.collect import read_collection
-    from annotate.dataset.verdicts import verdicts_table
-    from annotate.labelstudio.exports import open_exports
-    from annotate.resources import shipped_projects_dir
-
-    options = verdict_options(projects_dir or shipped_projects_dir(), "strict")  # falls back to the shipped project
-    exports = open_exports([path], project="verification", projects_dir=options.mapping_path.parent.parent)
-    collection = read_collection(exports).part(verification=True)
-    if not collection.sentences:
-        raise InputError(f"{path}: no verification task in this export",
-                         hint="give an export of the verification project, ClaimReview JSON-LD or a table")  # fmt: skip
-    organization = str(options.organization.get("name") or "")
-    checks = []
-    for row in verdicts_table(collection, mapping).to_dict("records"):
-        # Only what a verifier decided: not a verdict spread to an unconfirmed mention or copied
-        # from an earlier fact-check (those would come back as our own checks).
-        if not isinstance(row[VERDICT], str) or row[VERDICT_SOURCE] not in (DIRECT, CLUSTER_CONFIRMED):
-            continue
-        rating = (mapping["verdicts"].get(row[VERDICT], {}).get("claimreview") or {}).get("alternateName")
-        checks.append(PastCheck(str(row[CLAIM_ID]), str(row[NORMALIZED_CLAIM] or row["claim"] or ""), row[VERDICT],
-                                rating or row[VERDICT], organization, str(row[FACTCHECK_URL] or row["url"] or ""),
-                                "verification"))  # fmt: skip
-    return checks
 
 
 # matches.jsonl ---------------------------------------------------------------------------------------

@@ -1,0 +1,234 @@
+"""Past fact-checks: what they hold, and reading them from ClaimReview JSON-LD (.jsonld, or
+.json holding ClaimReview), tables (.csv/.tsv) and verification exports (.json)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from annotate.errors import InputError, unreadable
+from annotate.vocabulary import (
+    CLAIM_ID,
+    CLUSTER_CONFIRMED,
+    DIRECT,
+    FACTCHECK_URL,
+    NORMALIZED_CLAIM,
+    VERDICT,
+    VERDICT_SOURCE,
+)  # fmt: skip
+
+ORIGINS = ("verification", "claimreview", "table")
+TABLE_COLUMNS = ("id", "claim", VERDICT, "organization", "url")
+
+
+@dataclass(frozen=True)
+class PastCheck:
+    """A previously verified claim. verdict: our vocabulary (verdict-mapping.json), None when the
+    published rating maps to none of it; rating: as published."""
+
+    id: str
+    claim: str
+    verdict: str | None
+    rating: str | None
+    organization: str
+    url: str
+    origin: str  # "verification" | "claimreview" | "table"
+
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s_-]+", "_", text.strip().casefold())
+
+
+def rating_to_verdict(mapping: dict[str, Any]) -> dict[str, str]:
+    """Published rating (casefolded, spaces as _) -> our verdict: the verdicts themselves, their
+    ClaimReview alternateName, and the other taxonomies' names the mapping lists as `not_offered`."""
+    verdicts = mapping.get("verdicts", {})
+    table = {_key(v): v for v in verdicts}
+    for v, entry in verdicts.items():
+        name = (entry.get("claimreview") or {}).get("alternateName")
+        if name:
+            table.setdefault(_key(name), v)
+    for name, entry in (mapping.get("not_offered") or {}).items():
+        target = entry.get("maps_to") if isinstance(entry, dict) else None
+        if target in verdicts:
+            table.setdefault(_key(name), target)
+    if "pants_on_fire" in table:  # PolitiFact writes pants-fire
+        table.setdefault("pants_fire", table["pants_on_fire"])
+    return table
+
+
+def _numeric_verdict(rating: dict[str, Any], mapping: dict[str, Any]) -> str | None:
+    """The verdict of a rating given only as a number, when it is on the mapping's scale (1-5)."""
+    scale = mapping.get("claimreview_scale", {"worstRating": 1, "bestRating": 5})
+    try:
+        value = float(rating["ratingValue"])
+        if any(float(rating.get(k, scale[k])) != float(scale[k]) for k in ("worstRating", "bestRating")):
+            return None
+    except (KeyError, TypeError, ValueError):
+        return None
+    verdicts = mapping.get("verdicts", {})
+    found = [v for v, e in verdicts.items() if (e.get("claimreview") or {}).get("ratingValue") == value]
+    return found[0] if len(found) == 1 else None
+
+
+def read_against(path: Path, mapping: dict[str, Any], *, projects_dir: Path | None = None) -> list[PastCheck]:
+    """The past checks in one file: ClaimReview JSON-LD (.jsonld, or .json holding ClaimReview), a
+    table (.csv/.tsv with id, claim, verdict, organization, url), or a verification export (.json)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        return _read_table(path, mapping)
+    if suffix not in (".json", ".jsonld"):
+        raise InputError(f"{path}: not a file of past checks (.jsonld, .json, .csv or .tsv)",
+                         hint="give ClaimReview JSON-LD, a verification export, or a table with columns "
+                         f"{', '.join(TABLE_COLUMNS)}")  # fmt: skip
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise unreadable(path, exc, expected="a JSON file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"{path}: not valid JSON ({exc})", hint="fix the file, or give another") from None
+    if suffix == ".jsonld" or _looks_like_claimreview(data):
+        return _read_claimreview(path, data, mapping)
+    return _read_verification(path, mapping, projects_dir)
+
+
+def _looks_like_claimreview(data: Any) -> bool:
+    first = data[0] if isinstance(data, list) and data else data
+    return isinstance(first, dict) and any(k in first for k in ("@type", "@graph", "@context"))
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    kind = node.get("@type")
+    names = kind if isinstance(kind, list) else [kind]
+    return {str(n).rsplit("/", 1)[-1].rsplit(":", 1)[-1] for n in names if n}
+
+
+def _claimreviews(data: Any, where: str) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Every ClaimReview node with its JSON path: a single object, a list, or an @graph (nested)."""
+    if isinstance(data, list):
+        for n, item in enumerate(data):
+            yield from _claimreviews(item, f"{where}[{n}]")
+    elif isinstance(data, dict):
+        if "ClaimReview" in _types(data):
+            yield where, data
+        elif "@graph" in data:
+            yield from _claimreviews(data["@graph"], f"{where}['@graph']")
+
+
+def _name(node: Any) -> str:
+    if isinstance(node, list):
+        return _name(node[0]) if node else ""
+    if isinstance(node, dict):
+        return str(node.get("name") or node.get("url") or "")
+    return str(node or "")
+
+
+def _read_claimreview(path: Path, data: Any, mapping: dict[str, Any]) -> list[PastCheck]:
+    ratings = rating_to_verdict(mapping)
+    checks, problems = [], []
+    for where, node in _claimreviews(data, "$"):
+        claim = node.get("claimReviewed")
+        if not isinstance(claim, str) or not claim.strip():
+            problems.append(f"{path}: {where}: a ClaimReview without claimReviewed (the claim's text)")
+            continue
+        rating = node.get("reviewRating")
+        rating = rating[0] if isinstance(rating, list) and rating else rating
+        name, verdict = None, None
+        if isinstance(rating, dict):
+            name = rating.get("alternateName") or rating.get("name")
+            name = str(name) if name is not None else None
+            verdict = ratings.get(_key(name)) if name else _numeric_verdict(rating, mapping)
+            if name is None and rating.get("ratingValue") is not None:
+                name = f"{rating.get('ratingValue')}/{rating.get('bestRating', '?')}"
+        url = str(node.get("url") or "")
+        checks.append(PastCheck(url or f"{path.name}#{where}", claim.strip(), verdict, name, _name(node.get("author")),
+                                url, "claimreview"))  # fmt: skip
+    if problems:
+        raise InputError("\n".join(problems), hint="each ClaimReview needs claimReviewed; fix or remove those objects")
+    if not checks:
+        raise InputError(f"{path}: no ClaimReview object found (a single object, a list, or an @graph of objects "
+                         "with \"@type\": \"ClaimReview\")")  # fmt: skip
+    return checks
+
+
+def _read_table(path: Path, mapping: dict[str, Any]) -> list[PastCheck]:
+    ratings = rating_to_verdict(mapping)
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh, delimiter="\t" if path.suffix.lower() == ".tsv" else ","))
+    except OSError as exc:
+        raise unreadable(path, exc, expected="a .csv or .tsv table") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable table ({exc})") from None
+    if not rows:
+        raise InputError(f"{path}: empty; expected a header with {', '.join(TABLE_COLUMNS)}")
+    header = [h.strip().lower() for h in rows[0]]
+    missing = [c for c in ("id", "claim") if c not in header]
+    if missing:
+        raise InputError(f"{path}: line 1: no column {' or '.join(missing)} (header: {', '.join(rows[0])})",
+                         hint=f"the first line names the columns: {', '.join(TABLE_COLUMNS)} (verdict, organization "
+                         "and url may be empty)")  # fmt: skip
+    col = {name: header.index(name) for name in TABLE_COLUMNS if name in header}
+    checks, problems, ids = [], [], {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(f"{path}: line {line}: {len(row)} cell(s), the header has {len(header)}")
+            continue
+        cell = {name: row[i].strip() for name, i in col.items()}
+        if not cell["id"] or not cell["claim"]:
+            problems.append(f"{path}: line {line}: empty {'id' if not cell['id'] else 'claim'}")
+            continue
+        if cell["id"] in ids:
+            problems.append(f"{path}: line {line}: id {cell['id']!r} already on line {ids[cell['id']]}")
+            continue
+        ids[cell["id"]] = line
+        rating = cell.get(VERDICT) or None
+        checks.append(PastCheck(cell["id"], cell["claim"], ratings.get(_key(rating)) if rating else None, rating,
+                                cell.get("organization", ""), cell.get("url", ""), "table"))  # fmt: skip
+    if problems:
+        raise InputError("\n".join(problems), hint="fix those rows (every row needs an id and a claim)")
+    return checks
+
+
+def _read_verification(path: Path, mapping: dict[str, Any], projects_dir: Path | None) -> list[PastCheck]:
+    """The gold verdicts of a verification export (the `verdicts` table's rules), reviewed by the
+    verification project's reviewing_organization."""
+    from annotate.dataset.build import verdict_options
+    from annotate.dataset.collect import read_collection
+    from annotate.dataset.verdicts import verdicts_table
+    from annotate.labelstudio.exports import open_exports
+    from annotate.resources import shipped_projects_dir
+
+    options = verdict_options(projects_dir or shipped_projects_dir(), "strict")  # falls back to the shipped project
+    exports = open_exports([path], project="verification", projects_dir=options.mapping_path.parent.parent)
+    collection = read_collection(exports).part(verification=True)
+    if not collection.sentences:
+        raise InputError(f"{path}: no verification task in this export",
+                         hint="give an export of the verification project, ClaimReview JSON-LD or a table")  # fmt: skip
+    organization = str(options.organization.get("name") or "")
+    checks = []
+    for row in verdicts_table(collection, mapping).to_dict("records"):
+        # Only what a verifier decided: not a verdict spread to an unconfirmed mention or copied
+        # from an earlier fact-check (those would come back as our own checks).
+        if not isinstance(row[VERDICT], str) or row[VERDICT_SOURCE] not in (DIRECT, CLUSTER_CONFIRMED):
+            continue
+        rating = (mapping["verdicts"].get(row[VERDICT], {}).get("claimreview") or {}).get("alternateName")
+        checks.append(PastCheck(str(row[CLAIM_ID]), str(row[NORMALIZED_CLAIM] or row["claim"] or ""), row[VERDICT],
+                                rating or row[VERDICT], organization, str(row[FACTCHECK_URL] or row["url"] or ""),
+                                "verification"))  # fmt: skip
+    return checks

@@ -1,0 +1,212 @@
+"""Lexical similarity of claims, and the guards against near misses.
+
+Two TF-IDF cosines, one over stemmed words (no stop words), one over character 4-grams within
+words, fitted on the texts being compared; their mean is the lexical score. Three cheap guards stop
+near-misses that similarity cannot see: two texts that each carry a number the other lacks, or
+where one name is swapped for another, or of which one only is negated, are not the same claim
+("fell by 3%" / "fell by 5%", "Macron ruled out" / "Scholz ruled out", "ruled out" / "did not rule
+out").
+
+Blocking: two texts are candidates only when the words they share, among those in at most
+BLOCK_MAX_DF of the texts, give a cosine of at least BLOCK_FLOOR; each text keeps its best
+candidates, so 100,000 claims meet about a million scored pairs, not 5e9.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+BLOCK_MAX_DF = 0.005  # a word in more than 0.5% of the texts (and more than BLOCK_MIN_DF) makes no candidates
+BLOCK_MIN_DF = 200
+BLOCK_FLOOR = 0.1  # two texts whose blocking words have a cosine below this are no candidates
+BLOCK_TOP = 30  # candidates kept per text when ranking past checks
+CLUSTER_TOP = 10  # and when clustering, where only the best earlier mention counts
+
+
+STOP_WORDS = frozenset(
+    re.findall(
+        r"\S+",
+        """a an the and or but if of in on at to for from by with as is are was were be been being
+it its this that these those there here he she they we you i his her their our your my me him them us
+has have had do does did will would shall should can could may might must than then so such also just
+about into over after before under again further once all any both each few more most other some own same
+very s t up down out off what which who whom whose when where why how said says say told according""",
+    )
+)
+NEGATIONS = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "cannot", "without",
+                       "deny", "denies", "denied", "refuse", "refuses", "refused", "false", "fake", "isn", "aren",
+                       "wasn", "weren", "doesn", "didn", "don", "won", "hasn", "haven", "hadn", "couldn", "wouldn",
+                       "shouldn"})  # fmt: skip
+# Capitalised words that name no one: months, days, titles.
+NOT_NAMES = frozenset(
+    re.findall(
+        r"\S+",
+        """january february march april may june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday
+mr mrs ms dr sen rep gov president prime minister senator governor former breaking watch update""",
+    )
+)
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)  # "Putin's" is putin and s (a stop word)
+_NAME_PARTS = re.compile(r"[-.'’]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME = re.compile(r"\b[A-Z][\w'’.-]*[A-Za-z]")
+
+
+@lru_cache(maxsize=1 << 16)
+def _stem(word: str) -> str:
+    return _stemmer().stem(word)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    from nltk.stem.porter import PorterStemmer  # rule-based: no data to download
+
+    return PorterStemmer(mode=PorterStemmer.ORIGINAL_ALGORITHM)
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased, stemmed words without stop words: the tokenisation of matching (and of the
+    BM25 baseline in benchmarks/match_bench.py)."""
+    return [_stem(w) for w in _TOKEN.findall(text.lower()) if w not in STOP_WORDS]
+
+
+Guard = tuple[frozenset[str], frozenset[str], bool]
+
+
+class _Guards:
+    """(numbers, names, negated) of each text, for the near-miss guards, made when first asked
+    for. A name is a capitalised word inside a sentence, or one that starts a sentence and is never
+    written in lower case in any of the texts ("Putin ruled out..." is a name, "Unemployment
+    fell..." is not); months, days and titles are no names."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = texts
+        self.lower = {w for w in _WORD.findall("\n".join(texts)) if w.islower()}
+        self.made: dict[int, Guard] = {}
+
+    def __getitem__(self, i: int) -> Guard:
+        if i not in self.made:
+            self.made[i] = self._make(self.texts[i])
+        return self.made[i]
+
+    def _make(self, text: str) -> Guard:
+        numbers = frozenset(n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text))
+        names = set()
+        for found in _NAME.finditer(text):
+            before = text[: found.start()].rstrip()
+            initial = not before or before[-1] in '.!?:;"“‘(…'
+            for part in _NAME_PARTS.split(found.group()):
+                word = part.lower()
+                if len(word) < 2 or word in STOP_WORDS or word in NOT_NAMES or (initial and word in self.lower):
+                    continue
+                names.add(_stem(word))
+        words = [w.replace("’", "'") for w in _WORD.findall(text.lower())]
+        negated = sum(w in NEGATIONS or w.endswith("n't") for w in words) % 2 == 1
+        return numbers, frozenset(names), negated
+
+
+def near_miss(a: Guard, b: Guard) -> str:
+    """Why two texts may be different claims, or "": each side has a number the other lacks, or one
+    name is swapped for another (each side has exactly one the other lacks: longer texts that differ
+    in several names are left to the score), or one side only is negated."""
+    (na, ma, ga), (nb, mb, gb) = a, b
+    if (na - nb) and (nb - na):
+        return "different numbers"
+    if len(ma - mb) == 1 == len(mb - ma):
+        return "another name"
+    return "negated on one side" if ga != gb else ""
+
+
+def _conflict(a: Guard, b: Guard) -> bool:
+    return bool(near_miss(a, b))
+
+
+class _Space:
+    """The TF-IDF space of a set of texts: `words` (stemmed words) and `chars`
+    (character 4-grams within words), each L2-normalised, so the score of two texts is the mean of
+    two cosines; and `blocks` (word TF-IDF without the frequent words) for finding
+    candidates."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        # Identical texts (a claim repeated word for word) are vectorised once.
+        unique, rows = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+        words = TfidfVectorizer(analyzer=tokens, sublinear_tf=True, dtype=np.float32)
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True, dtype=np.float32)
+        w = _fit(words, unique)
+        self.words = w[rows]  # TfidfVectorizer normalises rows (l2)
+        self.chars = _fit(chars, unique)[rows]
+        df = np.diff(w.tocsc().indptr)
+        keep = df <= max(BLOCK_MIN_DF, BLOCK_MAX_DF * len(unique))
+        self.blocks = _normalize(w[:, np.flatnonzero(keep)].tocsr())[rows]
+
+    def pair_scores(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The scores of the pairs (a[k], b[k])."""
+        total = np.zeros(len(a), dtype=np.float32)
+        for m in (self.words, self.chars):
+            total += np.asarray(m[a].multiply(m[b]).sum(axis=1)).ravel()
+        return total / 2
+
+
+def _fit(vectorizer: Any, texts: Sequence[str]) -> sp.csr_matrix:
+    """The vectors of texts; none (zero columns) when the texts have no feature at all."""
+    try:
+        return vectorizer.fit_transform(texts).tocsr()
+    except ValueError:  # "empty vocabulary": only stop words, or empty texts
+        return sp.csr_matrix((len(texts), 0), dtype=np.float32)
+
+
+def _normalize(m: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.diags(1.0 / norms).dot(m).tocsr()
+
+
+def _candidates(space: _Space, rows: np.ndarray, cols: np.ndarray, *, top: int = BLOCK_TOP,
+                chunk: int = 2000, earlier_only: bool = False
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """(row, col, score) for the `top` best candidates by blocking similarity of each row among cols (indices in
+    the space). earlier_only: rows and cols are the same list and a row only meets earlier ones."""
+    out_r, out_c, out_s = [], [], []
+    col_blocks = space.blocks[cols].T.tocsr()
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        if earlier_only:  # only the columns before this chunk's last row can be earlier
+            shared = _strictly_lower((space.blocks[part] @ col_blocks[:, : start + len(part)]).tocsr(), start)
+        else:
+            shared = (space.blocks[part] @ col_blocks).tocsr()
+        r_idx, c_idx = _top_per_row(shared, top, BLOCK_FLOOR)
+        out_r.append(part[r_idx])
+        out_c.append(cols[c_idx])
+        out_s.append(space.pair_scores(out_r[-1], out_c[-1]))  # by chunk: a few MB at a time
+    if not out_r:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, np.array([], dtype=np.float32)
+    return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_s)
+
+
+def _strictly_lower(shared: sp.csr_matrix, start: int) -> sp.csr_matrix:
+    """Keep entry (i, j) of a chunk starting at row `start` only if j < start + i."""
+    coo = shared.tocoo()
+    keep = coo.col < coo.row + start
+    return sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=shared.shape)
+
+
+def _top_per_row(m: sp.csr_matrix, top: int, floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of the `top` largest entries of each row that are at least `floor`."""
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    keep = m.data >= floor
+    rows, cols, data = rows[keep], m.indices[keep], m.data[keep]
+    order = np.argsort(rows + (1.0 - np.clip(data, 0.0, 1.0)) * 0.5)  # rows in order, each largest first
+    rows, cols = rows[order], cols[order]
+    starts = np.searchsorted(rows, np.arange(m.shape[0]))
+    rank = np.arange(len(rows)) - starts[rows]
+    return rows[rank < top], cols[rank < top]
