@@ -38,7 +38,14 @@ class PastCheck:
     organization: str
     url: str
     origin: str  # "verification" | "claimreview" | "table"
+    title: str = ""  # the fact-check's headline, where it has one (indexed with the claim)
+    date: str = ""  # when it was published (ISO 8601 as given), "" if unknown
+    language: str = ""  # ISO 639-1 of the claim, as given or detected; "" if unknown
 
+    @property
+    def indexed_text(self) -> str:
+        """What lexical matching indexes: the claim, and the title where there is one."""
+        return f"{self.claim} {self.title}" if self.title and self.title != self.claim else self.claim
 
 
 def _key(text: str) -> str:

@@ -210,3 +210,26 @@ def _top_per_row(m: sp.csr_matrix, top: int, floor: float = 0.0) -> tuple[np.nda
     starts = np.searchsorted(rows, np.arange(m.shape[0]))
     rank = np.arange(len(rows)) - starts[rows]
     return rows[rank < top], cols[rank < top]
+
+
+# What is compared: a claim's text without what only adds noise -----------------------------------
+_URL = re.compile(r"(?:https?://|www\.)\S+|\bpic\.twitter\.com/\S+|\b[\w-]+\.(?:com|org|net|co|ly|gov)/\S*", re.I)
+# A pasted tweet's signature: "— Tim Mak (@timkmak) March 7, 2022": the author's name is kept.
+_SIGNATURE = re.compile(r"\s*[—–]\s*([^—–()\n]{1,60}?)\s*\(@(\w+)\)\s+\w+ \d{1,2}, \d{4}\s*$")
+_TAG = re.compile(r"(?<![\w@#])[#@]([^\W_]\w*)")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
+
+
+def _tag_words(found: re.Match[str]) -> str:
+    word = found.group(1).replace("_", " ")
+    return _CAMEL.sub(" ", word) if not word.isupper() and not word.islower() else word
+
+
+def clean_text(text: str) -> str:
+    """The text that matching compares and embeds: URLs dropped, a tweet's trailing signature turned
+    into its author's name, #hashtags and @handles split into their words ("#StopTheSteal" ->
+    "Stop The Steal"), spaces collapsed."""
+    text = _SIGNATURE.sub(lambda m: f" {m.group(1)}", text)
+    text = _URL.sub(" ", text)
+    text = _TAG.sub(_tag_words, text)
+    return " ".join(text.split())
