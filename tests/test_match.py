@@ -224,15 +224,16 @@ def test_a_cluster_shows_the_past_check_it_matches_and_not_a_near_miss() -> None
               PastCheck("fc2", "Unemployment fell by 5% last year", "true", "True", "AFP", "https://fc/2", "table"),
               PastCheck("fc3", "The moon is made of cheese", "false", "False", "AFP", "https://fc/3",
                         "table")]  # fmt: skip
-    matched = match_past(clusters, checks, threshold=DEFAULT_THRESHOLD)
-    # The near miss (another number) is listed, marked, and never the check whose verdict is shown.
-    assert [(m.check.id, m.near_miss) for m in matched[0].matches] == [("fc1", ""), ("fc2", "different numbers")]
+    matched = match_past(clusters, checks)
+    # The near miss (another number) is a candidate, marked, and never the check whose verdict is shown.
+    assert [(m.check.id, m.near_miss) for m in matched[0].matches] == [("fc1", "")]
+    assert [(m.check.id, m.near_miss) for m in matched[0].candidates] == [("fc2", "different numbers")]
     assert matched[0].matches[0].score == pytest.approx(1.0)
     assert [m.check.id for m in confident(matched[0].matches)] == ["fc1"]
-    assert previously_checked(matched[0].matches[1:]) == ""
+    assert previously_checked(matched[0].candidates) == ""
     assert previously_checked(matched[0].matches) == "previously checked: false by Full Fact (https://fc/1)"
-    assert matched[1].matches == ()
-    assert match_past(clusters, [], threshold=DEFAULT_THRESHOLD) == clusters
+    assert matched[1].matches == () and matched[1].candidates == ()
+    assert match_past(clusters, []) == clusters
 
 
 def test_matches_jsonl_round_trips(tmp_path: Path) -> None:
@@ -242,10 +243,10 @@ def test_matches_jsonl_round_trips(tmp_path: Path) -> None:
                 Cluster("c/0-1", (Mention(record("c/0-1", "Taxes fell")),))]  # fmt: skip
     path = write_matches(clusters, tmp_path / "matches.jsonl")
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    assert list(lines[0]) == ["cluster_id", "claim", "normalized_claim", "mentions", "matches"]
+    assert list(lines[0]) == ["cluster_id", "claim", "normalized_claim", "mentions", "matches", "candidates"]
     assert lines[0]["matches"] == [{"id": "fc1", "claim": "Crime doubled", "verdict": "false", "rating": "False",
                                     "organization": "AFP", "url": "https://fc/1", "origin": "claimreview",
-                                    "score": 0.91, "near_miss": ""}]  # fmt: skip
+                                    "score": 0.91, "near_miss": "", "date": "", "language": ""}]  # fmt: skip
     assert read_matches(path) == clusters
     path.write_text(path.read_text() + '{"cluster_id": "x", "mentions": []}\nnot json\n', encoding="utf-8")
     with pytest.raises(InputError) as info:
@@ -287,7 +288,7 @@ def test_match_command_reports_clusters_and_past_checks(tmp_path: Path) -> None:
                                            "https://fc.example/putin")]))  # fmt: skip
     out = tmp_path / "matches.jsonl"
     result = CliRunner().invoke(app, ["match", str(claims), "--against", str(reviews), "-o", str(out),
-                                      "--format", "json"])  # fmt: skip
+                                      "--format", "json", "--lexical"])  # fmt: skip
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["mentions"], report["clusters"], report["clusters_with_several_mentions"]) == (4, 2, 1)
@@ -304,11 +305,24 @@ def test_match_command_reports_clusters_and_past_checks(tmp_path: Path) -> None:
     assert [m["url"] for m in written["mentions"]] == [f"https://news.example/a{i}" for i in (1, 2, 3)]
     assert written["mentions"][0]["title"] == "Article a1"
 
-    text = CliRunner().invoke(app, ["match", str(claims), "--against", str(reviews)])
+    text = CliRunner().invoke(app, ["match", str(claims), "--against", str(reviews), "--lexical"])
     assert text.exit_code == 0
-    assert text.stdout.splitlines()[0] == ("4 claim mention(s) in 2 cluster(s) (1 with several mentions); 1 "
-                                           "cluster(s) match one of 1 past check(s) (threshold 0.4)")  # fmt: skip
-    assert "  = 1.00 misleading (Misleading) by Full Fact: Putin ruled out a ceasefire in Ukraine" in text.stdout
+    lines = text.stdout.splitlines()
+    assert lines[0] == ("4 claim mention(s) in 2 claim(s) (1 with several mentions) against 1 past check(s): 1 "
+                        "previously checked, 0 with candidates only, 1 with nothing found.")  # fmt: skip
+    assert lines[1].startswith("Scores are lexical similarity: mentions are one claim from 0.4; a past check is "
+                               "previously checked from 0.385.")  # fmt: skip
+    assert lines[2].startswith("How to read this:")
+    # Every claim is listed, the one with no past check too, and each line says what it is.
+    assert lines[4:] == [
+        "a1-0/0-38: Putin ruled out a ceasefire in Ukraine",
+        "  + a2-0/10-50: Putin ruled out any ceasefire in Ukraine",
+        "  + a3-0/9-51: Putin has ruled out a ceasefire in Ukraine",
+        '  PREVIOUSLY CHECKED 1.00: misleading (Misleading): "Putin ruled out a ceasefire in Ukraine" by Full Fact '
+        "https://fc.example/putin",
+        "a4-0/0-43: The city spent $2 million on the new bridge",
+        "  nothing found",
+    ]
 
 
 def test_match_command_errors(tmp_path: Path) -> None:
@@ -330,7 +344,7 @@ def test_match_command_errors(tmp_path: Path) -> None:
 
 def test_the_threshold_default_is_the_library_one() -> None:
     help_text = CliRunner().invoke(app, ["match", "--help"], env={"COLUMNS": "200"}).output
-    assert f"default: {DEFAULT_THRESHOLD}" in help_text
+    assert f"Default: {DEFAULT_THRESHOLD} lexical" in help_text
     assert all(o in help_text for o in ("--against", "--threshold", "--output", "--format"))
 
 

@@ -8,8 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from annotate.cli.app import (
+    EmbedderOption,
     Format,
     FormatOption,
+    LexicalOption,
     ProjectsDirOption,
     UrlOption,
     app,
@@ -19,8 +21,10 @@ from annotate.cli.app import (
     info,
     project_spec,
     projects_folder,
+    semantic,
 )  # fmt: skip
 from annotate.cli.dataset import ExportProjectOption
+from annotate.loop.fusion import LEXICAL, SEMANTIC
 
 
 # prelabel -------------------------------------------------------------------------------------
@@ -132,6 +136,8 @@ def promote(
         ),
     ] = None,
     project: ExportProjectOption = None,
+    embedder: EmbedderOption = None,
+    lexical: LexicalOption = False,
     fmt: FormatOption = Format.text,
 ) -> None:
     """Make one verification task per cluster of mentions of the same claim (the CLAIM spans of
@@ -142,8 +148,9 @@ def promote(
     from annotate.loop.verification import promote as promote_claims
 
     exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))
+    similarity = semantic(embedder, lexical)
     report = promote_claims(exports, connect(url), project_spec(to, projects_dir), config_dir=config_dir(),
-                            dry_run=dry_run, matches=matches, log=info)  # fmt: skip
+                            dry_run=dry_run, matches=matches, log=info, semantic=similarity)  # fmt: skip
     emit(report.as_dict(), fmt, report.text())
 
 
@@ -171,31 +178,58 @@ def match(
         list[Path] | None,
         typer.Option(
             "--against",
-            help="Past fact-checks to match (repeatable): ClaimReview JSON-LD (.jsonld), a verification export "
-            "(.json), or a table (.csv/.tsv with id, claim, verdict, organization, url).",
+            help="Past fact-checks to match (repeatable): an index from `annotate index`, ClaimReview JSON-LD "
+            "(.jsonld), a verification export (.json), or a table (.csv/.tsv with id, claim, verdict, organization, "
+            "url; optional title, date, language).",
         ),
     ] = None,
     threshold: Annotated[
-        float,
+        float | None,
         typer.Option(
             "--threshold",
-            help="Similarity (0-1] from which two mentions are one claim and a past check matches.",
+            help=f"Similarity (0-1] from which two mentions are one claim. Default: {LEXICAL.cluster_threshold} "
+            f"lexical, {SEMANTIC.cluster_threshold} fused with an embedding model (the report says which).",
             min=0.0,
             max=1.0,
         ),
-    ] = 0.4,
+    ] = None,
     out: Annotated[Path | None, typer.Option("-o", "--output", help="Write the clusters to this JSONL file.")] = None,
     project: ExportProjectOption = None,
     projects_dir: ProjectsDirOption = None,
+    embedder: EmbedderOption = None,
+    lexical: LexicalOption = False,
     fmt: FormatOption = Format.text,
 ) -> None:
     """Group the CLAIM spans of the gold annotations into clusters of the same claim (across sentences
-    and articles) and link each cluster to previously verified claims above the threshold."""
+    and articles), and list for each claim the past checks that match it safely ("previously
+    checked", with their verdict) and the best candidates below the safe cut."""
     from annotate.labelstudio.exports import open_exports
     from annotate.loop.match import match as match_claims
 
     exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))
-    report = match_claims(
-        exports, against or [], threshold=threshold, out=out, projects_dir=projects_folder(projects_dir)
-    )
+    report = match_claims(exports, against or [], threshold=threshold, out=out,
+                          projects_dir=projects_folder(projects_dir), semantic=semantic(embedder, lexical))  # fmt: skip
+    emit(report.as_dict(), fmt, report.text())
+
+
+# index ----------------------------------------------------------------------------------------
+@app.command("index")
+def index(
+    past: Annotated[
+        list[Path],
+        typer.Argument(help="Past fact-checks: ClaimReview JSON-LD (.jsonld), verification exports (.json), tables "
+                       "(.csv/.tsv)."),
+    ],
+    out: Annotated[Path, typer.Option("-o", "--output", help="The index folder (made, or updated in place).")],
+    projects_dir: ProjectsDirOption = None,
+    embedder: EmbedderOption = None,
+    lexical: LexicalOption = False,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Index past fact-checks for `annotate match --against DIR`: their vectors and texts, with a
+    manifest. Rerun on the same folder to add checks: only new texts are embedded, and a check whose
+    id or URL comes again replaces the old entry."""
+    from annotate.loop.pastindex import index_files
+
+    report = index_files(past, out, projects_dir=projects_folder(projects_dir), semantic=semantic(embedder, lexical))
     emit(report.as_dict(), fmt, report.text())

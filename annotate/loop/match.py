@@ -37,7 +37,9 @@ from typing import Any
 import numpy as np
 
 from annotate.errors import InputError, unreadable
-from annotate.loop.pastchecks import PastCheck, read_against
+from annotate.loop.embeddings import PASSAGE, QUERY
+from annotate.loop.fusion import LEXICAL, Semantic, Settings, language_of, same_language, settings_for
+from annotate.loop.pastchecks import PastCheck, read_past_files
 from annotate.loop.similarity import (
     BLOCK_TOP,
     CLUSTER_TOP,
@@ -45,6 +47,7 @@ from annotate.loop.similarity import (
     _conflict,
     _Guards,
     _Space,
+    clean_text,
     near_miss,
 )  # fmt: skip
 from annotate.vocabulary import (
@@ -57,7 +60,10 @@ from annotate.vocabulary import (
     VERDICT,
 )  # fmt: skip
 
-DEFAULT_THRESHOLD = 0.4
+DEFAULT_THRESHOLD = LEXICAL.cluster_threshold
+CANDIDATES = "candidates"
+CANDIDATE_COUNT = 5  # candidates kept a cluster
+CANDIDATE_FLOOR = 0.2  # and the lowest score a candidate may have
 MATCH_FIELDS = ("id", "claim", VERDICT, "rating", "organization", "url", "origin", "score")
 
 
@@ -93,7 +99,7 @@ class Match:
         c = self.check
         return {"id": c.id, "claim": c.claim, VERDICT: c.verdict, "rating": c.rating,
                 "organization": c.organization, "url": c.url, "origin": c.origin, "score": self.score,
-                NEAR_MISS: self.near_miss}  # fmt: skip
+                NEAR_MISS: self.near_miss, "date": c.date, "language": c.language}  # fmt: skip
 
 
 def confident(matches: Iterable[Match]) -> list[Match]:
@@ -105,7 +111,8 @@ def confident(matches: Iterable[Match]) -> list[Match]:
 class Cluster:
     cluster_id: str  # the claim_id of its earliest mention (published date, then claim_id)
     mentions: tuple[Mention, ...]  # earliest first
-    matches: tuple[Match, ...] = ()  # past checks above the threshold, best first
+    matches: tuple[Match, ...] = ()  # past checks from the safe cut ("previously checked"), best first
+    candidates: tuple[Match, ...] = ()  # the best CANDIDATES others, for a person to look at: no verdict given
 
     @property
     def representative(self) -> Mention:
@@ -116,7 +123,8 @@ class Cluster:
         return {CLUSTER_ID: self.cluster_id, "claim": first.get("claim") or "",
                 NORMALIZED_CLAIM: first.get(NORMALIZED_CLAIM) or "",
                 MENTIONS: [m.record for m in self.mentions],
-                "matches": [m.as_dict() for m in self.matches]}  # fmt: skip
+                "matches": [m.as_dict() for m in self.matches],
+                CANDIDATES: [m.as_dict() for m in self.candidates]}  # fmt: skip
 
 
 # Clustering ------------------------------------------------------------------------------------
@@ -124,33 +132,44 @@ def _order(mention: Mention) -> tuple[str, str]:
     return (mention.published or "\uffff", mention.claim_id)  # undated mentions after dated ones
 
 
-def cluster_claims(records: list[dict[str, Any]], *, threshold: float = DEFAULT_THRESHOLD) -> list[Cluster]:
+def cluster_claims(records: list[dict[str, Any]], *, threshold: float | None = None,
+                   semantic: Semantic | None = None, settings: Settings | None = None) -> list[Cluster]:  # fmt: skip
     """The mentions (verification records) grouped into clusters of the same claim, earliest
-    cluster first. A record's claim_id appears once (the first record with it counts)."""
+    cluster first. A record's claim_id appears once (the first record with it counts). semantic:
+    the fused score (else lexical); threshold: its settings' cluster threshold unless given."""
+    settings = settings or settings_for(semantic)
+    threshold = settings.cluster_threshold if threshold is None else threshold
     seen: dict[str, Mention] = {}
     for record in records:
         seen.setdefault(str(record[CLAIM_ID]), Mention(record))
     mentions = sorted(seen.values(), key=_order)
     if not mentions:
         return []
-    texts = [m.text for m in mentions]
-    space = _Space(texts)
+    texts = [clean_text(m.text) for m in mentions]
+    dense = semantic.vectors(texts, QUERY) if semantic is not None else None
+    space = _Space(texts, dense, settings.weight, settings.cosine_floor)
     idx = np.arange(len(mentions))
     rows, cols, scores = _candidates(space, idx, idx, top=CLUSTER_TOP, earlier_only=True)
     guards = _Guards(texts)
+    languages = [language_of(t) for t in texts]
+
+    def conflict(i: int, j: int) -> bool:
+        # Antonyms and other languages are left to people: a pair in two languages never merges here.
+        return not same_language(languages[i], languages[j]) or _conflict(guards[i], guards[j])
+
     parent = list(range(len(mentions)))
     best: dict[int, tuple[float, int]] = {}
     above = scores >= threshold
     rows, cols, scores = rows[above], cols[above], scores[above]
     order = np.lexsort((cols, -scores, rows))  # per row: best score first, then the earlier mention
     for i, j, s in zip(rows[order].tolist(), cols[order].tolist(), scores[order].tolist(), strict=True):
-        if i not in best and not _conflict(guards[i], guards[j]):
+        if i not in best and not conflict(i, j):
             best[i] = (s, j)
     for i in range(len(mentions)):  # earlier first, so the target's root is final
         if i in best:
             target = best[i][1]
             root = parent[target]
-            parent[i] = root if not _conflict(guards[i], guards[root]) else i
+            parent[i] = root if not conflict(i, root) else i
     groups: dict[int, list[Mention]] = {}
     for i, m in enumerate(mentions):
         groups.setdefault(parent[i], []).append(m)
@@ -159,54 +178,74 @@ def cluster_claims(records: list[dict[str, Any]], *, threshold: float = DEFAULT_
 
 # Matching against past checks --------------------------------------------------------------------
 def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int = BLOCK_TOP, guarded: bool = False,
-                 floor: float = 0.0) -> list[list[tuple[int, float]]]:  # fmt: skip
+                 floor: float = 0.0, semantic: Semantic | None = None, check_vectors: np.ndarray | None = None,
+                 weight: float | None = None, cosine_floor: float | None = None
+                 ) -> list[list[tuple[int, float]]]:  # fmt: skip
     """For each text, its best past checks scoring at least `floor` (index into checks, score),
     best first. guarded: leave out the checks that trip a near-miss guard (match_past keeps them,
     marked: a ranking for a reader to look through, as CheckThat! scores it, does better with them:
-    see benchmarks/RESULTS.md)."""
+    see benchmarks/RESULTS.md). semantic: fused scores (the texts embedded as queries, the checks as
+    passages, or `check_vectors` where an index has them); weight: its settings' unless given."""
     if not texts or not checks:
         return [[] for _ in texts]
-    space = _Space([*texts, *(c.claim for c in checks)])
+    texts = [clean_text(t) for t in texts]
+    dense = None
+    if semantic is not None:
+        if check_vectors is None:
+            check_vectors = semantic.vectors([clean_text(c.claim) for c in checks], PASSAGE)
+        dense = np.vstack([semantic.vectors(texts, QUERY), check_vectors])
+    weight = settings_for(semantic).weight if weight is None else weight
+    cosine_floor = settings_for(semantic).cosine_floor if cosine_floor is None else cosine_floor
+    space = _Space([*texts, *(clean_text(c.indexed_text) for c in checks)], dense, weight, cosine_floor)
     rows, cols, scores = _candidates(space, np.arange(len(texts)), np.arange(len(texts), len(texts) + len(checks)),
                                      top=top)  # fmt: skip
     above = scores >= floor
-    guards = _Guards([*texts, *(c.claim for c in checks)])
+    guards = _Guards([*texts, *(clean_text(c.claim) for c in checks)]) if guarded else None
     ranked: list[list[tuple[int, float]]] = [[] for _ in texts]
     for i, j, s in zip(rows[above].tolist(), cols[above].tolist(), scores[above].tolist(), strict=True):
-        if not (guarded and _conflict(guards[i], guards[j])):
+        if guards is None or not _conflict(guards[i], guards[j]):
             ranked[i].append((j - len(texts), s))
     for found in ranked:
         found.sort(key=lambda p: (-p[1], checks[p[0]].id))
     return ranked
 
 
-def match_past(clusters: Sequence[Cluster], checks: list[PastCheck], *, threshold: float = DEFAULT_THRESHOLD
-               ) -> list[Cluster]:  # fmt: skip
-    """The clusters with `matches` filled: the past checks scoring at least `threshold` against any
-    of the cluster's mentions (its best mention's score), best first. A check is a `near_miss` when
-    it trips a guard against every mention that scores the threshold (the reason of the best one)."""
+def _check_language(check: PastCheck) -> str:
+    return (check.language or language_of(clean_text(check.claim)))[:2].lower()
+
+
+def match_past(clusters: Sequence[Cluster], checks: list[PastCheck], *, settings: Settings = LEXICAL,
+               semantic: Semantic | None = None, check_vectors: np.ndarray | None = None) -> list[Cluster]:  # fmt: skip
+    """The clusters with their past checks: `matches`, the checks from the safe cut that no guard
+    doubts and that are in the mention's language ("previously checked", best first); `candidates`,
+    the best CANDIDATE_COUNT others from CANDIDATE_FLOOR (a near miss, below the cut, or in another
+    language), for a person to look at. A check's score is its best mention's; a mention no guard
+    doubts wins over a doubted one."""
     texts, owner = [], []
     for n, cluster in enumerate(clusters):
         for m in cluster.mentions:
-            texts.append(m.text)
+            texts.append(clean_text(m.text))
             owner.append(n)
-    ranked = score_checks(texts, checks, floor=threshold)
-    guards = _Guards([*texts, *(c.claim for c in checks)])
+    ranked = score_checks(texts, checks, floor=min(CANDIDATE_FLOOR, settings.safe_cut), semantic=semantic,
+                          check_vectors=check_vectors, weight=settings.weight,
+                          cosine_floor=settings.cosine_floor)  # fmt: skip
+    guards = _Guards([*texts, *(clean_text(c.claim) for c in checks)])
     best: list[dict[int, tuple[float, str]]] = [{} for _ in clusters]
     for i, (n, found) in enumerate(zip(owner, ranked, strict=True)):
         for c, s in found:
-            if s < threshold:
-                continue
-            reason = near_miss(guards[i], guards[len(texts) + c])
+            same = same_language(language_of(texts[i]), _check_language(checks[c]))
+            reason = near_miss(guards[i], guards[len(texts) + c], same_language=same) or (
+                "" if same else "another language: a person confirms")
             kept = best[n].get(c)
-            # A mention no guard doubts wins over a doubted one; then the higher score.
             if kept is None or (not reason, s) > (not kept[1], kept[0]):
                 best[n][c] = (s, reason)
     out = []
     for cluster, found in zip(clusters, best, strict=True):
-        matches = sorted((Match(checks[c], round(s, 4), reason) for c, (s, reason) in found.items()),
+        ordered = sorted((Match(checks[c], round(s, 4), reason) for c, (s, reason) in found.items()),
                          key=lambda m: (-m.score, m.check.id))  # fmt: skip
-        out.append(Cluster(cluster.cluster_id, cluster.mentions, tuple(matches)))
+        safe = tuple(m for m in ordered if m.score >= settings.safe_cut and not m.near_miss)
+        rest = tuple(m for m in ordered if m not in safe)[:CANDIDATE_COUNT]
+        out.append(Cluster(cluster.cluster_id, cluster.mentions, safe, rest))
     return out
 
 
@@ -254,21 +293,41 @@ def _cluster_from(data: Any) -> Cluster:
         or any(not isinstance(m, dict) or CLAIM_ID not in m for m in mentions)
     ):
         raise ValueError(f"`{MENTIONS}` must be a non-empty list of records with a {CLAIM_ID}")
-    matches = tuple(
+    matches, candidates = (tuple(
         Match(PastCheck(str(m["id"]), str(m["claim"]), m.get(VERDICT), m.get("rating"),
-                        str(m.get("organization") or ""), str(m.get("url") or ""), str(m.get("origin") or "")),
+                        str(m.get("organization") or ""), str(m.get("url") or ""), str(m.get("origin") or ""),
+                        date=str(m.get("date") or ""), language=str(m.get("language") or "")),
               float(m["score"]), str(m.get(NEAR_MISS) or ""))
-        for m in data.get("matches") or []
-    )  # fmt: skip
-    return Cluster(str(data[CLUSTER_ID]), tuple(Mention(m) for m in mentions), matches)
+        for m in data.get(key) or []
+    ) for key in ("matches", CANDIDATES))  # fmt: skip
+    return Cluster(str(data[CLUSTER_ID]), tuple(Mention(m) for m in mentions), matches, candidates)
 
 
 # `annotate match` ------------------------------------------------------------------------------------
+LEGEND = ("How to read this: each claim starts with its id (the claim_id of its earliest mention) and text; "
+          "'+' lines are other mentions of the same claim; 'PREVIOUSLY CHECKED' lines are past checks that match "
+          "it safely, with their verdict; 'maybe' lines are candidates to compare before using them (no verdict is "
+          "taken from them), with the reason they are not safe; 'nothing found': no past check came near.")  # fmt: skip
+
+
+def _why_not_safe(m: Match, settings: Settings) -> str:
+    return m.near_miss or f"score below the safe cut {settings.safe_cut}"
+
+
+def _check_line(m: Match) -> str:
+    c = m.check
+    when = ", ".join(x for x in (c.date, c.language) if x)
+    return (f'"{c.claim}" by {c.organization or "unknown"}' + (f" ({when})" if when else "")
+            + (f" {c.url}" if c.url else ""))  # fmt: skip
+
+
 @dataclass
 class MatchReport:
     clusters: list[Cluster]
     threshold: float
-    checks: dict[str, int]  # --against file -> past checks read
+    checks: dict[str, int]  # --against file or index -> past checks read
+    settings: Settings = LEXICAL
+    model: dict[str, str] | None = None  # the embedding model, None when lexical
     written: Path | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -276,41 +335,86 @@ class MatchReport:
             "mentions": sum(len(c.mentions) for c in self.clusters), "clusters": len(self.clusters),
             "clusters_with_several_mentions": sum(len(c.mentions) > 1 for c in self.clusters),
             "clusters_matched": sum(bool(c.matches) for c in self.clusters),
-            "clusters_matched_confidently": sum(bool(confident(c.matches)) for c in self.clusters),
-            "threshold": self.threshold,
+            "clusters_with_candidates_only": sum(bool(c.candidates) and not c.matches for c in self.clusters),
+            "threshold": self.threshold, "safe_cut": self.settings.safe_cut, "weight": self.settings.weight,
+            "similarity": "fused" if self.model else "lexical", "model": self.model,
             "past_checks": self.checks, "written": str(self.written) if self.written else None,
             "matches": [{CLUSTER_ID: c.cluster_id, "claim": c.representative.text,
-                         MENTIONS: [m.claim_id for m in c.mentions], "matches": [m.as_dict() for m in c.matches]}
+                         MENTIONS: [m.claim_id for m in c.mentions], "matches": [m.as_dict() for m in c.matches],
+                         CANDIDATES: [m.as_dict() for m in c.candidates]}
                         for c in self.clusters],
         }  # fmt: skip
 
     def text(self) -> str:
         d = self.as_dict()
-        lines = [f"{d['mentions']} claim mention(s) in {d['clusters']} cluster(s) "
-                 f"({d['clusters_with_several_mentions']} with several mentions); {d['clusters_matched']} "
-                 f"cluster(s) match one of {sum(self.checks.values())} past check(s) "
-                 f"(threshold {self.threshold})"]  # fmt: skip
+        how = (f"fused similarity ({self.model['model']} {self.model['version']}, weight {self.settings.weight} on "
+               "the embedding cosine)" if self.model else "lexical similarity")  # fmt: skip
+        nothing = d["clusters"] - d["clusters_matched"] - d["clusters_with_candidates_only"]
+        lines = [f"{d['mentions']} claim mention(s) in {d['clusters']} claim(s) "
+                 f"({d['clusters_with_several_mentions']} with several mentions) against "
+                 f"{sum(self.checks.values())} past check(s): {d['clusters_matched']} previously checked, "
+                 f"{d['clusters_with_candidates_only']} with candidates only, {nothing} with nothing found.",
+                 f"Scores are {how}: mentions are one claim from {self.threshold}; a past check is previously "
+                 f"checked from {self.settings.safe_cut}.", LEGEND, ""]  # fmt: skip
         for c in self.clusters:
-            if len(c.mentions) < 2 and not c.matches:
-                continue
-            lines.append(f"{c.cluster_id}: {len(c.mentions)} mention(s): {c.representative.text}")
+            lines.append(f"{c.cluster_id}: {c.representative.text}")
             lines += [f"  + {m.claim_id}: {m.text}" for m in c.mentions[1:]]
-            lines += [
-                f"  = {m.score:.2f} {m.check.verdict or '?'} ({m.check.rating or 'no rating'}) by "
-                f"{m.check.organization or 'unknown'}: {m.check.claim} {m.check.url}".rstrip()
-                + (f" [near miss: {m.near_miss}]" if m.near_miss else "")
-                for m in c.matches
-            ]
+            lines += [f"  PREVIOUSLY CHECKED {m.score:.2f}: {m.check.verdict or 'no verdict of ours'} "
+                      f"({m.check.rating or 'no rating'}): {_check_line(m)}" for m in c.matches]  # fmt: skip
+            lines += [f"  maybe {m.score:.2f} ({_why_not_safe(m, self.settings)}): {_check_line(m)}"
+                      for m in c.candidates]  # fmt: skip
+            if not c.matches and not c.candidates:
+                lines.append("  nothing found")
         if self.written:
             lines.append(f"written: {self.written}")
         return "\n".join(lines)
 
 
-def match(exports: Any, against: Sequence[Path] = (), *, threshold: float = DEFAULT_THRESHOLD, out: Path | None = None,
-          projects_dir: Path | None = None) -> MatchReport:  # fmt: skip
+def read_past(against: Sequence[Path], mapping: dict[str, Any], *, projects_dir: Path, semantic: Semantic | None
+              ) -> tuple[list[PastCheck], np.ndarray | None, dict[str, int]]:  # fmt: skip
+    """The past checks of files and indexes, with their vectors (None when lexical); counts by input.
+    Every input is read and every problem reported together."""
+    from annotate.loop.pastindex import is_index, load_index
+
+    checks: list[PastCheck] = []
+    vectors: list[np.ndarray] = []
+    counts: dict[str, int] = {}
+    problems: list[str] = []
+    files = []
+    for path in against:
+        if is_index(path):
+            try:
+                index = load_index(path, semantic=semantic)
+            except InputError as exc:
+                problems.append(exc.message)
+                continue
+            checks += index.checks
+            if index.vectors is not None:
+                vectors.append(index.vectors)
+            counts[str(path)] = len(index.checks)
+        else:
+            files.append(path)
+    try:
+        found = read_past_files(files, mapping, projects_dir=projects_dir)
+    except InputError as exc:
+        problems.append(exc.message)
+    if problems:
+        raise InputError("\n".join(problems), hint="fix or leave out those inputs; nothing was matched")
+    for path, read in found.items():
+        counts[str(path)] = len(read)
+        checks += read
+        if semantic is not None:
+            vectors.append(semantic.vectors([clean_text(c.claim) for c in read], PASSAGE))
+    dense = np.vstack(vectors) if semantic is not None and vectors else None
+    return checks, dense, counts
+
+
+def match(exports: Any, against: Sequence[Path] = (), *, threshold: float | None = None, out: Path | None = None,
+          projects_dir: Path | None = None, semantic: Semantic | None = None) -> MatchReport:  # fmt: skip
     """`annotate match`: the check-worthy claims of claims exports (an ExportSet) in clusters, each
-    linked to the past checks of the `against` files that score at least `threshold`. The verdict
-    mapping is the verification project's in projects_dir, else the shipped one."""
+    with the past checks of the `against` files and indexes: matches from the safe cut, candidates
+    below it. semantic: fused similarity with that model (else lexical). The verdict mapping is the
+    verification project's in projects_dir, else the shipped one."""
     from annotate.dataset.build import verdict_options
     from annotate.dataset.collect import gc_paused, read_collection
     from annotate.dataset.verdicts import load_mapping
@@ -319,19 +423,18 @@ def match(exports: Any, against: Sequence[Path] = (), *, threshold: float = DEFA
     from annotate.outputs import refuse_overwriting_inputs
     from annotate.resources import shipped_projects_dir
 
+    settings = settings_for(semantic)
+    threshold = settings.cluster_threshold if threshold is None else threshold
     if not 0.0 < threshold <= 1.0:
         raise UsageError(f"--threshold {threshold}: give a similarity above 0 and at most 1")
     refuse_overwriting_inputs({"-o": out}, [*exports.files, *against])
     projects_dir = projects_dir or shipped_projects_dir()
     mapping = load_mapping(verdict_options(projects_dir, "strict").mapping_path)
-    checks: list[PastCheck] = []
-    counts: dict[str, int] = {}
-    for path in against:  # read first: a bad --against file fails before the clustering work
-        found = read_against(path, mapping, projects_dir=projects_dir)
-        counts[str(path)] = len(found)
-        checks += found
+    # Read first: a bad --against input fails before the clustering work.
+    checks, check_vectors, counts = read_past(against, mapping, projects_dir=projects_dir, semantic=semantic)
     with gc_paused(exiting=True):
         records = verification_records(read_collection(exports).part(verification=False))
-    clusters = match_past(cluster_claims(records, threshold=threshold), checks, threshold=threshold)
+    clusters = cluster_claims(records, threshold=threshold, semantic=semantic)
+    clusters = match_past(clusters, checks, settings=settings, semantic=semantic, check_vectors=check_vectors)
     written = write_matches(clusters, out) if out is not None else None
-    return MatchReport(clusters, threshold, counts, written)
+    return MatchReport(clusters, threshold, counts, settings, semantic.model if semantic else None, written)

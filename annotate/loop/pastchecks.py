@@ -239,3 +239,19 @@ def _read_verification(path: Path, mapping: dict[str, Any], projects_dir: Path |
                                 rating or row[VERDICT], organization, str(row[FACTCHECK_URL] or row["url"] or ""),
                                 "verification"))  # fmt: skip
     return checks
+
+
+def read_past_files(paths: Iterable[Path], mapping: dict[str, Any], *, projects_dir: Path | None = None
+                    ) -> dict[Path, list[PastCheck]]:  # fmt: skip
+    """The past checks of each file; every file is read, and the problems of all of them are raised
+    together (one InputError)."""
+    found: dict[Path, list[PastCheck]] = {}
+    problems: list[str] = []
+    for path in paths:
+        try:
+            found[Path(path)] = read_against(Path(path), mapping, projects_dir=projects_dir)
+        except InputError as exc:
+            problems.append(exc.message)
+    if problems:
+        raise InputError("\n".join(problems), hint="fix or leave out those files; nothing was read from any")
+    return found

@@ -112,29 +112,36 @@ class _Guards:
         return numbers, frozenset(names), negated
 
 
-def near_miss(a: Guard, b: Guard) -> str:
+def near_miss(a: Guard, b: Guard, *, same_language: bool = True) -> str:
     """Why two texts may be different claims, or "": each side has a number the other lacks, or one
     name is swapped for another (each side has exactly one the other lacks: longer texts that differ
-    in several names are left to the score), or one side only is negated."""
+    in several names are left to the score), or one side only is negated. Texts in two languages
+    are held to the number guard only (names and negations are written differently)."""
     (na, ma, ga), (nb, mb, gb) = a, b
     if (na - nb) and (nb - na):
         return "different numbers"
+    if not same_language:
+        return ""
     if len(ma - mb) == 1 == len(mb - ma):
         return "another name"
     return "negated on one side" if ga != gb else ""
 
 
-def _conflict(a: Guard, b: Guard) -> bool:
-    return bool(near_miss(a, b))
+def _conflict(a: Guard, b: Guard, *, same_language: bool = True) -> bool:
+    return bool(near_miss(a, b, same_language=same_language))
 
 
 class _Space:
-    """The TF-IDF space of a set of texts: `words` (stemmed words) and `chars`
-    (character 4-grams within words), each L2-normalised, so the score of two texts is the mean of
-    two cosines; and `blocks` (word TF-IDF without the frequent words) for finding
-    candidates."""
+    """The similarity space of a set of texts. Lexical: `words` (stemmed words) and `chars`
+    (character 4-grams within words), each L2-normalised TF-IDF fitted on these texts, so the
+    lexical score of two texts is the mean of two cosines; `blocks` (word TF-IDF without the
+    frequent words) finds candidates. Semantic, when `dense` is given (one L2-normalised vector a
+    text): the fused score is weight * cosine + (1 - weight) * lexical, the cosine rescaled to [0, 1]
+    from `floor` (the model's cosine of unrelated texts: e5's are about 0.8) up to 1.
+    """
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], dense: np.ndarray | None = None, weight: float = 0.0,
+                 floor: float = 0.0) -> None:  # fmt: skip
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         # Identical texts (a claim repeated word for word) are vectorised once.
@@ -147,13 +154,32 @@ class _Space:
         df = np.diff(w.tocsc().indptr)
         keep = df <= max(BLOCK_MIN_DF, BLOCK_MAX_DF * len(unique))
         self.blocks = _normalize(w[:, np.flatnonzero(keep)].tocsr())[rows]
+        if dense is not None and len(dense) != len(texts):
+            raise ValueError(f"{len(dense)} vectors for {len(texts)} texts")
+        self.dense = dense
+        self.weight = weight if dense is not None else 0.0
+        self.floor = floor
 
-    def pair_scores(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """The scores of the pairs (a[k], b[k])."""
+    def lexical(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The lexical scores of the pairs (a[k], b[k]), in [0, 1]."""
         total = np.zeros(len(a), dtype=np.float32)
         for m in (self.words, self.chars):
             total += np.asarray(m[a].multiply(m[b]).sum(axis=1)).ravel()
         return total / 2
+
+    def cosine(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The embedding cosines of the pairs, rescaled from `floor` to [0, 1] (zeros without vectors)."""
+        if self.dense is None:
+            return np.zeros(len(a), dtype=np.float32)
+        cosine = np.einsum("ij,ij->i", self.dense[a], self.dense[b])
+        return np.clip((cosine - self.floor) / (1.0 - self.floor), 0.0, 1.0).astype(np.float32)
+
+    def pair_scores(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The scores of the pairs (a[k], b[k]): fused where there are vectors, else lexical."""
+        lexical = self.lexical(a, b)
+        if self.dense is None or self.weight == 0.0:
+            return lexical
+        return (self.weight * self.cosine(a, b) + (1.0 - self.weight) * lexical).astype(np.float32)
 
 
 def _fit(vectorizer: Any, texts: Sequence[str]) -> sp.csr_matrix:
@@ -173,9 +199,11 @@ def _normalize(m: sp.csr_matrix) -> sp.csr_matrix:
 def _candidates(space: _Space, rows: np.ndarray, cols: np.ndarray, *, top: int = BLOCK_TOP,
                 chunk: int = 2000, earlier_only: bool = False
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """(row, col, score) for the `top` best candidates by blocking similarity of each row among cols (indices in
-    the space). earlier_only: rows and cols are the same list and a row only meets earlier ones."""
-    out_r, out_c, out_s = [], [], []
+    """(row, col, score) for the candidates of each row among cols (indices in the space): its `top`
+    best by blocking similarity, and with vectors its `top` nearest by cosine (so that paraphrases
+    sharing no rare word meet). earlier_only: rows and cols are the same list and a row only meets
+    earlier ones."""
+    out_r, out_c = [], []
     col_blocks = space.blocks[cols].T.tocsr()
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
@@ -186,11 +214,87 @@ def _candidates(space: _Space, rows: np.ndarray, cols: np.ndarray, *, top: int =
         r_idx, c_idx = _top_per_row(shared, top, BLOCK_FLOOR)
         out_r.append(part[r_idx])
         out_c.append(cols[c_idx])
-        out_s.append(space.pair_scores(out_r[-1], out_c[-1]))  # by chunk: a few MB at a time
+    if space.dense is not None and len(rows) and len(cols):
+        r_idx, c_idx = nearest(space.dense[rows], space.dense[cols], top, earlier_only=earlier_only)
+        out_r.append(rows[r_idx])
+        out_c.append(cols[c_idx])
     if not out_r:
         empty = np.array([], dtype=np.int64)
         return empty, empty, np.array([], dtype=np.float32)
-    return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_s)
+    pairs = np.unique(np.stack([np.concatenate(out_r), np.concatenate(out_c)]), axis=1)
+    r, c = pairs[0], pairs[1]
+    step = 50_000  # scored by parts: a few MB at a time
+    scores = [space.pair_scores(r[i : i + step], c[i : i + step]) for i in range(0, len(r), step)]
+    return r, c, np.concatenate(scores) if scores else np.array([], dtype=np.float32)
+
+
+EXACT_PAIRS = 4e8  # above this many row x column products, nearest() uses faiss where it is installed
+
+
+def nearest(queries: np.ndarray, vectors: np.ndarray, top: int, *, earlier_only: bool = False,
+            chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(row, column) of each query's `top` nearest vectors by inner product. earlier_only: queries
+    and vectors are the same list, and a row's candidates are the columns before it (with an
+    approximate index, a pair found from either end counts). Exact (numpy) for small inputs; over
+    EXACT_PAIRS products, an inverted-file index of faiss-cpu (recall@10 0.998 measured on 100,000
+    vectors: benchmarks/RESULTS.md) where it is installed."""
+    n, m = len(queries), len(vectors)
+    if n * m > EXACT_PAIRS and _faiss() is not None:
+        return _nearest_faiss(queries, vectors, top, earlier_only=earlier_only)
+    out_r, out_c = [], []
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        width = stop if earlier_only else m
+        if width == 0:
+            continue
+        sims = queries[start:stop] @ vectors[:width].T
+        if earlier_only:
+            sims[np.arange(stop - start)[:, None] + start <= np.arange(width)[None, :]] = -np.inf
+        k = min(top, width)
+        if k < width:
+            idx = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        else:
+            idx = np.tile(np.arange(width), (stop - start, 1))
+        r = np.repeat(np.arange(start, stop), k)
+        c = idx.ravel()
+        keep = np.isfinite(sims[r - start, c])
+        out_r.append(r[keep])
+        out_c.append(c[keep])
+    if not out_r:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
+    return np.concatenate(out_r), np.concatenate(out_c)
+
+
+def _faiss() -> Any:
+    try:
+        import faiss
+    except ImportError:
+        return None
+    return faiss
+
+
+def _nearest_faiss(queries: np.ndarray, vectors: np.ndarray, top: int, *, earlier_only: bool
+                   ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    faiss = _faiss()
+    faiss.omp_set_num_threads(2)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    m, dim = vectors.shape
+    lists = max(1, int(4 * np.sqrt(m)))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(0).choice(m, min(m, 40 * lists), replace=False)
+    index.train(vectors[np.sort(sample)])
+    index.add(vectors)
+    index.nprobe = 16
+    _, found = index.search(np.ascontiguousarray(queries, dtype=np.float32), top + int(earlier_only))
+    r = np.repeat(np.arange(len(queries)), found.shape[1])
+    c = found.ravel().astype(np.int64)
+    keep = c >= 0
+    r, c = r[keep], c[keep]
+    if earlier_only:  # (i, j) with j > i is row j's candidate i
+        r, c = np.where(c < r, r, c), np.where(c < r, c, r)
+        keep = r != c
+        r, c = r[keep], c[keep]
+    return r, c
 
 
 def _strictly_lower(shared: sp.csr_matrix, start: int) -> sp.csr_matrix:

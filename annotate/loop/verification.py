@@ -34,6 +34,7 @@ from annotate.dataset.verdicts import mentions_of
 from annotate.labelstudio.exports import ExportSet
 from annotate.labelstudio.load import JOURNAL_FILE, LoadReport, digest, load_tasks, sanitize
 from annotate.labelstudio.projects import ProjectSpec, require_project
+from annotate.loop.fusion import Semantic
 from annotate.loop.match import Cluster, Match, Mention, cluster_claims, confident, read_matches
 from annotate.loop.promote import COMPARED, verification_records
 from annotate.vocabulary import (
@@ -93,18 +94,19 @@ def cluster_task(cluster: Cluster) -> dict[str, Any]:
     return _own(first) | cluster_fields(first[CLAIM_ID], [m.record for m in cluster.mentions], cluster)
 
 
-def clusters_for(records: list[dict[str, Any]], matches: Path | None) -> list[Cluster]:
+def clusters_for(records: list[dict[str, Any]], matches: Path | None, *, semantic: Semantic | None = None
+                 ) -> list[Cluster]:  # fmt: skip
     """The clusters of these mentions: a matches.jsonl's (its mention records refreshed from the
     exports; mentions it does not know clustered among themselves), else cluster_claims."""
     if matches is None:
-        return cluster_claims(records)
+        return cluster_claims(records, semantic=semantic)
     current = {str(r[CLAIM_ID]): r for r in records}
     clusters, known = [], set()
     for cluster in read_matches(matches):
         mentions = tuple(Mention(current.get(m.claim_id, m.record)) for m in cluster.mentions)
         known |= {m.claim_id for m in mentions}
         clusters.append(Cluster(cluster.cluster_id, mentions, cluster.matches))
-    return clusters + cluster_claims([r for r in records if str(r[CLAIM_ID]) not in known])
+    return clusters + cluster_claims([r for r in records if str(r[CLAIM_ID]) not in known], semantic=semantic)
 
 
 @dataclass
@@ -212,14 +214,14 @@ class PromoteReport:
 
 def promote(
     exports: ExportSet, client: Any, spec: ProjectSpec, *, config_dir: Path, dry_run: bool = False,
-    matches: Path | None = None, log: Callable[[str], None] = lambda _m: None,
+    matches: Path | None = None, log: Callable[[str], None] = lambda _m: None, semantic: Semantic | None = None,
 ) -> PromoteReport:  # fmt: skip
     """`annotate promote`: the check-worthy claims of valid claims exports, clustered (`matches`: a
     matches.jsonl from `annotate match`), loaded into the verification project `spec` as one task
     per cluster (idempotent by cluster: see the module docstring)."""
     with gc_paused(exiting=True):
         records = verification_records(read_collection(exports).part(verification=False))
-    clusters = clusters_for(records, matches)
+    clusters = clusters_for(records, matches, semantic=semantic)
     project_id = require_project(client, spec, config_dir=config_dir)
     now = client.server_time()  # the clock that stamps the annotations' updated_at
     plan = plan_clusters(clusters, client.tasks(project_id), now=now)
