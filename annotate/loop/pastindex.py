@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,11 @@ def _describe(model: dict[str, str] | None) -> str:
     return f"{model['model']} {model['version']}" if model else "no embedding model (lexical)"
 
 
+def with_language(check: PastCheck) -> PastCheck:
+    """The check with its language: as given, else detected from its claim ("" if too short)."""
+    return check if check.language else replace(check, language=language_of(clean_text(check.claim)))
+
+
 def load_index(folder: Path, *, semantic: Semantic | None, settings: Settings | None = None) -> PastIndex:
     """The index in `folder`, refused (InputError) when it was made with another model or settings
     than this run's."""
@@ -73,7 +78,7 @@ def load_index(folder: Path, *, semantic: Semantic | None, settings: Settings | 
                          f"{manifest.get('settings')}; this run uses {_describe(_model(semantic))} and "
                          f"{settings.as_dict()}",
                          hint="make the index again with this model (`annotate index PAST... -o DIR`), or run with "
-                         "the model it was made with (--embedder / --lexical)")  # fmt: skip
+                         "the model it was made with (with or without --lexical)")  # fmt: skip
     checks = []
     try:
         with (folder / CHECKS).open(encoding="utf-8") as fh:
@@ -137,8 +142,7 @@ def build_index(new: dict[Path, list[PastCheck]], folder: Path, *, semantic: Sem
     added = replaced = 0
     for checks in new.values():
         for check in checks:
-            if not check.language:
-                check = PastCheck(**{**asdict(check), "language": language_of(clean_text(check.claim))})
+            check = with_language(check)
             earlier = entries.pop(check.id, None) or (entries.pop(by_url[check.url], None) if check.url in by_url
                                                       else None)  # fmt: skip
             replaced += earlier is not None
