@@ -216,3 +216,33 @@ def test_the_real_model_gives_the_vectors_it_was_pinned_with(e5: E5Small) -> Non
     sims = v @ v.T
     assert sims[0, 1] == pytest.approx(0.894, abs=0.01) and sims[1, 2] == pytest.approx(0.896, abs=0.01)
     assert sims[0, 3] < sims[0, 1] - 0.05 and sims[1, 3] < sims[1, 2] - 0.05
+
+
+def test_match_and_index_with_a_model_the_user_brings(tmp_path: Path) -> None:
+    """--embedder PATH: a local ONNX model (a tiny one built here); the index records it and refuses another."""
+    from .conftest import write_export
+    from .test_match import claims_export
+    from .test_onnx_embedder import folder
+
+    model, other = folder(tmp_path, "tiny"), folder(tmp_path, "other", seed=1)
+    table = tmp_path / "checks.csv"
+    table.write_text("id,claim,verdict,organization,url\nfc1,Putin ruled out a ceasefire in Ukraine,false,AFP,"
+                     "https://fc/1\n", encoding="utf-8")  # fmt: skip
+    runner = CliRunner()
+    made = runner.invoke(app, ["index", str(table), "-o", str(tmp_path / "idx"), "--embedder", str(model),
+                               "--format", "json"])  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    assert json.loads(made.stdout)["model"]["model"] == "tiny" and json.loads(made.stdout)["embedded"] == 1
+    claims = write_export(tmp_path / "claims.json", claims_export(), "claims")
+    matched = runner.invoke(app, ["match", str(claims), "--against", str(tmp_path / "idx"), "--embedder", str(model),
+                                  "--format", "json"])  # fmt: skip
+    assert matched.exit_code == 0, matched.stderr
+    report = json.loads(matched.stdout)
+    assert report["similarity"] == "fused" and report["model"]["model"] == "tiny"
+    assert report["mentions"] == 4
+    refused = runner.invoke(app, ["match", str(claims), "--against", str(tmp_path / "idx"), "--embedder", str(other)])
+    assert refused.exit_code == 1 and "made with tiny" in refused.stderr and "Traceback" not in refused.output
+    both = runner.invoke(app, ["match", str(claims), "--embedder", str(model), "--lexical"])
+    assert both.exit_code == 2 and "--embedder and --lexical" in both.stderr
+    missing = runner.invoke(app, ["match", str(claims), "--embedder", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and str(tmp_path / "nowhere") in missing.stderr

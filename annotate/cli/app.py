@@ -186,18 +186,27 @@ def cache_dir() -> Path:
     return Path(override) if override else Path(platformdirs.user_cache_dir(st.APP))
 
 
+EmbedderOption = Annotated[
+    Path | None,
+    typer.Option("--embedder", help="A local embedding model folder (an .onnx file and its tokenizer.json; "
+                 "optional annotate-embedder.json) instead of the installed e5-small. Never downloaded."),
+]  # fmt: skip
 LexicalOption = Annotated[
     bool, typer.Option("--lexical", help="Lexical similarity only, even where an embedding model is installed.")
 ]
 
 
-def semantic(lexical: bool) -> Any:
+def semantic(embedder: Path | None, lexical: bool) -> Any:
     """The embedding model and vector cache a command uses, or None (lexical): said once on stderr."""
     from annotate.loop.embeddings import NO_MODEL, choose_embedder
     from annotate.loop.fusion import Semantic
     from annotate.loop.vectors import VectorCache
 
-    found = choose_embedder(lexical=lexical)
+    from annotate.errors import UsageError
+
+    if embedder is not None and lexical:
+        raise UsageError("--embedder and --lexical: give one of them")
+    found = choose_embedder(embedder, lexical=lexical)
     if found is None:
         if not lexical:
             info(NO_MODEL)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from annotate.cli.app import (
+    EmbedderOption,
     Format,
     FormatOption,
     LexicalOption,
@@ -135,6 +136,7 @@ def promote(
         ),
     ] = None,
     project: ExportProjectOption = None,
+    embedder: EmbedderOption = None,
     lexical: LexicalOption = False,
     fmt: FormatOption = Format.text,
 ) -> None:
@@ -146,7 +148,7 @@ def promote(
     from annotate.loop.verification import promote as promote_claims
 
     exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))
-    similarity = semantic(lexical)
+    similarity = semantic(embedder, lexical)
     report = promote_claims(exports, connect(url), project_spec(to, projects_dir), config_dir=config_dir(),
                             dry_run=dry_run, matches=matches, log=info, semantic=similarity)  # fmt: skip
     emit(report.as_dict(), fmt, report.text())
@@ -194,6 +196,7 @@ def match(
     out: Annotated[Path | None, typer.Option("-o", "--output", help="Write the clusters to this JSONL file.")] = None,
     project: ExportProjectOption = None,
     projects_dir: ProjectsDirOption = None,
+    embedder: EmbedderOption = None,
     lexical: LexicalOption = False,
     fmt: FormatOption = Format.text,
 ) -> None:
@@ -205,7 +208,7 @@ def match(
 
     exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))
     report = match_claims(exports, against or [], threshold=threshold, out=out,
-                          projects_dir=projects_folder(projects_dir), semantic=semantic(lexical))  # fmt: skip
+                          projects_dir=projects_folder(projects_dir), semantic=semantic(embedder, lexical))  # fmt: skip
     emit(report.as_dict(), fmt, report.text())
 
 
@@ -219,6 +222,7 @@ def index(
     ],
     out: Annotated[Path, typer.Option("-o", "--output", help="The index folder (made, or updated in place).")],
     projects_dir: ProjectsDirOption = None,
+    embedder: EmbedderOption = None,
     lexical: LexicalOption = False,
     fmt: FormatOption = Format.text,
 ) -> None:
@@ -227,5 +231,5 @@ def index(
     id or URL comes again replaces the old entry."""
     from annotate.loop.pastindex import index_files
 
-    report = index_files(past, out, projects_dir=projects_folder(projects_dir), semantic=semantic(lexical))
+    report = index_files(past, out, projects_dir=projects_folder(projects_dir), semantic=semantic(embedder, lexical))
     emit(report.as_dict(), fmt, report.text())
