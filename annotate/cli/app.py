@@ -198,11 +198,10 @@ LexicalOption = Annotated[
 
 def semantic(embedder: Path | None, lexical: bool) -> Any:
     """The embedding model and vector cache a command uses, or None (lexical): said once on stderr."""
+    from annotate.errors import UsageError
     from annotate.loop.embeddings import NO_MODEL, choose_embedder
     from annotate.loop.fusion import Semantic
     from annotate.loop.vectors import VectorCache
-
-    from annotate.errors import UsageError
 
     if embedder is not None and lexical:
         raise UsageError("--embedder and --lexical: give one of them")
