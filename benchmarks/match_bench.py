@@ -101,14 +101,16 @@ def read_qrels(path: Path) -> dict[str, set[str]]:
 
 
 def query_sets(data: Path) -> list[tuple[str, dict[str, str], dict[str, set[str]]]]:
-    """(name, queries, qrels) of each query file with qrels: the train and dev queries share one file."""
-    sets = []
+    """(name, queries, qrels) of each query file with qrels: the train and dev queries may share one file
+    (a part found twice, in a shared file and its own, counts once)."""
+    sets, seen = [], set()
     for queries in sorted([*data.glob("*Queries.tsv"), *data.glob("*Queries.txt")]):
         stem = queries.name.removesuffix(".tsv").removesuffix(".txt").removesuffix("_Queries")
         parts = [stem.replace("Train-Dev", p) for p in ("Train", "Dev")] if "Train-Dev" in stem else [stem]
         for part in parts:
             qrels = sorted(q for q in data.glob(f"{part}_*") if "qrels" in q.name.lower())
-            if qrels:
+            if qrels and part not in seen:
+                seen.add(part)
                 q, g = read_queries(queries), read_qrels(qrels[0])
                 sets.append((part, {k: v for k, v in q.items() if k in g}, g))
     return sets

@@ -1,29 +1,27 @@
 """One claim, many mentions: cluster the gold CLAIM spans of claims exports into claims, and link
 each cluster to previously verified claims (our verification exports, any ClaimReview JSON-LD, a
-table).
+table, an index from `annotate index`).
 
-Similarity is lexical and offline: the mean of two TF-IDF cosines, one over stemmed words (no
-stop words), one over character 4-grams within words, fitted on the texts being
-compared. The text of a mention is its normalised claim where there is one, else the claim span.
-Three cheap guards stop near-misses that lexical similarity cannot see: two texts that each carry
-a number the other lacks, or where one name is swapped for another, or of which one only is
-negated, are not the same claim
-("fell by 3%" / "fell by 5%", "Macron ruled out" / "Scholz ruled out", "ruled out" / "did not rule
-out"). Antonyms ("rose" / "fell") pass the guards: people confirm clusters before a verdict spreads.
-Such a pair never joins one cluster. A past check that trips a guard is still listed (a reader may
-want it) but marked `near_miss` with the reason, and never shown as "previously checked" nor its
-verdict given (annotate.loop.verification, annotate.dataset.verdicts): on CheckThat! tweets, where
-a number or a name is often in one text only, dropping them cost a third of MAP@5.
+Similarity (annotate.loop.similarity, settings in annotate.loop.fusion): fused, an embedding
+model's cosine with the lexical score (two TF-IDF cosines), where a model is installed or given;
+lexical alone otherwise. The text of a mention is its normalised claim where there is one, else the
+claim span, cleaned (similarity.clean_text). Three guards stop near-misses that similarity cannot
+see: a number on each side only, one name swapped for another, a negation on one side only ("fell
+by 3%" / "fell by 5%", "Macron ruled out" / "Scholz ruled out", "ruled out" / "did not rule out");
+names and negations count only within one language, and two texts in two languages never make one
+cluster nor a safe match. Antonyms ("rose" / "fell") pass the guards: people confirm clusters
+before a verdict spreads.
 
-Blocking: two texts are candidates only when the words they share, among those in at most
-BLOCK_MAX_DF of the texts, give a cosine of at least BLOCK_FLOOR; each text keeps its best
-candidates (CLUSTER_TOP earlier mentions, BLOCK_TOP past checks), so 100,000 claims meet about a
-million scored pairs, not 5e9.
+Past checks: a cluster's `matches` are the checks from the safe cut that no guard doubts, in the
+claim's language: "previously checked", their verdict may be shown. Its `candidates` are the best
+others, each with the reason it is not safe, for a person to compare; their verdict is never given
+(annotate.loop.verification, annotate.dataset.verdicts).
 
 Clusters: mentions are taken earliest first (published date, then claim_id); each joins the cluster
 of its most similar earlier mention above the threshold. So the cluster_id (the claim_id of the
 cluster's earliest mention) does not depend on the input order, and a later mention never moves
-earlier ones to another cluster.
+earlier ones to another cluster. Candidate pairs come from blocking and nearest neighbours
+(similarity._candidates), CLUSTER_TOP earlier mentions and BLOCK_TOP past checks a text.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Lexical similarity of claims, and the guards against near misses.
+"""Similarity of claims (lexical, and fused with embedding vectors where there are some), the
+candidate pairs worth scoring, the guards against near misses, and the cleaning of texts.
 
 Two TF-IDF cosines, one over stemmed words (no stop words), one over character 4-grams within
 words, fitted on the texts being compared; their mean is the lexical score. Three cheap guards stop
@@ -7,9 +8,10 @@ where one name is swapped for another, or of which one only is negated, are not 
 ("fell by 3%" / "fell by 5%", "Macron ruled out" / "Scholz ruled out", "ruled out" / "did not rule
 out").
 
-Blocking: two texts are candidates only when the words they share, among those in at most
-BLOCK_MAX_DF of the texts, give a cosine of at least BLOCK_FLOOR; each text keeps its best
-candidates, so 100,000 claims meet about a million scored pairs, not 5e9.
+Candidates: two texts are candidates when the words they share, among those in at most
+BLOCK_MAX_DF of the texts, give a cosine of at least BLOCK_FLOOR (blocking), or, with vectors, when
+one is among the other's nearest by cosine; each text keeps its best candidates, so 100,000 claims
+meet about two million scored pairs, not 5e9.
 """
 
 from __future__ import annotations
