@@ -385,11 +385,12 @@ def main() -> None:
         extra_vectors = check_vectors(extra_checks, semantic)
         for name, q, g in query_sets(folder):
             extra_sets.append((name, q, g, extra_checks, extra_vectors))
-    for name, q, g, c, v in [*[(n, *sets[n], checks, vectors) for n, _ in scored], *extra_sets]:
+    # The sets used in no tuning first (--extra), then 2022 2A's dev-test and test.
+    for name, q, g, c, v in [*extra_sets, *[(n, *sets[n], checks, vectors) for n, _ in scored]]:
         row = score_set(name, q, g, c, v, semantic, weight, floor)
         table.append(f"| {name} | {row['queries']} | " + " | ".join(
             f"{row[f'{r}_map{k}']:.4f}" for k in (1, 5) for r in ("lexical", "semantic", "fused", "bm25s")) + " |")
-        if c is checks:
+        if name.endswith("Test"):
             pool = Pool(q, c, v, semantic, floor)
             f, lx = safe_cut(pool, g, weight, cut=cut["cut"]), safe_cut(pool, g, 0.0, cut=lexical_cut["cut"])
             safe_rows.append(f"| {name} | {f['precision']:.3f} | {f['false_flag_rate']:.3f} | {f['recall']:.3f} | "
