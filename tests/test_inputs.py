@@ -1,0 +1,158 @@
+"""The shared readers (annotate.inputs) on hostile files: deep nesting, lone surrogates, NUL, bad
+bytes, byte order marks, NaN, huge numbers, truncated JSON, bad JSONL lines, awkward tables."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from annotate.errors import InputError
+from annotate.inputs import MAX_DEPTH, Line, Problem, Row, problems_error, read_json, read_jsonl, read_table
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass"))
+    return path
+
+
+def error_of(read: object, *args: object, **kwargs: object) -> InputError:
+    with pytest.raises(InputError) as info:
+        read(*args, **kwargs)  # type: ignore[operator]
+    return info.value
+
+
+# read_json -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("brackets", ["[", '{"a":'])
+def test_deep_nesting_is_a_problem_not_a_crash(tmp_path: Path, brackets: str) -> None:
+    path = write(tmp_path / "deep.json", brackets * 100_000)
+    assert error_of(read_json, path).message == f"{path}: nested more than {MAX_DEPTH} levels deep (line 1)"
+    closed = write(tmp_path / "closed.json", "[\n" * 100_000 + "]" * 100_000)
+    assert error_of(read_json, closed).message == f"{closed}: nested more than {MAX_DEPTH} levels deep (line 65)"
+
+
+def test_the_depth_limit_is_exact_and_brackets_in_strings_do_not_count(tmp_path: Path) -> None:
+    assert read_json(write(tmp_path / "a.json", "[" * MAX_DEPTH + "]" * MAX_DEPTH)) is not None
+    with pytest.raises(InputError, match="nested more than"):
+        read_json(write(tmp_path / "b.json", "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)))
+    text = json.dumps({"claim": "[" * 500, "quoted": '\\"[[[' + "{" * 100, "list": [[["]]]]]"]]]})
+    assert read_json(write(tmp_path / "c.json", text))["claim"] == "[" * 500
+
+
+def test_a_lone_surrogate_in_a_value_or_a_key_becomes_a_replacement_character(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.json", r'{"claim": "A \ud800 claim", "k\udc00ey": ["x\ud83d"], "ok": "\ud83d\ude00"}')
+    warned: list[str] = []
+    value = read_json(path, warn=warned.append)
+    assert value == {"claim": "A \ufffd claim", "k\ufffdey": ["x\ufffd"], "ok": "\U0001f600"}
+    assert json.dumps(value, ensure_ascii=False).encode("utf-8")  # encodable: printing, hashing, C libraries
+    assert warned == [f"{path}: 3 string(s) held a lone surrogate or a NUL character, replaced by U+FFFD "
+                      "(first: $.claim)"]  # fmt: skip
+
+
+def test_a_nul_character_becomes_a_replacement_character(tmp_path: Path) -> None:
+    assert read_json(write(tmp_path / "n.json", r'["a\u0000b"]')) == ["a\ufffdb"]
+    raw = error_of(read_json, write(tmp_path / "raw.json", b'["a\x00b"]'))  # a raw NUL is not JSON
+    assert raw.message.startswith(f"{tmp_path / 'raw.json'}: not valid JSON at line 1, column 4: Invalid control")
+
+
+def test_bytes_that_are_not_utf8_are_located(tmp_path: Path) -> None:
+    path = write(tmp_path / "l.json", b'{\n"claim": "caf\xe9"}')
+    assert error_of(read_json, path).message == f"{path}: not valid UTF-8 at byte 15 (line 2)"
+    bom = write(tmp_path / "bom.json", b'\xef\xbb\xbf{\n"claim": "caf\xe9"}')
+    assert error_of(read_json, bom).message == f"{bom}: not valid UTF-8 at byte 18 (line 2)"  # offset in the file
+    utf16 = write(tmp_path / "u.json", '{"a": 1}'.encode("utf-16"))
+    assert "UTF-16 text" in error_of(read_json, utf16).message
+
+
+def test_a_utf8_byte_order_mark_is_tolerated(tmp_path: Path) -> None:
+    assert read_json(write(tmp_path / "bom.json", b'\xef\xbb\xbf{"a": "\xc3\xa9"}')) == {"a": "é"}
+
+
+def test_nan_infinity_and_huge_numbers_are_all_reported_with_their_json_path(tmp_path: Path) -> None:
+    path = write(tmp_path / "n.json", '{"a": NaN, "b": [1, -Infinity, 1e400], "c d": ' + "7" * 5000 + "}")
+    assert error_of(read_json, path).message.splitlines() == [
+        f"{path}: $.a: NaN, which JSON does not allow; write null or a number",
+        f"{path}: $.b[1]: -Infinity, which JSON does not allow; write null or a number",
+        f"{path}: $.b[2]: 1e400 is beyond the range of a number; write null or a smaller number",
+        f"{path}: $['c d']: an integer of 5000 digits, more than the 4300 Python reads; write long numbers as strings",
+    ]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('[{"claim": "x"},\n {"claim": ', "not valid JSON at line 2, column 12: Expecting value"),
+    ('{"claim": "x"', "not valid JSON at line 1, column 14: Expecting ',' delimiter"),
+    ('{"claim": "x}', "not valid JSON at line 1, column 11: Unterminated string"),
+    (" \n", "empty, expected a JSON file"),
+])  # fmt: skip
+def test_truncated_or_empty_json_is_located(tmp_path: Path, content: str, message: str) -> None:
+    path = write(tmp_path / "t.json", content)
+    assert error_of(read_json, path).message == f"{path}: {message}"
+
+
+def test_a_missing_file_or_a_folder(tmp_path: Path) -> None:
+    assert error_of(read_json, tmp_path / "nope.json").message == f"{tmp_path / 'nope.json'}: no such file"
+    assert "is a directory, expected past checks" in error_of(read_json, tmp_path, expected="past checks").message
+
+
+# read_jsonl ------------------------------------------------------------------------------------------
+def test_jsonl_reports_each_bad_line_and_reads_the_rest(tmp_path: Path) -> None:
+    path = write(tmp_path / "m.jsonl", b'{"n": 1}\n{oops\n{"n": 3}\n' + b"[" * 10_000 + b'\n\n{"n": NaN}\n{"n": 7}\n')
+    found = read_jsonl(path)
+    assert found.lines == [Line(1, {"n": 1}), Line(3, {"n": 3}), Line(7, {"n": 7})]
+    assert found.problems == [
+        Problem(2, f"{path}: line 2: not valid JSON at column 2: Expecting property name enclosed in double quotes"),
+        Problem(4, f"{path}: line 4: nested more than {MAX_DEPTH} levels deep"),
+        Problem(6, f"{path}: line 6: $.n: NaN, which JSON does not allow; write null or a number"),
+    ]
+
+
+def test_jsonl_lines_that_are_not_utf8_and_lines_with_surrogates(tmp_path: Path) -> None:
+    path = write(tmp_path / "m.jsonl", b'\xef\xbb\xbf{"a": "\\ud800"}\r\n{"b": "\xff"}\n["x\xe2\x80\xa8y"]\n')
+    warned: list[str] = []
+    found = read_jsonl(path, warn=warned.append)
+    assert found.lines == [Line(1, {"a": "\ufffd"}), Line(3, ["x\u2028y"])]  # U+2028 does not end a line
+    assert found.problems == [Problem(2, f"{path}: line 2: not valid UTF-8 at byte 27 of the file")]
+    assert warned == [f"{path}: 1 string(s) held a lone surrogate or a NUL character, replaced by U+FFFD "
+                      "(first: line 1, $.a)"]  # fmt: skip
+
+
+def test_problems_are_listed_in_line_order_the_file_first() -> None:
+    error = problems_error([Problem(5, "f: line 5: b"), Problem(0, "f: a"), Problem(2, "f: line 2: c")], hint="h")
+    assert error.message.splitlines() == ["f: a", "f: line 2: c", "f: line 5: b"] and error.hint == "h"
+
+
+# read_table ---------------------------------------------------------------------------------------
+def test_a_table_with_a_nul_byte_reads_with_a_replacement_character(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", b"id,claim\n1,a\x00b\n2,c\n")
+    warned: list[str] = []
+    table = read_table(path, warn=warned.append)
+    assert table.rows == [Row(2, ("1", "a\ufffdb")), Row(3, ("2", "c"))]
+    assert warned == [f"{path}: 1 NUL character(s) replaced by U+FFFD (first on line 2)"]
+
+
+def test_a_cell_larger_than_csvs_limit_is_read_and_the_limit_restored(tmp_path: Path) -> None:
+    limit = csv.field_size_limit()
+    huge = "x" * (limit * 3)
+    table = read_table(write(tmp_path / "t.tsv", f"id\tclaim\n1\t{huge}\n"))
+    assert table.rows == [Row(2, ("1", huge))]
+    assert csv.field_size_limit() == limit
+
+
+def test_ragged_rows_are_problems_with_their_line_and_blank_rows_are_skipped(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", b'\xef\xbb\xbfid,claim\r\n\r\n1,"two\r\nlines"\r\n2\r\n , \r\n3,x,y\r\n4,z\r\n')
+    table = read_table(path)
+    assert table.header == ("id", "claim")  # the byte order mark is not part of the first column's name
+    assert table.rows == [Row(3, ("1", "two\r\nlines")), Row(8, ("4", "z"))]
+    assert table.problems == [Problem(5, f"{path}: line 5: 1 cell(s), the header has 2"),
+                              Problem(7, f"{path}: line 7: 3 cell(s), the header has 2")]  # fmt: skip
+
+
+def test_every_line_of_a_table_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", b"id,claim\n1,caf\xe9\n2,ok\n3,na\xefve\n")
+    assert error_of(read_table, path).message == f"{path}: not valid UTF-8 on line(s) 2, 4 (first at byte 14)"
+
+
+def test_an_empty_table_has_no_header(tmp_path: Path) -> None:
+    assert read_table(write(tmp_path / "t.csv", "\n \n")).header == ()
