@@ -1,5 +1,6 @@
 """The shared readers (annotate.inputs) on hostile files: deep nesting, lone surrogates, NUL, bad
-bytes, byte order marks, NaN, huge numbers, truncated JSON, bad JSONL lines, awkward tables."""
+bytes, byte order marks, NaN, huge numbers, truncated JSON, bad JSONL lines, awkward tables; then the
+readers of past checks and indexes that use them, and the commands that read those."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ import pytest
 
 from annotate.errors import InputError
 from annotate.inputs import MAX_DEPTH, Line, Problem, Row, problems_error, read_json, read_jsonl, read_table
+from annotate.loop.pastchecks import PastCheck, read_against, read_past_files
+
+from .conftest import write_export
+from .hostile import no_crash, run  # noqa: F401  (no_crash: autouse fixture)
+from .test_match import MAPPING, _review, claims_export
 
 
 def write(path: Path, content: str | bytes) -> Path:
@@ -156,3 +162,102 @@ def test_every_line_of_a_table_that_is_not_utf8_is_named(tmp_path: Path) -> None
 
 def test_an_empty_table_has_no_header(tmp_path: Path) -> None:
     assert read_table(write(tmp_path / "t.csv", "\n \n")).header == ()
+
+
+# Past checks and indexes (`annotate match --against`, `annotate index`) -------------------------
+def test_claimreview_title_date_and_language(tmp_path: Path) -> None:
+    first = _review("Crime doubled", "False", "https://fc/1") | {
+        "name": "Did crime double?",
+        "datePublished": "2025-03-01",
+        "inLanguage": "en-GB",
+    }
+    second = _review("Taxes fell", "True", "https://fc/2") | {
+        "headline": "Taxes fell",
+        "inLanguage": {"@type": "Language", "name": "Deutsch", "alternateName": "de"},
+    }
+    third = _review("Prices rose", "True", "https://fc/3") | {"inLanguage": {"@type": "Language", "name": "English"}}
+    path = write(tmp_path / "r.jsonld", json.dumps([first, second, third]))
+    assert [(c.title, c.date, c.language) for c in read_against(path, MAPPING)] == [
+        ("Did crime double?", "2025-03-01", "en-GB"), ("", "", "de"), ("", "", ""),
+    ]  # fmt: skip
+
+
+def test_a_table_with_title_date_and_language_columns(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "id,claim,verdict,title,date,language\n"
+                                     "1,Crime doubled,false,Did it?,2025-03-01,en\n")  # fmt: skip
+    assert read_against(path, MAPPING) == [PastCheck("1", "Crime doubled", "false", "false", "", "", "table",
+                                                     title="Did it?", date="2025-03-01", language="en")]  # fmt: skip
+
+
+def test_hostile_past_check_files_are_reported_not_crashed_on(tmp_path: Path) -> None:
+    deep = write(tmp_path / "deep.jsonld", "[" * 100_000)
+    with pytest.raises(InputError, match=r"deep\.jsonld: nested more than 64 levels deep"):
+        read_against(deep, MAPPING)
+    nested = write(tmp_path / "nested.jsonld", "[" * 60 + json.dumps(_review("Crime doubled", "False", "u")) + "]" * 60)
+    assert [c.claim for c in read_against(nested, MAPPING)] == ["Crime doubled"]  # within the limit: found
+    review = _review("Crime \ud800 doubled", "False", "https://fc/1", org="Full\x00Fact")
+    odd = write(tmp_path / "odd.jsonld", json.dumps(review))
+    assert [(c.claim, c.organization) for c in read_against(odd, MAPPING)] == [
+        ("Crime \ufffd doubled", "Full\ufffdFact")
+    ]
+    table = write(tmp_path / "t.csv", b"id,claim\n1,Crime\x00doubled\n2\n")
+    with pytest.raises(InputError, match=r"t\.csv: line 3: 1 cell\(s\), the header has 2"):
+        read_against(table, MAPPING)
+
+
+def test_every_bad_past_check_file_is_reported(tmp_path: Path) -> None:
+    deep = write(tmp_path / "deep.json", "[" * 100_000)
+    bad = write(tmp_path / "bad.csv", "id,claim\n1,\n2,x\n2,y\n")
+    good = write(tmp_path / "good.csv", "id,claim\n1,Crime doubled\n")
+    with pytest.raises(InputError) as info:
+        read_past_files([deep, good, bad], MAPPING)
+    assert info.value.message.splitlines() == [
+        f"{deep}: nested more than 64 levels deep (line 1)",
+        f"{bad}: line 2: empty claim",
+        f"{bad}: line 4: id '2' already on line 3",
+    ]
+
+
+def test_match_names_every_bad_against_file(tmp_path: Path) -> None:
+    claims = write_export(tmp_path / "claims.json", claims_export(), "claims")
+    deep = write(tmp_path / "deep.json", "[" * 100_000)
+    bad = write(tmp_path / "bad.csv", b"id,claim\n1,ok\n2\n3,caf\xc3\xa9,x\n")
+    result = run("match", claims, "--against", deep, "--against", bad, "--lexical", code=1,
+                 says=[f"Error: {deep}: nested more than 64 levels deep", f"{bad}: line 3: 1 cell(s), the header has 2",
+                       f"{bad}: line 4: 3 cell(s), the header has 2"])  # fmt: skip
+    assert result.stdout == ""
+
+
+def test_match_reads_a_lone_surrogate_and_a_nul_in_past_checks(tmp_path: Path) -> None:
+    claims = write_export(tmp_path / "claims.json", claims_export(), "claims")
+    review = _review("Putin ruled out a ceasefire in Ukraine", "False", "https://fc/\udfff", org="Full\ud800Fact")
+    reviews = write(tmp_path / "r.jsonld", json.dumps([review]))
+    table = write(tmp_path / "t.tsv", b"id\tclaim\tverdict\tdate\n"
+                                      b"9\tThe city spent $2 million on the new bridge\0\ttrue\t2025\n")  # fmt: skip
+    out = tmp_path / "matches.jsonl"
+    result = run("match", claims, "--against", reviews, "--against", table, "--lexical", "-o", out, code=0)
+    assert "by Full\ufffdFact (en) https://fc/\ufffd" in result.stdout
+    assert '"The city spent $2 million on the new bridge\ufffd" by unknown (2025, en)' in result.stdout
+    assert "\ufffd" in out.read_text(encoding="utf-8")
+
+
+def test_match_names_every_bad_line_of_an_index(tmp_path: Path) -> None:
+    claims = write_export(tmp_path / "claims.json", claims_export(), "claims")
+    table = write(tmp_path / "t.csv", "id,claim\n1,Crime doubled\n2,Taxes fell\n3,Prices rose\n")
+    index = tmp_path / "index"
+    run("index", table, "-o", index, "--lexical", code=0)
+    lines = (index / "checks.jsonl").read_text(encoding="utf-8").splitlines()
+    write(index / "checks.jsonl", "\n".join([lines[0], "[" * 100_000, lines[2], '{"id": 1}']) + "\n")
+    run("match", claims, "--against", index, "--lexical", code=1,
+        says=[f"Error: {index / 'checks.jsonl'}: line 2: nested more than 64 levels deep",
+              f"{index / 'checks.jsonl'}: line 4: not a past check"])  # fmt: skip
+    write(index / "manifest.json", "{" * 100_000)
+    run(
+        "match",
+        claims,
+        "--against",
+        index,
+        "--lexical",
+        code=1,
+        says=f"Error: {index / 'manifest.json'}: nested more than 64 levels deep",
+    )
