@@ -1,6 +1,6 @@
 """The shared readers (annotate.inputs) on hostile files: deep nesting, lone surrogates, NUL, bad
 bytes, byte order marks, NaN, huge numbers, truncated JSON, bad JSONL lines, awkward tables; then the
-readers of past checks and indexes that use them, and the commands that read those."""
+readers of past checks, indexes and matches.jsonl that use them, and the commands that read those."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from annotate.errors import InputError
 from annotate.inputs import MAX_DEPTH, Line, Problem, Row, problems_error, read_json, read_jsonl, read_table
+from annotate.loop.match import read_matches, write_matches
 from annotate.loop.pastchecks import PastCheck, read_against, read_past_files
 
 from .conftest import write_export
@@ -261,3 +262,56 @@ def test_match_names_every_bad_line_of_an_index(tmp_path: Path) -> None:
         code=1,
         says=f"Error: {index / 'manifest.json'}: nested more than 64 levels deep",
     )
+
+
+# matches.jsonl (`annotate promote --matches`) ---------------------------------------------------
+def test_read_matches_lists_every_bad_line_and_repairs_surrogates(tmp_path: Path) -> None:
+    from annotate.loop.match import Cluster, Mention
+
+    path = write_matches([Cluster("a/0-1", (Mention({"claim_id": "a/0-1", "claim": "Crime doubled"}),))],
+                         tmp_path / "matches.jsonl")  # fmt: skip
+    good = path.read_text(encoding="utf-8")
+    write(
+        path,
+        good
+        + "[" * 100_000
+        + '\n{"cluster_id": "\\ud800", "mentions": [{"claim_id": "b\\udc00"}]}\n'
+        + '{"cluster_id": "x", "mentions": []}\n'
+        + '{"x": NaN}\n',
+    )
+    with pytest.raises(InputError) as info:
+        read_matches(path)
+    assert [line.split(": ", 2)[1:] for line in info.value.message.splitlines()] == [
+        ["line 2", "nested more than 64 levels deep"],
+        ["line 4", "`mentions` must be a non-empty list of records with a claim_id"],
+        ["line 5", "$.x: NaN, which JSON does not allow; write null or a number"],
+    ]
+    write(path, good + '{"cluster_id": "\\ud800", "mentions": [{"claim_id": "b\\udc00"}]}\n')
+    warned: list[str] = []
+    clusters = read_matches(path, warn=warned.append)
+    assert [(c.cluster_id, c.mentions[0].claim_id) for c in clusters] == [("a/0-1", "a/0-1"), ("\ufffd", "b\ufffd")]
+    assert len(warned) == 1 and "2 string(s)" in warned[0]
+
+
+def test_promote_names_every_bad_line_of_matches_before_the_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                    ) -> None:  # fmt: skip
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "k" * 40)
+    claims = write_export(tmp_path / "claims.json", claims_export(), "claims")
+    bad = write(tmp_path / "bad.jsonl", "[" * 100_000 + '\n{"cluster_id": "x"}\n\n{"a": "\\ud800", "b": Infinity}\n')
+    result = run("promote", claims, "--matches", bad, "--dry-run", "--url", "http://127.0.0.1:9", code=1,
+                 says=[f"Error: {bad}: line 1: nested more than 64 levels deep",
+                       f"{bad}: line 2: not a cluster of matches (KeyError: 'mentions')",
+                       f"{bad}: line 4: $.b: Infinity, which JSON does not allow"])  # fmt: skip
+    assert result.stderr.count(str(bad)) == 3
+
+
+def test_promote_warns_of_a_repaired_matches_file(tmp_path: Path) -> None:
+    from annotate.loop.verification import clusters_for
+
+    matches = write(tmp_path / "m.jsonl", '{"cluster_id": "a/0-1", "mentions": [{"claim_id": "a/0-1", '
+                                          '"claim": "Putin \\ud800"}]}\n')  # fmt: skip
+    logged: list[str] = []
+    (cluster,) = clusters_for([], matches, log=logged.append)
+    assert cluster.mentions[0].text == "Putin \ufffd"
+    assert logged == [f"Warning: {matches}: 1 string(s) held a lone surrogate or a NUL character, replaced by U+FFFD "
+                      "(first: line 1, $.mentions[0].claim)"]  # fmt: skip
