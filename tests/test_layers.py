@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "annotate"
 # Stages in pipeline order; a module may import its own stage and earlier ones, never later ones.
 STAGES = ["articles", "labelstudio", "dataset", "loop", "cli"]
-SHARED = {"errors", "resources", "vocabulary", "outputs", "__init__", "__main__"}  # importable by every stage
+SHARED = {"errors", "resources", "vocabulary", "outputs", "inputs", "__init__", "__main__"}  # importable by every stage
 RAW_KEYS = ("from_name", "to_name", "completed_by", "was_cancelled", "from_id")
 
 

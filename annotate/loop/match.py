@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from annotate.errors import InputError, unreadable
+from annotate.errors import InputError
+from annotate.inputs import Problem, Warn, problems_error, read_jsonl
 from annotate.loop.embeddings import PASSAGE, QUERY
 from annotate.loop.fusion import LEXICAL, Semantic, Settings, language_of, same_language, settings_for
 from annotate.loop.pastchecks import PastCheck, read_past_files
@@ -258,26 +259,21 @@ def write_matches(clusters: Iterable[Cluster], path: Path) -> Path:
     return path
 
 
-def read_matches(path: Path) -> list[Cluster]:
-    """The clusters of a matches.jsonl written by write_matches."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise unreadable(path, exc, expected="a matches.jsonl file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    clusters, problems = [], []
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+def read_matches(path: Path, *, warn: Warn | None = None) -> list[Cluster]:
+    """The clusters of a matches.jsonl written by write_matches; InputError listing every bad line.
+    warn: told of strings whose lone surrogates or NUL characters became U+FFFD (annotate.inputs)."""
+    found = read_jsonl(path, expected="a matches.jsonl file", warn=warn)
+    clusters, problems = [], list(found.problems)
+    for line in found.lines:
+        where = f"{path}: line {line.number}"
         try:
-            clusters.append(_cluster_from(json.loads(line)))
+            clusters.append(_cluster_from(line.value))
         except ValueError as exc:
-            problems.append(f"{path}: line {n}: {exc}")
+            problems.append(Problem(line.number, f"{where}: {exc}"))
         except (KeyError, TypeError, AttributeError) as exc:
-            problems.append(f"{path}: line {n}: not a cluster of matches ({type(exc).__name__}: {exc})")
+            problems.append(Problem(line.number, f"{where}: not a cluster of matches ({type(exc).__name__}: {exc})"))
     if problems:
-        raise InputError("\n".join(problems), hint="make the file again with `annotate match ... -o FILE`")
+        raise problems_error(problems, hint="make the file again with `annotate match ... -o FILE`")
     return clusters
 
 
@@ -294,7 +290,8 @@ def _cluster_from(data: Any) -> Cluster:
     matches, candidates = (tuple(
         Match(PastCheck(str(m["id"]), str(m["claim"]), m.get(VERDICT), m.get("rating"),
                         str(m.get("organization") or ""), str(m.get("url") or ""), str(m.get("origin") or ""),
-                        date=str(m.get("date") or ""), language=str(m.get("language") or "")),
+                        title=str(m.get("title") or ""), date=str(m.get("date") or ""),
+                        language=str(m.get("language") or "")),
               float(m["score"]), str(m.get(NEAR_MISS) or ""))
         for m in data.get(key) or []
     ) for key in ("matches", CANDIDATES))  # fmt: skip

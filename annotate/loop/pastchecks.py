@@ -1,17 +1,17 @@
 """Past fact-checks: what they hold, and reading them from ClaimReview JSON-LD (.jsonld, or
-.json holding ClaimReview), tables (.csv/.tsv) and verification exports (.json)."""
+.json holding ClaimReview), tables (.csv/.tsv) and verification exports (.json), through
+annotate.inputs (so deep nesting, lone surrogates, NUL and bad bytes are located problems)."""
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from annotate.errors import InputError, unreadable
+from annotate.errors import InputError
+from annotate.inputs import Problem, problems_error, read_json, read_table
 from annotate.vocabulary import (
     CLAIM_ID,
     CLUSTER_CONFIRMED,
@@ -24,6 +24,7 @@ from annotate.vocabulary import (
 
 ORIGINS = ("verification", "claimreview", "table")
 TABLE_COLUMNS = ("id", "claim", VERDICT, "organization", "url")
+OPTIONAL_COLUMNS = ("title", "date", "language")  # read where a table has them
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,8 @@ def _numeric_verdict(rating: dict[str, Any], mapping: dict[str, Any]) -> str | N
 
 def read_against(path: Path, mapping: dict[str, Any], *, projects_dir: Path | None = None) -> list[PastCheck]:
     """The past checks in one file: ClaimReview JSON-LD (.jsonld, or .json holding ClaimReview), a
-    table (.csv/.tsv with id, claim, verdict, organization, url), or a verification export (.json)."""
+    table (.csv/.tsv with id, claim, verdict, organization, url; optional title, date, language), or
+    a verification export (.json). InputError listing every problem of the file."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
@@ -95,16 +97,7 @@ def read_against(path: Path, mapping: dict[str, Any], *, projects_dir: Path | No
         raise InputError(f"{path}: not a file of past checks (.jsonld, .json, .csv or .tsv)",
                          hint="give ClaimReview JSON-LD, a verification export, or a table with columns "
                          f"{', '.join(TABLE_COLUMNS)}")  # fmt: skip
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise unreadable(path, exc, expected="a JSON file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc})", hint="fix the file, or give another") from None
+    data = read_json(path, expected="ClaimReview JSON-LD or a verification export")
     if suffix == ".jsonld" or _looks_like_claimreview(data):
         return _read_claimreview(path, data, mapping)
     return _read_verification(path, mapping, projects_dir)
@@ -122,7 +115,8 @@ def _types(node: dict[str, Any]) -> set[str]:
 
 
 def _claimreviews(data: Any, where: str) -> Iterable[tuple[str, dict[str, Any]]]:
-    """Every ClaimReview node with its JSON path: a single object, a list, or an @graph (nested)."""
+    """Every ClaimReview node with its JSON path: a single object, a list, or an @graph (nested).
+    The recursion is bounded: read_json refuses data nested deeper than inputs.MAX_DEPTH."""
     if isinstance(data, list):
         for n, item in enumerate(data):
             yield from _claimreviews(item, f"{where}[{n}]")
@@ -139,6 +133,22 @@ def _name(node: Any) -> str:
     if isinstance(node, dict):
         return str(node.get("name") or node.get("url") or "")
     return str(node or "")
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+# A language tag (BCP 47: "en", "pt-BR"), not a language's name ("English").
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def _language(value: Any) -> str:
+    """inLanguage: a tag, or a Language object whose alternateName or name is one; "" otherwise."""
+    if isinstance(value, list):
+        return _language(value[0]) if value else ""
+    names = [value.get("alternateName"), value.get("name")] if isinstance(value, dict) else [value]
+    return next((n.strip() for n in names if isinstance(n, str) and _LANGUAGE_TAG.fullmatch(n.strip())), "")
 
 
 def _read_claimreview(path: Path, data: Any, mapping: dict[str, Any]) -> list[PastCheck]:
@@ -159,8 +169,11 @@ def _read_claimreview(path: Path, data: Any, mapping: dict[str, Any]) -> list[Pa
             if name is None and rating.get("ratingValue") is not None:
                 name = f"{rating.get('ratingValue')}/{rating.get('bestRating', '?')}"
         url = str(node.get("url") or "")
+        title = _text(node.get("name")) or _text(node.get("headline"))
         checks.append(PastCheck(url or f"{path.name}#{where}", claim.strip(), verdict, name, _name(node.get("author")),
-                                url, "claimreview"))  # fmt: skip
+                                url, "claimreview", title=title if title != claim.strip() else "",
+                                date=_text(node.get("datePublished")),
+                                language=_language(node.get("inLanguage"))))  # fmt: skip
     if problems:
         raise InputError("\n".join(problems), hint="each ClaimReview needs claimReviewed; fix or remove those objects")
     if not checks:
@@ -171,44 +184,33 @@ def _read_claimreview(path: Path, data: Any, mapping: dict[str, Any]) -> list[Pa
 
 def _read_table(path: Path, mapping: dict[str, Any]) -> list[PastCheck]:
     ratings = rating_to_verdict(mapping)
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            rows = list(csv.reader(fh, delimiter="\t" if path.suffix.lower() == ".tsv" else ","))
-    except OSError as exc:
-        raise unreadable(path, exc, expected="a .csv or .tsv table") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except csv.Error as exc:
-        raise InputError(f"{path}: not a readable table ({exc})") from None
-    if not rows:
+    table = read_table(path)
+    if not table.header:
         raise InputError(f"{path}: empty; expected a header with {', '.join(TABLE_COLUMNS)}")
-    header = [h.strip().lower() for h in rows[0]]
+    header = [h.strip().lower() for h in table.header]
     missing = [c for c in ("id", "claim") if c not in header]
     if missing:
-        raise InputError(f"{path}: line 1: no column {' or '.join(missing)} (header: {', '.join(rows[0])})",
+        raise InputError(f"{path}: line 1: no column {' or '.join(missing)} (header: {', '.join(table.header)})",
                          hint=f"the first line names the columns: {', '.join(TABLE_COLUMNS)} (verdict, organization "
-                         "and url may be empty)")  # fmt: skip
-    col = {name: header.index(name) for name in TABLE_COLUMNS if name in header}
-    checks, problems, ids = [], [], {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            problems.append(f"{path}: line {line}: {len(row)} cell(s), the header has {len(header)}")
-            continue
-        cell = {name: row[i].strip() for name, i in col.items()}
+                         f"and url may be empty; {', '.join(OPTIONAL_COLUMNS)} may be added)")  # fmt: skip
+    col = {name: header.index(name) for name in (*TABLE_COLUMNS, *OPTIONAL_COLUMNS) if name in header}
+    checks, problems, ids = [], list(table.problems), {}
+    for row in table.rows:
+        cell = {name: row.cells[i].strip() for name, i in col.items()}
         if not cell["id"] or not cell["claim"]:
-            problems.append(f"{path}: line {line}: empty {'id' if not cell['id'] else 'claim'}")
+            problems.append(Problem(row.line, f"{path}: line {row.line}: empty {'id' if not cell['id'] else 'claim'}"))
             continue
         if cell["id"] in ids:
-            problems.append(f"{path}: line {line}: id {cell['id']!r} already on line {ids[cell['id']]}")
+            problems.append(Problem(row.line, f"{path}: line {row.line}: id {cell['id']!r} already on line "
+                                              f"{ids[cell['id']]}"))  # fmt: skip
             continue
-        ids[cell["id"]] = line
+        ids[cell["id"]] = row.line
         rating = cell.get(VERDICT) or None
         checks.append(PastCheck(cell["id"], cell["claim"], ratings.get(_key(rating)) if rating else None, rating,
-                                cell.get("organization", ""), cell.get("url", ""), "table"))  # fmt: skip
+                                cell.get("organization", ""), cell.get("url", ""), "table", title=cell.get("title", ""),
+                                date=cell.get("date", ""), language=cell.get("language", "")))  # fmt: skip
     if problems:
-        raise InputError("\n".join(problems), hint="fix those rows (every row needs an id and a claim)")
+        raise problems_error(problems, hint="fix those rows (every row needs an id and a claim)")
     return checks
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from annotate.errors import InputError, UsageError
+from annotate.inputs import Problem, problems_error, read_json, read_jsonl
 from annotate.loop.embeddings import PASSAGE
 from annotate.loop.fusion import Semantic, Settings, language_of, settings_for
 from annotate.loop.pastchecks import PastCheck, read_past_files
@@ -34,6 +35,7 @@ FORMAT = "annotate-past-checks/1"
 MANIFEST = "manifest.json"
 CHECKS = "checks.jsonl"
 VECTORS = "vectors.npy"
+_MAKE_AGAIN = "make the index again with `annotate index PAST... -o DIR`"
 
 
 @dataclass
@@ -65,13 +67,13 @@ def load_index(folder: Path, *, semantic: Semantic | None, settings: Settings | 
     than this run's."""
     folder = Path(folder)
     try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{folder / MANIFEST}: not a readable index manifest ({exc})",
-                         hint="make the index again with `annotate index PAST... -o DIR`") from None  # fmt: skip
+        manifest = read_json(folder / MANIFEST, expected="an index manifest")
+    except InputError as exc:
+        raise InputError(exc.message, hint=_MAKE_AGAIN) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise InputError(f"{folder}: not an index of past checks (manifest format {manifest.get('format')!r}, "
-                         f"expected {FORMAT!r})", hint="make it with `annotate index PAST... -o DIR`")  # fmt: skip
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise InputError(f"{folder}: not an index of past checks (manifest format {found!r}, expected {FORMAT!r})",
+                         hint="make it with `annotate index PAST... -o DIR`")  # fmt: skip
     settings = settings or settings_for(semantic)
     if manifest.get("model") != _model(semantic) or manifest.get("settings") != settings.as_dict():
         raise InputError(f"{folder}: made with {_describe(manifest.get('model'))} and settings "
@@ -79,14 +81,21 @@ def load_index(folder: Path, *, semantic: Semantic | None, settings: Settings | 
                          f"{settings.as_dict()}",
                          hint="make the index again with this model (`annotate index PAST... -o DIR`), or run with "
                          "the model it was made with (with or without --lexical)")  # fmt: skip
-    checks = []
     try:
-        with (folder / CHECKS).open(encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    checks.append(PastCheck(**json.loads(line)))
+        lines = read_jsonl(folder / CHECKS, expected="the index's checks.jsonl")
+    except InputError as exc:
+        raise InputError(exc.message, hint=_MAKE_AGAIN) from None
+    checks, problems = [], list(lines.problems)
+    for line in lines.lines:
+        try:
+            checks.append(PastCheck(**line.value))
+        except TypeError as exc:  # not an object, or not a past check's fields
+            problems.append(Problem(line.number, f"{folder / CHECKS}: line {line.number}: not a past check ({exc})"))
+    if problems:
+        raise problems_error(problems, hint=_MAKE_AGAIN)
+    try:
         vectors = np.load(folder / VECTORS, allow_pickle=False) if manifest.get("model") else None
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError) as exc:
         raise InputError(f"{folder}: a damaged index ({exc})", hint="make it again with `annotate index`") from None
     if vectors is not None and len(vectors) != len(checks):
         raise InputError(f"{folder}: {len(vectors)} vectors for {len(checks)} checks (a damaged index)",

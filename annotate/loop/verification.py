@@ -94,15 +94,15 @@ def cluster_task(cluster: Cluster) -> dict[str, Any]:
     return _own(first) | cluster_fields(first[CLAIM_ID], [m.record for m in cluster.mentions], cluster)
 
 
-def clusters_for(records: list[dict[str, Any]], matches: Path | None, *, semantic: Semantic | None = None
-                 ) -> list[Cluster]:  # fmt: skip
+def clusters_for(records: list[dict[str, Any]], matches: Path | None, *, semantic: Semantic | None = None,
+                 log: Callable[[str], None] = lambda _m: None) -> list[Cluster]:  # fmt: skip
     """The clusters of these mentions: a matches.jsonl's (its mention records refreshed from the
     exports; mentions it does not know clustered among themselves), else cluster_claims."""
     if matches is None:
         return cluster_claims(records, semantic=semantic)
     current = {str(r[CLAIM_ID]): r for r in records}
     clusters, known = [], set()
-    for cluster in read_matches(matches):
+    for cluster in read_matches(matches, warn=lambda note: log(f"Warning: {note}")):
         mentions = tuple(Mention(current.get(m.claim_id, m.record)) for m in cluster.mentions)
         known |= {m.claim_id for m in mentions}
         clusters.append(Cluster(cluster.cluster_id, mentions, cluster.matches))
@@ -221,7 +221,7 @@ def promote(
     per cluster (idempotent by cluster: see the module docstring)."""
     with gc_paused(exiting=True):
         records = verification_records(read_collection(exports).part(verification=False))
-    clusters = clusters_for(records, matches, semantic=semantic)
+    clusters = clusters_for(records, matches, semantic=semantic, log=log)
     project_id = require_project(client, spec, config_dir=config_dir)
     now = client.server_time()  # the clock that stamps the annotations' updated_at
     plan = plan_clusters(clusters, client.tasks(project_id), now=now)
