@@ -35,6 +35,17 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_backoff_to_a_dead_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK retries a refused connection twice with 1 + 2 s of backoff: unit tests that point a
+    command at a closed port (about 30) would wait 90 s for nothing. They retry without the wait;
+    the integration tests keep the SDK as it is."""
+    if request.node.get_closest_marker("integration") is None:
+        from label_studio_sdk.core import http_client
+
+        monkeypatch.setattr(http_client, "_retry_timeout_from_retries", lambda retries: 0.0)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that uses the live server is marked integration, so `-m "not integration"` runs no server."""
     unmarked = [

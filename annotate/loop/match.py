@@ -98,7 +98,7 @@ class Match:
         c = self.check
         return {"id": c.id, "claim": c.claim, VERDICT: c.verdict, "rating": c.rating,
                 "organization": c.organization, "url": c.url, "origin": c.origin, "score": self.score,
-                NEAR_MISS: self.near_miss, "date": c.date, "language": c.language}  # fmt: skip
+                NEAR_MISS: self.near_miss, "title": c.title, "date": c.date, "language": c.language}  # fmt: skip
 
 
 def confident(matches: Iterable[Match]) -> list[Match]:
