@@ -246,7 +246,8 @@ def test_matches_jsonl_round_trips(tmp_path: Path) -> None:
     assert list(lines[0]) == ["cluster_id", "claim", "normalized_claim", "mentions", "matches", "candidates"]
     assert lines[0]["matches"] == [{"id": "fc1", "claim": "Crime doubled", "verdict": "false", "rating": "False",
                                     "organization": "AFP", "url": "https://fc/1", "origin": "claimreview",
-                                    "score": 0.91, "near_miss": "", "title": "", "date": "", "language": ""}]  # fmt: skip
+                                    "score": 0.91, "near_miss": "", "title": "", "date": "",
+                                    "language": ""}]  # fmt: skip
     assert read_matches(path) == clusters
     path.write_text(path.read_text() + '{"cluster_id": "x", "mentions": []}\nnot json\n', encoding="utf-8")
     with pytest.raises(InputError) as info:
