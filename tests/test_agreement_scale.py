@@ -12,6 +12,7 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -142,6 +143,7 @@ def _export(path: Path, n: int) -> None:
         out.write("]")
 
 
+@pytest.mark.slow
 def test_votes_and_the_report_take_a_bounded_number_of_bytes_a_sentence(tmp_path: Path) -> None:
     """20,000 sentences, 2.6 annotations each: Votes holds under 300 bytes a sentence (189; it held 544
     when it kept a str id and a str update time per annotation), and the report's figures take

@@ -77,7 +77,8 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return write_golden_exports(tmp_path_factory.mktemp("golden-exports"))
 
 
-@pytest.mark.parametrize("shared", [False, True], ids=["one-process", "two-processes"])
+@pytest.mark.parametrize("shared", [False, pytest.param(True, marks=pytest.mark.slow)],
+                         ids=["one-process", "two-processes"])  # fmt: skip
 @pytest.mark.parametrize("run", sorted(RUNS))
 def test_combine_matches_the_golden_dataset(run: str, shared: bool, exports: list[Path], tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip

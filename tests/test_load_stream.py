@@ -203,6 +203,7 @@ def peak_of_a_load(tmp_path: Path, n: int) -> int:
     return peak
 
 
+@pytest.mark.slow
 def test_the_loader_does_not_hold_the_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ten times the records, well under ten times the memory: what grows with the input is one
     sentence id per task (the `seen` set), not the records. Batches of 500 here, so that the two

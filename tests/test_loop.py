@@ -216,6 +216,7 @@ def test_train_reads_every_format_in_batches_and_learns_the_same(tmp_path: Path,
     assert runs == runs[:1] * 3 and metas[0]["test"]["f1"] == 1.0
 
 
+@pytest.mark.slow
 def test_train_beyond_the_cache_learns_batch_by_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past CACHE_ROWS training rows the classifier learns a batch at a time (partial_fit), reading the
     table once per epoch: still reproducible, and it still separates the two kinds of sentence."""

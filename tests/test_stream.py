@@ -26,6 +26,7 @@ def _units(sentences) -> list[tuple]:
              s.adjudication and (s.adjudication[0], s.adjudication[1].id)) for s in sentences]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_streamed_units_are_collects(tmp_path: Path) -> None:
     paths = write_golden_exports(tmp_path)  # a second round and adjudications: units of several tasks
     exports = open_exports(paths, project="claims", projects_dir=ROOT / "projects")
@@ -54,6 +55,7 @@ def _first_pass_of(paths: list[Path], parallel: bool) -> tuple:
             scan.labels, scan.source_splits, list(verification.sentences), exports.problems)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_second_process_shares_the_first_pass(tmp_path: Path) -> None:
     """Large exports are read with a second process validating every other block of tasks: the
     same scan, units and problems as one process reading them all."""
@@ -98,6 +100,7 @@ def test_shared_first_pass_reports_the_same_problems_in_the_same_order(tmp_path:
     assert _first_pass_of([path], parallel=True)[-1] == alone[-1]  # (the scan of invalid exports is not used)
 
 
+@pytest.mark.slow
 def test_when_the_second_process_fails_the_first_does_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     paths = write_golden_exports(tmp_path)
     alone = _first_pass_of(paths, parallel=False)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from jsonschema import Draft202012Validator
 
 from annotate.articles.read import read_articles
@@ -106,6 +107,7 @@ def test_sanitize_strips_what_label_studio_cannot_store() -> None:
     assert sanitize({"text": "ok\ud800 here\x00", "n": 3}) == {"text": "ok here", "n": 3}
 
 
+@pytest.mark.slow
 def test_a_50_mb_article_is_split_whole(tmp_path: Path) -> None:
     body = "\n\n".join(EXAMPLE_ARTICLE.read_text(encoding="utf-8").split("\n\n")[2:-5])  # no title, no boilerplate
     small = tmp_path / "small.txt"
