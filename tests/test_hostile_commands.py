@@ -299,9 +299,9 @@ def test_train_replaces_its_own_model_whole(tmp_path: Path) -> None:
     folder = tmp_path / "ds"
     folder.mkdir()
     sentences().to_parquet(folder / "sentences.parquet")
-    run("train", folder, "-o", tmp_path / "model", code=0)
+    run("train", folder, "-o", tmp_path / "model", "--lexical", code=0)
     (tmp_path / "model" / "model.json").write_text("stale")
-    run("train", folder, "-o", tmp_path / "model", code=0)
+    run("train", folder, "-o", tmp_path / "model", "--lexical", code=0)
     assert json.loads((tmp_path / "model" / "model.json").read_text())["model_id"].startswith("annotate-hash-sgd-")
 
 

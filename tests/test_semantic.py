@@ -246,3 +246,33 @@ def test_match_and_index_with_a_model_the_user_brings(tmp_path: Path) -> None:
     assert both.exit_code == 2 and "--embedder and --lexical" in both.stderr
     missing = runner.invoke(app, ["match", str(claims), "--embedder", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and str(tmp_path / "nowhere") in missing.stderr
+
+
+# Training with the vectors ---------------------------------------------------------------------------
+def test_train_uses_the_vectors_and_a_model_needs_the_embedding_it_was_trained_with(tmp_path: Path) -> None:
+    from annotate.loop.train import load_model, train, uses_embedding
+
+    from .test_loop import _dataset
+
+    dataset = _dataset(tmp_path / "ds")
+    sem, fake = semantic(tmp_path)
+    meta = train(dataset, tmp_path / "m", seed=3, semantic=sem)
+    assert meta["model_id"].startswith("annotate-e5-sgd-")
+    assert meta["kind"] == "hashing+embedding+sgd_logistic_regression"
+    assert meta["embedding"] == {"model": "fake-concepts", "version": "1", "kind": "query", "weight": 2.0}
+    assert meta["test"]["f1"] >= 0.9 and uses_embedding(tmp_path / "m")
+    embedded = sum(len(c) for c in fake.calls)
+    again = train(dataset, tmp_path / "m2", seed=3, semantic=sem)  # every text already in the cache
+    assert sum(len(c) for c in fake.calls) == embedded and again["model_id"] == meta["model_id"]
+    lexical = train(dataset, tmp_path / "m3", seed=3)
+    assert lexical["model_id"].startswith("annotate-hash-sgd-") and not uses_embedding(tmp_path / "m3")
+    with pytest.raises(InputError, match="trained with the embedding model fake-concepts 1; this run has no embedding"):
+        load_model(tmp_path / "m")
+    other = FakeEmbedder()
+    other.version = "2"
+    with pytest.raises(InputError, match="this run has fake-concepts 2"):
+        load_model(tmp_path / "m", semantic=Semantic(other, VectorCache()))
+    model = load_model(tmp_path / "m", semantic=sem)
+    (label, probability), (other_label, _) = model.predict(["Prices rose 9 percent in May, data showed.",
+                                                             "Thank you all for coming tonight number 8."])  # fmt: skip
+    assert label == "claim_checkworthy" != other_label and 0.34 < probability <= 1.0

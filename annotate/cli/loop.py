@@ -54,6 +54,7 @@ def prelabel(
     ] = True,
     url: UrlOption = None,
     projects_dir: ProjectsDirOption = None,
+    embedder: EmbedderOption = None,
     fmt: FormatOption = Format.text,
 ) -> None:
     """Attach predictions to tasks that lack one of the same model_version: rule-based ones (cue,
@@ -66,7 +67,10 @@ def prelabel(
         raise typer.BadParameter("ordering by uncertainty needs a model's scores", param_hint="--model")
     if order_by_uncertainty and not activate:
         raise typer.BadParameter("ordering by uncertainty makes the model active", param_hint="--no-activate")
-    predictor = predictor_for(model)  # the model is checked before the server is asked anything
+    from annotate.loop.train import uses_embedding
+
+    similarity = semantic(embedder, False) if model is not None and uses_embedding(model) else None
+    predictor = predictor_for(model, similarity)  # the model is checked before the server is asked anything
     report = prelabel_tasks(connect(url), project_spec(project, projects_dir), config_dir=config_dir(),
                             predictor=predictor, activate=activate,
                             order_by_uncertainty=order_by_uncertainty)  # fmt: skip
@@ -93,14 +97,16 @@ def train(
             "go to eval_predictions.tsv in the model folder.",
         ),
     ] = None,
+    embedder: EmbedderOption = None,
+    lexical: LexicalOption = False,
     fmt: FormatOption = Format.text,
 ) -> None:
-    """Train the check-worthiness baseline (hashed 1-2-grams + logistic regression by SGD, in batches)
-    on the train split and score it on the test split as CheckThat! does (precision, recall, F1 of
-    claim_checkworthy)."""
+    """Train the check-worthiness model (hashed 1-2-grams and, where an embedding model is installed
+    or given, each sentence's vector; logistic regression by SGD, in batches) on the train split and
+    score it on the test split as CheckThat! does (precision, recall, F1 of claim_checkworthy)."""
     from annotate.loop.train import train as train_model
 
-    meta = train_model(dataset_dir, output_dir, seed=seed, eval_file=eval_file)
+    meta = train_model(dataset_dir, output_dir, seed=seed, eval_file=eval_file, semantic=semantic(embedder, lexical))
     emit(meta, fmt, _train_text(meta, output_dir))
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from annotate.labelstudio.prelabel import MODEL_VERSION, Predictor, prelabel_project, rules
 from annotate.labelstudio.projects import ProjectSpec, require_project
 from annotate.labelstudio.results import status_result
+from annotate.loop.fusion import Semantic
 
 
 @dataclass
@@ -35,11 +36,12 @@ class PrelabelReport:
                 f"one (project {self.project!r}){shown}{ordered}")  # fmt: skip
 
 
-def model_predictor(model_dir: Path) -> tuple[Predictor, str]:
-    """(predictor, model version) of a model folder written by `annotate train`."""
+def model_predictor(model_dir: Path, semantic: Semantic | None = None) -> tuple[Predictor, str]:
+    """(predictor, model version) of a model folder written by `annotate train` (semantic: the
+    embedding model it was trained with, when it was)."""
     from annotate.loop.train import load_model
 
-    loaded = load_model(model_dir)
+    loaded = load_model(model_dir, semantic=semantic)
 
     def predict(texts: list[str]) -> list[tuple[list[dict[str, Any]], float]]:
         return [(status_result(status), p) for status, p in loaded.predict(texts)]
@@ -47,9 +49,9 @@ def model_predictor(model_dir: Path) -> tuple[Predictor, str]:
     return predict, loaded.model_id
 
 
-def predictor_for(model_dir: Path | None) -> tuple[Predictor, str]:
+def predictor_for(model_dir: Path | None, semantic: Semantic | None = None) -> tuple[Predictor, str]:
     """(predictor, model version): a trained model's, else the rules'."""
-    return model_predictor(model_dir) if model_dir is not None else (rules, MODEL_VERSION)
+    return model_predictor(model_dir, semantic) if model_dir is not None else (rules, MODEL_VERSION)
 
 
 def prelabel(
