@@ -284,3 +284,19 @@ def test_verifiers_who_disagree_on_the_verdict_go_to_review_by_claim_id() -> Non
     records, predictions = review_tasks(collect([views([task])]), project_id=3)
     assert unit_key(records) == "claim_id" and list(predictions) == [task["data"]["claim_id"]]
     assert unit_key([{"sentence_id": "a-0"}]) == "sentence_id"
+
+
+def test_a_models_suggestion_carries_the_rules_spans_with_its_claim_status(tmp_path: Path) -> None:
+    """One suggestion with everything: confirmed in one action when right."""
+    from annotate.labelstudio.prelabel import predict as rules_predict
+    from annotate.loop.prelabel import model_predictor
+
+    train(_dataset(tmp_path / "ds"), tmp_path / "m", seed=3)
+    predict, version = model_predictor(tmp_path / "m")
+    text = "Prices rose 9 percent in May, the minister said."
+    ((result, _),) = predict([text])
+    rules, _ = rules_predict(text)
+    spans = [r for r in result if r.get("from_name") != "claim_status"]
+    assert spans == [r for r in rules if r.get("from_name") != "claim_status"] and len(spans) == 5  # 3 spans, 2 relations
+    (status,) = [r["value"]["choices"] for r in result if r.get("from_name") == "claim_status"]
+    assert status == [load_model(tmp_path / "m").predict([text])[0][0]] and version.startswith("annotate-hash-sgd-")

@@ -13,6 +13,7 @@ import pytest
 
 from annotate.dataset.collect import pseudonym
 from annotate.labelstudio import client as labelstudio
+from annotate.labelstudio.prelabel import with_status
 from annotate.labelstudio.settings import Connection
 
 from .builders import dataset as _dataset
@@ -154,7 +155,9 @@ def test_adjudicate_promote_and_a_trained_prelabeller(live_server: LiveServer, t
     scores = {}
     for task in json.loads(Path(exported).read_text()):
         (prediction,) = [p for p in task["predictions"] if p["model_version"] == model_id]
-        assert prediction["result"][0]["from_name"] == "claim_status"
+        # One suggestion with everything: the rules' spans and relations with the model's claim_status.
+        (status,) = [r["value"]["choices"][0] for r in prediction["result"] if r.get("from_name") == "claim_status"]
+        assert prediction["result"] == with_status(task["data"]["text"], status)
         if len(task["annotations"]) < 2:  # finished tasks are not served again
             scores[task["id"]] = prediction["score"]
     saved = json.loads((config_dir / "settings.json").read_text())["servers"][live_server.url]

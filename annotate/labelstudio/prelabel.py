@@ -89,18 +89,28 @@ def _attribution(text: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int
     return None
 
 
+def _spans(text: str, found: Any) -> list[dict[str, Any]]:
+    if not found:
+        return []
+    (cs, ce), (ss, se), (ls, le) = found
+    return [
+        results.span("pcue", CUE, cs, ce, text), results.span("psrc", SOURCE, ss, se, text),
+        results.span("pclm", CLAIM, ls, le, text),
+        results.relation("pclm", "psrc", ATTRIBUTED_TO), results.relation("pcue", "pclm", CUE_OF),
+    ]  # fmt: skip
+
+
+def with_status(text: str, status: str) -> list[dict[str, Any]]:
+    """The rules' spans and relations of a text (CUE, SOURCE, CLAIM) with another's claim_status
+    guess: one suggestion with everything, so that a right one is confirmed in one action."""
+    return _spans(text, _attribution(text)) + results.status_result(status)
+
+
 def predict(text: str) -> tuple[list[dict[str, Any]], float]:
     """The prediction result for one task text, and its score."""
-    result: list[dict[str, Any]] = []
     found = _attribution(text)
     quantity = bool(_QUANTITY.search(text))
-    if found:
-        (cs, ce), (ss, se), (ls, le) = found
-        result += [
-            results.span("pcue", CUE, cs, ce, text), results.span("psrc", SOURCE, ss, se, text),
-            results.span("pclm", CLAIM, ls, le, text),
-            results.relation("pclm", "psrc", ATTRIBUTED_TO), results.relation("pcue", "pclm", CUE_OF),
-        ]  # fmt: skip
+    result = _spans(text, found)
     status, score = (
         (CLAIM_CHECKWORTHY, 0.7) if found and quantity
         else (CLAIM_CHECKWORTHY, 0.5) if quantity

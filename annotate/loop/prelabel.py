@@ -1,6 +1,7 @@
 """`annotate prelabel`: suggestions for annotators, from the rules or from a model `annotate train`
-made. The model's claim_status guess carries its probability as the score, so Label Studio's
-uncertainty sampling can serve the least certain task first."""
+made. A model's suggestion is the rules' spans and relations with the model's claim_status guess,
+in one model version (a right one is confirmed in one action); its probability is the score, so
+Label Studio's uncertainty sampling can serve the least certain task first."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from annotate.labelstudio.prelabel import MODEL_VERSION, Predictor, prelabel_project, rules
+from annotate.labelstudio.prelabel import MODEL_VERSION, Predictor, prelabel_project, rules, with_status
 from annotate.labelstudio.projects import ProjectSpec, require_project
-from annotate.labelstudio.results import status_result
 from annotate.loop.fusion import Semantic
 
 
@@ -44,7 +44,7 @@ def model_predictor(model_dir: Path, semantic: Semantic | None = None) -> tuple[
     loaded = load_model(model_dir, semantic=semantic)
 
     def predict(texts: list[str]) -> list[tuple[list[dict[str, Any]], float]]:
-        return [(status_result(status), p) for status, p in loaded.predict(texts)]
+        return [(with_status(text, status), p) for text, (status, p) in zip(texts, loaded.predict(texts), strict=True)]
 
     return predict, loaded.model_id
 
