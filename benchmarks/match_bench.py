@@ -251,7 +251,7 @@ def load_set(data: Path) -> list[PastCheck]:
 def check_vectors(checks: list[PastCheck], semantic: fusion.Semantic | None) -> np.ndarray | None:
     if semantic is None:
         return None
-    return semantic.vectors([similarity.clean_text(c.claim) for c in checks], PASSAGE)
+    return semantic.vectors([similarity.clean_text(c.indexed_text) for c in checks], PASSAGE)
 
 
 def score_set(name: str, queries: dict[str, str], qrels: dict[str, set[str]], checks: list[PastCheck],

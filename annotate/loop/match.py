@@ -191,7 +191,7 @@ def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int 
     dense = None
     if semantic is not None:
         if check_vectors is None:
-            check_vectors = semantic.vectors([clean_text(c.claim) for c in checks], PASSAGE)
+            check_vectors = semantic.vectors([clean_text(c.indexed_text) for c in checks], PASSAGE)
         dense = np.vstack([semantic.vectors(texts, QUERY), check_vectors])
     weight = settings_for(semantic).weight if weight is None else weight
     cosine_floor = settings_for(semantic).cosine_floor if cosine_floor is None else cosine_floor
@@ -400,7 +400,7 @@ def read_past(against: Sequence[Path], mapping: dict[str, Any], *, projects_dir:
         counts[str(path)] = len(read)
         checks += read
         if semantic is not None:
-            vectors.append(semantic.vectors([clean_text(c.claim) for c in read], PASSAGE))
+            vectors.append(semantic.vectors([clean_text(c.indexed_text) for c in read], PASSAGE))
     dense = np.vstack(vectors) if semantic is not None and vectors else None
     return checks, dense, counts
 

@@ -45,7 +45,9 @@ class PastCheck:
 
     @property
     def indexed_text(self) -> str:
-        """What lexical matching indexes: the claim, and the title where there is one."""
+        """What matching indexes and embeds (as a passage): the claim, and the title where there is one
+        (on CheckThat! 2022 2A train and dev, the title in the embedded passage raised fused MAP@5
+        from 0.904/0.944 to 0.907/0.953)."""
         return f"{self.claim} {self.title}" if self.title and self.title != self.claim else self.claim
 
 

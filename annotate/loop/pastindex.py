@@ -147,7 +147,7 @@ def build_index(new: dict[Path, list[PastCheck]], folder: Path, *, semantic: Sem
             if check.url:
                 by_url[check.url] = check.id
             if old.vectors is not None:
-                known[text_hash(clean_text(check.claim))] = old.vectors[n]
+                known[text_hash(clean_text(check.indexed_text))] = old.vectors[n]
     added = replaced = 0
     for checks in new.values():
         for check in checks:
@@ -162,7 +162,7 @@ def build_index(new: dict[Path, list[PastCheck]], folder: Path, *, semantic: Sem
     checks = list(entries.values())
     vectors, embedded = None, 0
     if semantic is not None:
-        texts = [clean_text(c.claim) for c in checks]
+        texts = [clean_text(c.indexed_text) for c in checks]
         missing = [t for t in dict.fromkeys(texts) if text_hash(t) not in known]
         before = semantic.cache.embedded
         if missing:
