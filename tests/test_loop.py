@@ -229,7 +229,7 @@ def test_train_beyond_the_cache_learns_batch_by_batch(tmp_path: Path, monkeypatc
     batches = training.training_batches
     monkeypatch.setattr(training, "training_batches", lambda path: reads.append(path) or batches(path))
     first = train(dataset, tmp_path / "m1", seed=3)
-    assert len(reads) == 1 + first["epochs"] + 1  # counting, each epoch, predicting the test split
+    assert len(reads) == 1 + first["epochs"] + 2  # counting, each epoch, predicting the dev and test splits
     second = train(dataset, tmp_path / "m2", seed=3)
     assert first == second | {"dataset": first["dataset"]} and first["epochs"] == 100
     assert first["test"]["f1"] == 1.0

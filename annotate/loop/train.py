@@ -36,6 +36,7 @@ import pandas as pd
 
 from annotate.articles.rows import is_row_file, read_rows, reference_scale, suggested_status
 from annotate.errors import InputError, UsageError
+from annotate.loop import calibration
 from annotate.loop.embeddings import QUERY
 from annotate.loop.fusion import Semantic
 from annotate.outputs import replace_folder
@@ -319,15 +320,14 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
     identity = json.dumps({"data": digest.hexdigest(), "params": params, "seed": seed}, sort_keys=True)
     prefix = "annotate-e5-sgd-" if semantic is not None else "annotate-hash-sgd-"
     model_id = prefix + hashlib.sha256(identity.encode()).hexdigest()[:12]
-    test_ids: list[str] = []
-    gold: list[str] = []
-    predicted: list[str] = []
-    for batch in training_batches(dataset_dir):
-        rows = batch[batch["split"] == "test"]
-        if len(rows):
-            test_ids += _ids(rows)
-            gold += rows["gold_claim_status"].tolist()
-            predicted += [label for label, _ in model.predict(rows[TEXT].tolist())]
+    # Calibrated on the dev split (never trained on), its reliability measured on the test split.
+    held = _predictions(model, dataset_dir, "dev")
+    found = calibration.fit(np.array([p for _, _, p, _ in held]), np.array([g == y for _, g, _, y in held]))
+    model.meta["calibration"] = found.as_dict() if found else None
+    tested = _predictions(model, dataset_dir, "test")
+    test_ids = [i for i, _, _, _ in tested]
+    gold = [g for _, g, _, _ in tested]
+    predicted = [y for _, _, _, y in tested]
     meta = {
         "model_id": model_id,
         "kind": "hashing+embedding+sgd_logistic_regression" if semantic else "hashing+sgd_logistic_regression",
@@ -335,7 +335,9 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
         "train_data_sha256": digest.hexdigest(), "train_sentences": sum(counts.values()), "seed": seed,
         "params": params, "epochs": epochs, "embedding": embedding,
         "dataset": str(dataset_dir), "versions": {"scikit-learn": sklearn.__version__},
-        "test": checkthat_scores(gold, predicted),
+        "test": checkthat_scores(gold, predicted), "calibration": model.meta["calibration"],
+        "reliability": calibration.reliability(np.array([p for _, _, p, _ in tested]),
+                                               np.array([g == y for g, y in zip(gold, predicted, strict=True)])),
     }  # fmt: skip
     evaluated: list[str] = []
     if evaluation is not None:
@@ -356,6 +358,17 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
     return meta
 
 
+def _predictions(model: Model, dataset_dir: Path, split: str) -> list[tuple[str, str, float, str]]:
+    """(id, gold, certainty, predicted label) of every labelled row of a split."""
+    found = []
+    for batch in training_batches(dataset_dir):
+        rows = batch[batch["split"] == split]
+        if len(rows):
+            guesses = model.predict(rows[TEXT].tolist())
+            found += [(i, g, p, y) for i, g, (y, p) in zip(_ids(rows), rows["gold_claim_status"], guesses, strict=True)]
+    return found
+
+
 @dataclass
 class Model:
     """A saved model, loaded for pre-annotation: its n-gram features and classifier, and the
@@ -370,7 +383,8 @@ class Model:
         return str(self.meta["model_id"])
 
     def predict(self, texts: list[str]) -> list[tuple[str, float]]:
-        """(claim_status, probability of that label) per text."""
+        """(claim_status, certainty of that label) per text: the classifier's probability of it,
+        calibrated where the model has a calibration (annotate.loop.calibration)."""
         if not texts:
             return []
         design = Design(self.parts["hashing"], self.parts["weighting"],
@@ -378,7 +392,10 @@ class Model:
         classifier = self.parts["classifier"]
         probabilities = classifier.predict_proba(design(texts))
         labels = list(classifier.classes_)
-        return [(str(labels[row.argmax()]), round(float(row.max()), 4)) for row in probabilities]
+        shown = probabilities.max(axis=1)
+        if self.meta.get("calibration"):
+            shown = calibration.Calibration(**self.meta["calibration"])(shown)
+        return [(str(labels[row.argmax()]), round(float(p), 4)) for row, p in zip(probabilities, shown, strict=True)]
 
 
 def uses_embedding(model_dir: Path) -> bool:

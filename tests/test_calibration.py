@@ -1,0 +1,52 @@
+"""Calibrated certainty: Platt scaling fitted on held-out rows, and its reliability table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from annotate.loop import calibration
+
+
+def test_an_overconfident_model_is_brought_down_to_what_it_gets_right() -> None:
+    rng = np.random.default_rng(1)
+    claimed = rng.uniform(0.5, 1.0, 4000)
+    right = rng.uniform(0, 1, 4000) < 0.5 + (claimed - 0.5) * 0.4  # says 0.95, right about 68% of the time
+    found = calibration.fit(claimed, right)
+    assert found is not None and found.rows == 4000
+    raw = calibration.reliability(claimed, right)
+    fixed = calibration.reliability(found(claimed), right)
+    gap = lambda table: sum(abs(b["predicted"] - b["observed"]) * b["rows"] for b in table) / 4000  # noqa: E731
+    assert gap(raw) > 0.1 and gap(fixed) < 0.03
+    assert sum(b["rows"] for b in fixed) == 4000 and all(b["from"] < b["to"] for b in fixed)
+
+
+def test_too_few_or_one_sided_rows_calibrate_nothing() -> None:
+    assert calibration.fit(np.full(49, 0.8), np.arange(49) % 2 == 0) is None
+    assert calibration.fit(np.full(100, 0.8), np.ones(100, bool)) is None
+
+
+def test_train_calibrates_on_the_dev_split_and_reports_reliability_on_test(tmp_path: Path) -> None:
+    from annotate.loop.train import load_model, train
+
+    worthy = ["Prices rose {n} percent in {m}, data showed.", "Crime doubled to {n} cases since {m}."]
+    other = ["Thank you all for coming tonight number {n}.", "We will keep fighting for families in {m}."]
+    rows = []
+    for i in range(400):
+        label = "claim_checkworthy" if i % 2 else "no_claim"
+        text = (worthy if i % 2 else other)[i % 4 // 2].format(n=i, m=["May", "June"][i % 3 % 2])
+        if i % 7 == 0:  # some noise, so that the model is not always right
+            label = "no_claim" if label == "claim_checkworthy" else "claim_checkworthy"
+        rows.append({"sentence_id": f"s{i}", "text": text, "gold_claim_status": label,
+                     "split": ("train", "train", "dev", "test")[i % 4]})  # fmt: skip
+    (tmp_path / "ds").mkdir()
+    pd.DataFrame(rows).to_parquet(tmp_path / "ds" / "sentences.parquet", index=False)
+    meta = train(tmp_path / "ds", tmp_path / "m", seed=3)
+    assert meta["calibration"]["rows"] == 100 and meta["reliability"]
+    assert sum(b["rows"] for b in meta["reliability"]) == 100
+    model = load_model(tmp_path / "m")
+    ((_, certainty),) = model.predict(["Prices rose 9 percent in May, data showed."])
+    # About 1 in 7 labels is flipped: the calibrated certainty says so, the raw probability did not.
+    assert 0.7 < certainty < 0.95
