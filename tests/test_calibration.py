@@ -50,3 +50,31 @@ def test_train_calibrates_on_the_dev_split_and_reports_reliability_on_test(tmp_p
     ((_, certainty),) = model.predict(["Prices rose 9 percent in May, data showed."])
     # About 1 in 7 labels is flipped: the calibrated certainty says so, the raw probability did not.
     assert 0.7 < certainty < 0.95
+
+
+def test_min_confidence_prefills_a_choice_only_from_that_certainty(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from annotate.cli import app
+    from annotate.loop.prelabel import model_predictor
+    from annotate.loop.train import load_model, train
+
+    from .builders import dataset
+
+    train(dataset(tmp_path / "ds"), tmp_path / "m", seed=3)
+    texts = ["Prices rose 9 percent in May, the minister said.", "We will keep fighting for families, the mayor said."]
+    certainty = [p for _, p in load_model(tmp_path / "m").predict(texts)]
+    model_id = load_model(tmp_path / "m").model_id
+    assert model_predictor(tmp_path / "m")[1] == model_id
+    for floor, choices in ((min(certainty), 1), (max(certainty) + 0.0001, 0)):
+        predict, version = model_predictor(tmp_path / "m", min_confidence=floor)
+        assert version == f"{model_id}-min{floor:g}"
+        for (result, score), p in zip(predict(texts), certainty, strict=True):
+            statuses = [r for r in result if r.get("from_name") == "claim_status"]
+            assert score == p and len(statuses) == choices and len(result) > choices  # the spans stay
+    runner = CliRunner()
+    outside = runner.invoke(app, ["prelabel", "--project", "claims", "--model", str(tmp_path / "m"),
+                                  "--min-confidence", "1.5"])  # fmt: skip
+    assert outside.exit_code == 2
+    without_model = runner.invoke(app, ["prelabel", "--project", "claims", "--min-confidence", "0.5"])
+    assert without_model.exit_code == 2 and "--model" in without_model.stderr

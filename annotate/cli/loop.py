@@ -44,6 +44,16 @@ def prelabel(
             help="Serve annotators the tasks the model is least sure of first (needs --model).",
         ),
     ] = False,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            "--min-confidence",
+            help="Pre-fill the model's claim_status only where its calibrated certainty is at least P (0-1); "
+            "the other tasks get the spans without a choice. P is part of the model version.",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = None,
     activate: Annotated[
         bool,
         typer.Option(
@@ -70,7 +80,10 @@ def prelabel(
     from annotate.loop.train import uses_embedding
 
     similarity = semantic(embedder, False) if model is not None and uses_embedding(model) else None
-    predictor = predictor_for(model, similarity)  # the model is checked before the server is asked anything
+    if min_confidence is not None and model is None:
+        raise typer.BadParameter("a minimum confidence needs a model's certainty", param_hint="--model")
+    # The model is checked before the server is asked anything.
+    predictor = predictor_for(model, similarity, min_confidence=min_confidence)
     report = prelabel_tasks(connect(url), project_spec(project, projects_dir), config_dir=config_dir(),
                             predictor=predictor, activate=activate,
                             order_by_uncertainty=order_by_uncertainty)  # fmt: skip

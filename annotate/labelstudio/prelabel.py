@@ -100,10 +100,11 @@ def _spans(text: str, found: Any) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def with_status(text: str, status: str) -> list[dict[str, Any]]:
+def with_status(text: str, status: str | None) -> list[dict[str, Any]]:
     """The rules' spans and relations of a text (CUE, SOURCE, CLAIM) with another's claim_status
-    guess: one suggestion with everything, so that a right one is confirmed in one action."""
-    return _spans(text, _attribution(text)) + results.status_result(status)
+    guess (none: no choice pre-filled): one suggestion with everything, so that a right one is
+    confirmed in one action."""
+    return _spans(text, _attribution(text)) + (results.status_result(status) if status is not None else [])
 
 
 def predict(text: str) -> tuple[list[dict[str, Any]], float]:

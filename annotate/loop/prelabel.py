@@ -36,22 +36,32 @@ class PrelabelReport:
                 f"one (project {self.project!r}){shown}{ordered}")  # fmt: skip
 
 
-def model_predictor(model_dir: Path, semantic: Semantic | None = None) -> tuple[Predictor, str]:
+def model_predictor(model_dir: Path, semantic: Semantic | None = None, *, min_confidence: float | None = None
+                    ) -> tuple[Predictor, str]:  # fmt: skip
     """(predictor, model version) of a model folder written by `annotate train` (semantic: the
-    embedding model it was trained with, when it was)."""
+    embedding model it was trained with, when it was). min_confidence: the claim_status choice is
+    pre-filled only from that certainty; below it the suggestion has the spans alone, so the
+    annotator chooses from a clean editor. It is part of the model version (`MODEL_ID-min0.8`): a
+    run with another P adds another version's predictions, never changes these."""
     from annotate.loop.train import load_model
 
     loaded = load_model(model_dir, semantic=semantic)
+    floor = -1.0 if min_confidence is None else min_confidence
 
     def predict(texts: list[str]) -> list[tuple[list[dict[str, Any]], float]]:
-        return [(with_status(text, status), p) for text, (status, p) in zip(texts, loaded.predict(texts), strict=True)]
+        return [(with_status(text, status) if p >= floor else with_status(text, None), p)
+                for text, (status, p) in zip(texts, loaded.predict(texts), strict=True)]  # fmt: skip
 
-    return predict, loaded.model_id
+    version = loaded.model_id if min_confidence is None else f"{loaded.model_id}-min{min_confidence:g}"
+    return predict, version
 
 
-def predictor_for(model_dir: Path | None, semantic: Semantic | None = None) -> tuple[Predictor, str]:
+def predictor_for(model_dir: Path | None, semantic: Semantic | None = None, *, min_confidence: float | None = None
+                  ) -> tuple[Predictor, str]:  # fmt: skip
     """(predictor, model version): a trained model's, else the rules'."""
-    return model_predictor(model_dir, semantic) if model_dir is not None else (rules, MODEL_VERSION)
+    if model_dir is None:
+        return rules, MODEL_VERSION
+    return model_predictor(model_dir, semantic, min_confidence=min_confidence)
 
 
 def prelabel(
