@@ -188,7 +188,7 @@ def test_train_on_a_benchmark_file_and_score_on_another(tmp_path: Path) -> None:
     dev_file.write_text(lines[0] + "".join(lines[151:]), encoding="utf-8")
     model = tmp_path / "model"
     result = CliRunner().invoke(app, ["train", str(train_file), "--eval", str(dev_file), "-o", str(model),
-                                      "--format", "json"])  # fmt: skip
+                                      "--format", "json", "--lexical"])  # fmt: skip
     assert result.exit_code == 0, result.output
     meta = json.loads(result.stdout)
     assert meta["train_sentences"] == 150
@@ -201,7 +201,8 @@ def test_train_on_a_benchmark_file_and_score_on_another(tmp_path: Path) -> None:
     assert meta["eval"] | {"file": None} == {"items": 50, "positives": int((gold["class_label"] == "Yes").sum()),
                                              "precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
                                              "file": None}  # fmt: skip
-    text = CliRunner().invoke(app, ["train", str(train_file), "--eval", str(dev_file), "-o", str(model)]).stdout
+    text = CliRunner().invoke(app, ["train", str(train_file), "--eval", str(dev_file), "-o", str(model),
+                                    "--lexical"]).stdout
     assert f"{dev_file}: eval: precision {meta['eval']['precision']}" in text
     assert "test: precision None, recall None, F1 n/a (no labelled test sentences)" in text
 
@@ -210,7 +211,7 @@ def test_score_on_a_claimbuster_file(tmp_path: Path) -> None:
     path = tmp_path / "crowdsourced.csv"
     path.write_text("\n".join([CLAIMBUSTER_HEADER, *CLAIMBUSTER_ROWS]) + "\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["train", str(CT24), "--eval", str(path), "-o", str(tmp_path / "m"),
-                                      "--format", "json"])  # fmt: skip
+                                      "--format", "json", "--lexical"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["eval"]["positives"] == 1  # Verdict 1 is check-worthy
     run = pd.read_csv(tmp_path / "m" / "eval_predictions.tsv", sep="\t", dtype=str)
@@ -281,3 +282,21 @@ def test_row_records_match_the_task_schema(tmp_path: Path) -> None:
     broken = records[0] | {"kind": "heading"}
     broken.pop("source_file")
     assert [e.message for e in schema.iter_errors(broken)] == ["'source_file' is a dependency of 'source_id'"]
+
+
+@pytest.mark.slow
+def test_train_with_the_installed_embedding_model_on_the_checkthat_sample(tmp_path: Path) -> None:
+    """The real e5-small vectors beside the n-grams (150 train rows of the 200-row sample, 50 to score)."""
+    lines = CT24.read_text(encoding="utf-8").splitlines(keepends=True)
+    train_file, dev_file = tmp_path / "ct_train.tsv", tmp_path / "ct_dev.tsv"
+    train_file.write_text("".join(lines[:151]), encoding="utf-8")
+    dev_file.write_text(lines[0] + "".join(lines[151:]), encoding="utf-8")
+    runner = CliRunner()
+    semantic = runner.invoke(app, ["train", str(train_file), "--eval", str(dev_file), "-o", str(tmp_path / "e5"),
+                                   "--format", "json"])  # fmt: skip
+    lexical = runner.invoke(app, ["train", str(train_file), "--eval", str(dev_file), "-o", str(tmp_path / "lex"),
+                                  "--format", "json", "--lexical"])  # fmt: skip
+    assert semantic.exit_code == lexical.exit_code == 0, semantic.output + lexical.output
+    with_vectors, without = json.loads(semantic.stdout), json.loads(lexical.stdout)
+    assert with_vectors["embedding"]["model"] == "multilingual-e5-small-q4" and without["embedding"] is None
+    assert with_vectors["eval"]["f1"] > without["eval"]["f1"]
