@@ -235,20 +235,19 @@ class Design:
     weighting: Any
     semantic: Semantic | None = None
 
-    def vectors(self, texts: list[str]) -> Any:
+    def join(self, weighted: Any, vectors: Any) -> Any:
+        """The weighted n-grams of some texts with their embedding vectors beside them (if any)."""
         import numpy as np
-
-        assert self.semantic is not None
-        return np.asarray(self.semantic.vectors(texts, QUERY)) * EMBEDDING_WEIGHT
-
-    def __call__(self, texts: list[str], dense: Any = None) -> Any:
         import scipy.sparse
 
-        x = self.weighting.transform(self.hashing.transform(texts))
         if self.semantic is None:
-            return x
-        dense = self.vectors(texts) if dense is None else dense
-        return scipy.sparse.hstack([x, scipy.sparse.csr_matrix(dense)]).tocsr()
+            return weighted
+        dense = scipy.sparse.csr_matrix(np.asarray(vectors) * EMBEDDING_WEIGHT)
+        return scipy.sparse.hstack([weighted, dense]).tocsr()
+
+    def __call__(self, texts: list[str]) -> Any:
+        vectors = self.semantic.vectors(texts, QUERY) if self.semantic is not None else None
+        return self.join(self.weighting.transform(self.hashing.transform(texts)), vectors)
 
 
 def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path | None = None,
@@ -302,11 +301,8 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
     classifier = _classifier(classes, counts, seed, epochs)
     if kept is not None:
         labels = [y for _, ys, _ in kept for y in ys]
-        x = weighting.transform(scipy.sparse.vstack([x for x, _, _ in kept]))
-        if semantic is not None:
-            dense = np.vstack([d for _, _, d in kept]) * EMBEDDING_WEIGHT
-            x = scipy.sparse.hstack([x, scipy.sparse.csr_matrix(dense)]).tocsr()
-        classifier.fit(x, labels)
+        weighted = weighting.transform(scipy.sparse.vstack([x for x, _, _ in kept]))
+        classifier.fit(design.join(weighted, np.vstack([d for _, _, d in kept]) if semantic else None), labels)
     else:
         for _ in range(epochs):
             for batch in training_batches(dataset_dir):
