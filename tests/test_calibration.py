@@ -50,6 +50,10 @@ def test_train_calibrates_on_the_dev_split_and_reports_reliability_on_test(tmp_p
     ((_, certainty),) = model.predict(["Prices rose 9 percent in May, data showed."])
     # About 1 in 7 labels is flipped: the calibrated certainty says so, the raw probability did not.
     assert 0.7 < certainty < 0.95
+    card = (tmp_path / "m" / "README.md").read_text(encoding="utf-8")
+    assert f"# {meta['model_id']}" in card and "calibrated by Platt scaling on 100 dev sentences" in card
+    assert "| certainty | sentences | mean certainty | share right |" in card and "## Do not use it for" in card
+    assert (tmp_path / "m" / "reliability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_min_confidence_prefills_a_choice_only_from_that_certainty(tmp_path: Path) -> None:

@@ -414,7 +414,8 @@ def test_train_twice_into_the_default_folder(tmp_path: Path, monkeypatch: pytest
     sentences().to_parquet("ds/sentences.parquet")
     run("train", "ds", code=0)
     run("train", "ds", code=0)  # its own files: replaced, not refused
-    assert sorted(p.name for p in Path("model").iterdir()) == [".annotate-outputs.json", "model.joblib", "model.json",
+    assert sorted(p.name for p in Path("model").iterdir()) == [".annotate-outputs.json", "README.md", "model.joblib",
+                                                               "model.json", "reliability.png",
                                                                "test_predictions.tsv"]  # fmt: skip
 
 

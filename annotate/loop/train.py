@@ -16,8 +16,9 @@ uses the n-grams alone.
 
 The model predicts all three claim_status values, so `annotate prelabel --model` can pre-fill the
 claims project's own choice; the CheckThat! scores read "claim_checkworthy or not" from it.
-A model folder holds `model.joblib` (the fitted pipeline), `model.json` (its id, data hash,
-labels, parameters, versions and scores) and `test_predictions.tsv` in the CheckThat! run format
+A model folder holds `model.joblib` (the fitted features and classifier), `model.json` (its id,
+data hash, labels, parameters, versions, scores, calibration), `README.md` and `reliability.png`
+(its model card, annotate.loop.modelcard) and `test_predictions.tsv` in the CheckThat! run format
 (`id<TAB>class_label<TAB>run_id`). The joblib file is a pickle: load only models you made.
 """
 
@@ -36,7 +37,7 @@ import pandas as pd
 
 from annotate.articles.rows import is_row_file, read_rows, reference_scale, suggested_status
 from annotate.errors import InputError, UsageError
-from annotate.loop import calibration
+from annotate.loop import calibration, modelcard
 from annotate.loop.embeddings import QUERY
 from annotate.loop.fusion import Semantic
 from annotate.outputs import replace_folder
@@ -347,7 +348,9 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
         _write_run(folder / PREDICTIONS_FILE, test_ids, predicted, model_id)
         if evaluation is not None:
             _write_run(folder / EVAL_PREDICTIONS_FILE, _ids(evaluation), evaluated, model_id)
-        return [folder / MODEL_FILE, folder / META_FILE, folder / PREDICTIONS_FILE]
+        (folder / modelcard.CARD_FILE).write_text(modelcard.card(meta), encoding="utf-8")
+        modelcard.plot(meta, folder / modelcard.PLOT_FILE)
+        return [folder / MODEL_FILE, folder / META_FILE, folder / PREDICTIONS_FILE, folder / modelcard.CARD_FILE]
 
     # All or nothing: a failed run leaves a previous model in model_dir as it was.
     replace_folder(model_dir, build)
