@@ -192,7 +192,7 @@ EmbedderOption = Annotated[
                  "optional annotate-embedder.json) instead of the installed e5-small. Never downloaded."),
 ]  # fmt: skip
 LexicalOption = Annotated[
-    bool, typer.Option("--lexical", help="Lexical similarity only, even where an embedding model is installed.")
+    bool, typer.Option("--lexical", help="Words only, no text embeddings, even where an embedding model is installed.")
 ]
 
 
