@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from annotate.loop import calibration
 
@@ -82,3 +83,25 @@ def test_min_confidence_prefills_a_choice_only_from_that_certainty(tmp_path: Pat
     assert outside.exit_code == 2
     without_model = runner.invoke(app, ["prelabel", "--project", "claims", "--min-confidence", "0.5"])
     assert without_model.exit_code == 2 and "--model" in without_model.stderr
+
+
+def test_a_model_trained_on_other_labels_is_refused_before_any_request(tmp_path: Path) -> None:
+    import json
+
+    from annotate.errors import InputError
+    from annotate.labelstudio.projects import load_project
+    from annotate.loop.prelabel import predictor_for
+    from annotate.loop.train import train
+    from annotate.resources import shipped_projects_dir
+
+    from .builders import dataset
+
+    train(dataset(tmp_path / "ds"), tmp_path / "m", seed=3)
+    claims = load_project("claims", projects_dir=shipped_projects_dir())
+    predictor_for(tmp_path / "m", spec=claims)  # its own labels: accepted
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta | {"labels": [*meta["labels"], "rumour"]}))
+    with pytest.raises(InputError, match="predicts rumour, which project 'claims' does not offer"):
+        predictor_for(tmp_path / "m", spec=claims)
+    with pytest.raises(InputError, match="no claim_status choice"):
+        predictor_for(tmp_path / "m", spec=load_project("verification", projects_dir=shipped_projects_dir()))

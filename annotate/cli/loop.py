@@ -83,8 +83,9 @@ def prelabel(
     if min_confidence is not None and model is None:
         raise typer.BadParameter("a minimum confidence needs a model's certainty", param_hint="--model")
     # The model is checked before the server is asked anything.
-    predictor = predictor_for(model, similarity, min_confidence=min_confidence)
-    report = prelabel_tasks(connect(url), project_spec(project, projects_dir), config_dir=config_dir(),
+    spec = project_spec(project, projects_dir)
+    predictor = predictor_for(model, similarity, min_confidence=min_confidence, spec=spec)
+    report = prelabel_tasks(connect(url), spec, config_dir=config_dir(),
                             predictor=predictor, activate=activate,
                             order_by_uncertainty=order_by_uncertainty)  # fmt: skip
     emit(report.as_dict(), fmt, report.text())

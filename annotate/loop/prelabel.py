@@ -36,8 +36,8 @@ class PrelabelReport:
                 f"one (project {self.project!r}){shown}{ordered}")  # fmt: skip
 
 
-def model_predictor(model_dir: Path, semantic: Semantic | None = None, *, min_confidence: float | None = None
-                    ) -> tuple[Predictor, str]:  # fmt: skip
+def model_predictor(model_dir: Path, semantic: Semantic | None = None, *, min_confidence: float | None = None,
+                    spec: ProjectSpec | None = None) -> tuple[Predictor, str]:  # fmt: skip
     """(predictor, model version) of a model folder written by `annotate train` (semantic: the
     embedding model it was trained with, when it was). min_confidence: the claim_status choice is
     pre-filled only from that certainty; below it the suggestion has the spans alone, so the
@@ -46,6 +46,8 @@ def model_predictor(model_dir: Path, semantic: Semantic | None = None, *, min_co
     from annotate.loop.train import load_model
 
     loaded = load_model(model_dir, semantic=semantic)
+    if spec is not None:
+        check_model_fits(loaded, spec)
     floor = -1.0 if min_confidence is None else min_confidence
 
     def predict(texts: list[str]) -> list[tuple[list[dict[str, Any]], float]]:
@@ -56,12 +58,31 @@ def model_predictor(model_dir: Path, semantic: Semantic | None = None, *, min_co
     return predict, version
 
 
-def predictor_for(model_dir: Path | None, semantic: Semantic | None = None, *, min_confidence: float | None = None
-                  ) -> tuple[Predictor, str]:  # fmt: skip
-    """(predictor, model version): a trained model's, else the rules'."""
+def check_model_fits(model: Any, spec: ProjectSpec) -> None:
+    """InputError unless every label the model predicts is a claim_status choice of the project
+    (a model trained on another project's labels is refused before any request)."""
+    from annotate.errors import InputError
+    from annotate.vocabulary import CLAIM_STATUS
+
+    control = spec.rules().controls.get(CLAIM_STATUS)
+    offered = control.values if control is not None else frozenset()
+    unknown = sorted(set(model.meta.get("labels") or ()) - set(offered or ()))
+    if control is None:
+        raise InputError(f"project {spec.name!r} has no claim_status choice for {model.model_id} to pre-fill",
+                         hint="pre-label the claims project (--project claims)")  # fmt: skip
+    if unknown:
+        raise InputError(f"{model.model_id} predicts {', '.join(unknown)}, which project {spec.name!r} does not offer "
+                         f"(its claim_status choices: {', '.join(sorted(offered or ()))})",
+                         hint="pre-label with a model trained on this project's labels")  # fmt: skip
+
+
+def predictor_for(model_dir: Path | None, semantic: Semantic | None = None, *, min_confidence: float | None = None,
+                  spec: ProjectSpec | None = None) -> tuple[Predictor, str]:  # fmt: skip
+    """(predictor, model version): a trained model's (checked against the project `spec`), else
+    the rules'."""
     if model_dir is None:
         return rules, MODEL_VERSION
-    return model_predictor(model_dir, semantic, min_confidence=min_confidence)
+    return model_predictor(model_dir, semantic, min_confidence=min_confidence, spec=spec)
 
 
 def prelabel(
