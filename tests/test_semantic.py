@@ -148,9 +148,16 @@ def test_the_index_embeds_only_new_checks_and_replaces_by_id_or_url(tmp_path: Pa
     index = load_index(folder, semantic=sem2)
     assert [c.id for c in index.checks] == ["1", "3", "9"] and index.vectors.shape == (3, 64)
     assert [c.language for c in index.checks] == ["", "", ""]  # too short to tell
+    # A check with the id of one entry and the URL of another replaces both: no URL is indexed twice.
+    third = build_index({tmp_path / "d.csv": [_check("3", "Crime fell again", url="https://fc/1")]}, folder,
+                        semantic=sem2)  # fmt: skip
+    assert (third.checks, third.added, third.replaced) == (2, 0, 1)
+    assert [(c.id, c.url) for c in load_index(folder, semantic=sem2).checks] == [("9", "https://fc/2"),
+                                                                                ("3", "https://fc/1")]  # fmt: skip
+    index = load_index(folder, semantic=sem2)
     long = build_index({tmp_path / "c.csv": [_check("4", "The government said that crime fell sharply last year")]},
                        folder, semantic=sem2)  # fmt: skip
-    assert long.checks == 4 and load_index(folder, semantic=sem2).checks[-1].language == "en"
+    assert long.checks == 3 and load_index(folder, semantic=sem2).checks[-1].language == "en"
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["model"] == {"model": "fake-concepts", "version": "1"}
     assert manifest["settings"] == SEMANTIC.as_dict() and set(manifest["inputs"]) == set()  # no such files

@@ -152,10 +152,12 @@ def build_index(new: dict[Path, list[PastCheck]], folder: Path, *, semantic: Sem
     for checks in new.values():
         for check in checks:
             check = with_language(check)
-            earlier = entries.pop(check.id, None) or (entries.pop(by_url[check.url], None) if check.url in by_url
-                                                      else None)  # fmt: skip
-            replaced += earlier is not None
-            added += earlier is None
+            # The entry of the same id and the entry of the same URL (one or two) give way to it.
+            same = {check.id, *([by_url[check.url]] if check.url in by_url else [])}
+            earlier = [entries.pop(k) for k in sorted(same) if k in entries and (k == check.id
+                                                                                  or entries[k].url == check.url)]
+            replaced += bool(earlier)
+            added += not earlier
             entries[check.id] = check
             if check.url:
                 by_url[check.url] = check.id
