@@ -283,3 +283,17 @@ def test_train_uses_the_vectors_and_a_model_needs_the_embedding_it_was_trained_w
     (label, probability), (other_label, _) = model.predict(["Prices rose 9 percent in May, data showed.",
                                                              "Thank you all for coming tonight number 8."])  # fmt: skip
     assert label == "claim_checkworthy" != other_label and 0.34 < probability <= 1.0
+
+
+def test_a_language_tag_counts_by_its_primary_subtag() -> None:
+    """ClaimReview's inLanguage "en-US" is English: such a check can be previously checked for an English claim."""
+    from annotate.loop.pastchecks import with_language
+
+    tagged = [PastCheck(str(n), "x", None, None, "", "", "table", language=tag) for n, tag in enumerate(("en-US", "FIL"))]
+    assert [with_language(c).language for c in (_check("9", "Crime fell"), *tagged)] == ["", "en", "fil"]
+    sem, _ = semantic()
+    claim = "The Kremlin refused NATO soldiers on Ukrainian soil, officials said on Monday"
+    check = PastCheck("fc", claim, "false", "False", "AFP", "https://fc/x", "claimreview", language="en-US")
+    (matched,) = match_past(cluster_claims([record("a/0-1", claim)], semantic=sem, settings=FAKE), [check],
+                            settings=FAKE, semantic=sem)  # fmt: skip
+    assert [m.check.id for m in matched.matches] == ["fc"] and matched.candidates == ()

@@ -38,7 +38,7 @@ from annotate.errors import InputError
 from annotate.inputs import Problem, Warn, problems_error, read_jsonl
 from annotate.loop.embeddings import PASSAGE, QUERY
 from annotate.loop.fusion import LEXICAL, Semantic, Settings, language_of, same_language, settings_for
-from annotate.loop.pastchecks import PastCheck, read_past_files
+from annotate.loop.pastchecks import PastCheck, read_past_files, with_language
 from annotate.loop.similarity import (
     BLOCK_TOP,
     CLUSTER_TOP,
@@ -209,10 +209,6 @@ def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int 
     return ranked
 
 
-def _check_language(check: PastCheck) -> str:
-    return (check.language or language_of(clean_text(check.claim)))[:2].lower()
-
-
 def match_past(clusters: Sequence[Cluster], checks: list[PastCheck], *, settings: Settings = LEXICAL,
                semantic: Semantic | None = None, check_vectors: np.ndarray | None = None) -> list[Cluster]:  # fmt: skip
     """The clusters with their past checks: `matches`, the checks from the safe cut that no guard
@@ -229,10 +225,11 @@ def match_past(clusters: Sequence[Cluster], checks: list[PastCheck], *, settings
                           check_vectors=check_vectors, weight=settings.weight,
                           cosine_floor=settings.cosine_floor)  # fmt: skip
     guards = _Guards([*texts, *(clean_text(c.claim) for c in checks)])
+    languages = [with_language(c).language for c in checks]
     best: list[dict[int, tuple[float, str]]] = [{} for _ in clusters]
     for i, (n, found) in enumerate(zip(owner, ranked, strict=True)):
         for c, s in found:
-            same = same_language(language_of(texts[i]), _check_language(checks[c]))
+            same = same_language(language_of(texts[i]), languages[c])
             reason = near_miss(guards[i], guards[len(texts) + c], same_language=same) or (
                 "" if same else "another language: a person confirms")
             kept = best[n].get(c)
@@ -243,7 +240,7 @@ def match_past(clusters: Sequence[Cluster], checks: list[PastCheck], *, settings
         ordered = sorted((Match(checks[c], round(s, 4), reason) for c, (s, reason) in found.items()),
                          key=lambda m: (-m.score, m.check.id))  # fmt: skip
         safe = tuple(m for m in ordered if m.score >= settings.safe_cut and not m.near_miss)
-        rest = tuple(m for m in ordered if m not in safe)[:CANDIDATE_COUNT]
+        rest = tuple(m for m in ordered if m.score < settings.safe_cut or m.near_miss)[:CANDIDATE_COUNT]
         out.append(Cluster(cluster.cluster_id, cluster.mentions, safe, rest))
     return out
 
@@ -369,7 +366,7 @@ def read_past(against: Sequence[Path], mapping: dict[str, Any], *, projects_dir:
               ) -> tuple[list[PastCheck], np.ndarray | None, dict[str, int]]:  # fmt: skip
     """The past checks of files and indexes, with their vectors (None when lexical); counts by input.
     Every input is read and every problem reported together."""
-    from annotate.loop.pastindex import is_index, load_index, with_language
+    from annotate.loop.pastindex import is_index, load_index
 
     checks: list[PastCheck] = []
     vectors: list[np.ndarray] = []

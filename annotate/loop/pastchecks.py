@@ -259,3 +259,15 @@ def read_past_files(paths: Iterable[Path], mapping: dict[str, Any], *, projects_
     if problems:
         raise InputError("\n".join(problems), hint="fix or leave out those files; nothing was read from any")
     return found
+
+
+def with_language(check: PastCheck) -> PastCheck:
+    """The check with its language as a primary subtag ("en-US" and "EN" are "en"): as given, else
+    detected from its claim ("" when too short to tell)."""
+    from dataclasses import replace
+
+    from annotate.loop.fusion import language_of
+    from annotate.loop.similarity import clean_text
+
+    given = re.split(r"[-_]", check.language.strip(), maxsplit=1)[0].lower()
+    return replace(check, language=given or language_of(clean_text(check.claim)))

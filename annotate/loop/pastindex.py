@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,8 @@ import numpy as np
 from annotate.errors import InputError, UsageError
 from annotate.inputs import Problem, problems_error, read_json, read_jsonl
 from annotate.loop.embeddings import PASSAGE
-from annotate.loop.fusion import Semantic, Settings, language_of, settings_for
-from annotate.loop.pastchecks import PastCheck, read_past_files
+from annotate.loop.fusion import Semantic, Settings, settings_for
+from annotate.loop.pastchecks import PastCheck, read_past_files, with_language
 from annotate.loop.similarity import clean_text
 from annotate.loop.vectors import text_hash
 
@@ -55,11 +55,6 @@ def _model(semantic: Semantic | None) -> dict[str, str] | None:
 
 def _describe(model: dict[str, str] | None) -> str:
     return f"{model['model']} {model['version']}" if model else "no embedding model (lexical)"
-
-
-def with_language(check: PastCheck) -> PastCheck:
-    """The check with its language: as given, else detected from its claim ("" if too short)."""
-    return check if check.language else replace(check, language=language_of(clean_text(check.claim)))
 
 
 def load_index(folder: Path, *, semantic: Semantic | None, settings: Settings | None = None) -> PastIndex:
