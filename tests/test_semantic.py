@@ -289,7 +289,7 @@ def test_a_language_tag_counts_by_its_primary_subtag() -> None:
     """ClaimReview's inLanguage "en-US" is English: such a check can be previously checked for an English claim."""
     from annotate.loop.pastchecks import with_language
 
-    tagged = [PastCheck(str(n), "x", None, None, "", "", "table", language=tag) for n, tag in enumerate(("en-US", "FIL"))]
+    tagged = [PastCheck(tag, "x", None, None, "", "", "table", language=tag) for tag in ("en-US", "FIL")]
     assert [with_language(c).language for c in (_check("9", "Crime fell"), *tagged)] == ["", "en", "fil"]
     sem, _ = semantic()
     claim = "The Kremlin refused NATO soldiers on Ukrainian soil, officials said on Monday"
