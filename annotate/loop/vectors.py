@@ -54,11 +54,6 @@ class VectorCache:
             self._db = db
         return self._db
 
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
     def vectors(self, embedder: Embedder, texts: Sequence[str], kind: Kind, *,
                 log: Callable[[str], None] | None = None) -> np.ndarray:  # fmt: skip
         """float32 (len(texts), dim): the vector of each text, embedding only those not cached."""
