@@ -416,6 +416,18 @@ class FakeLabelStudio:
             if t["project"] == project_id and any(p["model_version"] == model_version for p in t["predictions"])
         }
 
+    def set_prediction_clusters(self, project_id: int, model_version: str, clusters: dict[int, int]) -> int:
+        self._project(project_id, f"list the predictions of project {project_id}")
+        patched = 0
+        for task in self.stored.values():
+            for found in task["predictions"]:
+                wanted = clusters.get(task["id"])
+                if (task["project"] == project_id and found["model_version"] == model_version and wanted is not None
+                        and found["cluster"] != wanted):  # fmt: skip
+                    found["cluster"] = wanted
+                    patched += 1
+        return patched
+
     def import_predictions(self, project_id: int, predictions: list[dict[str, Any]]) -> int:
         self.calls["import_predictions"] += 1
         if not predictions:

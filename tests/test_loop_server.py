@@ -13,7 +13,7 @@ import pytest
 
 from annotate.dataset.collect import pseudonym
 from annotate.labelstudio import client as labelstudio
-from annotate.labelstudio.prelabel import with_status
+from annotate.labelstudio.prelabel import cluster, with_status
 from annotate.labelstudio.settings import Connection
 
 from .builders import dataset as _dataset
@@ -158,6 +158,7 @@ def test_adjudicate_promote_and_a_trained_prelabeller(live_server: LiveServer, t
         # One suggestion with everything: the rules' spans and relations with the model's claim_status.
         (status,) = [r["value"]["choices"][0] for r in prediction["result"] if r.get("from_name") == "claim_status"]
         assert prediction["result"] == with_status(task["data"]["text"], status)
+        assert prediction["cluster"] == cluster(task["data"])  # annotators spread over articles
         if len(task["annotations"]) < 2:  # finished tasks are not served again
             scores[task["id"]] = prediction["score"]
     saved = json.loads((config_dir / "settings.json").read_text())["servers"][live_server.url]

@@ -25,7 +25,7 @@ from annotate.labelstudio import client as labelstudio
 from annotate.labelstudio import load
 from annotate.labelstudio.export import export_project, manifest_path
 from annotate.labelstudio.load import load_tasks
-from annotate.labelstudio.prelabel import MODEL_VERSION, prelabel_project
+from annotate.labelstudio.prelabel import MODEL_VERSION, cluster, prelabel_project
 from annotate.labelstudio.projects import ProjectSpec, ensure_project, find_project, load_project, update_project
 from annotate.labelstudio.results import status_result
 from annotate.labelstudio.settings import Connection, record_project_id, recorded_project_id
@@ -245,6 +245,18 @@ def test_prelabel_adds_one_prediction_per_model_version(server: Server, tmp_path
 
     assert prelabel_project(client, project_id, model_version="model-abc", predictor=model) == (3, 0)
     assert prelabel_project(client, project_id, model_version="model-abc", predictor=model) == (0, 3)
+
+
+def test_uncertainty_order_spreads_annotators_over_articles(server: Server, tmp_path: Path) -> None:
+    client = server.client
+    project_id = server.project(server.spec())
+    records = _records(2, prefix="one") + _records(2, prefix="two")
+    load_tasks(client, project_id, records, journal_path=tmp_path / "journal.json")
+    assert prelabel_project(client, project_id, uncertainty_sampling=True) == (4, 0)
+    exported = json.loads(export_project(client, project_id, project="claims", out_dir=tmp_path / "e").read_bytes())
+    clusters = {t["data"]["sentence_id"]: p["cluster"] for t in exported for p in t["predictions"]}
+    assert clusters["one-0"] == clusters["one-100"] != clusters["two-0"] == clusters["two-100"]
+    assert clusters["one-0"] == cluster({"article_id": "one"}) and 0 <= clusters["one-0"] < 2**31
 
 
 # Projects -------------------------------------------------------------------------------------

@@ -291,6 +291,22 @@ class Client:
         with self._call(f"set the model version of project {project_id}"):
             self._ls.projects.update(project_id, **fields)
 
+    def set_prediction_clusters(self, project_id: int, model_version: str, clusters: dict[int, int]) -> int:
+        """Give the predictions of model_version their task's cluster (task id -> cluster): uncertainty
+        sampling serves an annotator from the clusters they have solved least. Label Studio 1.23's
+        bulk prediction import drops `cluster` (data_import/api.py), so each prediction whose cluster
+        differs is patched. Returns how many were."""
+        listed = self._request("GET", "api/predictions/", f"list the predictions of project {project_id}",
+                               params={"project": project_id})  # fmt: skip
+        patched = 0
+        for found in listed or []:
+            wanted = clusters.get(found.get("task"))
+            if found.get("model_version") == model_version and wanted is not None and found.get("cluster") != wanted:
+                self._request("PATCH", f"api/predictions/{found['id']}/", f"set the cluster of prediction {found['id']}",
+                              json={"cluster": wanted})  # fmt: skip
+                patched += 1
+        return patched
+
     # Users ---------------------------------------------------------------------------------
     def users(self) -> list[dict[str, Any]]:
         with self._call("list users"):

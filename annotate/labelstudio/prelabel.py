@@ -6,6 +6,7 @@ The rules are deliberately simple and explainable; a trained model replaces them
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -126,6 +127,7 @@ class _PredictionServer(Protocol):
     def prediction_task_ids(self, project_id: int, model_version: str) -> set[int]: ...
     def import_predictions(self, project_id: int, predictions: list[dict[str, Any]]) -> int: ...
     def set_model_version(self, project_id: int, model_version: str, *, uncertainty_sampling: bool = False) -> None: ...
+    def set_prediction_clusters(self, project_id: int, model_version: str, clusters: dict[int, int]) -> int: ...
 
 
 Predictor = Callable[[list[str]], list[tuple[list[dict[str, Any]], float]]]
@@ -152,7 +154,8 @@ def prelabel_project(
     suggestion at all (measured, 1.23.2). `uncertainty_sampling` also serves the lowest score first.
     """
     done = client.prediction_task_ids(project_id, model_version)
-    todo = [t for t in client.tasks(project_id) if t.id not in done and isinstance(t.data.get(TEXT), str)]
+    every = client.tasks(project_id)
+    todo = [t for t in every if t.id not in done and isinstance(t.data.get(TEXT), str)]
     added = 0
     for start in range(0, len(todo), batch_size):
         tasks = todo[start : start + batch_size]
@@ -160,6 +163,17 @@ def prelabel_project(
         batch = [results.prediction(task.id, result, model_version=model_version, score=score)
                  for task, (result, score) in zip(tasks, guesses, strict=True)]  # fmt: skip
         added += client.import_predictions(project_id, batch)
+    if uncertainty_sampling:
+        client.set_prediction_clusters(project_id, model_version, {t.id: cluster(t.data) for t in every})
     if activate or uncertainty_sampling:
         client.set_model_version(project_id, model_version, uncertainty_sampling=uncertainty_sampling)
     return added, len(done)
+
+
+def cluster(data: dict[str, Any]) -> int:
+    """A task's prediction cluster: its article (a stable 31-bit number of article_id, else of the
+    text), so that uncertainty sampling does not serve one annotator an article's near-identical
+    sentences while another gets none of them."""
+    key = data.get("article_id")
+    key = key if isinstance(key, str) and key else str(data.get(TEXT, ""))
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()[:4], "big") >> 1
