@@ -209,38 +209,55 @@ def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int 
     return ranked
 
 
-def match_past(clusters: Sequence[Cluster], checks: list[PastCheck], *, settings: Settings = LEXICAL,
-               semantic: Semantic | None = None, check_vectors: np.ndarray | None = None) -> list[Cluster]:  # fmt: skip
-    """The clusters with their past checks: `matches`, the checks from the safe cut that no guard
-    doubts and that are in the mention's language ("previously checked", best first); `candidates`,
-    the best CANDIDATE_COUNT others from CANDIDATE_FLOOR (a near miss, below the cut, or in another
-    language), for a person to look at. A check's score is its best mention's; a mention no guard
-    doubts wins over a doubted one."""
-    texts, owner = [], []
-    for n, cluster in enumerate(clusters):
-        for m in cluster.mentions:
-            texts.append(clean_text(m.text))
-            owner.append(n)
+def match_texts(texts: Sequence[str], checks: Sequence[PastCheck], *, settings: Settings = LEXICAL,
+                semantic: Semantic | None = None, check_vectors: np.ndarray | None = None) -> list[list[Match]]:  # fmt: skip
+    """Each plain text's past checks from CANDIDATE_FLOOR (from the safe cut if that is lower),
+    best first, each marked with why it may be another claim (`near_miss`: a guard it trips, or
+    another language). What `match` and `triage` share: split with `safe_and_candidates`."""
+    texts = [clean_text(t) for t in texts]
     ranked = score_checks(texts, checks, floor=min(CANDIDATE_FLOOR, settings.safe_cut), semantic=semantic,
                           check_vectors=check_vectors, weight=settings.weight,
                           cosine_floor=settings.cosine_floor)  # fmt: skip
     guards = _Guards([*texts, *(clean_text(c.claim) for c in checks)])
     languages = [with_language(c).language for c in checks]
-    best: list[dict[int, tuple[float, str]]] = [{} for _ in clusters]
-    for i, (n, found) in enumerate(zip(owner, ranked, strict=True)):
+    out = []
+    for i, found in enumerate(ranked):
+        language = language_of(texts[i]) if found else ""
+        matches = []
         for c, s in found:
-            same = same_language(language_of(texts[i]), languages[c])
+            same = same_language(language, languages[c])
             reason = near_miss(guards[i], guards[len(texts) + c], same_language=same) or (
                 "" if same else "another language: a person confirms")
-            kept = best[n].get(c)
-            if kept is None or (not reason, s) > (not kept[1], kept[0]):
-                best[n][c] = (s, reason)
+            matches.append(Match(checks[c], round(s, 4), reason))
+        out.append(matches)
+    return out
+
+
+def safe_and_candidates(found: Iterable[Match], settings: Settings) -> tuple[tuple[Match, ...], tuple[Match, ...]]:
+    """(matches, candidates): the checks from the safe cut that no guard doubts ("previously
+    checked", best first), and the best CANDIDATE_COUNT others, for a person to look at."""
+    ordered = sorted(found, key=lambda m: (-m.score, m.check.id))
+    safe = tuple(m for m in ordered if m.score >= settings.safe_cut and not m.near_miss)
+    rest = tuple(m for m in ordered if m.score < settings.safe_cut or m.near_miss)[:CANDIDATE_COUNT]
+    return safe, rest
+
+
+def match_past(clusters: Sequence[Cluster], checks: list[PastCheck], *, settings: Settings = LEXICAL,
+               semantic: Semantic | None = None, check_vectors: np.ndarray | None = None) -> list[Cluster]:  # fmt: skip
+    """The clusters with their past checks (match_texts of their mentions, split by
+    safe_and_candidates). A check's score is its best mention's; a mention no guard doubts wins over
+    a doubted one."""
+    texts = [m.text for cluster in clusters for m in cluster.mentions]
+    found = iter(match_texts(texts, checks, settings=settings, semantic=semantic, check_vectors=check_vectors))
     out = []
-    for cluster, found in zip(clusters, best, strict=True):
-        ordered = sorted((Match(checks[c], round(s, 4), reason) for c, (s, reason) in found.items()),
-                         key=lambda m: (-m.score, m.check.id))  # fmt: skip
-        safe = tuple(m for m in ordered if m.score >= settings.safe_cut and not m.near_miss)
-        rest = tuple(m for m in ordered if m.score < settings.safe_cut or m.near_miss)[:CANDIDATE_COUNT]
+    for cluster in clusters:
+        best: dict[int, Match] = {}  # by the check (object): two inputs may use one id
+        for _ in cluster.mentions:
+            for m in next(found):
+                kept = best.get(id(m.check))
+                if kept is None or (not m.near_miss, m.score) > (not kept.near_miss, kept.score):
+                    best[id(m.check)] = m
+        safe, rest = safe_and_candidates(best.values(), settings)
         out.append(Cluster(cluster.cluster_id, cluster.mentions, safe, rest))
     return out
 
