@@ -253,3 +253,54 @@ def index(
 
     report = index_files(past, out, projects_dir=projects_folder(projects_dir), semantic=semantic(embedder, lexical))
     emit(report.as_dict(), fmt, report.text())
+
+
+# triage ---------------------------------------------------------------------------------------
+@app.command("triage")
+def triage(
+    articles: Annotated[list[str], typer.Argument(help="The day's articles: files or folders, as `split` reads them.")],
+    model: Annotated[Path, typer.Option("--model", help="A model folder from `annotate train`: what ranks them.")],
+    against: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--against",
+            help="Past fact-checks (repeatable): an index from `annotate index`, ClaimReview JSON-LD, a "
+            "verification export or a table, as `match --against` reads them.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("-o", "--output-dir", help="Folder for the page and tables. Default: triage/YYYY-MM-DD."),
+    ] = None,
+    topics: Annotated[
+        Path | None,
+        typer.Option(
+            "--topics",
+            help="Topics and keywords: JSON {\"topic\": [\"keyword\", ...]} or a .csv/.tsv with columns topic, "
+            "keywords. An article's own `topic` field wins.",
+        ),
+    ] = None,
+    match_all: Annotated[
+        bool, typer.Option("--match-all", help="Match every sentence, not only those the model finds check-worthy.")
+    ] = False,
+    projects_dir: ProjectsDirOption = None,
+    embedder: EmbedderOption = None,
+    lexical: LexicalOption = False,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """The morning triage: split the day's articles, rank their sentences by the model's
+    check-worthiness (a sentence printed by several outlets is one row), and flag those a past
+    fact-check already answers, with its verdict. Writes triage.html (one self-contained page),
+    triage.csv and triage.jsonl; a summary on stdout. An article that fails is reported, the rest
+    triaged, and the exit status is 1."""
+    import datetime
+
+    from annotate.loop.triage import triage as triage_articles
+
+    day = datetime.date.today().isoformat()
+    found = triage_articles(articles, model_dir=model, against=against or [], out=out or Path("triage") / day,
+                            day=day, topics=topics, projects_dir=projects_folder(projects_dir),
+                            semantic=semantic(embedder, lexical), match_all=match_all, log=info)  # fmt: skip
+    emit(found.as_dict(), fmt, found.text())
+    if found.problems:
+        raise typer.Exit(1)

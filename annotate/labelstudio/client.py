@@ -302,8 +302,8 @@ class Client:
         for found in listed or []:
             wanted = clusters.get(found.get("task"))
             if found.get("model_version") == model_version and wanted is not None and found.get("cluster") != wanted:
-                self._request("PATCH", f"api/predictions/{found['id']}/", f"set the cluster of prediction {found['id']}",
-                              json={"cluster": wanted})  # fmt: skip
+                what = f"set the cluster of prediction {found['id']}"
+                self._request("PATCH", f"api/predictions/{found['id']}/", what, json={"cluster": wanted})
                 patched += 1
         return patched
 

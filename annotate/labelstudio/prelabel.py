@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from annotate.labelstudio import results
 from annotate.vocabulary import (
+    ARTICLE_ID,
     ATTRIBUTED_TO,
     CLAIM,
     CLAIM_CHECKWORTHY,
@@ -174,6 +175,6 @@ def cluster(data: dict[str, Any]) -> int:
     """A task's prediction cluster: its article (a stable 31-bit number of article_id, else of the
     text), so that uncertainty sampling does not serve one annotator an article's near-identical
     sentences while another gets none of them."""
-    key = data.get("article_id")
+    key = data.get(ARTICLE_ID)
     key = key if isinstance(key, str) and key else str(data.get(TEXT, ""))
     return int.from_bytes(hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()[:4], "big") >> 1

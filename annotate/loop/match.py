@@ -210,7 +210,8 @@ def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int 
 
 
 def match_texts(texts: Sequence[str], checks: Sequence[PastCheck], *, settings: Settings = LEXICAL,
-                semantic: Semantic | None = None, check_vectors: np.ndarray | None = None) -> list[list[Match]]:  # fmt: skip
+                semantic: Semantic | None = None, check_vectors: np.ndarray | None = None
+                ) -> list[list[Match]]:  # fmt: skip
     """Each plain text's past checks from CANDIDATE_FLOOR (from the safe cut if that is lower),
     best first, each marked with why it may be another claim (`near_miss`: a guard it trips, or
     another language). What `match` and `triage` share: split with `safe_and_candidates`."""

@@ -384,6 +384,11 @@ class Model:
     def predict(self, texts: list[str]) -> list[tuple[str, float]]:
         """(claim_status, certainty of that label) per text: the classifier's probability of it,
         calibrated where the model has a calibration (annotate.loop.calibration)."""
+        return [(label, certainty) for label, certainty, _ in self.assess(texts)]
+
+    def assess(self, texts: list[str]) -> list[tuple[str, float, float]]:
+        """(claim_status, certainty of that label, probability of claim_checkworthy) per text; the
+        last ranks texts by check-worthiness (0 when the model has no such label)."""
         if not texts:
             return []
         design = Design(self.parts["hashing"], self.parts["weighting"],
@@ -394,7 +399,9 @@ class Model:
         shown = probabilities.max(axis=1)
         if self.meta.get("calibration"):
             shown = calibration.Calibration(**self.meta["calibration"])(shown)
-        return [(str(labels[row.argmax()]), round(float(p), 4)) for row, p in zip(probabilities, shown, strict=True)]
+        positive = probabilities[:, labels.index(POSITIVE)] if POSITIVE in labels else probabilities[:, 0] * 0
+        return [(str(labels[row.argmax()]), round(float(p), 4), round(float(w), 4))
+                for row, p, w in zip(probabilities, shown, positive, strict=True)]  # fmt: skip
 
 
 def uses_embedding(model_dir: Path) -> bool:

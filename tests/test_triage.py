@@ -1,0 +1,143 @@
+"""`annotate triage`: the day's articles ranked by check-worthiness, syndicated sentences made one
+row, past checks flagged with their verdict, the page and tables written as a whole."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from annotate.articles.tasks import split_sources
+from annotate.cli import app
+from annotate.errors import InputError
+from annotate.loop.train import train
+from annotate.loop.triage import text_key, triage
+
+from .builders import dataset
+
+WORTHY = "Prices rose 14 percent in June, data showed."
+OTHER = "We will keep fighting for families 12."
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("model")
+    train(dataset(folder / "ds"), folder / "m", seed=3)
+    return folder / "m"
+
+
+def articles(folder: Path) -> Path:
+    """Two outlets print the same check-worthy sentence; a third article has its own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    records = [
+        {"id": "wire-1", "title": "Prices", "source": "Wire", "url": "https://wire.example/1", "topic": "economy",
+         "text": f"{WORTHY} {OTHER} Crime doubled to 40 cases since March."},
+        {"id": "paper-1", "title": "Prices <b>again</b>", "source": "Paper", "url": "javascript:alert(1)",
+         "text": f"{OTHER} {WORTHY.replace('Prices', 'prices').upper().lower().capitalize()}  "},
+        {"id": "local-1", "title": "Local", "source": "Local", "url": "https://local.example/1",
+         "text": "Thank you all for coming tonight number 8. The city spent $9 million on the bridge, officials said."},
+    ]  # fmt: skip
+    path = folder / "day.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def past(folder: Path) -> Path:
+    path = folder / "past.csv"
+    path.write_text("id,claim,verdict,organization,url,date\n"
+                    "pc-1,Prices rose 14 percent in June,false,Checkers,https://checkers.example/pc-1,2026-06-30\n"
+                    "pc-2,We will keep fighting for families 12,true,Checkers,https://checkers.example/pc-2,2026-05-02\n",
+                    encoding="utf-8")  # fmt: skip
+    return path
+
+
+def test_the_day_is_ranked_syndicated_sentences_are_one_row_and_checked_claims_carry_their_verdict(
+        model: Path, tmp_path: Path) -> None:  # fmt: skip
+    day = articles(tmp_path / "in")
+    found = triage([str(day)], model_dir=model, against=[past(tmp_path)], out=tmp_path / "out", day="2026-12-04")
+    split = [r for item in split_sources([str(day)]) for r in item.records]
+    assert sum(len(r.records) for r in found.rows) == len(split)  # every sentence, with split's ids
+    assert {r["sentence_id"] for row in found.rows for r in row.records} == {r["sentence_id"] for r in split}
+    scores = [r.checkworthiness for r in found.rows]
+    assert scores == sorted(scores, reverse=True) and [r.rank for r in found.rows] == list(range(1, len(scores) + 1))
+    (printed,) = [r for r in found.rows if text_key(r.text) == text_key(WORTHY)]
+    assert [r["article_id"] for r in printed.records] == ["wire-1", "paper-1"] and printed.checkworthy
+    assert [m.check.id for m in printed.matches] == ["pc-1"] and printed.matches[0].check.verdict == "false"
+    (sunny,) = [r for r in found.rows if text_key(r.text) == text_key(OTHER)]
+    assert not sunny.checkworthy and not sunny.matches  # only the check-worthy are matched
+    counts = found.counts()
+    assert {k: counts[k] for k in ("articles", "failed", "sentences", "unique", "already_checked")} == {
+        "articles": 3, "failed": 0, "sentences": len(split), "unique": len(split) - 2,  # two sentences printed twice
+        "already_checked": 1}  # fmt: skip
+
+    rows = list(csv.DictReader((tmp_path / "out" / "triage.csv").open(encoding="utf-8")))
+    assert [r["sentence_id"] for r in rows] == [r.sentence_id for r in found.rows]
+    top = rows[printed.rank - 1]
+    assert (top["outlets"], top["verdict"], top["organization"], top["check_url"], top["already_checked"]) == (
+        "2", "false", "Checkers", "https://checkers.example/pc-1", "True")
+    lines = [json.loads(line) for line in (tmp_path / "out" / "triage.jsonl").read_text().splitlines()]
+    assert lines[printed.rank - 1]["already_checked"][0]["verdict"] == "false"
+    assert lines[printed.rank - 1]["topics"] == ["economy"]
+
+    everything = triage([str(day)], model_dir=model, against=[past(tmp_path)], out=tmp_path / "all",
+                        day="2026-12-04", match_all=True)  # fmt: skip
+    (sunny,) = [r for r in everything.rows if text_key(r.text) == text_key(OTHER)]
+    assert [m.check.id for m in sunny.matches] == ["pc-2"]
+
+
+def test_the_page_reads_without_a_server_or_script_and_trusts_no_input(model: Path, tmp_path: Path) -> None:
+    day = articles(tmp_path / "in")
+    triage([str(day)], model_dir=model, against=[past(tmp_path)], out=tmp_path / "out", day="2026-12-04")
+    page = (tmp_path / "out" / "triage.html").read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and 'name="viewport"' in page
+    assert "src=" not in page and "<link" not in page  # nothing fetched: one self-contained file
+    assert "already checked: <strong>false</strong> by Checkers" in page
+    assert '<a href="https://checkers.example/pc-1"' in page and '<a href="https://wire.example/1"' in page
+    assert "javascript:" not in page and "Prices &lt;b&gt;again&lt;/b&gt;" in page  # text, not markup or a link
+    assert page.count('<p class="text" dir="auto">') == len(page.split('<li class="row')) - 1
+    assert "<h2>Topics</h2>" in page and ">economy<" in page
+
+
+def test_a_bad_article_is_reported_the_rest_triaged_and_a_rerun_changes_nothing(model: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    articles(folder)
+    (folder / "broken.json").write_text('{"text": ', encoding="utf-8")
+    runner = CliRunner()
+    args = ["triage", str(folder), "--model", str(model), "--against", str(past(tmp_path)), "-o", str(tmp_path / "o")]
+    first = runner.invoke(app, [*args, "--format", "json"])
+    assert first.exit_code == 1 and "broken.json" in first.stderr and "Traceback" not in first.output
+    report = json.loads(first.stdout)
+    assert (report["articles"], report["failed"], report["already_checked"]) == (3, 1, 1)
+    written = {p.name: p.read_bytes() for p in (tmp_path / "o").iterdir() if not p.name.startswith(".")}
+    assert set(written) == {"triage.html", "triage.csv", "triage.jsonl"}
+    again = runner.invoke(app, args)
+    assert again.exit_code == 1 and "3 article(s)" in again.stdout and "1 already checked" in again.stdout
+    assert {p.name: p.read_bytes() for p in (tmp_path / "o").iterdir() if not p.name.startswith(".")} == written
+
+
+def test_topics_come_from_a_keyword_file_unless_the_article_has_its_own(model: Path, tmp_path: Path) -> None:
+    day = articles(tmp_path / "in")
+    topics = tmp_path / "topics.csv"
+    topics.write_text("topic,keywords\ninfrastructure,bridge; road\ncrime,crime\n", encoding="utf-8")
+    found = triage([str(day)], model_dir=model, out=tmp_path / "out", day="d", topics=topics)
+    assert {a: r["topics"] for a, r in found.articles.items()} == {
+        "wire-1": ["economy"], "paper-1": [], "local-1": ["infrastructure"]}  # fmt: skip
+    bad = tmp_path / "topics.json"
+    bad.write_text('{"crime": "crime"}', encoding="utf-8")
+    with pytest.raises(InputError, match="each a list of keyword strings"):
+        triage([str(day)], model_dir=model, out=tmp_path / "o2", day="d", topics=bad)
+
+
+def test_a_model_for_other_labels_is_refused_before_any_work(model: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("model.joblib", "model.json"):
+        (other / name).write_bytes((model / name).read_bytes())
+    meta = json.loads((other / "model.json").read_text())
+    (other / "model.json").write_text(json.dumps(meta | {"labels": ["yes", "no"]}))
+    result = CliRunner().invoke(app, ["triage", str(articles(tmp_path / "in")), "--model", str(other),
+                                      "-o", str(tmp_path / "o")])  # fmt: skip
+    assert result.exit_code == 1 and "predicts no, yes" in result.stderr and not (tmp_path / "o").exists()
