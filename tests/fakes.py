@@ -416,6 +416,9 @@ class FakeLabelStudio:
             if t["project"] == project_id and any(p["model_version"] == model_version for p in t["predictions"])
         }
 
+    def set_sampling(self, project_id: int, sampling: str) -> None:
+        self._project(project_id, f"set the sampling of project {project_id}").settings["sampling"] = sampling
+
     def set_prediction_clusters(self, project_id: int, model_version: str, clusters: dict[int, int]) -> int:
         self._project(project_id, f"list the predictions of project {project_id}")
         patched = 0

@@ -12,11 +12,18 @@ from typer.testing import CliRunner
 
 from annotate.articles.tasks import split_sources
 from annotate.cli import app
-from annotate.errors import InputError
+from annotate.errors import InputError, ServerUnreachable
+from annotate.labelstudio.exports import open_exports
+from annotate.labelstudio.prelabel import with_status
+from annotate.labelstudio.projects import ensure_project, load_project
 from annotate.loop.train import train
 from annotate.loop.triage import text_key, triage
+from annotate.loop.triageload import Target
+from annotate.loop.verification import promote
 
-from .builders import dataset
+from .builders import annotation, dataset, span, status
+from .conftest import ROOT, write_export
+from .fakes import FakeLabelStudio
 
 WORTHY = "Prices rose 14 percent in June, data showed."
 OTHER = "We will keep fighting for families 12."
@@ -141,3 +148,83 @@ def test_a_model_for_other_labels_is_refused_before_any_work(model: Path, tmp_pa
     result = CliRunner().invoke(app, ["triage", str(articles(tmp_path / "in")), "--model", str(other),
                                       "-o", str(tmp_path / "o")])  # fmt: skip
     assert result.exit_code == 1 and "predicts no, yes" in result.stderr and not (tmp_path / "o").exists()
+
+
+# --load ------------------------------------------------------------------------------------------
+def _target(tmp_path: Path, client) -> Target:
+    claims = load_project("claims", projects_dir=ROOT / "projects")
+    verification = load_project("verification", projects_dir=ROOT / "projects")
+    config_dir = tmp_path / "config"
+    for spec in (claims, verification):
+        ensure_project(client, spec, config_dir=config_dir)
+    return Target(lambda: client, claims, verification, config_dir)
+
+
+def _project_tasks(client: FakeLabelStudio, title: str) -> list[dict]:
+    (pid,) = [p for p, project in client.projects.items() if project.settings["title"] == title]
+    return [t for t in sorted(client.stored.values(), key=lambda t: t["id"]) if t["project"] == pid]
+
+
+def test_load_puts_the_day_in_rank_order_and_checked_claims_to_verify_once(model: Path, tmp_path: Path) -> None:
+    client = FakeLabelStudio()
+    target = _target(tmp_path, client)
+    day = articles(tmp_path / "in")
+    found = triage([str(day)], model_dir=model, against=[past(tmp_path)], out=tmp_path / "o", day="d", load=target)
+    model_id = json.loads((model / "model.json").read_text())["model_id"]
+    claims = _project_tasks(client, target.claims.title)
+    assert [t["data"]["sentence_id"] for t in claims] == [r.sentence_id for r in found.rows]  # ids in rank order
+    for task, row in zip(claims, found.rows, strict=True):
+        (prediction,) = task["predictions"]
+        assert (prediction["model_version"], prediction["score"]) == (model_id, row.certainty)
+        assert prediction["result"] == with_status(row.text, row.claim_status)
+    (claims_id,) = {t["project"] for t in claims}
+    assert client.projects[claims_id].settings["sampling"] == "Sequential sampling"
+    assert client.projects[claims_id].model_version == model_id
+    (checked,) = _project_tasks(client, target.verification.title)
+    (printed,) = [r for r in found.rows if r.matches]
+    assert checked["data"]["cluster_id"] == checked["data"]["claim_id"] == printed.sentence_id
+    assert [m["sentence_id"] for m in checked["data"]["mentions"]] == ["wire-1-0", "paper-1-39"]
+    assert checked["data"]["previously_checked"] == "previously checked: false by Checkers (https://checkers.example/pc-1)"
+    assert found.loaded is not None and (found.loaded.claims_created, found.loaded.verification_created) == (
+        len(found.rows), 1)  # fmt: skip
+
+    again = triage([str(day)], model_dir=model, against=[past(tmp_path)], out=tmp_path / "o", day="d", load=target)
+    assert again.loaded is not None and (again.loaded.claims_created, again.loaded.verification_created) == (0, 0)
+    assert len(client.stored) == len(claims) + 1
+
+    # The annotated CLAIM span of that sentence, promoted later, joins the task: no second one.
+    text = printed.records[0]["text"]
+    data = {k: printed.records[0][k] for k in ("text", "kind", "article_id", "sentence_id", "sentence_index",
+                                               "char_start", "char_end", "title", "url", "published")}  # fmt: skip
+    result = [span("c", text, "Prices rose 14 percent in June", "CLAIM"), status("claim_checkworthy")]
+    export = write_export(tmp_path / "claims.json", [{"id": 1, "data": data, "predictions": [],
+                          "annotations": [annotation(10, "ann@x.org", result)]}], "claims")  # fmt: skip
+    report = promote(open_exports([export], project="claims", projects_dir=ROOT / "projects"), client,
+                     target.verification, config_dir=target.config_dir)  # fmt: skip
+    assert (report.load.created, report.plan.present) == (0, 1)
+    (joined,) = _project_tasks(client, target.verification.title)
+    assert [m["claim_id"] for m in joined["data"]["mentions"]] == [
+        "wire-1-0", "paper-1-39", f"wire-1-0/0-{len('Prices rose 14 percent in June')}"]  # fmt: skip
+    assert joined["data"]["previously_checked"] == checked["data"]["previously_checked"]
+
+
+def test_load_leaves_the_uncertainty_order_and_an_unreachable_server_loses_no_page(model: Path, tmp_path: Path) -> None:
+    client = FakeLabelStudio()
+    target = _target(tmp_path, client)
+    claims_id = next(p for p, project in client.projects.items() if project.settings["title"] == target.claims.title)
+    client.set_sampling(claims_id, "Uncertainty sampling")
+    said: list[str] = []
+    found = triage([str(articles(tmp_path / "in"))], model_dir=model, out=tmp_path / "o", day="d", load=target,
+                   log=said.append)  # fmt: skip
+    assert client.projects[claims_id].settings["sampling"] == "Uncertainty sampling"
+    assert found.loaded is not None and found.loaded.claims_created == len(found.rows)
+    assert any("uncertainty sampling); left as it is" in line for line in said)
+
+    def unreachable():
+        raise ServerUnreachable("cannot reach Label Studio at http://127.0.0.1:9 (ConnectError)")
+
+    down = Target(unreachable, target.claims, target.verification, target.config_dir)
+    result = triage([str(articles(tmp_path / "in"))], model_dir=model, out=tmp_path / "o2", day="d", load=down)
+    assert result.failed and "the day was not loaded (cannot reach Label Studio" in result.not_loaded
+    assert {p.name for p in (tmp_path / "o2").iterdir() if not p.name.startswith(".")} == {
+        "triage.html", "triage.csv", "triage.jsonl"}  # fmt: skip

@@ -283,6 +283,19 @@ def triage(
     match_all: Annotated[
         bool, typer.Option("--match-all", help="Match every sentence, not only those the model finds check-worthy.")
     ] = False,
+    load: Annotated[
+        bool,
+        typer.Option(
+            "--load",
+            help="Also load the day's sentences, most check-worthy first, into --project with the model's "
+            "suggestions, and the already-checked ones into --to as claims to verify.",
+        ),
+    ] = False,
+    project: Annotated[str, typer.Option("--project", help="The claims project's folder (with --load).")] = "claims",
+    to: Annotated[str, typer.Option("--to", help="The verification project's folder name (with --load).")] = (
+        "verification"
+    ),
+    url: UrlOption = None,
     projects_dir: ProjectsDirOption = None,
     embedder: EmbedderOption = None,
     lexical: LexicalOption = False,
@@ -296,11 +309,15 @@ def triage(
     import datetime
 
     from annotate.loop.triage import triage as triage_articles
+    from annotate.loop.triageload import Target
 
     day = datetime.date.today().isoformat()
+    target = (Target(lambda: connect(url), project_spec(project, projects_dir), project_spec(to, projects_dir),
+                     config_dir()) if load else None)  # fmt: skip
     found = triage_articles(articles, model_dir=model, against=against or [], out=out or Path("triage") / day,
                             day=day, topics=topics, projects_dir=projects_folder(projects_dir),
-                            semantic=semantic(embedder, lexical), match_all=match_all, log=info)  # fmt: skip
+                            semantic=semantic(embedder, lexical), match_all=match_all, load=target,
+                            log=info)  # fmt: skip
     emit(found.as_dict(), fmt, found.text())
-    if found.problems:
+    if found.failed:
         raise typer.Exit(1)

@@ -291,6 +291,11 @@ class Client:
         with self._call(f"set the model version of project {project_id}"):
             self._ls.projects.update(project_id, **fields)
 
+    def set_sampling(self, project_id: int, sampling: str) -> None:
+        """The order "Label All Tasks" serves tasks in, as Label Studio names it ("Sequential sampling")."""
+        with self._call(f"set the sampling of project {project_id}"):
+            self._ls.projects.update(project_id, sampling=sampling)
+
     def set_prediction_clusters(self, project_id: int, model_version: str, clusters: dict[int, int]) -> int:
         """Give the predictions of model_version their task's cluster (task id -> cluster): uncertainty
         sampling serves an annotator from the clusters they have solved least. Label Studio 1.23's

@@ -40,7 +40,7 @@ def claim_id(sentence_id: str, start: int, end: int) -> str:
     return f"{sentence_id}/{start}-{end}"
 
 
-def _context(data: Any) -> str:
+def passage(data: Any) -> str:
     """The sentence in its passage: the units before and after it in the article."""
     parts = [data.get(CONTEXT_BEFORE), data.get(TEXT), data.get(CONTEXT_AFTER)]
     return " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
@@ -75,7 +75,7 @@ def verification_records(collection: Collection, gold_by: Gold | None = None) ->
                 "source_text": (source.text if source else None) or "",
                 SOURCE_TYPE: (answers.get(SOURCE_TYPE, {}).get(source.region_id) if source else None) or "",
                 "sentence": data.get(TEXT) or "",
-                "context": _context(data),
+                "context": passage(data),
                 TITLE: data.get(TITLE) or "",
                 URL: data.get(URL) or "",
                 PUBLISHED: data.get(PUBLISHED) or "",

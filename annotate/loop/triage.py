@@ -22,10 +22,11 @@ from typing import Any
 
 from annotate.articles.read import expand_sources
 from annotate.articles.tasks import SplitArticle, split_sources
-from annotate.errors import InputError, UsageError
+from annotate.errors import AnnotateError, InputError, UsageError
 from annotate.inputs import read_json, read_table
 from annotate.loop.fusion import Semantic, language_of, settings_for
 from annotate.loop.match import Match, match_texts, read_past, safe_and_candidates
+from annotate.loop.triageload import Loaded, Target, load_day
 from annotate.vocabulary import ARTICLE_ID, CLAIM_CHECKWORTHY, CLAIM_STATUS, SENTENCE_ID, TEXT, VERDICT
 
 TRIAGE_FILES = ("triage.html", "triage.csv", "triage.jsonl")
@@ -94,7 +95,12 @@ class Triage:
     day: str
     problems: list[InputError] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
-    loaded: dict[str, Any] | None = None
+    loaded: Loaded | None = None
+    not_loaded: str = ""  # why --load failed
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems or self.not_loaded)
 
     def counts(self) -> dict[str, int]:
         return {"articles": len(self.articles), "failed": len(self.problems),
@@ -106,7 +112,8 @@ class Triage:
     def as_dict(self) -> dict[str, Any]:
         return {"day": self.day, **self.counts(), "model": self.model["model_id"], "against": self.against,
                 "embedding": self.embedding, "written": [str(p) for p in self.written],
-                "problems": [p.message for p in self.problems], "loaded": self.loaded}  # fmt: skip
+                "problems": [p.message for p in self.problems],
+                "loaded": self.loaded.as_dict() if self.loaded else None, "not_loaded": self.not_loaded}  # fmt: skip
 
     def text(self) -> str:
         c = self.counts()
@@ -116,6 +123,8 @@ class Triage:
                 f"{c['with_candidates']} with candidates{where}")  # fmt: skip
         if self.problems:
             line += f"; {len(self.problems)} input(s) failed"
+        if self.loaded:
+            line += f"\n{self.loaded.text()}"
         return line
 
 
@@ -225,10 +234,12 @@ def csv_text(rows: Sequence[Row]) -> str:
 
 def triage(sources: Sequence[str], *, model_dir: Path, against: Sequence[Path] = (), out: Path, day: str,
            topics: Path | None = None, projects_dir: Path | None = None, semantic: Semantic | None = None,
-           match_all: bool = False, log: Callable[[str], None] = lambda _line: None) -> Triage:  # fmt: skip
+           match_all: bool = False, load: Target | None = None,
+           log: Callable[[str], None] = lambda _line: None) -> Triage:  # fmt: skip
     """`annotate triage`: read the model, the past checks and the topics first (a bad one fails
-    before any work), then split, score, match and write the folder `out` as a whole. An article
-    that fails is reported (Triage.problems) and the others triaged."""
+    before any work), then split, score, match and write the folder `out` as a whole; with `load`,
+    then load the day into its projects (annotate.loop.triageload). An article that fails, or a
+    load that fails (the folder is written all the same), is reported in Triage.problems."""
     from annotate.dataset.build import verdict_options
     from annotate.dataset.verdicts import load_mapping
     from annotate.labelstudio.projects import load_project
@@ -262,4 +273,10 @@ def triage(sources: Sequence[str], *, model_dir: Path, against: Sequence[Path] =
         return [folder / name for name in TRIAGE_FILES]
 
     found.written = replace_folder(out, build)
+    if load is not None:
+        try:
+            found.loaded = load_day(ranked, load, version=model.model_id, log=log)
+        except AnnotateError as exc:
+            found.not_loaded = f"the day was not loaded ({exc}); {out} is written"
+            log(f"Error: {found.not_loaded} (rerun with --load once that is fixed: what is loaded already stays)")
     return found

@@ -47,6 +47,7 @@ from annotate.vocabulary import (
     PAST_CHECKS,
     PREVIOUSLY_CHECKED,
     PUBLISHED,
+    SENTENCE_ID,
     TITLE,
     URL,
 )  # fmt: skip
@@ -140,7 +141,7 @@ def plan_clusters(clusters: list[Cluster], tasks: Sequence[Any], *, now: str) ->
             plan.split.append(f"task {task.id} ({task.data.get(CLUSTER_ID) or task.data.get(CLAIM_ID)}): its mentions "
                               f"are now in clusters {', '.join(parts)}; left as it is")  # fmt: skip
     for cluster in clusters:
-        found = {owner[m.claim_id].id: owner[m.claim_id] for m in cluster.mentions if m.claim_id in owner}
+        found = {t.id: t for m in cluster.mentions if (t := _owner(m, owner)) is not None}
         if not found:
             plan.create.append(cluster_task(cluster))
             continue
@@ -154,6 +155,14 @@ def plan_clusters(clusters: list[Cluster], tasks: Sequence[Any], *, now: str) ->
         plan.present += 1
         _extend(plan, task, cluster, now)
     return plan
+
+
+def _owner(mention: Mention, owner: dict[str, Any]) -> Any:
+    """The task a mention belongs to: the one holding its claim_id, else the one `triage --load`
+    made for its whole sentence (a mention whose claim_id is the sentence_id): the sentence's CLAIM
+    span, promoted later, joins that task."""
+    found = owner.get(mention.claim_id)
+    return found if found is not None else owner.get(str(mention.record.get(SENTENCE_ID)))
 
 
 def _extend(plan: ClusterPlan, task: Any, cluster: Cluster, now: str) -> None:
@@ -222,6 +231,14 @@ def promote(
     with gc_paused(exiting=True):
         records = verification_records(read_collection(exports).part(verification=False))
     clusters = clusters_for(records, matches, semantic=semantic, log=log)
+    project_id, report, plan = load_clusters(clusters, client, spec, config_dir=config_dir, dry_run=dry_run, log=log)
+    return PromoteReport(len(records), len(clusters), report, plan, spec.name, project_id, dry_run)
+
+
+def load_clusters(clusters: list[Cluster], client: Any, spec: ProjectSpec, *, config_dir: Path, dry_run: bool = False,
+                  log: Callable[[str], None] = lambda _m: None) -> tuple[int, LoadReport, ClusterPlan]:  # fmt: skip
+    """The clusters into the verification project `spec`, one task each, idempotent by cluster
+    (plan_clusters): what `promote` and `triage --load` share."""
     project_id = require_project(client, spec, config_dir=config_dir)
     now = client.server_time()  # the clock that stamps the annotations' updated_at
     plan = plan_clusters(clusters, client.tasks(project_id), now=now)
@@ -237,4 +254,4 @@ def promote(
             "left unchanged")  # fmt: skip
     for line in plan.merged + plan.split:
         log(f"Warning: {line}")
-    return PromoteReport(len(records), len(clusters), report, plan, spec.name, project_id, dry_run)
+    return project_id, report, plan
