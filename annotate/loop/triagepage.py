@@ -18,14 +18,17 @@ from urllib.parse import urlsplit
 from annotate.vocabulary import ARTICLE_ID
 
 STYLE = """
-body{font:16px/1.45 system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:0 .8rem;color:#1a1a1a}
+body{font:16px/1.45 system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:0 .8rem;color:#1a1a1a;
+overflow-wrap:anywhere}
+.wide{overflow-x:auto;max-width:100%}
 h1{font-size:1.4rem;margin:.8rem 0 .2rem}h2{font-size:1.1rem;margin:1.2rem 0 .4rem}
 .meta,.src,.cand{color:#555;font-size:.85rem}
 ol.rows{padding:0;list-style:none}li.row{border-top:1px solid #ddd;padding:.6rem 0}
 .score{display:inline-block;min-width:3.2rem;font-variant-numeric:tabular-nums;font-weight:600}
 .worthy .score{color:#a4000f}.text{margin:.2rem 0;font-size:1.05rem}
 .checked{background:#fff4d6;border-left:4px solid #e0a800;padding:.3rem .5rem;margin:.3rem 0}
-table{border-collapse:collapse;font-size:.9rem}td,th{border-bottom:1px solid #eee;padding:.2rem .5rem;text-align:left}
+table{border-collapse:collapse;font-size:.9rem}td,th{border-bottom:1px solid #eee;padding:.2rem .5rem;text-align:left;
+overflow-wrap:normal}th{white-space:nowrap}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 #filter{display:none;width:100%;font-size:1rem;padding:.4rem;margin:.4rem 0;box-sizing:border-box}
 a{color:#0645ad;overflow-wrap:anywhere}details{margin:.2rem 0}
@@ -92,19 +95,19 @@ def _counts(triage: Any) -> str:
         for topic in row.topics:
             per_topic[topic] += row.checkworthy
             topic_checked[topic] += bool(row.matches)
-    lines = ['<h2>Articles</h2><table><tr><th>article</th><th>source</th><th class="n">sentences</th>'
+    lines = ['<h2>Articles</h2><div class="wide"><table><tr><th>article</th><th>source</th><th class="n">sentences</th>'
              '<th class="n">check-worthy</th><th class="n">already checked</th></tr>']
     for article_id, a in sorted(triage.articles.items(), key=lambda p: (-per_article[p[0]], p[0])):
         lines.append(f'<tr><td dir="auto">{_link(a.get("url"), a.get("title") or article_id)}</td>'
                      f'<td>{escape(a.get("source") or "")}</td><td class="n">{a["sentences"]}</td>'
                      f'<td class="n">{per_article[article_id]}</td><td class="n">{checked[article_id]}</td></tr>')
-    lines.append("</table>")
+    lines.append("</table></div>")
     if per_topic:
-        lines.append('<h2>Topics</h2><table><tr><th>topic</th><th class="n">check-worthy</th>'
+        lines.append('<h2>Topics</h2><div class="wide"><table><tr><th>topic</th><th class="n">check-worthy</th>'
                      '<th class="n">already checked</th></tr>')
         lines += [f'<tr><td dir="auto">{escape(t)}</td><td class="n">{n}</td><td class="n">{topic_checked[t]}</td></tr>'
                   for t, n in sorted(per_topic.items(), key=lambda p: (-p[1], p[0]))]  # fmt: skip
-        lines.append("</table>")
+        lines.append("</table></div>")
     return "".join(lines)
 
 
