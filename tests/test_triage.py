@@ -228,3 +228,35 @@ def test_load_leaves_the_uncertainty_order_and_an_unreachable_server_loses_no_pa
     assert result.failed and "the day was not loaded (cannot reach Label Studio" in result.not_loaded
     assert {p.name for p in (tmp_path / "o2").iterdir() if not p.name.startswith(".")} == {
         "triage.html", "triage.csv", "triage.jsonl"}  # fmt: skip
+
+
+def test_an_index_made_with_another_embedding_model_is_refused_before_any_work(model: Path, tmp_path: Path) -> None:
+    from annotate.loop.pastchecks import PastCheck
+    from annotate.loop.pastindex import build_index
+
+    from .test_semantic import semantic
+
+    check = PastCheck("pc-1", "Prices rose 14 percent in June", "false", "False", "Checkers", "", "table")
+    build_index({tmp_path / "past.csv": [check]}, tmp_path / "index", semantic=None)  # words only
+    fake, _ = semantic(tmp_path)
+    with pytest.raises(InputError, match=r"made with no embedding model .* this run uses fake-concepts 1"):
+        triage([str(articles(tmp_path / "in"))], model_dir=model, against=[tmp_path / "index"], out=tmp_path / "o",
+               day="d", semantic=fake)  # fmt: skip
+    assert not (tmp_path / "o").exists()
+
+
+def test_tomorrow_adds_tomorrows_sentences_after_todays_and_leaves_todays_work(model: Path, tmp_path: Path) -> None:
+    client = FakeLabelStudio()
+    target = _target(tmp_path, client)
+    today = triage([str(articles(tmp_path / "today"))], model_dir=model, out=tmp_path / "o1", day="1", load=target)
+    first = _project_tasks(client, target.claims.title)
+    client.create_annotation(first[0]["id"], [status("no_claim")])
+    tomorrow = tmp_path / "tomorrow"
+    tomorrow.mkdir()
+    (tomorrow / "next.jsonl").write_text(json.dumps({"id": "wire-2", "title": "Later", "text": f"{WORTHY} Crime "
+                                                     "doubled to 90 cases since April."}) + "\n")  # fmt: skip
+    later = triage([str(tomorrow)], model_dir=model, out=tmp_path / "o2", day="2", load=target)
+    tasks = _project_tasks(client, target.claims.title)
+    assert [t["data"]["sentence_id"] for t in tasks[: len(first)]] == [r.sentence_id for r in today.rows]
+    assert [t["data"]["sentence_id"] for t in tasks[len(first):]] == [r.sentence_id for r in later.rows]
+    assert tasks[0]["total_annotations"] == 1 and len(tasks[0]["annotations"]) == 1  # today's work kept
