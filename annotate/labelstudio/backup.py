@@ -15,6 +15,7 @@ surrogates, which SQLite stores: they are listed (table, row, column), never sil
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -26,6 +27,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from annotate import __version__
-from annotate.errors import InputError, ServerError
+from annotate.errors import InputError, ServerError, UsageError
 from annotate.labelstudio import database as db
 from annotate.labelstudio import server
 from annotate.labelstudio import settings as st
@@ -210,34 +212,99 @@ def _pg_env(password: str) -> dict[str, str]:
 
 
 # Restore --------------------------------------------------------------------------------------
+_DAMAGED = "make a new backup, or restore another one"
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+_DATABASE = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
+
+
+def _damaged(path: Path, what: str) -> InputError:
+    return InputError(f"{path}: the backup is damaged: {what}", hint=_DAMAGED)
+
+
 def read_manifest(path: Path) -> dict[str, Any]:
+    """The backup's manifest, its shape checked (InputError for anything else, a truncated file included)."""
     try:
         with tarfile.open(path, "r:gz") as tar:
             member = tar.extractfile("manifest.json")
-            manifest = json.loads(member.read()) if member else None
+            raw = member.read() if member else None
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
-    except (tarfile.TarError, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"{path} is not an annotate backup: {exc}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder; give the backup's .tar.gz file") from None
+    except (EOFError, zlib.error):
+        raise _damaged(path, "the file ends early (truncated)") from None
+    except KeyError:
+        raise InputError(f"{path} is not an annotate backup (it has no manifest.json)") from None
+    except (tarfile.TarError, OSError) as exc:
+        raise InputError(f"{path} is not an annotate backup ({exc})") from None
+    try:
+        manifest = json.loads(raw) if raw is not None else None
+    except ValueError:
+        raise _damaged(path, "manifest.json is not JSON") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise InputError(f"{path} is not an annotate backup ({FORMAT})")
+    problems = []
+    if manifest.get("backend") not in _DATABASE:
+        problems.append(f"backend {manifest.get('backend')!r} (expected sqlite or postgresql)")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) and _DIGEST.fullmatch(v)
+                                              for k, v in files.items()):  # fmt: skip
+        problems.append("files is not an object of file name -> sha256")
+    elif manifest.get("backend") in _DATABASE and _DATABASE[manifest["backend"]] not in files:
+        problems.append(f"files lists no {_DATABASE[manifest['backend']]}")
+    elif "login.json" not in files:
+        problems.append("files lists no login.json")
+    counts = manifest.get("counts")
+    if not isinstance(counts, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in counts.values()):
+        problems.append("counts is not an object of numbers")
+    if problems:
+        raise _damaged(path, "its manifest.json has " + "; ".join(problems))
     return manifest
 
 
 def _extract_verified(path: Path, manifest: dict[str, Any], into: Path) -> None:
-    """Extract every member the manifest lists, checking each one's sha256."""
+    """Extract every member the manifest lists, checking each one's name and sha256."""
     files = manifest["files"]
-    with tarfile.open(path, "r:gz") as tar:
-        for member in tar.getmembers():
-            if member.name == "manifest.json":
-                continue
-            if member.name not in files or not member.isfile():
-                raise InputError(f"{path}: unexpected member {member.name!r}")
-            tar.extract(member, into, filter="data")
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            for member in tar.getmembers():
+                if member.name == "manifest.json":
+                    continue
+                if member.name not in files or not member.isfile():
+                    raise _damaged(path, f"unexpected member {member.name!r}")
+                tar.extract(member, into, filter="data")
+    except tarfile.FilterError as exc:
+        raise _damaged(path, f"a member would be written outside the restore ({exc})") from None
+    except (EOFError, zlib.error):
+        raise _damaged(path, "the file ends early (truncated)") from None
+    except (tarfile.TarError, OSError) as exc:
+        raise _damaged(path, str(exc)) from None
     for name, digest in files.items():
         target = into / name
-        if not target.exists() or _sha256(target) != digest:
-            raise InputError(f"{path}: {name} is missing or damaged (sha256 differs from the manifest)")
+        if not target.is_file() or _sha256(target) != digest:
+            raise _damaged(path, f"{name} is missing or damaged (sha256 differs from the manifest)")
+
+
+def _read_login(path: Path, unpacked: Path) -> dict[str, Any]:
+    try:
+        login = json.loads((unpacked / "login.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise _damaged(path, "login.json is missing or not JSON") from None
+    if not isinstance(login, dict) or not all(isinstance(login.get(k), str) for k in ("username", "password",
+                                                                                       "api_key")):  # fmt: skip
+        raise _damaged(path, "login.json needs username, password and api_key strings")
+    return login
+
+
+def _check_sqlite(path: Path, database: Path, expected: dict[str, Any]) -> None:
+    """The SQLite file opens and holds the manifest's counts (before anything is created)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
+            counts = _sqlite_counts(conn)
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(path, f"database.sqlite3 is not a Label Studio SQLite database ({exc})") from None
+    if counts != expected:
+        raise _damaged(path, f"its database holds {counts}, the manifest says {expected}")
 
 
 def restore(
@@ -252,11 +319,16 @@ def restore(
 ) -> RestoreReport:
     """Restore a backup into a new data folder, on the backup's backend or `database`.
 
-    The folder's server is then started with `annotate server start --data-dir DATA_DIR`.
+    The whole backup is checked first (manifest, every member's name and checksum, the login, a
+    SQLite database's counts) before anything is created; a failure after that removes the folder,
+    its database cluster and its settings entry. The folder's server is then started with
+    `annotate server start --data-dir DATA_DIR`.
     """
     started = time.monotonic()
     manifest = read_manifest(path)
     data_dir = data_dir.expanduser().resolve()
+    if data_dir.exists() and not data_dir.is_dir():
+        raise UsageError(f"--data-dir {data_dir} is a file", hint="give a new folder to restore into")
     if data_dir.exists() and any(data_dir.iterdir()):
         raise InputError(f"{data_dir} is not empty", hint="restore into a new data folder")
     source = manifest["backend"]
@@ -265,74 +337,94 @@ def restore(
         raise InputError(
             "a PostgreSQL backup cannot be restored into SQLite", hint="restore it with --database postgresql"
         )
-
-    data_dir.mkdir(parents=True, mode=0o700)
     try:
-        with tempfile.TemporaryDirectory(dir=data_dir, prefix=".restore-") as tmp:
-            unpacked = Path(tmp)
-            progress(f"Checking and unpacking {path}")
-            _extract_verified(path, manifest, unpacked)
-            login = json.loads((unpacked / "login.json").read_text())
-            entry = login | {"data_dir": str(data_dir)}
-            if target.backend == "postgresql":
-                entry["database_password"] = (
-                    db.new_password() if target.managed
-                    else db_password or (db.pgpass_password(target, pgpass) if pgpass else None)
-                )  # fmt: skip
-            url = server.url_for_port(db.free_port())
-            st.save_server(config_dir, url, entry, make_current=False)
-            if (unpacked / "secret.env").exists():
-                os.replace(unpacked / "secret.env", data_dir / ".env")
-            if (unpacked / "media").is_dir():
-                os.replace(unpacked / "media", data_dir / "media")
-            skipped: list[str] = []
-            if target.backend == "postgresql" and source == "sqlite":
-                problems = find_refused(unpacked / "database.sqlite3")
-                if problems:
-                    shown = "\n  ".join(problems[:50]) + (
-                        f"\n  ... {len(problems) - 50} more" if len(problems) > 50 else ""
-                    )
-                    raise InputError(
-                        f"PostgreSQL refuses {len(problems)} value(s) of this SQLite backup:\n  {shown}",
-                        hint="fix or delete those tasks or annotations in Label Studio, back up again, restore that",
-                    )
-            if target.backend == "sqlite":
-                os.replace(unpacked / "database.sqlite3", data_dir / db.SQLITE_FILE)
-                db.write_record(data_dir, target)
-                with sqlite3.connect(data_dir / db.SQLITE_FILE) as conn:
-                    counts = _sqlite_counts(conn)
-                conn.close()
-            else:
-                password = str(entry.get("database_password"))
-                if target.managed:
-                    progress(f"Creating annotate's PostgreSQL cluster in {target.cluster_dir}")
-                    target = db.create_cluster(target, password)
-                else:
-                    _require_empty(target, password)
-                db.write_record(data_dir, target)
-                if source == "postgresql":
-                    progress("Restoring the dump with pg_restore")
-                    _pg_restore(target, password, unpacked / "database.pgdump")
-                else:
-                    progress("Creating Label Studio's tables in PostgreSQL (its migrations take about a minute)")
-                    server.run_django(data_dir, config_dir, _MIGRATE, what="create Label Studio's tables")
-                    progress("Copying every row from SQLite")
-                    skipped = copy_sqlite_to_postgres(unpacked / "database.sqlite3", target, password)
-                with db.connect(target, password) as conn, conn.cursor() as cur:
-                    counts = _pg_counts(cur)
-    except BaseException:
-        # Leave nothing half-restored: the folder (empty before), its cluster, its settings entry.
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = tempfile.TemporaryDirectory(dir=data_dir.parent, prefix=f".{data_dir.name}.restore-")
+    except OSError as exc:
+        raise InputError(f"cannot write beside {data_dir} ({exc.strerror or exc})") from None
+    with staging as tmp:
+        unpacked = Path(tmp)
+        progress(f"Checking and unpacking {path}")
+        _extract_verified(path, manifest, unpacked)
+        login = _read_login(path, unpacked)
+        if source == "sqlite":
+            _check_sqlite(path, unpacked / "database.sqlite3", manifest["counts"])
+        created = not data_dir.exists()
+        data_dir.mkdir(parents=True, mode=0o700, exist_ok=True)
+        try:
+            url, counts, skipped = _restore_into(unpacked, login, manifest, data_dir, config_dir, target,
+                                                 db_password=db_password, pgpass=pgpass, progress=progress)  # fmt: skip
+        except BaseException:
+            # Leave nothing half-restored: the folder (empty before), its cluster, its settings entry.
+            if target.managed:
+                db.remove_cluster(target)
+            shutil.rmtree(data_dir, ignore_errors=True) if created else _empty(data_dir)
+            st.forget_data_dir(config_dir, data_dir)
+            raise
+        finally:
+            if target.managed:
+                db.stop_cluster(target)
+    return RestoreReport(data_dir, url, source, target, counts, time.monotonic() - started, skipped)
+
+
+def _empty(folder: Path) -> None:
+    for child in folder.iterdir():
+        shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+
+
+def _restore_into(unpacked: Path, login: dict[str, Any], manifest: dict[str, Any], data_dir: Path, config_dir: Path,
+                  target: Any, *, db_password: str | None, pgpass: Path | None, progress: Progress
+                  ) -> tuple[str, dict[str, int], list[str]]:  # fmt: skip
+    """Move the checked backup into data_dir and its database into place; ServerError when the
+    restored database does not hold the manifest's counts."""
+    source = manifest["backend"]
+    entry = login | {"data_dir": str(data_dir)}
+    if target.backend == "postgresql":
+        entry["database_password"] = (
+            db.new_password() if target.managed
+            else db_password or (db.pgpass_password(target, pgpass) if pgpass else None)
+        )  # fmt: skip
+    url = server.url_for_port(db.free_port())
+    st.save_server(config_dir, url, entry, make_current=False)
+    if (unpacked / "secret.env").exists():
+        os.replace(unpacked / "secret.env", data_dir / ".env")
+    if (unpacked / "media").is_dir():
+        os.replace(unpacked / "media", data_dir / "media")
+    skipped: list[str] = []
+    if target.backend == "postgresql" and source == "sqlite":
+        problems = find_refused(unpacked / "database.sqlite3")
+        if problems:
+            shown = "\n  ".join(problems[:50]) + (f"\n  ... {len(problems) - 50} more" if len(problems) > 50 else "")
+            raise InputError(
+                f"PostgreSQL refuses {len(problems)} value(s) of this SQLite backup:\n  {shown}",
+                hint="fix or delete those tasks or annotations in Label Studio, back up again, restore that",
+            )
+    if target.backend == "sqlite":
+        os.replace(unpacked / "database.sqlite3", data_dir / db.SQLITE_FILE)
+        db.write_record(data_dir, target)
+        with contextlib.closing(sqlite3.connect(data_dir / db.SQLITE_FILE)) as conn:
+            counts = _sqlite_counts(conn)
+    else:
+        password = str(entry.get("database_password"))
         if target.managed:
-            db.remove_cluster(target)
-        shutil.rmtree(data_dir, ignore_errors=True)
-        st.forget_data_dir(config_dir, data_dir)
-        raise
-    finally:
-        if target.managed:
-            db.stop_cluster(target)
+            progress(f"Creating annotate's PostgreSQL cluster in {target.cluster_dir}")
+            target = db.create_cluster(target, password)
+        else:
+            _require_empty(target, password)
+        db.write_record(data_dir, target)
+        if source == "postgresql":
+            progress("Restoring the dump with pg_restore")
+            _pg_restore(target, password, unpacked / "database.pgdump")
+        else:
+            progress("Creating Label Studio's tables in PostgreSQL (its migrations take about a minute)")
+            server.run_django(data_dir, config_dir, _MIGRATE, what="create Label Studio's tables")
+            progress("Copying every row from SQLite")
+            skipped = copy_sqlite_to_postgres(unpacked / "database.sqlite3", target, password)
+        with db.connect(target, password) as conn, conn.cursor() as cur:
+            counts = _pg_counts(cur)
     if counts != manifest["counts"]:
         raise ServerError(f"the restored database holds {counts}, the backup's manifest says {manifest['counts']}")
-    return RestoreReport(data_dir, url, source, target, counts, time.monotonic() - started, skipped)
+    return url, counts, skipped
 
 
 def _require_empty(database: db.Database, password: str) -> None:
