@@ -352,8 +352,19 @@ def read_table(path: Path, *, expected: str = "a .csv or .tsv table", warn: Warn
         if warn is not None:
             warn(f"{path}: {raw.count(0)} NUL character(s) replaced by U+FFFD (first on line {_line_of(raw, nul)})")
         text = text.replace("\x00", REPLACEMENT)
+    return parse_table(text, path)
+
+
+def parse_table(text: str, path: Path, *, delimiter: str | None = None) -> Table:
+    """The rows of a decoded table (see read_table). Quoting is strict: a quote never closed is an
+    error naming its line, and a quoted cell that runs over lines holding as many delimiters as a
+    row is one too (an unclosed quote that found a closing one rows later: it swallowed them). A
+    header with two columns of one name is an error. Every row with another number of cells than
+    the header is a Problem."""
+    delimiter = delimiter or ("\t" if Path(path).suffix.lower() == ".tsv" else ",")
+    text = text.removeprefix("\ufeff")
     table = Table((), [], [])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     limit = csv.field_size_limit()
     csv.field_size_limit(max(limit, len(text) + 1))  # no cell is longer than the file (restored below)
     start = 1
@@ -362,14 +373,42 @@ def read_table(path: Path, *, expected: str = "a .csv or .tsv table", warn: Warn
             if any(cell.strip() for cell in cells):
                 if not table.header:
                     table.header = tuple(cells)
+                    _check_header(table.header, path, start)
                 elif len(cells) != len(table.header):
                     table.problems.append(Problem(start, f"{path}: line {start}: {len(cells)} cell(s), the header "
                                                          f"has {len(table.header)}"))  # fmt: skip
                 else:
-                    table.rows.append(Row(start, tuple(cells)))
+                    swallowed = _swallowed(cells, delimiter, len(table.header))
+                    if swallowed:
+                        table.problems.append(Problem(start, f"{path}: line {start}: a quoted cell runs to line "
+                                                             f"{reader.line_num} over what look like {swallowed} "
+                                                             "row(s): a quote not closed?"))  # fmt: skip
+                    else:
+                        table.rows.append(Row(start, tuple(cells)))
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise InputError(f"{path}: line {start}: not a readable table ({exc})", hint="fix the quoting there") from None
+        what = ("a quote opened here is never closed" if "unexpected end of data" in str(exc)
+                else "a quoted cell is closed by a quote mark with more text after it" if "expected after" in str(exc)
+                else str(exc))  # fmt: skip
+        raise InputError(f"{path}: line {start}: {what}",
+                         hint="close the quote, or double a quote mark inside a quoted cell (\"\")") from None
     finally:
         csv.field_size_limit(limit)
     return table
+
+
+def _check_header(header: tuple[str, ...], path: Path, line: int) -> None:
+    names = [h.strip().casefold() for h in header]
+    twice = sorted({h for h in header if names.count(h.strip().casefold()) > 1 and h.strip()})
+    if twice:
+        raise InputError(f"{path}: line {line}: the header names {', '.join(map(repr, twice))} more than once",
+                         hint="give every column its own name")  # fmt: skip
+
+
+def _swallowed(cells: list[str], delimiter: str, columns: int) -> int:
+    """How many lines inside the row's cells look like rows of their own (as many delimiters as a
+    row has): 0 for cells that merely hold line breaks."""
+    if columns < 2:
+        return 0
+    return sum(1 for cell in cells if "\n" in cell
+               for line in cell.split("\n")[1:] if line.count(delimiter) >= columns - 1)  # fmt: skip

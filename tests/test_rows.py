@@ -224,7 +224,16 @@ def test_score_on_a_claimbuster_file(tmp_path: Path) -> None:
         ("Sentence_id\tText\tclass_label\n", "no rows under the header"),
         ("Sentence_id\tText\tclass_label\n\tA text.\tNo\n", ":2: the row has no id (column 'Sentence_id')"),
         ("Sentence_id\tText\tclass_label\n1\t \tNo\n", ":2: row '1' has no text"),
-        ("Sentence_id\tText\tclass_label\n1\tA\tB\tC\n", ":2: 4 cells, the header has 3"),
+        ("Sentence_id\tText\tclass_label\n1\tA\tB\tC\n", "line 2: 4 cell(s), the header has 3"),
+        ("Sentence_id\tText\tclass_label\n1\tA\tB\tC\n2\tB\n3\tC\tNo\n", "line 2: 4 cell(s), the header has 3\n"
+         "{bad}: line 3: 2 cell(s), the header has 3"),  # every bad row, and none of the table taken
+        ("Sentence_id\tText\tclass_label\n1\tFirst.\t\"Yes\n2\tSecond.\tNo\n",
+         "line 2: a quote opened here is never closed"),
+        ("Sentence_id\tText\tclass_label\n1\tFirst.\t\"Yes\n2\tSecond.\tNo\n3\tThird.\tNo\"\n",
+         "line 2: a quoted cell runs to line 4 over what look like 2 row(s): a quote not closed?"),
+        ("Sentence_id\tText\tclass_label\n1\tFirst.\t\"Yes\n2\tSecond.\tNo\n3\tThird \"x\".\tNo\n",
+         "line 2: a quoted cell is closed by a quote mark with more text after it"),
+        ("Text\tText\tclass_label\n1\tA\tNo\n", "line 1: the header names 'Text' more than once"),
     ],
 )
 def test_a_bad_table_is_reported_and_the_others_still_split(tmp_path: Path, content: str, message: str) -> None:
@@ -232,6 +241,7 @@ def test_a_bad_table_is_reported_and_the_others_still_split(tmp_path: Path, cont
     bad.write_text(content, encoding="utf-8")
     result = CliRunner().invoke(app, ["split", str(bad), str(_one_row(tmp_path)), "-o", str(tmp_path / "t.jsonl")])
     assert result.exit_code == 1
+    message = message.replace("{bad}", str(bad))
     assert f"Error: {bad}{message}" in result.output or f"Error: {bad}: {message}" in result.output
     assert len((tmp_path / "t.jsonl").read_text().splitlines()) == 1
 

@@ -14,8 +14,6 @@ gold labels (dataset/formats.py).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 
 from annotate.articles.read import Article, decode
 from annotate.errors import InputError, unreadable
+from annotate.inputs import parse_table, problems_error
 from annotate.vocabulary import (
     ARTICLE_ID,
     CHAR_END,
@@ -132,29 +131,17 @@ def _columns(header: list[str], override: Columns, path: Path) -> Columns:
 
 
 def _rows(text: str, path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The header and each row with the line it starts on. Quoted cells may hold tabs, commas,
-    quote marks (doubled) and newlines, as pandas.read_csv reads them."""
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InputError(f"{path}: the file is empty, expected a header row") from None
-    except csv.Error as exc:
-        raise InputError(f"{path}:1: {exc}") from None
-    rows = []
-    start = reader.line_num + 1
-    try:
-        for cells in reader:
-            if cells:
-                if len(cells) != len(header):
-                    raise InputError(f"{path}:{start}: {len(cells)} cells, the header has {len(header)}",
-                                     hint="a cell with a tab or newline must be quoted")  # fmt: skip
-                rows.append((start, dict(zip(header, cells, strict=True))))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise InputError(f"{path}:{start}: {exc}") from None
-    return header, rows
+    """The header and each row with the line it starts on, read by the shared table reader
+    (annotate.inputs.parse_table: quoted cells may hold tabs, commas, doubled quote marks and
+    newlines; a quote never closed is an error). Every row with the wrong number of cells is
+    reported together; then none of the table is taken."""
+    table = parse_table(text, path)
+    if not table.header:
+        raise InputError(f"{path}: the file is empty, expected a header row")
+    if table.problems:
+        raise problems_error(table.problems, hint="a cell with a tab, comma or newline must be quoted; fix those rows")
+    header = list(table.header)
+    return header, [(row.line, dict(zip(header, row.cells, strict=True))) for row in table.rows]
 
 
 def _line_key(value: str) -> tuple[int, float, str]:
