@@ -99,6 +99,7 @@ def write_crash_log(command: str, exc: BaseException) -> Path | None:
     text = "".join(traceback.format_exception(exc))
     for secret in _secrets():
         text = text.replace(secret, "***")
+    text = re.sub(r"(\b[a-z][a-z0-9+.-]*://)[^/\s@'\"]+@", r"\1***@", text)  # a URL's user name and password
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     body = f"annotate {__version__}, Python {sys.version.split()[0]}\ncommand: {command}\n\n{text}"
     try:

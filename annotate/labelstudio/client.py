@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 import httpx
 
 from annotate.errors import AuthError, ConfigError, LabelStudioAPIError, ServerUnreachable
-from annotate.labelstudio.settings import Connection
+from annotate.labelstudio.settings import Connection, display_url
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
@@ -198,13 +198,14 @@ class Client:
         try:
             yield
         except (httpx.InvalidURL, UnicodeError) as exc:  # a host name IDNA refuses raises a UnicodeError
-            raise ConfigError(f"{self.url} is not a valid Label Studio URL ({exc})",
+            raise ConfigError(f"{display_url(self.url)} is not a valid Label Studio URL ({exc})",
                               hint="give a URL such as http://127.0.0.1:8080") from None  # fmt: skip
         except httpx.TimeoutException:
-            raise ServerUnreachable(f"Label Studio at {self.url} timed out while trying to {what}") from None
+            shown = display_url(self.url)
+            raise ServerUnreachable(f"Label Studio at {shown} timed out while trying to {what}") from None
         except httpx.TransportError as exc:
             raise ServerUnreachable(
-                f"cannot reach Label Studio at {self.url} ({type(exc).__name__})",
+                f"cannot reach Label Studio at {display_url(self.url)} ({type(exc).__name__})",
                 hint="is it running? start it with `annotate server start`",
             ) from None
         except Exception as raised:
@@ -213,14 +214,14 @@ class Client:
                 raise
             if exc.status_code == 401:
                 raise AuthError(
-                    f"Label Studio at {self.url} refused the API key while trying to {what}",
+                    f"Label Studio at {display_url(self.url)} refused the API key while trying to {what}",
                     hint="check LABEL_STUDIO_API_KEY or the settings file written by `annotate server start`",
                 ) from None
             detail = _detail(exc)
             if len(detail) > 600:  # a rejected import lists every item
                 detail = detail[:600] + f"... ({len(detail) - 600} more characters)"
             raise LabelStudioAPIError(
-                f"Label Studio at {self.url} could not {what}: HTTP {exc.status_code}: {detail}"
+                f"Label Studio at {display_url(self.url)} could not {what}: HTTP {exc.status_code}: {detail}"
             ) from None
 
     def whoami(self) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from annotate.errors import ConfigError, ServerError
+from annotate.labelstudio.settings import display_url
 
 RECORD_FILE = "annotate-database.json"
 SQLITE_FILE = "label_studio.sqlite3"
@@ -64,7 +65,8 @@ class Database:
     def describe(self) -> str:
         if self.backend == "sqlite":
             return "SQLite (label_studio.sqlite3 in the data folder)"
-        return f"PostgreSQL {self.url}" + (f" (annotate's cluster in {self.cluster_dir})" if self.managed else "")
+        cluster = f" (annotate's cluster in {self.cluster_dir})" if self.managed else ""
+        return f"PostgreSQL {display_url(self.url)}{cluster}"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"url": self.url}

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from annotate.errors import ConfigError, UsageError
 from annotate.labelstudio import database as db
 from annotate.labelstudio import server
 from annotate.labelstudio import settings as st
@@ -45,6 +46,27 @@ class DoctorReport:
         return {"url": self.url, "failed": self.failed, "checks": [asdict(c) for c in self.checks]}
 
 
+def _last_backup(report: DoctorReport, last: Any, now: datetime, settings_file: Path) -> None:
+    """The age of the last backup the settings record; a record that is not one is a warning."""
+    when = last.get("at") if isinstance(last, dict) else None
+    path = last.get("path") if isinstance(last, dict) else None
+    try:
+        at = datetime.fromisoformat(when) if isinstance(when, str) else None
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None or not isinstance(path, str):
+        report.add("last backup", "warn", f"the record of the last backup in {settings_file} is not readable "
+                   f"(at {when!r}: an ISO 8601 time with a time zone is expected)",
+                   "run `annotate server backup`: it records the backup again")  # fmt: skip
+        return
+    age = (now - at).total_seconds() / 86400
+    old = age > MAX_BACKUP_AGE_DAYS
+    exists = Path(path).exists()
+    report.add("last backup", "warn" if old or not exists else "ok",
+               f"{age:.1f} days ago: {path}" + ("" if exists else " (the file is gone)"),
+               "run `annotate server backup`" if old or not exists else None)  # fmt: skip
+
+
 def _token_kind(api_key: str) -> str:
     return "personal access token (JWT)" if api_key.count(".") == 2 else "legacy token"
 
@@ -70,16 +92,23 @@ def diagnose(
     now = now or datetime.now(UTC)
     settings_file = st.settings_path(config_dir)
     settings = st.read_settings(config_dir)
-    url = st.normalize_url(url or settings.get("current") or server.url_for_port(server.DEFAULT_PORT))
+    given = url
+    url = url or settings.get("current") or server.url_for_port(server.DEFAULT_PORT)
+    problem = st.url_problem(url)
+    if problem:
+        error = UsageError if given else ConfigError
+        raise error(problem, hint="give a URL such as http://127.0.0.1:8080 (--url or LABEL_STUDIO_URL)")
+    url = st.normalize_url(url)
     entry = settings.get("servers", {}).get(url, {})
     key = api_key or entry.get("api_key")
-    report = DoctorReport(url)
+    shown = st.display_url(url)
+    report = DoctorReport(shown)
 
     answering = server.is_answering(url)
     if answering:
-        report.add("server reachable", "ok", f"{url} answers")
+        report.add("server reachable", "ok", f"{shown} answers")
     else:
-        report.add("server reachable", "fail", f"{url} does not answer",
+        report.add("server reachable", "fail", f"{shown} does not answer",
                    "start it with `annotate server start`, or check --url / LABEL_STUDIO_URL")  # fmt: skip
     if answering:
         version = server.server_version(url) or "unknown"
@@ -91,7 +120,7 @@ def diagnose(
 
     if not key:
         report.add(
-            "API key", "fail", f"no API key for {url}", "set LABEL_STUDIO_API_KEY or run `annotate server start`"
+            "API key", "fail", f"no API key for {shown}", "set LABEL_STUDIO_API_KEY or run `annotate server start`"
         )
     elif not answering:
         report.add("API key", "skip", f"{_token_kind(key)}; the server does not answer")
@@ -148,12 +177,7 @@ def diagnose(
     elif not last:
         report.add("last backup", "warn", "never backed up", "run `annotate server backup` (daily, e.g. from cron)")
     else:
-        age = (now - datetime.fromisoformat(last["at"])).total_seconds() / 86400
-        old = age > MAX_BACKUP_AGE_DAYS
-        exists = Path(last["path"]).exists()
-        report.add("last backup", "warn" if old or not exists else "ok",
-                   f"{age:.1f} days ago: {last['path']}" + ("" if exists else " (the file is gone)"),
-                   "run `annotate server backup`" if old or not exists else None)  # fmt: skip
+        _last_backup(report, last, now, settings_file)
 
     if settings_file.exists():
         mode = settings_file.stat().st_mode & 0o777

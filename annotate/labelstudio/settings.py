@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,23 +50,38 @@ def normalize_url(url: str) -> str:
     return url.rstrip("/")
 
 
+def display_url(url: Any) -> str:
+    """A URL as it may be shown (errors, reports, logs): without a user name or password in it."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    text = str(url)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return re.sub(r"//[^/@]*@", "//", text)
+    if "@" not in parts.netloc:
+        return text
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
 def url_problem(url: Any) -> str | None:
     """What is wrong with a Label Studio URL (None: nothing): http(s), a host, a valid port."""
     from urllib.parse import urlsplit
 
     if not isinstance(url, str):
         return f"the URL must be a string, not {type(url).__name__}"
+    shown = display_url(url)
     if any(c.isspace() or ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in url):
-        return f"{url!r} is not a valid URL (it holds spaces or control characters)"
+        return f"{shown!r} is not a valid URL (it holds spaces or control characters)"
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (raises ValueError for a port out of range)
     except ValueError as exc:
-        return f"{url!r} is not a valid URL ({exc})"
+        return f"{shown!r} is not a valid URL ({exc})"
     if parts.scheme not in ("http", "https"):
-        return f"{url!r} is not an http:// or https:// URL"
+        return f"{shown!r} is not an http:// or https:// URL"
     if not parts.hostname:
-        return f"{url!r} names no host"
+        return f"{shown!r} names no host"
     return None
 
 
@@ -184,7 +200,7 @@ def resolve_connection(*, url: str | None, env_url: str | None, env_key: str | N
     key = env_key or servers.get(chosen, {}).get("api_key")
     if not key:
         raise AuthError(
-            f"no API key for {chosen}",
+            f"no API key for {display_url(chosen)}",
             hint="set LABEL_STUDIO_API_KEY (the key is never a command-line option)",
         )
     return Connection(chosen, key)
@@ -195,8 +211,8 @@ def recorded_project_id(config_dir: Path, url: str, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        raise ConfigError(f"the settings file {settings_path(config_dir)}: the id of project {name!r} at {url} "
-                          f"must be a number, not {value!r}", hint=_REWRITE)  # fmt: skip
+        raise ConfigError(f"the settings file {settings_path(config_dir)}: the id of project {name!r} at "
+                          f"{display_url(url)} must be a number, not {value!r}", hint=_REWRITE)  # fmt: skip
     return int(value)
 
 

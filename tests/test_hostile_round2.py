@@ -1,0 +1,217 @@
+"""Bad input, round two: the newer commands (`match --against`, `promote --matches`, `triage`,
+tables read by `split`, `doctor`) and credentials in URLs. Each case: the exit code, a located
+message, no traceback, nothing reaching the crash handler, outputs left as they were."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from annotate.cli.app import write_crash_log  # the real one: the no_crash fixture replaces it in the module
+
+from .conftest import ROOT, free_port
+from .hostile import fingerprint, no_crash, run  # noqa: F401  (no_crash: autouse fixture)
+
+CLAIMS = ROOT / "tests" / "data" / "claims_export_valid.json"
+HEADER = "Sentence_id\tText\tclass_label\n"
+GOOD_PAST = "id,claim,verdict,organization,url\n1,Prices rose,false,O,https://o.example/1\n"
+
+# A table's text -> what the error says. Each is tried as a CheckThat! table given to `split`, and
+# (comma-separated) as past checks given to `match --against`.
+BAD_TABLES = {
+    "unclosed-quote-last-column": ('1\tFirst.\t"Yes\n2\tSecond.\tNo\n3\tThird.\tYes\n', "line 2: a quote opened here "
+                                   "is never closed"),
+    "unclosed-quote-first-column": ('"1\tFirst.\tYes\n2\tSecond.\tNo\n', "line 2: a quote opened here is never closed"),
+    "quote-closed-rows-later": ('1\tFirst.\t"Yes\n2\tSecond.\tNo\n3\tThird.\tNo"\n', "a quoted cell runs to line 4"),
+    "quote-then-text": ('1\t"First" said.\tYes\n', "closed by a quote mark with more text after it"),
+    "too-many-cells": ("1\tA.\tYes\tx\n", "line 2: 4 cell(s), the header has 3"),
+    "too-few-cells": ("1\tA.\n", "line 2: 2 cell(s), the header has 3"),
+    "two-bad-rows": ("1\tA.\n2\tB.\tNo\n3\tC.\tNo\tx\n", "line 4: 4 cell(s)"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TABLES))
+def test_split_reports_a_bad_table_and_writes_nothing(tmp_path: Path, case: str) -> None:
+    body, says = BAD_TABLES[case]
+    table = tmp_path / "ct.tsv"
+    table.write_text(HEADER + body, encoding="utf-8")
+    out = tmp_path / "tasks.jsonl"
+    out.write_text("earlier\n")
+    run("split", table, "-o", out, code=1, says=[str(table), says])
+    assert out.read_text() == "earlier\n"
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TABLES))
+def test_match_reports_a_bad_past_check_table_before_any_work(tmp_path: Path, case: str) -> None:
+    body, says = BAD_TABLES[case]
+    past = tmp_path / "past.csv"
+    past.write_text("id,claim,verdict\n" + body.replace("\t", ","), encoding="utf-8")
+    out = tmp_path / "m.jsonl"
+    run("match", CLAIMS, "--project", "claims", "--against", past, "--lexical", "-o", out, code=1,
+        says=[str(past), says.replace("\t", ",").replace("header has 3", "header has 3")])  # fmt: skip
+    assert not out.exists()
+
+
+def test_every_bad_past_check_file_is_reported_together(tmp_path: Path) -> None:
+    (tmp_path / "deep.jsonld").write_text("[" * 5000 + "]" * 5000)
+    (tmp_path / "bad.csv").write_text('id,claim\n1,"open\n')
+    (tmp_path / "twice.csv").write_text("id,claim,claim\n1,a,b\n")
+    run("match", CLAIMS, "--project", "claims", "--lexical", "--against", tmp_path / "deep.jsonld", "--against",
+        tmp_path / "bad.csv", "--against", tmp_path / "twice.csv", "--against", tmp_path / "gone.csv", code=1,
+        says=["deep.jsonld: nested more than 64 levels deep", "bad.csv: line 2: a quote opened here",
+              "twice.csv: line 1: the header names 'claim' more than once", "gone.csv"])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("deep", "[" * 5000 + "]" * 5000 + "\n", "nested more than 64 levels deep"),
+        ("not-json", "{oops\n", "not valid JSON"),
+        ("no-mentions", '{"cluster_id": "c", "claim": "x", "mentions": [], "matches": []}\n', "`mentions` must be"),
+        ("surrogate-id", '{"cluster_id": "c\\ud800", "claim": "x", "mentions": [], "matches": []}\n', "`mentions`"),
+        ("nan-score", '{"cluster_id": "c", "mentions": [{"claim_id": "a"}], "matches": [{"score": NaN}]}\n', "NaN"),
+        ("list", "[1, 2]\n", "line 1"),
+    ],
+)
+def test_promote_reports_a_bad_matches_file_before_any_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               name: str, content: str, says: str) -> None:  # fmt: skip
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "0123456789abcdef")
+    matches = tmp_path / "m.jsonl"
+    matches.write_text(content, encoding="utf-8")
+    run("promote", CLAIMS, "--project", "claims", "--matches", matches, "--dry-run", "--url",
+        f"http://127.0.0.1:{free_port()}", code=1, says=[str(matches), says])  # fmt: skip
+
+
+# doctor and URLs ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://[::1", "is not a valid URL (Invalid IPv6 URL)"),
+        ("http://127.0.0.1:99999", "Port out of range"),
+        ("http://127.0.0.1:-1", "is not a valid URL"),
+        ("ftp://127.0.0.1:8080", "is not an http:// or https:// URL"),
+        ("127.0.0.1:8080", "is not an http:// or https:// URL"),
+        ("http://", "names no host"),
+        ("http://exa mple.org", "holds spaces or control characters"),
+        ("http://bob:s3cret@[::1", "is not a valid URL"),
+    ],
+)
+def test_doctor_refuses_a_url_it_cannot_use(url: str, says: str) -> None:
+    result = run("doctor", "--url", url, code=2, says=says)
+    assert "s3cret" not in result.stdout + result.stderr  # type: ignore[attr-defined]
+
+
+SECRET_URL = "http://bob:s3cret@127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["doctor"],
+        ["load", "{tasks}", "--project", "claims"],
+        ["export", "--project", "claims"],
+        ["prelabel", "--project", "claims"],
+        ["project", "list"],
+        ["adjudicate", "--project", "claims"],
+        ["users", "list"],
+    ],
+    ids=lambda a: a[0] + ("-" + a[1] if len(a) > 1 and not a[1].startswith("{") else ""),
+)
+def test_a_password_in_the_url_is_never_printed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                args: list[str]) -> None:  # fmt: skip
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "0123456789abcdef")
+    tasks = tmp_path / "t.jsonl"
+    tasks.write_text(json.dumps({"text": "A sentence.", "kind": "sentence", "article_id": "a", "sentence_id": "a-0",
+                                 "sentence_index": 0, "char_start": 0, "char_end": 11}) + "\n")  # fmt: skip
+    url = SECRET_URL.format(port=free_port())
+    filled = [a.replace("{tasks}", str(tasks)) for a in args]
+    from typer.testing import CliRunner
+
+    from annotate.cli import app
+
+    result = CliRunner().invoke(app, [*filled, "--url", url])
+    output = result.stdout + result.stderr
+    assert result.exit_code in (1, 2) and "Traceback" not in output, output
+    assert "s3cret" not in output and "bob:" not in output, output
+    assert "127.0.0.1" in output  # the server is still named
+
+
+def test_a_crash_log_never_holds_a_password_from_a_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    try:
+        raise RuntimeError("failed to GET http://bob:s3cret@127.0.0.1:9/api and postgresql://u:pw9@h/db")
+    except RuntimeError as exc:
+        path = write_crash_log("annotate x", exc)
+    assert path is not None
+    text = path.read_text()
+    assert "s3cret" not in text and "pw9" not in text and "http://***@127.0.0.1:9/api" in text
+
+
+@pytest.mark.parametrize("at", ["yesterday", "2026-12-01T10:00:00", "", 42, None])
+def test_doctor_reads_a_broken_backup_record_as_a_warning(tmp_path: Path, at: object) -> None:
+    from annotate.labelstudio import doctor
+    from annotate.labelstudio import settings as st
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "label_studio.sqlite3").write_bytes(b"")
+    cfg = tmp_path / "cfg"
+    last = {"path": str(tmp_path / "b.tar.gz"), "at": at}
+    st.save_server(cfg, "http://127.0.0.1:9", {"api_key": "k", "data_dir": str(data_dir), "last_backup": last})
+    report = doctor.diagnose(config_dir=cfg, url=None, api_key=None, projects_dir=ROOT / "projects")
+    (check,) = [c for c in report.checks if c.name == "last backup"]
+    assert check.status == "warn" and "not readable" in check.detail
+
+
+# triage ------------------------------------------------------------------------------------------
+TRIAGE_TOPICS = {
+    "deep.json": ("[" * 5000 + "]" * 5000, "nested more than 64 levels deep"),
+    "string.json": ('{"crime": "crime"}', "each a list of keyword strings"),
+    "list.json": ('["crime"]', "not an object of topics"),
+    "nan.json": ('{"crime": [NaN]}', "NaN"),
+    "no-columns.csv": ("name,words\ncrime,crime\n", "topics need topic and keywords"),
+    "unclosed.csv": ('topic,keywords\ncrime,"crime\n', "line 2: a quote opened here is never closed"),
+    "bad-row.csv": ("topic,keywords\ncrime,crime,extra\n", "line 2: 3 cell(s), the header has 2"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRIAGE_TOPICS))
+def test_triage_refuses_a_bad_topics_file_before_any_work(tmp_path: Path, trained: Path, name: str) -> None:
+    from .test_triage import articles
+
+    body, says = TRIAGE_TOPICS[name]
+    topics = tmp_path / name
+    topics.write_text(body, encoding="utf-8")
+    model = trained
+    run("triage", articles(tmp_path / "in"), "--model", model, "--topics", topics, "-o", tmp_path / "o",
+        "--lexical", code=1, says=[str(topics), says])  # fmt: skip
+    assert not (tmp_path / "o").exists()
+
+
+def test_triage_refuses_a_damaged_model_folder(tmp_path: Path, trained: Path) -> None:
+    import shutil
+
+    from .test_triage import articles
+
+    model = tmp_path / "model"
+    shutil.copytree(trained, model)
+    (model / "model.joblib").write_bytes(b"not a pickle")
+    run("triage", articles(tmp_path / "in"), "--model", model, "-o", tmp_path / "o", "--lexical", code=1,
+        says="the model cannot be loaded")  # fmt: skip
+    run("triage", articles(tmp_path / "in2"), "--model", tmp_path / "nowhere", "-o", tmp_path / "o", "--lexical",
+        code=1, says="not a model folder")  # fmt: skip
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small words-only model from `annotate train`."""
+    from annotate.loop.train import train
+
+    from .builders import dataset
+
+    folder = tmp_path_factory.mktemp("model")
+    train(dataset(folder / "ds"), folder / "m", seed=3)
+    return folder / "m"
