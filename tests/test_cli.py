@@ -185,14 +185,17 @@ def test_combine_refuses_an_invalid_export(tmp_path: Path) -> None:
     assert lines[0] == f"Error: 8 error(s) in {path}:"
     assert lines[1] == f"{path}: task 1001: $[0]: error [schema]: 'data' is a required property"
     assert len(lines) == 10
-    assert lines[-1] == f"Hint: fix them first; `annotate validate {path}` lists them too"
+    assert lines[-1] == f"Hint: fix them first; `annotate validate {path} --project claims` lists them too"
     assert not (tmp_path / "out").exists()
 
 
 def test_combine_an_empty_export(tmp_path: Path) -> None:
     empty = tmp_path / "empty.json"
     empty.write_text("[]")
-    result = invoke("combine", str(empty), "-o", str(tmp_path / "out"), "--project", "claims")
+    refused = invoke("combine", str(empty), "-o", str(tmp_path / "out"), "--project", "claims")
+    assert refused.exit_code == 1 and "no annotated task; the dataset would be empty" in refused.stderr
+    assert "--allow-empty" in refused.stderr and not (tmp_path / "out").exists()
+    result = invoke("combine", str(empty), "-o", str(tmp_path / "out"), "--project", "claims", "--allow-empty")
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "out" / "annotations.csv").read_text().startswith("article_id,sentence_id,")
 

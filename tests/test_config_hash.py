@@ -45,6 +45,6 @@ def test_the_manifest_and_the_card_carry_the_hash_project_show_prints(tmp_path: 
     path = export_project(_Server(), 1, project="claims", out_dir=tmp_path)
     manifest = read_manifest(path)
     assert manifest["label_config_sha256"] == config_sha256(CONFIG.read_text(encoding="utf-8"))
-    result = CliRunner().invoke(app, ["combine", str(path), "-o", str(tmp_path / "d")])
+    result = CliRunner().invoke(app, ["combine", str(path), "-o", str(tmp_path / "d"), "--allow-empty"])
     assert result.exit_code == 0, result.output
     assert f"`{manifest['label_config_sha256']}`" in (tmp_path / "d" / "README.md").read_text()

@@ -215,3 +215,59 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("model")
     train(dataset(folder / "ds"), folder / "m", seed=3)
     return folder / "m"
+
+
+# validate covers every field: what it passes, combine never crashes on --------------------------
+def _export_with(tmp_path: Path, name: str, change) -> Path:
+    tasks = json.loads(CLAIMS.read_text(encoding="utf-8"))
+    change(tasks)
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(tasks, allow_nan=True), encoding="utf-8")
+    return path
+
+
+def _first_result(tasks: list) -> dict:
+    return next(r for t in tasks for a in t["annotations"] for r in a["result"] if "id" in r)
+
+
+VALUE_CASES = {
+    "surrogate-email": (lambda t: t[0]["annotations"][0].__setitem__(
+        "completed_by", {"id": 1, "email": "a\ud800@x.org", "first_name": "", "last_name": ""}),
+        "completed_by.email: error [values]: holds a lone surrogate (U+D800)"),
+    "nul-first-name": (lambda t: t[0]["annotations"][0].__setitem__(
+        "completed_by", {"id": 1, "email": "a@x.org", "first_name": "A\u0000", "last_name": ""}),
+        "completed_by.first_name: error [values]: holds a NUL character"),
+    "surrogate-region-id": (lambda t: _first_result(t).__setitem__("id", "r\udc00"),
+                            "error [values]: holds a lone surrogate (U+DC00)"),
+    "nan-lead-time": (lambda t: t[0]["annotations"][0].__setitem__("lead_time", float("nan")),
+                      "lead_time: error [values]: nan is not a JSON value"),
+    "infinity-lead-time": (lambda t: t[0]["annotations"][0].__setitem__("lead_time", float("inf")),
+                           "lead_time: error [values]: inf is not a JSON value"),
+    "nan-prediction-score": (lambda t: next(t_ for t_ in t if t_["predictions"])["predictions"][0].__setitem__(
+        "score", float("nan")), "score: error [values]: nan is not a JSON value"),
+    "surrogate-meta-key": (lambda t: t[0].__setitem__("meta", {"k\ud800": 1}), "(a key): error [values]"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(VALUE_CASES))
+@pytest.mark.parametrize("command", ["validate", "combine", "agreement"])
+def test_validate_and_every_reader_of_exports_refuse_a_bad_value(tmp_path: Path, case: str, command: str) -> None:
+    change, says = VALUE_CASES[case]
+    path = _export_with(tmp_path, case, change)
+    args = {"validate": [], "combine": ["-o", tmp_path / "ds"], "agreement": []}[command]
+    if command == "validate":  # the problems are validate's report: on stdout
+        result = run(command, path, "--project", "claims", code=1, says="1 error")
+        assert says in result.stdout  # type: ignore[attr-defined]
+    else:
+        run(command, path, "--project", "claims", *args, code=1, says=[says, str(path)])
+    assert not (tmp_path / "ds").exists()
+
+
+def test_combine_never_replaces_a_dataset_with_an_empty_one(tmp_path: Path) -> None:
+    good = run("combine", CLAIMS, "--project", "claims", "-o", tmp_path / "ds", code=0)
+    assert good is not None
+    before = fingerprint(tmp_path / "ds")
+    empty = _export_with(tmp_path, "empty", lambda t: [task.__setitem__("annotations", []) for task in t])
+    run("combine", empty, "--project", "claims", "-o", tmp_path / "ds", code=1,
+        says=["no annotated task; the dataset would be empty", "--allow-empty"])  # fmt: skip
+    assert fingerprint(tmp_path / "ds") == before

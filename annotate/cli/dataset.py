@@ -72,6 +72,9 @@ def combine(
             "the verdict reaches (the task's own claim and the mentions the verifier confirmed).",
         ),
     ] = FeverRows.cluster,
+    allow_empty: Annotated[
+        bool, typer.Option("--allow-empty", help="Write the dataset even if no task is annotated (it is then empty).")
+    ] = False,
     project: ExportProjectOption = None,
     projects_dir: ProjectsDirOption = None,
 ) -> None:
@@ -86,7 +89,7 @@ def combine(
     report = combine_exports(
         open_exports(files, project=project, projects_dir=folder), output_dir, plan=_split_plan(split, seed),
         verdict_options=verdict_options(folder, verdict_mapping.value, fever_rows=fever_rows.value),
-        keep_identity=keep_identity,
+        keep_identity=keep_identity, allow_empty=allow_empty,
         formats=tuple(f.value for f in formats or []) or ("parquet", "csv"),
     )  # fmt: skip
     for line in _combine_log(report):

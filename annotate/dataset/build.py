@@ -32,7 +32,7 @@ from annotate.dataset.tables import (
     table_dtypes,
 )  # fmt: skip
 from annotate.dataset.verdicts import load_mapping, write_verdicts
-from annotate.errors import ProjectNotFound
+from annotate.errors import InputError, ProjectNotFound
 from annotate.labelstudio.exports import ExportSet, base_project
 from annotate.labelstudio.projects import load_project
 from annotate.labelstudio.validate import Problem
@@ -296,9 +296,12 @@ def combine(
     verdict_options: VerdictOptions,
     formats: tuple[str, ...] = ("parquet", "csv"),
     keep_identity: bool = False,
+    allow_empty: bool = False,
 ) -> CombineReport:
     """Validate and collect the exports, then write the dataset (see the module docstring). The
-    claims units are read in passes (stream.read_units): memory does not grow with the exports."""
+    claims units are read in passes (stream.read_units): memory does not grow with the exports.
+    Exports with no annotation at all are refused (InputError, the folder left as it was) unless
+    `allow_empty`: an empty dataset must never replace a dataset by accident."""
     with gc_paused(exiting=True):
         claims, verification = read_units(exports, keep_identity=keep_identity)
         report = CombineReport(exports.files, [], exports.warnings, [])
@@ -323,6 +326,13 @@ def combine(
                 card.write_text(head + "\n" + "\n".join(card_section(report.verdicts)), encoding="utf-8")
                 if not claims.count:
                     written.append(card)
+            annotated = (report.dataset or {}).get("rows", {}).get("annotations", 0) or sum(
+                (report.verdicts or {}).get("verdicts", {}).values())
+            if not annotated and not allow_empty:
+                names = ", ".join(str(p) for p in exports.files)
+                raise InputError(f"{names}: no annotated task; the dataset would be empty ({out_dir} left as it is)",
+                                 hint="export again once annotators have submitted, or give --allow-empty to write "
+                                 "an empty dataset")  # fmt: skip
             return written
 
         # The folder is replaced as a whole once every file is written: a failure leaves the old one.

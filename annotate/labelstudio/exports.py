@@ -91,12 +91,15 @@ def tasks_in_parts(
 class ExportsInvalid(InputError):
     """One or more exports have errors: validate's located lines, one per problem."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], projects: dict[Path, str] | None = None) -> None:
         errors = [p for p in problems if p.severity == "error"]
         files = sorted({p.file for p in errors})
         lines = "\n".join(p.line() for p in errors)
+        named = sorted({name for path, name in (projects or {}).items() if str(path) in files})
+        project = f" --project {named[0]}" if len(named) == 1 else ""  # the rules these errors were found with
+        command = f"annotate validate {' '.join(files)}{project}"
         super().__init__(f"{len(errors)} error(s) in {', '.join(files)}:\n{lines}",
-                         hint=f"fix them first; `annotate validate {' '.join(files)}` lists them too")  # fmt: skip
+                         hint=f"fix them first; `{command}` lists them too")  # fmt: skip
         self.problems = problems
 
 
@@ -123,7 +126,7 @@ class ExportSet:
     def check(self) -> None:
         """Raise ExportsInvalid if anything read so far had an error."""
         if any(p.severity == "error" for p in self.problems):
-            raise ExportsInvalid(self.problems)
+            raise ExportsInvalid(self.problems, self.projects)
 
     @property
     def warnings(self) -> list[Problem]:

@@ -306,20 +306,46 @@ def _check_data(ctx: _TaskContext, data: dict[str, Any], index: int) -> None:
         kind = type(value)
         if (kind is str and not _UNSTORABLE.search(value)) or kind is int or value is None or kind is bool:
             continue
-        stack: list[tuple[str, Any]] = [(f"$[{index}].data.{key}", value)]
-        while stack:  # iterative: a deeply nested value must not exhaust the recursion limit
-            path, value = stack.pop()
-            if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-                ctx.add(path, f"{value} is not a JSON value (NaN and Infinity are not JSON)", "data",
-                        hint="write null, or a number")  # fmt: skip
-            elif isinstance(value, str) and (bad := _UNSTORABLE.search(value)):
-                what = "a NUL character" if bad.group() == "\x00" else f"a lone surrogate (U+{ord(bad.group()):04X})"
-                ctx.add(path, f"holds {what}, which Label Studio cannot store", "data",
-                        hint="remove it from the task data (`annotate split` drops such characters)")  # fmt: skip
-            elif isinstance(value, dict):
-                stack.extend((f"{path}.{k}", v) for k, v in value.items())
-            elif isinstance(value, list):
-                stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
+        _walk_values(ctx, f"$[{index}].data.{key}", value, "data",
+                     "remove it from the task data (`annotate split` drops such characters)")  # fmt: skip
+
+
+def _walk_values(ctx: _TaskContext, path: str, value: Any, category: str, hint: str) -> None:
+    """Report every NaN or Infinity and every string (key or value) holding a lone surrogate or a
+    NUL character under `value`."""
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:  # iterative: a deeply nested value must not exhaust the recursion limit
+        path, value = stack.pop()
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            ctx.add(path, f"{value} is not a JSON value (NaN and Infinity are not JSON)", category,
+                    hint="write null, or a number")  # fmt: skip
+        elif isinstance(value, str) and (bad := _UNSTORABLE.search(value)):
+            what = "a NUL character" if bad.group() == "\x00" else f"a lone surrogate (U+{ord(bad.group()):04X})"
+            ctx.add(path, f"holds {what}, which Label Studio cannot store", category, hint=hint)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(k, str) and _UNSTORABLE.search(k):
+                    stack.append((f"{path} (a key)", k))
+                stack.append((f"{path}.{k}", v))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
+
+
+def _check_values(ctx: _TaskContext, task: dict[str, Any], index: int) -> None:
+    """Outside the task data (annotations, predictions, annotators, meta): no NaN or Infinity, no
+    lone surrogate or NUL, which the dataset and reports would carry. One C-speed dump finds
+    whether there is any; only then is the task walked to name where."""
+    rest = {k: v for k, v in task.items() if k != "data"}
+    try:
+        dumped = json.dumps(rest, ensure_ascii=False, allow_nan=False)
+        dumped.encode("utf-8")
+        if "\\u0000" not in dumped:
+            return
+    except (ValueError, UnicodeEncodeError):
+        pass
+    for key, value in rest.items():
+        _walk_values(ctx, f"$[{index}].{key}", value, "values",
+                     "a bad value of an export or a tool that wrote it: fix it, or export the project again")
 
 
 def _id(obj: Any) -> int | None:
@@ -498,6 +524,7 @@ def validate_task(task: Any, index: int, *, file: str, rules: ProjectRules | Non
     if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
         return ctx.problems
     _check_data(ctx, task["data"], index)
+    _check_values(ctx, task, index)
     if rules:
         missing = [f for f in rules.fields if f not in task["data"]]
         if missing:
