@@ -55,3 +55,9 @@ class LabelStudioAPIError(AnnotateError):
 
 class ProjectNotFound(AnnotateError):
     """The named project does not exist (locally or on the server)."""
+
+
+class UnknownProjectName(ProjectNotFound, UsageError):
+    """A --project (or --to) that names no project folder: a usage error (exit 2)."""
+
+    exit_code = 2

@@ -174,7 +174,7 @@ def test_commands_that_load_a_broken_project(
 
 
 def test_unknown_project(tmp_path: Path) -> None:
-    run("schema", "nope", "--projects-dir", PROJECTS, code=1,
+    run("schema", "nope", "--projects-dir", PROJECTS, code=2,  # an unknown project name is a usage error
         says=[f"Error: no project folder {PROJECTS / 'nope'}", "Hint: available projects: claims"])  # fmt: skip
 
 

@@ -271,3 +271,103 @@ def test_combine_never_replaces_a_dataset_with_an_empty_one(tmp_path: Path) -> N
     run("combine", empty, "--project", "claims", "-o", tmp_path / "ds", code=1,
         says=["no annotated task; the dataset would be empty", "--allow-empty"])  # fmt: skip
     assert fingerprint(tmp_path / "ds") == before
+
+
+# Hints that send people the right way -------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "content", "code", "says"),
+    [
+        ("export.json", "[]", 2, "is JSON (an export or task records?); --eval and a benchmark file"),
+        ("records.jsonl", '{"text": "x"}\n', 2, "is JSON (an export or task records?)"),
+        ("notes.txt", "Hello.\n", 2, "is not a .tsv or .csv file"),
+        ("empty.tsv", "", 1, "empty"),
+        ("labels.tsv", "Sentence_id\tText\tclass_label\n1\tA.\tMaybe\n", 1, "on no benchmark scale"),
+    ],
+)
+def test_train_eval_names_a_file_of_the_wrong_kind(tmp_path: Path, trained: Path, name: str, content: str,
+                                                    code: int, says: str) -> None:  # fmt: skip
+    from .builders import dataset
+
+    ds = dataset(tmp_path / "ds")
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    run("train", ds, "-o", tmp_path / "m", "--eval", path, code=code, says=says)
+    assert not (tmp_path / "m").exists()  # refused before the work
+
+
+def test_train_says_which_rows_it_left_out(tmp_path: Path) -> None:
+    import pandas as pd
+
+    rows = [{"sentence_id": f"s{i}", "text": None if i < 30 else f"Prices rose {i} percent." if i % 2 else "Hello.",
+             "gold_claim_status": "claim_checkworthy" if i % 2 else "no_claim", "split": "train"}
+            for i in range(40)]  # fmt: skip
+    (tmp_path / "ds").mkdir()
+    pd.DataFrame(rows).to_parquet(tmp_path / "ds" / "sentences.parquet")
+    run("train", tmp_path / "ds", "-o", tmp_path / "m", code=0, says="30 labelled train row(s) have no text; left out")
+    only_one = [r | {"gold_claim_status": "no_claim"} if r["text"] else r for r in rows]
+    pd.DataFrame(only_one).to_parquet(tmp_path / "ds" / "sentences.parquet")
+    run("train", tmp_path / "ds", "-o", tmp_path / "m2", code=1,
+        says=["a classifier needs at least two (30 more labelled row(s) have no text and were left out)"])  # fmt: skip
+
+
+def test_load_of_a_table_says_to_split_it_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "0123456789abcdef")
+    table = tmp_path / "ct.tsv"
+    table.write_text(HEADER + "1\tA sentence.\tYes\n2\tAnother.\tNo\n", encoding="utf-8")
+    result = run("load", table, "--project", "claims", "--url", f"http://127.0.0.1:{free_port()}", code=1,
+                 says=f"a table (one sentence a row), not task records: `annotate split {table} -o tasks.jsonl`")
+    assert "not valid JSON" not in result.stderr  # type: ignore[attr-defined]  # one line, not one a row
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.5, 0.9, 0.999])
+def test_a_truncated_export_says_the_file_ends_early(tmp_path: Path, cut: float) -> None:
+    text = CLAIMS.read_text(encoding="utf-8")
+    path = tmp_path / "cut.json"
+    path.write_text(text[: int(len(text) * cut)], encoding="utf-8")
+    run("combine", path, "--project", "claims", "-o", tmp_path / "ds", code=1, says="(cut off?")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["validate", str(CLAIMS)], ["combine", str(CLAIMS), "-o", "ds"], ["agreement", str(CLAIMS)],
+     ["schema"], ["match", str(CLAIMS), "--lexical"]],
+    ids=lambda a: a[0],
+)
+def test_an_unknown_project_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
+    filled = [str(tmp_path / a) if a == "ds" else a for a in args]
+    extra = ["nosuch"] if args == ["schema"] else ["--project", "nosuch"]
+    run(*filled, *extra, code=2, says=["no project folder", "available projects: claims, verification"])
+
+
+def test_split_warns_of_a_task_no_annotator_can_read_as_one_sentence(tmp_path: Path) -> None:
+    article = tmp_path / "wall.txt"
+    article.write_text("Title\n\n" + "word " * 3000 + "end.\n", encoding="utf-8")
+    result = run("split", article, "-o", tmp_path / "t.jsonl", code=0, says="1 task(s) over 5,000 characters")
+    assert result is not None
+
+
+def test_front_matter_without_its_closing_line_is_still_front_matter(tmp_path: Path) -> None:
+    article = tmp_path / "a.md"
+    article.write_text("---\ntitle: The title\nsource: Wire\n\nBody one. Body two.\n", encoding="utf-8")
+    run("split", article, "-o", tmp_path / "t.jsonl", code=0)
+    tasks = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
+    assert [t["text"] for t in tasks] == ["The title", "Body one.", "Body two."]
+    assert tasks[1]["source"] == "Wire"
+
+
+@pytest.mark.parametrize(
+    ("config", "says"),
+    [
+        ('<View><Text name="text" value="$text"/><Choices toName="text"><Choice value="a"/></Choices></View>',
+         "has no name; every control needs one"),
+        ('<View><Text name="text" value="$text"/><Labels name="l" toName="text"><Label value="A"/><Label value="A"/>'
+         "</Labels></View>", "has the value(s) 'A' more than once"),
+        ('<Text name="text" value="$text"/>', "the root tag is <Text>"),
+    ],
+)
+def test_a_broken_label_config_is_refused(tmp_path: Path, config: str, says: str) -> None:
+    import shutil
+
+    shutil.copytree(ROOT / "projects" / "claims", tmp_path / "p" / "claims")
+    (tmp_path / "p" / "claims" / "config.xml").write_text(config, encoding="utf-8")
+    run("schema", "claims", "--projects-dir", tmp_path / "p", code=1, says=says)

@@ -39,6 +39,8 @@ _SUPPORTED = f"supported: {', '.join(SUFFIXES)}, or - for stdin; --input-format 
 UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?)\n---[ \t]*(?:\n|$)", re.DOTALL)
+# Front matter whose closing --- is missing: key: value lines up to the first blank line.
+_UNCLOSED_FRONT_MATTER = re.compile(r"---[ \t]*\n((?:[A-Za-z_][\w -]*:[^\n]*\n)*[A-Za-z_][\w -]*:[^\n]*)(?:\n\n|\n?$)")
 _HTML_START = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE | re.DOTALL)
 
 
@@ -194,7 +196,7 @@ def _article(
 def _plain(text: str, *, path: str) -> Article:
     """txt/md: the title is the first line when a blank line follows it, or front matter's title."""
     meta: dict[str, Any] = {}
-    front = _FRONT_MATTER.match(text)
+    front = _FRONT_MATTER.match(text) or _UNCLOSED_FRONT_MATTER.match(text)
     if front:
         for line in front.group(1).splitlines():
             key, sep, value = line.partition(":")

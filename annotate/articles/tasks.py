@@ -215,6 +215,7 @@ def split_to_files(
                     if articles_out:
                         write_jsonl([item.article.record() | {"splitter": item.records[0]["splitter"]}], articles_out)
                     _log_removed(item, log, show_removed=show_removed)
+                    _log_long(item, log)
             if not report.articles:
                 raise _NothingSplit  # leaves the outputs as they were
     except _NothingSplit:
@@ -237,6 +238,18 @@ def _refuse_outputs_in_input_folders(outputs: dict[str, Path | None], sources: l
 
 class _NothingSplit(Exception):
     pass
+
+
+LONG_UNIT = 5_000  # characters: longer than any sentence an annotator can read as one
+
+
+def _log_long(item: SplitArticle, log: Callable[[str], None]) -> None:
+    long = [r for r in item.records if len(r["text"]) > LONG_UNIT]
+    if long:
+        first = long[0]
+        log(f"Warning: {item.article.path}: {len(long)} task(s) over {LONG_UNIT:,} characters (first "
+            f"{first[SENTENCE_ID]}, {len(first['text']):,}): no sentence end found there (a page without "
+            "punctuation, or a table?); annotators would get it as one sentence")  # fmt: skip
 
 
 def _log_removed(item: SplitArticle, log: Callable[[str], None], *, show_removed: bool) -> None:
@@ -403,6 +416,11 @@ class TaskFiles:
         """Check every line of every file. InputError for an unreadable or non-UTF-8 file."""
         found = cls(list(paths))
         for index, path in enumerate(found.paths):
+            if path.suffix.lower() in (".tsv", ".csv"):
+                found.rejected.append(f"{path}: a table (one sentence a row), not task records: `annotate split "
+                                      f"{path} -o tasks.jsonl` makes them, then load tasks.jsonl")  # fmt: skip
+                found._bad.add((index, 0))
+                continue
             for lineno, record, problem in task_lines(path):
                 if problem is not None:
                     found.rejected.append(problem)
@@ -420,6 +438,8 @@ class TaskFiles:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         """The good records, read again. InputError when a file changed since the scan."""
         for index, path in enumerate(self.paths):
+            if (index, 0) in self._bad:  # a table: left out at the scan
+                continue
             for lineno, record, problem in task_lines(path):
                 if problem is None:
                     yield record

@@ -121,6 +121,8 @@ def train(
     from annotate.loop.train import train as train_model
 
     meta = train_model(dataset_dir, output_dir, seed=seed, eval_file=eval_file, semantic=semantic(embedder, lexical))
+    for split, rows in sorted(meta.get("left_out_without_text", {}).items()):
+        info(f"Warning: {dataset_dir}: {rows} labelled {split} row(s) have no text; left out")
     emit(meta, fmt, _train_text(meta, output_dir))
 
 

@@ -108,8 +108,11 @@ def iter_items(fh: _Reader, path: Path | str, *, chunk: int = CHUNK) -> Iterator
                     if cut_off and not eof:
                         fill()
                         continue
+                    if eof and (exc.msg.startswith("Unterminated string") or not buffer[exc.pos:].strip()):
+                        raise fail("the file ends inside the task that starts here (cut off? a download or copy "
+                                   "that stopped early)") from None
                     pos = exc.pos
-                    raise fail(f"not valid JSON: {exc.msg}") from None
+                    raise fail(f"not valid JSON: {exc.msg.removesuffix(' at').removesuffix(' starting')}") from None
                 break
             pos = end
             yield item

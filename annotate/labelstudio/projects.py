@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from annotate.errors import ConfigError, ProjectNotFound
+from annotate.errors import ConfigError, ProjectNotFound, UnknownProjectName
 from annotate.labelstudio import settings as st
 from annotate.labelstudio.validate import ProjectRules, rules_from_config
 from annotate.resources import schema_path, shipped_projects_dir
@@ -97,10 +97,15 @@ def check_label_config(xml: str, *, source: str) -> list[str]:
         message = re.sub(r": line \d+, column \d+$", "", str(exc))
         return [f"{source}:{line}:{column}: not well-formed XML: {message}"]
     problems = []
+    if root.tag != "View":
+        problems.append(f"{source}: the root tag is <{root.tag}>; Label Studio's config is one <View> holding the rest")
     names: dict[str, str] = {}
     for element in root.iter():
         name = element.get("name")
         if name is None:
+            if element.get("toName") is not None:
+                problems.append(f"{source}: <{element.tag} toName={element.get('toName')!r}> has no name; every "
+                                "control needs one (it is the from_name of its answers)")  # fmt: skip
             continue
         if name in names:
             problems.append(f"{source}: name {name!r} is used by <{names[name]}> and <{element.tag}>")
@@ -115,6 +120,12 @@ def check_label_config(xml: str, *, source: str) -> list[str]:
         child = _VALUE_TAGS.get(element.tag)
         if child and not element.findall(child) and not (element.get("value") or "").startswith("$"):
             problems.append(f"{source}: <{element.tag} name={element.get('name')!r}> has no <{child}> values")
+        if child:
+            values = [c.get("value") for c in element.findall(child)]
+            twice = sorted({v for v in values if v is not None and values.count(v) > 1})
+            if twice:
+                problems.append(f"{source}: <{element.tag} name={element.get('name')!r}> has the value(s) "
+                                f"{', '.join(map(repr, twice))} more than once")  # fmt: skip
     return problems
 
 
@@ -175,7 +186,7 @@ def load_project(name: str, *, projects_dir: Path) -> ProjectSpec:
     folder = projects_dir / name
     if not folder.is_dir():
         available = sorted(p.name for p in projects_dir.glob("*/") if (p / CONFIG_FILE).exists())
-        raise ProjectNotFound(
+        raise UnknownProjectName(
             f"no project folder {folder}",
             hint=f"available projects: {', '.join(available) or 'none'}",
         )

@@ -61,6 +61,7 @@ EVAL_PREDICTIONS_FILE = "eval_predictions.tsv"
 def read_benchmark(path: Path) -> pd.DataFrame:
     """A benchmark file (CheckThat! or ClaimBuster .tsv/.csv, see articles/rows.py) as sentences with
     gold: each row's label on claim_status (CheckThat!'s No as no_claim: on its scale, the same)."""
+    _sniff_table(path)
     corpus = read_rows(path)
     labels = {str(r[REFERENCE_LABEL]) for r in corpus.records if r[REFERENCE_LABEL] is not None}
     scale = reference_scale(labels)
@@ -75,12 +76,32 @@ def read_benchmark(path: Path) -> pd.DataFrame:
     })  # fmt: skip
 
 
-def training_batches(path: Path) -> Iterator[pd.DataFrame]:
+def _sniff_table(path: Path) -> None:
+    """UsageError for a file of another kind than a benchmark table, named by what it looks like."""
+    takes = "--eval and a benchmark file to train on take a CheckThat! or ClaimBuster table (.tsv or .csv)"
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return  # read_rows says what is wrong with it
+    if head[:1] in (b"[", b"{"):
+        raise UsageError(f"{path} is JSON (an export or task records?); {takes}",
+                         hint="make a table with `annotate combine` (sentences.csv) or give the benchmark's own file")
+    if not is_row_file(str(path)):
+        raise UsageError(f"{path} is not a .tsv or .csv file; {takes}")
+
+
+def training_batches(path: Path, left_out: Counter[str] | None = None) -> Iterator[pd.DataFrame]:
     """A dataset folder's sentences table in batches (see sentence_batches), or a benchmark file's rows
-    (all of them the train split, one batch: benchmark files are read whole), labelled rows only."""
+    (all of them the train split, one batch: benchmark files are read whole), labelled rows only;
+    `left_out` counts, by split, the labelled rows without a text."""
     batches = iter([read_benchmark(path)]) if path.is_file() and is_row_file(str(path)) else sentence_batches(path)
     for batch in batches:
-        yield _labelled(batch)
+        labelled = _labelled(batch)
+        if left_out is not None:
+            gold = batch[batch["gold_claim_status"].notna()]
+            left_out.update(gold.loc[gold.index.difference(labelled.index), "split"].astype(str))
+        yield labelled
 
 
 def _ids(rows: pd.DataFrame) -> list[str]:
@@ -278,7 +299,9 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
     digest = hashlib.sha256()
     features = _Features()
     kept: list[tuple[Any, list[str], Any]] | None = []
-    for batch in training_batches(dataset_dir):
+    evaluation = read_benchmark(eval_file) if eval_file is not None else None  # a bad file fails before the work
+    left_out: Counter[str] = Counter()
+    for batch in training_batches(dataset_dir, left_out):
         rows = batch[batch["split"] == "train"]
         if not len(rows):
             continue
@@ -290,11 +313,11 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
         if kept is not None:
             kept.append((hashed, labels, dense))
             kept = None if sum(counts.values()) > CACHE_ROWS else kept
-    evaluation = read_benchmark(eval_file) if eval_file is not None else None
     classes = sorted(counts)
+    without = f" ({left_out['train']} more labelled row(s) have no text and were left out)" if left_out["train"] else ""
     if len(classes) < 2:
         raise InputError(f"{dataset_dir}: the train split has {sum(counts.values())} labelled sentence(s) with "
-                         f"{len(classes)} claim_status value(s); a classifier needs at least two",
+                         f"{len(classes)} claim_status value(s); a classifier needs at least two{without}",
                          hint="annotate more articles, or combine with another --split")  # fmt: skip
     epochs = _epochs(sum(counts.values()))
     weighting = features.weighting()
@@ -330,6 +353,7 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
         "kind": "hashing+embedding+sgd_logistic_regression" if semantic else "hashing+sgd_logistic_regression",
         "target": CLAIM_STATUS, "labels": [str(c) for c in classifier.classes_], "positive_label": POSITIVE,
         "train_data_sha256": digest.hexdigest(), "train_sentences": sum(counts.values()), "seed": seed,
+        "left_out_without_text": dict(left_out),
         "params": params, "epochs": epochs, "embedding": embedding,
         "dataset": str(dataset_dir), "versions": {"scikit-learn": sklearn.__version__},
         "test": checkthat_scores(gold, predicted), "calibration": model.meta["calibration"],
