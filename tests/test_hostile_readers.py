@@ -13,6 +13,7 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -135,3 +136,53 @@ def test_a_good_manifest_still_reads() -> None:
         path = Path(folder) / "b.tar.gz"
         path.write_bytes(_backup(body))
         assert read_manifest(path)["counts"] == {"tasks": 1}
+
+
+# What validate passes, the commands that read exports never crash on --------------------------------
+BAD_VALUES = [float("nan"), float("inf"), "\ud800", "a\x00b", None, True, -1, 2**70, 1.5, "", "x" * 3, [], {},
+              [[[[[]]]]], {"k\udc00": 1}, "\u202e", "1e400"]  # fmt: skip
+
+
+def _paths(value, prefix=()):
+    """Every (path, container) position in a JSON value, for a mutation to land on."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield (*prefix, k)
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield (*prefix, i)
+            yield from _paths(v, (*prefix, i))
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.tuples(st.integers(min_value=0), st.sampled_from(range(len(BAD_VALUES)))), min_size=1, max_size=3))
+def test_what_validate_passes_no_reader_of_exports_crashes_on(mutations: list[tuple[int, int]]) -> None:
+    from typer.testing import CliRunner
+
+    from annotate.cli import app
+
+    from .conftest import ROOT
+
+    tasks = json.loads((ROOT / "tests" / "data" / "claims_export_valid.json").read_text(encoding="utf-8"))
+    for where, which in mutations:
+        paths = list(_paths(tasks))
+        *parent, key = paths[where % len(paths)]
+        container = tasks
+        for part in parent:
+            container = container[part]
+        container[key] = BAD_VALUES[which]
+    runner = CliRunner()
+    with tempfile.TemporaryDirectory() as folder:
+        export = Path(folder) / "export.json"
+        export.write_text(json.dumps(tasks, allow_nan=True), encoding="utf-8", errors="surrogatepass")
+        checked = runner.invoke(app, ["validate", str(export), "--project", "claims"])
+        assert checked.exit_code in (0, 1) and "failed unexpectedly" not in checked.stderr, checked.stderr
+        if checked.exit_code:
+            return
+        for args in (["combine", str(export), "-o", f"{folder}/ds", "--allow-empty"], ["agreement", str(export)],
+                     ["match", str(export), "--lexical"]):  # fmt: skip
+            result = runner.invoke(app, [*args, "--project", "claims"])
+            assert result.exit_code in (0, 1), f"{args[0]}: {result.stderr}"
+            assert "failed unexpectedly" not in result.stderr and "Traceback" not in result.stderr, result.stderr
