@@ -58,7 +58,7 @@ class TaskRef:
 # Project fields annotate manages, as the server names them.
 PROJECT_FIELDS = (
     "title", "description", "expert_instruction", "show_instruction", "show_skip_button",
-    "maximum_annotations", "sampling", "enable_empty_annotation", "model_version",
+    "maximum_annotations", "sampling", "enable_empty_annotation", "model_version", "skip_queue",
 )  # fmt: skip
 
 

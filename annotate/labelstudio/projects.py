@@ -73,6 +73,7 @@ class ProjectSpec:
             "show_skip_button": self.settings.get("skip_allowed", True),
             "maximum_annotations": self.settings.get("annotators_per_task", 1),
             "sampling": _SAMPLING[self.settings.get("sampling", "sequential")],
+            "skip_queue": self.settings.get("skip_queue", "requeue_for_others").upper(),
         } | ({"model_version": self.settings["model_version"]} if "model_version" in self.settings else {})
 
 
