@@ -282,3 +282,26 @@ def test_project_schema_accepts_a_real_export_and_rejects_a_foreign_label() -> N
     assert list(validator.iter_errors(json.loads((DATA / "claims_export_valid.json").read_text()))) == []
     errors = list(validator.iter_errors(json.loads((DATA / "defects" / "unknown_label.json").read_text())))
     assert [list(e.absolute_path) for e in errors] == [[0, "annotations", 0, "result", 1]]
+
+
+def test_answers_nobody_meant_are_warned_of() -> None:
+    """Spans on a no-claim sentence; claim types stored without a claim status that shows them."""
+    from .builders import annotation, span, status, task
+
+    rules = rules_from_config((ROOT / "projects" / "claims" / "config.xml").read_text(encoding="utf-8"))
+    text = "Unemployment fell by 3% last year, the minister said."
+    types = {"from_name": "claim_types", "to_name": "text", "type": "choices", "value": {"choices": ["other"]}}
+    cases = {
+        "spans": [span("c", text, "Unemployment fell", "CLAIM"), status("no_claim")],
+        "types": [status("no_claim"), types],
+        "fine": [span("c", text, "Unemployment fell", "CLAIM"), status("claim_checkworthy"), types],
+    }
+    found = {}
+    for name, result in cases.items():
+        made = task(1, "a1-0", [annotation(10, "a@x.org", result)])
+        found[name] = [(p.severity, p.kind, p.message) for p in validate_task(made, 0, file="f", rules=rules)
+                       if p.kind == "consistency"]  # fmt: skip
+    assert found["spans"] == [("warning", "consistency", "no_claim, yet 1 span(s) are marked (CLAIM, SOURCE or CUE)")]
+    assert found["types"] == [("warning", "consistency", "claim types are stored with claim_status no_claim: the editor "
+                                                         "shows them only for a claim, so they were ticked while hidden")]
+    assert found["fine"] == []

@@ -22,7 +22,12 @@ import defusedxml.ElementTree as SafeET
 from annotate.labelstudio.jsonstream import iter_array
 from annotate.resources import schema_path
 from annotate.vocabulary import (
+    CLAIM_CHECKWORTHY,
+    CLAIM_NOT_CHECKWORTHY,
+    CLAIM_STATUS,
+    CLAIM_TYPES,
     CORPUS,
+    NO_CLAIM,
     REFERENCE_LABEL,
     RELATION_ENDS,
     SENTENCE_ID,
@@ -391,6 +396,26 @@ class _TaskContext:
         ))  # fmt: skip
 
 
+def _check_hidden_answers(ctx: _TaskContext, annotation: dict[str, Any], base: str) -> None:
+    """Warnings for answers the annotator could not have meant: spans on a no-claim sentence, and
+    claim types stored without a claim status that shows them (the claims editor shows claim types
+    only for a claim; a stray key can tick one while it is hidden)."""
+    results = [r for r in annotation["result"] if isinstance(r, dict)]
+    status = [r["value"].get("choices") for r in results
+              if r.get("from_name") == CLAIM_STATUS and isinstance(r.get("value"), dict)]  # fmt: skip
+    chosen = status[0][0] if status and isinstance(status[0], list) and status[0] else None
+    spans = [r for r in results if r.get("type") == "labels"]
+    if chosen == NO_CLAIM and spans:
+        ctx.add(f"{base}.result", f"no_claim, yet {len(spans)} span(s) are marked (CLAIM, SOURCE or CUE)",
+                "consistency", annotation=annotation, severity="warning",
+                hint="either the sentence makes a claim, or the spans should go")  # fmt: skip
+    types = [r for r in results if r.get("from_name") == CLAIM_TYPES]
+    if types and chosen not in (CLAIM_NOT_CHECKWORTHY, CLAIM_CHECKWORTHY):
+        ctx.add(f"{base}.result", f"claim types are stored with claim_status {chosen or 'unset'}: the editor shows "
+                "them only for a claim, so they were ticked while hidden", "consistency", annotation=annotation,
+                severity="warning", hint="drop them, or choose the claim status they belong to")  # fmt: skip
+
+
 def _check_results(ctx: _TaskContext, annotation: dict[str, Any], base: str, *, is_annotation: bool) -> None:
     text = ctx.task["data"].get(TEXT)
     results = annotation["result"]
@@ -538,6 +563,8 @@ def validate_task(task: Any, index: int, *, file: str, rules: ProjectRules | Non
                 continue
             base = f"$[{index}].{kind}[{a}]"
             _check_results(ctx, annotation, base, is_annotation=kind == "annotations")
+            if kind == "annotations" and not annotation.get("was_cancelled"):
+                _check_hidden_answers(ctx, annotation, base)
             if kind != "annotations" or annotation.get("was_cancelled"):
                 continue
             who = annotator_of(annotation)
