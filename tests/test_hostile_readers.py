@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from annotate.errors import AnnotateError
@@ -158,6 +158,8 @@ def _paths(value, prefix=()):
 @pytest.mark.slow
 @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(st.tuples(st.integers(min_value=0), st.sampled_from(range(len(BAD_VALUES)))), min_size=1, max_size=3))
+@example(mutations=[(1, 7)])  # a task id of 2**70 passed validate, then crashed combine (found by this property)
+@example(mutations=[(209_213_146_628_864_950_140_927, 8)])  # char_start 1.5: the same (found by it too)
 def test_what_validate_passes_no_reader_of_exports_crashes_on(mutations: list[tuple[int, int]]) -> None:
     from typer.testing import CliRunner
 

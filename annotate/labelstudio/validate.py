@@ -22,6 +22,8 @@ import defusedxml.ElementTree as SafeET
 from annotate.labelstudio.jsonstream import iter_array
 from annotate.resources import schema_path
 from annotate.vocabulary import (
+    CHAR_END,
+    CHAR_START,
     CLAIM_CHECKWORTHY,
     CLAIM_NOT_CHECKWORTHY,
     CLAIM_STATUS,
@@ -31,6 +33,7 @@ from annotate.vocabulary import (
     REFERENCE_LABEL,
     RELATION_ENDS,
     SENTENCE_ID,
+    SENTENCE_INDEX,
     SOURCE_ID,
     SOURCE_SPLIT,
     SPAN_LABELS,
@@ -293,6 +296,8 @@ def _text_of(value: Any) -> str | None:
 # What Label Studio cannot store in task data: a lone surrogate breaks the project's task list and
 # every export (measured on 1.23), PostgreSQL refuses NUL (see shared notes).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_INT64 = 2**63
+_LONG_NUMBER = re.compile(r"\d{19}")  # a number that may be beyond a 64-bit integer (or a long string of digits)
 
 
 def _check_data(ctx: _TaskContext, data: dict[str, Any], index: int) -> None:
@@ -301,6 +306,13 @@ def _check_data(ctx: _TaskContext, data: dict[str, Any], index: int) -> None:
         got = _JSON_TYPES.get(type(data[TEXT]), "a number")
         ctx.add(f"$[{index}].data.{TEXT}", f"is {got}, expected a string", "data",
                 hint="the task text must be the sentence itself")  # fmt: skip
+    # Where the sentence is in its article: whole numbers (the tables hold them as integers).
+    for key, nullable in ((SENTENCE_INDEX, False), (CHAR_START, True), (CHAR_END, True)):
+        value = data.get(key)
+        if key in data and not ((type(value) is int and -_INT64 <= value < _INT64) or (nullable and value is None)):
+            got = _JSON_TYPES.get(type(value), "a number that is not a whole number")
+            ctx.add(f"$[{index}].data.{key}", f"is {got}, expected a whole number" + (" or null" if nullable else ""),
+                    "fields", hint="tasks made by `annotate split` have them right")  # fmt: skip
     # Rows of a benchmark table (articles/rows.py): their ids stay strings ("00123" is not 123).
     for key in (SOURCE_ID, CORPUS, REFERENCE_LABEL, SOURCE_SPLIT):
         if data.get(key) is not None and not isinstance(data[key], str):
@@ -309,7 +321,8 @@ def _check_data(ctx: _TaskContext, data: dict[str, Any], index: int) -> None:
                     hint="`annotate split` keeps a row's values as the file holds them, as strings")  # fmt: skip
     for key, value in data.items():  # most values are strings or numbers: check them without a walk
         kind = type(value)
-        if (kind is str and not _UNSTORABLE.search(value)) or kind is int or value is None or kind is bool:
+        if ((kind is str and not _UNSTORABLE.search(value)) or (kind is int and -_INT64 <= value < _INT64)
+                or value is None or kind is bool):  # fmt: skip
             continue
         _walk_values(ctx, f"$[{index}].data.{key}", value, "data",
                      "remove it from the task data (`annotate split` drops such characters)")  # fmt: skip
@@ -324,6 +337,9 @@ def _walk_values(ctx: _TaskContext, path: str, value: Any, category: str, hint: 
         if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
             ctx.add(path, f"{value} is not a JSON value (NaN and Infinity are not JSON)", category,
                     hint="write null, or a number")  # fmt: skip
+        elif type(value) is int and not -_INT64 <= value < _INT64:
+            ctx.add(path, f"{str(value)[:25]}... is beyond a 64-bit integer, which Label Studio and the tables hold",
+                    category, hint="write a smaller number, or the value as a string")  # fmt: skip
         elif isinstance(value, str) and (bad := _UNSTORABLE.search(value)):
             what = "a NUL character" if bad.group() == "\x00" else f"a lone surrogate (U+{ord(bad.group()):04X})"
             ctx.add(path, f"holds {what}, which Label Studio cannot store", category, hint=hint)
@@ -344,7 +360,7 @@ def _check_values(ctx: _TaskContext, task: dict[str, Any], index: int) -> None:
     try:
         dumped = json.dumps(rest, ensure_ascii=False, allow_nan=False)
         dumped.encode("utf-8")
-        if "\\u0000" not in dumped:
+        if "\\u0000" not in dumped and not _LONG_NUMBER.search(dumped):
             return
     except (ValueError, UnicodeEncodeError):
         pass

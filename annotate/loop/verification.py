@@ -44,6 +44,7 @@ from annotate.vocabulary import (
     MENTION_ADDED_AT,
     MENTION_OPTIONS,
     MENTIONS,
+    NORMALIZED_CLAIM,
     PAST_CHECKS,
     PREVIOUSLY_CHECKED,
     PUBLISHED,
@@ -90,9 +91,13 @@ def cluster_fields(own_claim: Any, mentions: Sequence[Mapping[str, Any]], cluste
 
 
 def cluster_task(cluster: Cluster) -> dict[str, Any]:
-    """A new task's data: its earliest mention's record and the cluster."""
+    """A new task's data: its earliest mention's record and the cluster. The normalised claim, the
+    largest field of the verification screen, is the claim itself where the annotator gave none
+    (the mentions keep what was annotated)."""
     first = cluster.representative.record
-    return _own(first) | cluster_fields(first[CLAIM_ID], [m.record for m in cluster.mentions], cluster)
+    own = _own(first)
+    own[NORMALIZED_CLAIM] = own.get(NORMALIZED_CLAIM) or own.get("claim") or ""
+    return own | cluster_fields(first[CLAIM_ID], [m.record for m in cluster.mentions], cluster)
 
 
 def clusters_for(records: list[dict[str, Any]], matches: Path | None, *, semantic: Semantic | None = None,
