@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _results import write_section  # noqa: E402
 
-from annotate.labelstudio import client as labelstudio  # noqa: E402
-from annotate.labelstudio import settings  # noqa: E402
-from annotate.labelstudio.prelabel import prelabel_project  # noqa: E402
-from annotate.labelstudio.projects import ensure_project, load_project  # noqa: E402
+from annotate.labelstudio.api import client as labelstudio  # noqa: E402
+from annotate.labelstudio.api.prelabel import prelabel_project  # noqa: E402
+from annotate.labelstudio.api.projects import ensure_project, load_project  # noqa: E402
+from annotate.labelstudio.service import settings  # noqa: E402
 from tests.browser.ui import VIEWPORT, Actions, Annotator, browser, chromium_path  # noqa: E402
 
 ATTRIBUTED = "Prices fell by three percent in May, the minister said."

@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT))
 from _results import write_section  # noqa: E402
 
 from annotate.articles.tasks import split_sources  # noqa: E402
-from annotate.labelstudio import client as labelstudio  # noqa: E402
-from annotate.labelstudio import database, server  # noqa: E402
-from annotate.labelstudio import settings as st  # noqa: E402
-from annotate.labelstudio.projects import load_project  # noqa: E402
+from annotate.labelstudio.api import client as labelstudio  # noqa: E402
+from annotate.labelstudio.api.projects import load_project  # noqa: E402
+from annotate.labelstudio.service import database, server  # noqa: E402
+from annotate.labelstudio.service import settings as st  # noqa: E402
 
 LEVELS = (4, 8, 16)
 PASSWORD = "bench-Password-123"  # throwaway accounts on a throwaway server

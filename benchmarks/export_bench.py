@@ -38,11 +38,11 @@ sys.path.insert(0, str(ROOT))
 from _results import write_section  # noqa: E402
 from load_bench import records, run  # noqa: E402
 
-from annotate.labelstudio import client as labelstudio  # noqa: E402
-from annotate.labelstudio import settings  # noqa: E402
-from annotate.labelstudio.client import FULL_EXPORT_OPTIONS  # noqa: E402
-from annotate.labelstudio.load import sanitize  # noqa: E402
-from annotate.labelstudio.projects import load_project  # noqa: E402
+from annotate.labelstudio.api import client as labelstudio  # noqa: E402
+from annotate.labelstudio.api.client import FULL_EXPORT_OPTIONS  # noqa: E402
+from annotate.labelstudio.api.load import sanitize  # noqa: E402
+from annotate.labelstudio.api.projects import load_project  # noqa: E402
+from annotate.labelstudio.service import settings  # noqa: E402
 
 
 def main() -> None:

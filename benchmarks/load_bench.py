@@ -39,10 +39,10 @@ sys.path.insert(0, str(ROOT))
 from _results import write_section  # noqa: E402
 
 from annotate.articles.tasks import split_sources  # noqa: E402
-from annotate.labelstudio import client as labelstudio  # noqa: E402
-from annotate.labelstudio import settings  # noqa: E402
-from annotate.labelstudio.load import BATCH_SIZE, sanitize  # noqa: E402
-from annotate.labelstudio.projects import load_project  # noqa: E402
+from annotate.labelstudio.api import client as labelstudio  # noqa: E402
+from annotate.labelstudio.api.load import BATCH_SIZE, sanitize  # noqa: E402
+from annotate.labelstudio.api.projects import load_project  # noqa: E402
+from annotate.labelstudio.service import settings  # noqa: E402
 
 # Sizes above this are posted by curl in files of CURL_BATCH tasks (see the module's docstring).
 MAX_ONE_POST = 100_000
@@ -209,7 +209,7 @@ def main() -> None:
         "",
         "Goals: first load and rerun <= 2× the raw POST at 10,000 tasks, <= 1.5× at 100,000. A rerun "
         "reads the ledger annotate keeps per server project and proves it with counting queries "
-        "(annotate/labelstudio/load.py `known_tasks`); listing the project instead costs Label Studio "
+        "(annotate/labelstudio/api/load.py `known_tasks`); listing the project instead costs Label Studio "
         "about 1 ms a task (10,000 tasks: 9–11 s, even asking for ids only).",
     ]
     print(write_section("load" + args.suffix, lines))

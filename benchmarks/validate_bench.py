@@ -80,7 +80,7 @@ def worker(what: str, path: Path) -> dict:
         count = 0
         shutil.rmtree(path.with_suffix(".dataset"))
     else:
-        from annotate.labelstudio.validate import rules_from_config, validate_file
+        from annotate.labelstudio.exported.validate import rules_from_config, validate_file
 
         rules = None
         if what == "validate --project claims":

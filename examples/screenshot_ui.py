@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from annotate.articles.tasks import split_sources  # noqa: E402
-from annotate.labelstudio import client as labelstudio  # noqa: E402
-from annotate.labelstudio import settings  # noqa: E402
-from annotate.labelstudio.prelabel import predict  # noqa: E402
-from annotate.labelstudio.projects import ensure_project, load_project  # noqa: E402
+from annotate.labelstudio.api import client as labelstudio  # noqa: E402
+from annotate.labelstudio.api.prelabel import predict  # noqa: E402
+from annotate.labelstudio.api.projects import ensure_project, load_project  # noqa: E402
+from annotate.labelstudio.service import settings  # noqa: E402
 from tests.browser.ui import Annotator, browser, chromium_path  # noqa: E402
 
 EMOJI_SENTENCE = "The minister said “prices fell 🎉 by 3% in May,” and the 👍 crowd cheered."

@@ -127,7 +127,7 @@ def own_server(base: Path, *extra: str) -> LiveServer:
 
 
 def stop_server(server: LiveServer, data_dir: Path | None = None) -> None:
-    from annotate.labelstudio import database
+    from annotate.labelstudio.service import database
 
     data_dir = data_dir or server.data_dir
     server.run("server", "stop", "--data-dir", str(data_dir))

@@ -123,9 +123,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 def views(tasks: list[dict], *, project: str | None = None) -> list:
     """Raw export tasks as the views every command reads, after checking validate finds no error in
     them (views exist only for valid input; with `project`, against that project's config too)."""
-    from annotate.labelstudio.projects import load_project
-    from annotate.labelstudio.validate import validate_task
-    from annotate.labelstudio.views import Task
+    from annotate.labelstudio.api.projects import load_project
+    from annotate.labelstudio.exported.validate import validate_task
+    from annotate.labelstudio.exported.views import Task
 
     rules = load_project(project, projects_dir=ROOT / "projects").rules() if project else None
     errors = [p.line() for i, t in enumerate(tasks) for p in validate_task(t, i, file="fixture", rules=rules)
@@ -136,7 +136,7 @@ def views(tasks: list[dict], *, project: str | None = None) -> list:
 
 def write_export(path: Path, tasks: list[dict], project: str | None = None) -> Path:
     """An export file as `annotate export` writes it: with `project`, a manifest beside it naming it."""
-    from annotate.labelstudio.export import manifest_path
+    from annotate.labelstudio.api.export import manifest_path
 
     path.write_text(json.dumps(tasks), encoding="utf-8")
     if project:

@@ -63,7 +63,7 @@ import defusedxml.ElementTree as SafeET
 import httpx
 from label_studio_sdk.core.api_error import ApiError
 
-from annotate.labelstudio.client import PROJECT_FIELDS, Client, ProjectInfo, TaskRef
+from annotate.labelstudio.api.client import PROJECT_FIELDS, Client, ProjectInfo, TaskRef
 
 RECORDED = Path(__file__).resolve().parent / "data" / "labelstudio-1.23" / "snapshot_full_predictions_example.json"
 _TEMPLATE = json.loads(RECORDED.read_text(encoding="utf-8"))[0]  # a task with two annotations and a prediction
@@ -84,7 +84,7 @@ class ClientKilled(BaseException):
 
 
 class FakeClock:
-    """Stands in for the `time` module of annotate.labelstudio.load: sleeping moves the clock on."""
+    """Stands in for the `time` module of annotate.labelstudio.api.load: sleeping moves the clock on."""
 
     def __init__(self) -> None:
         self.now = 1_800_000_000.0
@@ -149,7 +149,7 @@ class _InFlight:
 
 
 class FakeLabelStudio:
-    """In-memory Label Studio 1.23.2 behind the methods of annotate.labelstudio.client.Client."""
+    """In-memory Label Studio 1.23.2 behind the methods of annotate.labelstudio.api.client.Client."""
 
     def __init__(self, url: str = "http://127.0.0.1:8999", *, admin: str = "admin@annotate.local") -> None:
         self.url = url

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from annotate.dataset.agreement import agreement_of_exports
-from annotate.labelstudio.exports import open_exports
+from annotate.labelstudio.exported.exports import open_exports
 
 from .conftest import ROOT
 

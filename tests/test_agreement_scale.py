@@ -26,7 +26,7 @@ from annotate.dataset.agreement import (
     nominal_alpha,
     read_votes,
 )
-from annotate.labelstudio.exports import open_exports
+from annotate.labelstudio.exported.exports import open_exports
 
 from .conftest import ROOT, views
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from annotate.errors import InputError
-from annotate.labelstudio import backup, doctor
-from annotate.labelstudio import settings as st
+from annotate.labelstudio.service import backup, doctor
+from annotate.labelstudio.service import settings as st
 
 
 def test_what_postgresql_refuses() -> None:

@@ -89,7 +89,7 @@ def test_a_model_trained_on_other_labels_is_refused_before_any_request(tmp_path:
     import json
 
     from annotate.errors import InputError
-    from annotate.labelstudio.projects import load_project
+    from annotate.labelstudio.api.projects import load_project
     from annotate.loop.prelabel import predictor_for
     from annotate.loop.train import train
     from annotate.resources import shipped_projects_dir

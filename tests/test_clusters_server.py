@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from annotate.labelstudio import client as labelstudio
-from annotate.labelstudio.settings import Connection
+from annotate.labelstudio.api import client as labelstudio
+from annotate.labelstudio.service.settings import Connection
 
 from .conftest import LiveServer
 from .server_helpers import fresh_config, fresh_projects

@@ -7,9 +7,9 @@ import hashlib
 from pathlib import Path
 from typing import IO
 
-from annotate.labelstudio.client import ProjectInfo
-from annotate.labelstudio.export import export_project, read_manifest
-from annotate.labelstudio.projects import config_sha256
+from annotate.labelstudio.api.client import ProjectInfo
+from annotate.labelstudio.api.export import export_project, read_manifest
+from annotate.labelstudio.api.projects import config_sha256
 
 from .conftest import ROOT
 

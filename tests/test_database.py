@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from annotate.errors import ConfigError, ServerError
-from annotate.labelstudio import database as db
+from annotate.labelstudio.service import database as db
 
 
 def test_choices() -> None:

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from annotate.errors import InputError, LabelStudioAPIError, ServerUnreachable
-from annotate.labelstudio import export, load
-from annotate.labelstudio.load import PENDING_QUIET, load_tasks
-from annotate.labelstudio.projects import ensure_project, load_project, update_project
-from annotate.labelstudio.users import add_users
+from annotate.labelstudio.api import export, load
+from annotate.labelstudio.api.load import PENDING_QUIET, load_tasks
+from annotate.labelstudio.api.projects import ensure_project, load_project, update_project
+from annotate.labelstudio.api.users import add_users
 
 from .builders import region, status
 from .conftest import ROOT
@@ -261,8 +261,8 @@ def test_the_snapshot_request_waits_as_long_as_label_studio_builds_it(tmp_path: 
     tasks on SQLite, measured): that request has no read timeout; the other requests keep theirs."""
     import httpx
 
-    from annotate.labelstudio.client import Client
-    from annotate.labelstudio.settings import Connection
+    from annotate.labelstudio.api.client import Client
+    from annotate.labelstudio.service.settings import Connection
 
     timeouts: dict[str, Any] = {}
 

@@ -380,7 +380,7 @@ def test_settings_file_that_is_a_folder(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 def test_recorded_project_id_that_is_not_a_number(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from annotate.errors import ConfigError
-    from annotate.labelstudio.settings import recorded_project_id
+    from annotate.labelstudio.service.settings import recorded_project_id
 
     (tmp_path / "settings.json").write_text(json.dumps({"projects": {"http://h": {"claims": "abc"}}}))
     with pytest.raises(ConfigError, match="the id of project 'claims' at http://h must be a number"):
@@ -402,7 +402,7 @@ def test_recorded_project_id_that_is_not_a_number(monkeypatch: pytest.MonkeyPatc
 )
 def test_damaged_pid_file_is_no_server(tmp_path: Path, pid_file: str) -> None:
     (tmp_path / "annotate-server.json").write_text(pid_file)
-    from annotate.labelstudio import server
+    from annotate.labelstudio.service import server
 
     assert server.running_pid(tmp_path) is None
     run("server", "stop", "--data-dir", tmp_path, code=0, says="No server started by annotate is running")
@@ -426,7 +426,7 @@ def test_server_start_with_a_file_as_data_folder(tmp_path: Path) -> None:
 
 
 def test_saved_server_url_without_a_port() -> None:
-    from annotate.labelstudio.server import _saved_port
+    from annotate.labelstudio.service.server import _saved_port
 
     assert _saved_port("http://127.0.0.1") is None and _saved_port("http://[::1") is None
     assert _saved_port("http://127.0.0.1:8081") == 8081

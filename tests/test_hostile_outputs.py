@@ -172,7 +172,7 @@ def test_an_unexpected_exception_is_one_line_and_a_log(tmp_path: Path, monkeypat
 
 def test_a_crash_in_a_subcommand_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    monkeypatch.setattr("annotate.labelstudio.projects.project_status", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("annotate.labelstudio.api.projects.project_status", lambda *a, **k: 1 / 0)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "x" * 20)
     result = runner.invoke(app, ["project", "list", "--url", "http://127.0.0.1:9"])
     assert result.exit_code == 1 and result.stderr.startswith(

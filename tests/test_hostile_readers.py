@@ -69,7 +69,7 @@ def test_json_and_jsonl(data: bytes) -> None:
 @SETTINGS
 @given(noise)
 def test_exports(data: bytes) -> None:
-    from annotate.labelstudio.jsonstream import iter_array
+    from annotate.labelstudio.exported.jsonstream import iter_array
 
     _read(data, "e.json", lambda p: list(iter_array(p)))
 
@@ -113,7 +113,7 @@ def test_topics_files(data: bytes, name: str) -> None:
 @given(noise, st.booleans())
 def test_backup_manifests(data: bytes, wrapped: bool) -> None:
     """Any manifest.json inside a tar.gz, or any bytes as the backup itself."""
-    from annotate.labelstudio.backup import read_manifest
+    from annotate.labelstudio.service.backup import read_manifest
 
     _read(_backup(data) if wrapped else data, "b.tar.gz", read_manifest)
 
@@ -128,7 +128,7 @@ def _backup(manifest: bytes) -> bytes:
 
 
 def test_a_good_manifest_still_reads() -> None:
-    from annotate.labelstudio.backup import FORMAT, read_manifest
+    from annotate.labelstudio.service.backup import FORMAT, read_manifest
 
     body = json.dumps({"format": FORMAT, "backend": "sqlite", "counts": {"tasks": 1},
                        "files": {"database.sqlite3": "0" * 64, "login.json": "1" * 64}}).encode()  # fmt: skip

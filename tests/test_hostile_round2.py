@@ -151,8 +151,8 @@ def test_a_crash_log_never_holds_a_password_from_a_url(tmp_path: Path, monkeypat
 
 @pytest.mark.parametrize("at", ["yesterday", "2026-12-01T10:00:00", "", 42, None])
 def test_doctor_reads_a_broken_backup_record_as_a_warning(tmp_path: Path, at: object) -> None:
-    from annotate.labelstudio import doctor
-    from annotate.labelstudio import settings as st
+    from annotate.labelstudio.service import doctor
+    from annotate.labelstudio.service import settings as st
 
     data_dir = tmp_path / "data"
     data_dir.mkdir()

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from annotate.labelstudio import client as labelstudio
-from annotate.labelstudio.load import BATCH_SIZE
-from annotate.labelstudio.projects import load_project
-from annotate.labelstudio.settings import Connection
+from annotate.labelstudio.api import client as labelstudio
+from annotate.labelstudio.api.load import BATCH_SIZE
+from annotate.labelstudio.api.projects import load_project
+from annotate.labelstudio.service.settings import Connection
 
 from .builders import region as _region
 from .conftest import EXAMPLE_ARTICLE, ROOT, LiveServer

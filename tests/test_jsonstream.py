@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from annotate.errors import InputError
-from annotate.labelstudio.jsonstream import iter_array
+from annotate.labelstudio.exported.jsonstream import iter_array
 
 DATA = Path(__file__).parent / "data" / "claims_export_valid.json"
 

@@ -74,7 +74,7 @@ def test_only_the_labelstudio_folder_knows_label_studio(path: Path) -> None:
 
 def test_the_sdk_is_imported_by_one_module() -> None:
     users = [p for p in modules() if any(n.startswith("label_studio_sdk") for n in imports(p))]
-    assert [p.relative_to(PACKAGE).as_posix() for p in users] == ["labelstudio/client.py"]
+    assert [p.relative_to(PACKAGE).as_posix() for p in users] == ["labelstudio/api/client.py"]
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -111,12 +111,12 @@ def test_no_import_cycles() -> None:
 NO_PANDAS = [
     "annotate.cli",
     "annotate.articles.tasks",
-    "annotate.labelstudio.exports",
-    "annotate.labelstudio.load",
-    "annotate.labelstudio.export",
-    "annotate.labelstudio.projects",
-    "annotate.labelstudio.server",
-    "annotate.labelstudio.users",
+    "annotate.labelstudio.exported.exports",
+    "annotate.labelstudio.api.load",
+    "annotate.labelstudio.api.export",
+    "annotate.labelstudio.api.projects",
+    "annotate.labelstudio.service.server",
+    "annotate.labelstudio.api.users",
 ]
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from annotate.labelstudio.client import TaskRef, id_filter, task_refs
-from annotate.labelstudio.load import Journal, Ledger, digest, id_ranges, known_tasks, load_tasks
+from annotate.labelstudio.api.client import TaskRef, id_filter, task_refs
+from annotate.labelstudio.api.load import Journal, Ledger, digest, id_ranges, known_tasks, load_tasks
 
 from .conftest import SAMPLES
 
@@ -207,10 +207,10 @@ def test_an_empty_project_on_a_reset_server_starts_a_new_ledger(tmp_path: Path) 
 
 @pytest.mark.integration
 def test_a_rerun_creates_nothing_and_a_task_deleted_on_the_server_is_reloaded(live_server, tmp_path: Path) -> None:
-    from annotate.labelstudio import client as labelstudio
-    from annotate.labelstudio.load import sanitize
-    from annotate.labelstudio.projects import load_project
-    from annotate.labelstudio.settings import Connection
+    from annotate.labelstudio.api import client as labelstudio
+    from annotate.labelstudio.api.load import sanitize
+    from annotate.labelstudio.api.projects import load_project
+    from annotate.labelstudio.service.settings import Connection
 
     from .test_integration import fresh_config, fresh_projects
 
@@ -250,7 +250,8 @@ def test_the_client_module_does_not_import_the_sdk() -> None:
     import subprocess
     import sys
 
-    code = "import sys, annotate.labelstudio.client, annotate.labelstudio.load, annotate.labelstudio.export\n" \
+    code = "import sys, annotate.labelstudio.api.client, annotate.labelstudio.api.load\n" \
+           "import annotate.labelstudio.api.export\n" \
            "print('label_studio_sdk' in sys.modules, 'pandas' in sys.modules)"  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parent.parent)  # fmt: skip

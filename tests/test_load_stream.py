@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from annotate.errors import InputError
-from annotate.labelstudio import load as loading
-from annotate.labelstudio.load import REFERENCE_MODEL_VERSION, load_files
-from annotate.labelstudio.projects import ensure_project, load_project
+from annotate.labelstudio.api import load as loading
+from annotate.labelstudio.api.load import REFERENCE_MODEL_VERSION, load_files
+from annotate.labelstudio.api.projects import ensure_project, load_project
 
 from .conftest import ROOT
 from .fakes import FakeLabelStudio

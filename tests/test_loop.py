@@ -16,7 +16,7 @@ from annotate.dataset.build import build_dataset
 from annotate.dataset.collect import collect, pseudonym
 from annotate.dataset.gold import golds
 from annotate.dataset.splits import SplitPlan
-from annotate.labelstudio.projects import load_project
+from annotate.labelstudio.api.projects import load_project
 from annotate.loop.adjudicate import disagreeing, review_tasks
 from annotate.loop.promote import verification_records
 from annotate.loop.train import checkthat_scores, load_model, train
@@ -288,7 +288,7 @@ def test_verifiers_who_disagree_on_the_verdict_go_to_review_by_claim_id() -> Non
 
 def test_a_models_suggestion_carries_the_rules_spans_with_its_claim_status(tmp_path: Path) -> None:
     """One suggestion with everything: confirmed in one action when right."""
-    from annotate.labelstudio.prelabel import predict as rules_predict
+    from annotate.labelstudio.api.prelabel import predict as rules_predict
     from annotate.loop.prelabel import model_predictor
 
     train(_dataset(tmp_path / "ds"), tmp_path / "m", seed=3)

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from annotate.dataset.collect import pseudonym
-from annotate.labelstudio import client as labelstudio
-from annotate.labelstudio.prelabel import cluster, with_status
-from annotate.labelstudio.settings import Connection
+from annotate.labelstudio.api import client as labelstudio
+from annotate.labelstudio.api.prelabel import cluster, with_status
+from annotate.labelstudio.service.settings import Connection
 
 from .builders import dataset as _dataset
 from .builders import region as _region

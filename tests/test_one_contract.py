@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from annotate.cli import app
-from annotate.labelstudio.validate import validate_task
+from annotate.labelstudio.exported.validate import validate_task
 
 from .builders import TEXTS, export
 from .builders import annotation as _annotation
@@ -172,7 +172,7 @@ def test_new_structural_checks(task: dict, expected: tuple[str, str | None]) -> 
 
 
 def test_bad_utf8_deep_in_a_file_is_located_by_byte(tmp_path: Path) -> None:
-    from annotate.labelstudio.exports import validate_exports
+    from annotate.labelstudio.exported.exports import validate_exports
 
     good = json.dumps(export())
     raw = good[:-1].encode() + b"," + b" " * 5_000_000 + b'"\xff"]'

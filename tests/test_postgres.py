@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from annotate.labelstudio import client as labelstudio
-from annotate.labelstudio import database
-from annotate.labelstudio.settings import Connection
+from annotate.labelstudio.api import client as labelstudio
+from annotate.labelstudio.service import database
+from annotate.labelstudio.service.settings import Connection
 
 from ._teams import differences, export, login, own_server, populate, run, start_restored, stop_server
 from .conftest import LiveServer

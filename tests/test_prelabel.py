@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotate.labelstudio.prelabel import predict
+from annotate.labelstudio.api.prelabel import predict
 
 
 def spans(text: str) -> tuple[dict[str, str], str]:

@@ -7,7 +7,7 @@ import defusedxml.ElementTree as SafeET
 import pytest
 
 from annotate.errors import ConfigError, ProjectNotFound
-from annotate.labelstudio.projects import check_label_config, load_project, stored_value
+from annotate.labelstudio.api.projects import check_label_config, load_project, stored_value
 
 from .conftest import ROOT
 

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from annotate.articles.rows import reference_scale, suggested_status
 from annotate.cli import app
-from annotate.labelstudio.client import TaskRef
-from annotate.labelstudio.load import REFERENCE_MODEL_VERSION, ReferencePredictions, _task, load_tasks
+from annotate.labelstudio.api.client import TaskRef
+from annotate.labelstudio.api.load import REFERENCE_MODEL_VERSION, ReferencePredictions, _task, load_tasks
 
 from .conftest import write_export
 from .test_rows import CT24, as_exported, split

@@ -21,15 +21,15 @@ from typing import Any
 import pytest
 
 from annotate.errors import ConfigError, LabelStudioAPIError
-from annotate.labelstudio import client as labelstudio
-from annotate.labelstudio import load
-from annotate.labelstudio.export import export_project, manifest_path
-from annotate.labelstudio.load import load_tasks
-from annotate.labelstudio.prelabel import MODEL_VERSION, cluster, prelabel_project
-from annotate.labelstudio.projects import ProjectSpec, ensure_project, find_project, load_project, update_project
-from annotate.labelstudio.results import status_result
-from annotate.labelstudio.settings import Connection, record_project_id, recorded_project_id
-from annotate.labelstudio.users import add_users
+from annotate.labelstudio.api import client as labelstudio
+from annotate.labelstudio.api import load
+from annotate.labelstudio.api.export import export_project, manifest_path
+from annotate.labelstudio.api.load import load_tasks
+from annotate.labelstudio.api.prelabel import MODEL_VERSION, cluster, prelabel_project
+from annotate.labelstudio.api.projects import ProjectSpec, ensure_project, find_project, load_project, update_project
+from annotate.labelstudio.api.users import add_users
+from annotate.labelstudio.exported.results import status_result
+from annotate.labelstudio.service.settings import Connection, record_project_id, recorded_project_id
 
 from .builders import region, status
 from .conftest import ROOT

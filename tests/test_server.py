@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from annotate.errors import ServerError
-from annotate.labelstudio import server
-from annotate.labelstudio import settings as st
+from annotate.labelstudio.service import server
+from annotate.labelstudio.service import settings as st
 
 from .conftest import free_port
 
@@ -133,7 +133,7 @@ def test_status_reports_a_key_the_server_refuses(tmp_path: Path, stand_in: int) 
 
 
 def test_postgresql_missing_is_said_before_anything_is_written(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from annotate.labelstudio import database
+    from annotate.labelstudio.service import database
 
     def missing(name: str) -> str:
         raise ServerError(f"PostgreSQL's {name} is not installed")

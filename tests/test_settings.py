@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from annotate.errors import AuthError, ConfigError
-from annotate.labelstudio import settings as st
+from annotate.labelstudio.service import settings as st
 
 
 def saved(tmp_path: Path) -> Path:

@@ -13,7 +13,7 @@ import pytest
 from annotate.dataset.collect import collect
 from annotate.dataset.stream import _first_pass, read_units
 from annotate.errors import InputError
-from annotate.labelstudio.exports import open_exports
+from annotate.labelstudio.exported.exports import open_exports
 
 from .builders import export
 from .conftest import ROOT, write_export

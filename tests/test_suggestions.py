@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from annotate.labelstudio import client as labelstudio
-from annotate.labelstudio.projects import load_project
-from annotate.labelstudio.settings import Connection
+from annotate.labelstudio.api import client as labelstudio
+from annotate.labelstudio.api.projects import load_project
+from annotate.labelstudio.service.settings import Connection
 
 from .conftest import EXAMPLE_ARTICLE, ROOT, LiveServer
 from .test_integration import _login, fresh_config, fresh_projects
@@ -70,7 +70,7 @@ def test_prelabel_makes_its_suggestions_the_ones_the_stream_shows(live_server: L
 
 
 def test_adjudication_projects_keep_no_model_version(tmp_path: Path) -> None:
-    from annotate.labelstudio.projects import adjudication_spec
+    from annotate.labelstudio.api.projects import adjudication_spec
 
     review = adjudication_spec(load_project("claims", projects_dir=ROOT / "projects"))
     assert review.server_settings()["model_version"] == ""

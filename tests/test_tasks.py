@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 
 from annotate.articles.read import read_articles
 from annotate.articles.tasks import TaskFiles, article_tasks, split_sources
-from annotate.labelstudio.load import sanitize
+from annotate.labelstudio.api.load import sanitize
 from annotate.vocabulary import RECORD_FIELDS, TASK_FIELDS
 
 from .conftest import EXAMPLE_ARTICLE, ROOT

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from annotate.articles.tasks import split_sources
 from annotate.cli import app
 from annotate.errors import InputError, ServerUnreachable
-from annotate.labelstudio.exports import open_exports
-from annotate.labelstudio.prelabel import with_status
-from annotate.labelstudio.projects import ensure_project, load_project
+from annotate.labelstudio.api.prelabel import with_status
+from annotate.labelstudio.api.projects import ensure_project, load_project
+from annotate.labelstudio.exported.exports import open_exports
 from annotate.loop.train import train
 from annotate.loop.triage import text_key, triage
 from annotate.loop.triageload import Target

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from annotate.errors import InputError, ServerError
-from annotate.labelstudio.users import add_users, deactivate_users, list_users
+from annotate.labelstudio.api.users import add_users, deactivate_users, list_users
 
 
 class FakeServer:

@@ -24,7 +24,7 @@ from typer.exceptions import Abort, Exit, TyperException  # typer's own click: C
 
 from annotate import __version__
 from annotate.errors import AnnotateError
-from annotate.labelstudio import settings as st
+from annotate.labelstudio.service import settings as st
 
 
 class AnnotateGroup(TyperGroup):
@@ -215,7 +215,7 @@ def semantic(embedder: Path | None, lexical: bool) -> Any:
 
 
 def connect(url: str | None) -> Any:
-    from annotate.labelstudio import client as labelstudio
+    from annotate.labelstudio.api import client as labelstudio
 
     connection = st.resolve_connection(
         url=url,
@@ -227,13 +227,13 @@ def connect(url: str | None) -> Any:
 
 
 def projects_folder(projects_dir: Path | None) -> Path:
-    from annotate.labelstudio.projects import default_projects_dir
+    from annotate.labelstudio.api.projects import default_projects_dir
 
     return projects_dir or default_projects_dir()
 
 
 def project_spec(name: str, projects_dir: Path | None) -> Any:
-    from annotate.labelstudio.projects import default_projects_dir, load_project
+    from annotate.labelstudio.api.projects import default_projects_dir, load_project
 
     return load_project(name, projects_dir=projects_dir or default_projects_dir())
 

@@ -122,7 +122,7 @@ def load(
     fmt: FormatOption = Format.text,
 ) -> None:
     """Load tasks into a project. Idempotent: tasks already there (by sentence_id) are skipped."""
-    from annotate.labelstudio.load import load_files
+    from annotate.labelstudio.api.load import load_files
 
     with progress_bar("Loading tasks") as progress:
         report = load_files(connect(url), project_spec(project, projects_dir), task_files, config_dir=config_dir(),

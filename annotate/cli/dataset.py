@@ -83,7 +83,7 @@ def combine(
     formats; from verification exports the verdicts table, FEVER JSONL and ClaimReview JSON-LD."""
     from annotate.dataset.build import combine as combine_exports
     from annotate.dataset.build import verdict_options
-    from annotate.labelstudio.exports import open_exports
+    from annotate.labelstudio.exported.exports import open_exports
 
     folder = projects_folder(projects_dir)
     report = combine_exports(
@@ -143,7 +143,7 @@ def agreement(
 ) -> None:
     """Inter-annotator agreement: Krippendorff's alpha, Cohen's and Fleiss' kappa, span F1, per label."""
     from annotate.dataset.agreement import agreement_of_exports
-    from annotate.labelstudio.exports import open_exports
+    from annotate.labelstudio.exported.exports import open_exports
 
     exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))
     report = agreement_of_exports(exports, keep_identity=keep_identity, list_disagreements=list_disagreements)

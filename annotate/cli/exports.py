@@ -30,7 +30,7 @@ def export(
 ) -> None:
     """Write the project's full JSON export to DIR/PROJECT/<UTC time>.json (and a manifest beside it);
     print its path."""
-    from annotate.labelstudio.export import export_named_project
+    from annotate.labelstudio.api.export import export_named_project
 
     path = export_named_project(
         connect(url), project_spec(project, projects_dir), out_dir=output_dir, config_dir=config_dir(), log=info
@@ -50,7 +50,7 @@ def validate(
     fmt: FormatOption = Format.text,
 ) -> None:
     """Check exports: JSON Schema, offsets, relations, labels; one located line per problem."""
-    from annotate.labelstudio.exports import validate_exports
+    from annotate.labelstudio.exported.exports import validate_exports
 
     report = validate_exports(paths, rules=project_spec(project, projects_dir).rules() if project else None)
     emit(report.as_dict(), fmt, "\n".join(p.line() for p in report.problems))

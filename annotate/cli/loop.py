@@ -166,7 +166,7 @@ def promote(
     sentences whose gold claim_status is claim_checkworthy), listing every mention. Idempotent by
     cluster: a rerun creates nothing; a new mention of a cluster is added to its task (annotations
     kept); changed claims, merged clusters and split tasks are reported, not rewritten."""
-    from annotate.labelstudio.exports import open_exports
+    from annotate.labelstudio.exported.exports import open_exports
     from annotate.loop.verification import promote as promote_claims
 
     exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))
@@ -225,7 +225,7 @@ def match(
     """Group the CLAIM spans of the gold annotations into clusters of the same claim (across sentences
     and articles), and list for each claim the past checks that match it safely ("previously
     checked", with their verdict) and the best candidates below the safe cut."""
-    from annotate.labelstudio.exports import open_exports
+    from annotate.labelstudio.exported.exports import open_exports
     from annotate.loop.match import match as match_claims
 
     exports = open_exports(files, project=project, projects_dir=projects_folder(projects_dir))

@@ -32,7 +32,7 @@ def project_create(
     projects_dir: ProjectsDirOption = None,
 ) -> None:
     """Create the project on the server unless it exists; print its id."""
-    from annotate.labelstudio.projects import ensure_project
+    from annotate.labelstudio.api.projects import ensure_project
 
     spec = project_spec(name, projects_dir)
     client = connect(url)
@@ -51,7 +51,7 @@ def project_update(
 ) -> None:
     """Show how the server project differs from its folder, then update it (refuses to orphan annotations)."""
     from annotate.errors import ConfigError
-    from annotate.labelstudio.projects import update_project
+    from annotate.labelstudio.api.projects import update_project
 
     spec = project_spec(name, projects_dir)
     update = update_project(connect(url), spec, config_dir=config_dir(), force=force, dry_run=dry_run)
@@ -74,7 +74,7 @@ def project_list(
     url: UrlOption = None, projects_dir: ProjectsDirOption = None, fmt: FormatOption = Format.text
 ) -> None:
     """The project folders, with their server ids, task counts and whether the server is in sync."""
-    from annotate.labelstudio.projects import default_projects_dir, project_status
+    from annotate.labelstudio.api.projects import default_projects_dir, project_status
 
     rows = project_status(connect(url), projects_dir or default_projects_dir(), config_dir=config_dir())
     if fmt is Format.json:
@@ -94,7 +94,7 @@ def project_show(
     fmt: FormatOption = Format.text,
 ) -> None:
     """One project: server id and URL, counts, settings, and whether the server matches its folder."""
-    from annotate.labelstudio.projects import project_status
+    from annotate.labelstudio.api.projects import project_status
 
     spec = project_spec(name, projects_dir)
     (row,) = project_status(connect(url), spec.folder.parent, config_dir=config_dir(), names=[name])
@@ -113,7 +113,7 @@ def schema(
     projects_dir: ProjectsDirOption = None,
 ) -> None:
     """Write the JSON Schema for a project's exports, generated from its label config; print its path."""
-    from annotate.labelstudio.validate import project_schema, rules_from_config
+    from annotate.labelstudio.exported.validate import project_schema, rules_from_config
 
     spec = project_spec(project, projects_dir)
     path = output or Path("schemas") / "projects" / f"{project}.schema.json"

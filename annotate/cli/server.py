@@ -82,7 +82,7 @@ def server_start(
     fmt: FormatOption = Format.text,
 ) -> None:
     """Start Label Studio (and its PostgreSQL, if it has one), creating the admin user and API key on first start."""
-    from annotate.labelstudio import server
+    from annotate.labelstudio.service import server
 
     config = config_dir()
     status = server.start(
@@ -104,7 +104,7 @@ def server_start(
 def server_status(url: UrlOption = None, data_dir: DataDirOption = None, fmt: FormatOption = Format.text) -> None:
     """Show the server's URL, version, database, data folder and whether the API key works. Exit 1 if it does
     not answer. Which server: --url, else --data-dir, else $LABEL_STUDIO_URL, else the one annotate started."""
-    from annotate.labelstudio import server
+    from annotate.labelstudio.service import server
 
     config = config_dir()
     status = server.status(
@@ -121,7 +121,7 @@ def server_status(url: UrlOption = None, data_dir: DataDirOption = None, fmt: Fo
 @server_app.command("stop")
 def server_stop(data_dir: DataDirOption = None) -> None:
     """Stop the Label Studio server that `annotate server start` started (no other), and its PostgreSQL."""
-    from annotate.labelstudio import server
+    from annotate.labelstudio.service import server
 
     resolved = data_dir or server.default_data_dir(config_dir())
     stopped = server.stop(data_dir=resolved)
@@ -143,7 +143,7 @@ def server_backup(
     fmt: FormatOption = Format.text,
 ) -> None:
     """Back up the server's database (also while it runs), uploads, secret key and admin login to one file (0600)."""
-    from annotate.labelstudio import backup, server
+    from annotate.labelstudio.service import backup, server
 
     config = config_dir()
     report = backup.backup(data_dir or server.default_data_dir(config), config_dir=config, output=output,
@@ -168,7 +168,7 @@ def server_restore(
     fmt: FormatOption = Format.text,
 ) -> None:
     """Restore a backup into a new data folder; then start it with `annotate server start --data-dir DIR`."""
-    from annotate.labelstudio import backup
+    from annotate.labelstudio.service import backup
 
     report = backup.restore(backup_file, data_dir=data_dir, config_dir=config_dir(), database=database,
                             db_password=os.environ.get("PGPASSWORD"), pgpass=_pgpass(), progress=info)  # fmt: skip
@@ -192,8 +192,8 @@ def users_add(emails: EmailsArgument, url: UrlOption = None, fmt: FormatOption =
     once, not stored). On any other server annotate creates no account: each person signs up through
     the printed invite link with their address.
     """
-    from annotate.labelstudio import server
-    from annotate.labelstudio.users import add_users
+    from annotate.labelstudio.api.users import add_users
+    from annotate.labelstudio.service import server
 
     client, config = connect(url), config_dir()
     data_dir = server.local_data_dir(client.url, config)
@@ -219,8 +219,8 @@ def _added_text(added: list[Any]) -> str:
 @users_app.command("list")
 def users_list(url: UrlOption = None, fmt: FormatOption = Format.text) -> None:
     """The server's active users, with each one's annotation count and last activity."""
-    from annotate.labelstudio import server
-    from annotate.labelstudio.users import list_users
+    from annotate.labelstudio.api.users import list_users
+    from annotate.labelstudio.service import server
 
     client, config = connect(url), config_dir()
     data_dir = server.local_data_dir(client.url, config)
@@ -236,8 +236,8 @@ def users_list(url: UrlOption = None, fmt: FormatOption = Format.text) -> None:
 @users_app.command("deactivate")
 def users_deactivate(emails: EmailsArgument, url: UrlOption = None, fmt: FormatOption = Format.text) -> None:
     """Stop these people logging in (local server only); their annotations stay in exports."""
-    from annotate.labelstudio import server
-    from annotate.labelstudio.users import deactivate_users
+    from annotate.labelstudio.api.users import deactivate_users
+    from annotate.labelstudio.service import server
 
     client, config = connect(url), config_dir()
     data_dir = server.local_data_dir(client.url, config)
@@ -258,8 +258,8 @@ _MARK = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
 def doctor(url: UrlOption = None, projects_dir: ProjectsDirOption = None, fmt: FormatOption = Format.text) -> None:
     """Check the server a team depends on: reachable, version, key, database, project drift, disk, backups,
     settings file, analytics. Exit 1 when a check fails."""
-    from annotate.labelstudio.doctor import diagnose
-    from annotate.labelstudio.projects import default_projects_dir
+    from annotate.labelstudio.api.projects import default_projects_dir
+    from annotate.labelstudio.service.doctor import diagnose
 
     report = diagnose(
         config_dir=config_dir(),

@@ -35,8 +35,8 @@ import numpy as np
 from annotate.articles.rows import reference_scale
 from annotate.dataset.collect import Collection, gc_paused, pseudonym
 from annotate.dataset.gold import gold_status
-from annotate.labelstudio.exports import ExportSet
-from annotate.labelstudio.views import Annotation, Task
+from annotate.labelstudio.exported.exports import ExportSet
+from annotate.labelstudio.exported.views import Annotation, Task
 from annotate.vocabulary import (
     ADJUDICATION_OF,
     CLAIM,

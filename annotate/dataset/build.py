@@ -33,9 +33,9 @@ from annotate.dataset.tables import (
 )  # fmt: skip
 from annotate.dataset.verdicts import load_mapping, write_verdicts
 from annotate.errors import InputError, ProjectNotFound
-from annotate.labelstudio.exports import ExportSet, base_project
-from annotate.labelstudio.projects import load_project
-from annotate.labelstudio.validate import Problem
+from annotate.labelstudio.api.projects import load_project
+from annotate.labelstudio.exported.exports import ExportSet, base_project
+from annotate.labelstudio.exported.validate import Problem
 from annotate.outputs import replace_folder
 from annotate.resources import shipped_projects_dir
 from annotate.vocabulary import (

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from annotate.labelstudio.export import read_manifest
+from annotate.labelstudio.api.export import read_manifest
 from annotate.vocabulary import CLAIM_STATUS, CLAIM_TYPES
 
 VERDICT_CARD_HEAD = (

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from annotate.labelstudio.exports import ExportSet
-from annotate.labelstudio.views import Annotation, Span, Task
+from annotate.labelstudio.exported.exports import ExportSet
+from annotate.labelstudio.exported.views import Annotation, Span, Task
 from annotate.vocabulary import ADJUDICATION_OF, ARTICLE_ID, CHAR_START, CLAIM_ID, CLAIM_STATUS, SENTENCE_ID
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from annotate.articles.rows import SOURCE_SPLITS, reference_scale
-from annotate.labelstudio.views import Span
+from annotate.labelstudio.exported.views import Span
 from annotate.vocabulary import (
     ARTICLE_ID,
     CLAIM_CHECKWORTHY,

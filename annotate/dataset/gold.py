@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from annotate.dataset.collect import Collection, Sentence
-from annotate.labelstudio.views import Annotation, Span
+from annotate.labelstudio.exported.views import Annotation, Span
 from annotate.vocabulary import CLAIM_STATUS
 
 Gold = dict[str, tuple[str | None, str, dict[str, int]]]  # unit -> gold_status(...)

@@ -30,9 +30,9 @@ from annotate.dataset.collect import Collection, Collector, Sentence, gc_paused,
 from annotate.dataset.gold import adjudicated_answer, gold_status, golds
 from annotate.dataset.splits import article_labels, source_splits
 from annotate.errors import InputError
-from annotate.labelstudio.exports import INVALID, UNCHECKED, ExportSet, tasks_in_parts
-from annotate.labelstudio.validate import Problem, ProjectRules
-from annotate.labelstudio.views import Task
+from annotate.labelstudio.exported.exports import INVALID, UNCHECKED, ExportSet, tasks_in_parts
+from annotate.labelstudio.exported.validate import Problem, ProjectRules
+from annotate.labelstudio.exported.views import Task
 from annotate.vocabulary import ARTICLE_ID, CHAR_START, CLAIM, CLAIM_ID, CLAIM_STATUS, SOURCE, SOURCE_SPLIT
 
 _VERIFICATION = -2  # the gold code of a verification task: not a claims unit

@@ -16,7 +16,7 @@ import pandas as pd
 from annotate.dataset.collect import Collection
 from annotate.dataset.gold import Gold
 from annotate.errors import InputError
-from annotate.labelstudio.views import CONTROL_COLUMN
+from annotate.labelstudio.exported.views import CONTROL_COLUMN
 from annotate.vocabulary import (
     ARTICLE_ID,
     ATTRIBUTED_TO,

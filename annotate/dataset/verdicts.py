@@ -42,7 +42,7 @@ from annotate.dataset.collect import Collection, Sentence
 from annotate.dataset.gold import adjudicated_answer, gold_annotation, gold_status
 from annotate.dataset.tables import write_table
 from annotate.errors import ConfigError, UsageError
-from annotate.labelstudio.views import Annotation
+from annotate.labelstudio.exported.views import Annotation
 from annotate.resources import shipped_projects_dir
 from annotate.vocabulary import (
     ARTICLE_ID,

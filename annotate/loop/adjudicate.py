@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from annotate.dataset.collect import Collection, Sentence, gc_paused, read_collection
-from annotate.labelstudio.exports import ExportSet
-from annotate.labelstudio.load import JOURNAL_FILE, LoadReport, load_tasks
-from annotate.labelstudio.projects import ProjectSpec, adjudication_spec, ensure_project, require_project
-from annotate.labelstudio.results import version
+from annotate.labelstudio.api.load import JOURNAL_FILE, LoadReport, load_tasks
+from annotate.labelstudio.api.projects import ProjectSpec, adjudication_spec, ensure_project, require_project
+from annotate.labelstudio.exported.exports import ExportSet
+from annotate.labelstudio.exported.results import version
 from annotate.vocabulary import (
     ADJUDICATION_OF,
     CLAIM_ID,

@@ -222,7 +222,7 @@ def _read_verification(path: Path, mapping: dict[str, Any], projects_dir: Path |
     from annotate.dataset.build import verdict_options
     from annotate.dataset.collect import read_collection
     from annotate.dataset.verdicts import verdicts_table
-    from annotate.labelstudio.exports import open_exports
+    from annotate.labelstudio.exported.exports import open_exports
     from annotate.resources import shipped_projects_dir
 
     options = verdict_options(projects_dir or shipped_projects_dir(), "strict")  # falls back to the shipped project

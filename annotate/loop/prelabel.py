@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from annotate.labelstudio.prelabel import MODEL_VERSION, Predictor, prelabel_project, rules, with_status
-from annotate.labelstudio.projects import ProjectSpec, require_project
+from annotate.labelstudio.api.prelabel import MODEL_VERSION, Predictor, prelabel_project, rules, with_status
+from annotate.labelstudio.api.projects import ProjectSpec, require_project
 from annotate.loop.fusion import Semantic
 
 

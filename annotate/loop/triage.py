@@ -242,7 +242,7 @@ def triage(sources: Sequence[str], *, model_dir: Path, against: Sequence[Path] =
     load that fails (the folder is written all the same), is reported in Triage.problems."""
     from annotate.dataset.build import verdict_options
     from annotate.dataset.verdicts import load_mapping
-    from annotate.labelstudio.projects import load_project
+    from annotate.labelstudio.api.projects import load_project
     from annotate.loop import triagepage
     from annotate.loop.prelabel import check_model_fits
     from annotate.loop.train import load_model

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from annotate.labelstudio import results
-from annotate.labelstudio.load import JOURNAL_FILE, LEDGER_DIR, load_tasks
-from annotate.labelstudio.prelabel import with_status
-from annotate.labelstudio.projects import ProjectSpec, require_project
+from annotate.labelstudio.api.load import JOURNAL_FILE, LEDGER_DIR, load_tasks
+from annotate.labelstudio.api.prelabel import with_status
+from annotate.labelstudio.api.projects import ProjectSpec, require_project
+from annotate.labelstudio.exported import results
 from annotate.loop.match import Cluster, Mention
 from annotate.loop.promote import passage
 from annotate.loop.verification import load_clusters

@@ -31,9 +31,9 @@ from typing import Any
 
 from annotate.dataset.collect import gc_paused, read_collection
 from annotate.dataset.verdicts import mentions_of
-from annotate.labelstudio.exports import ExportSet
-from annotate.labelstudio.load import JOURNAL_FILE, LoadReport, digest, load_tasks, sanitize
-from annotate.labelstudio.projects import ProjectSpec, require_project
+from annotate.labelstudio.api.load import JOURNAL_FILE, LoadReport, digest, load_tasks, sanitize
+from annotate.labelstudio.api.projects import ProjectSpec, require_project
+from annotate.labelstudio.exported.exports import ExportSet
 from annotate.loop.fusion import Semantic
 from annotate.loop.match import Cluster, Match, Mention, cluster_claims, confident, read_matches
 from annotate.loop.promote import COMPARED, verification_records

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from annotate.labelstudio import client as labelstudio
-from annotate.labelstudio.settings import Connection
+from annotate.labelstudio.api import client as labelstudio
+from annotate.labelstudio.service.settings import Connection
 from examples.screenshot_ui import check_editors, prepare
 from tests.conftest import LiveServer
 

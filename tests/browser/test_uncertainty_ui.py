@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from annotate.labelstudio.prelabel import cluster
+from annotate.labelstudio.api.prelabel import cluster
 from annotate.loop.train import train
 from tests.browser.ui import VIEWPORT, Annotator, browser
 from tests.builders import dataset

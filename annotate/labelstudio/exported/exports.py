@@ -13,17 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from annotate.errors import InputError, UsageError
-from annotate.labelstudio.export import is_manifest, read_manifest
-from annotate.labelstudio.jsonstream import iter_array
-from annotate.labelstudio.projects import ADJUDICATION_SUFFIX, load_project
-from annotate.labelstudio.validate import (
+from annotate.labelstudio.api.export import is_manifest, read_manifest
+from annotate.labelstudio.api.projects import ADJUDICATION_SUFFIX, load_project
+from annotate.labelstudio.exported.jsonstream import iter_array
+from annotate.labelstudio.exported.validate import (
     Problem,
     ProjectRules,
     has_errors,
     summary,
     validate_task,
 )  # fmt: skip
-from annotate.labelstudio.views import Task
+from annotate.labelstudio.exported.views import Task
 
 
 def export_files(paths: Iterable[Path]) -> Iterator[Path]:

@@ -17,13 +17,13 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from annotate.errors import ConfigError, ProjectNotFound, UnknownProjectName
-from annotate.labelstudio import settings as st
-from annotate.labelstudio.validate import ProjectRules, rules_from_config
+from annotate.labelstudio.exported.validate import ProjectRules, rules_from_config
+from annotate.labelstudio.service import settings as st
 from annotate.resources import schema_path, shipped_projects_dir
 from annotate.vocabulary import TASK_FIELDS
 
 if TYPE_CHECKING:
-    from annotate.labelstudio.client import ProjectInfo
+    from annotate.labelstudio.api.client import ProjectInfo
 
 CONFIG_FILE = "config.xml"
 SETTINGS_FILE = "project.json"

@@ -36,9 +36,9 @@ from typing import Any
 
 from annotate import __version__
 from annotate.errors import InputError, ServerError, UsageError
-from annotate.labelstudio import database as db
-from annotate.labelstudio import server
-from annotate.labelstudio import settings as st
+from annotate.labelstudio.service import database as db
+from annotate.labelstudio.service import server
+from annotate.labelstudio.service import settings as st
 
 FORMAT = "annotate-backup/1"
 # What the counts in a manifest count, by Label Studio's table names (the same on both backends).

@@ -18,8 +18,8 @@ from typing import IO, Any, Protocol
 
 from annotate import __version__
 from annotate.errors import InputError
-from annotate.labelstudio.jsonstream import iter_items
-from annotate.labelstudio.projects import config_sha256
+from annotate.labelstudio.api.projects import config_sha256
+from annotate.labelstudio.exported.jsonstream import iter_items
 
 MANIFEST_SUFFIX = ".manifest.json"
 
@@ -188,8 +188,8 @@ def export_named_project(
     client: Any, spec: Any, *, out_dir: Path, config_dir: Path, log: Callable[[str], None] = lambda _m: None
 ) -> Path:
     """`annotate export`: the export of the server project of a project folder (see export_project)."""
-    from annotate.labelstudio.projects import require_project_info
-    from annotate.labelstudio.server import server_version
+    from annotate.labelstudio.api.projects import require_project_info
+    from annotate.labelstudio.service.server import server_version
 
     info = require_project_info(client, spec, config_dir=config_dir)  # one read of the project, not two
     log(f"Exporting project {spec.name!r} (id {info.id}) from {client.url} ...")

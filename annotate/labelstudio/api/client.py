@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 import httpx
 
 from annotate.errors import AuthError, ConfigError, LabelStudioAPIError, ServerUnreachable
-from annotate.labelstudio.settings import Connection, display_url
+from annotate.labelstudio.service.settings import Connection, display_url
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio

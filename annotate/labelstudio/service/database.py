@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from annotate.errors import ConfigError, ServerError
-from annotate.labelstudio.settings import display_url
+from annotate.labelstudio.service.settings import display_url
 
 RECORD_FILE = "annotate-database.json"
 SQLITE_FILE = "label_studio.sqlite3"

@@ -70,7 +70,7 @@ class _TaskServer(Protocol):
 
 
 class _CountingServer(_TaskServer, Protocol):
-    """What a ledger is checked with (annotate.labelstudio.client.Client)."""
+    """What a ledger is checked with (annotate.labelstudio.api.client.Client)."""
 
     def project_created_at(self, project_id: int) -> str | None: ...
     def task_count(self, project_id: int, *, within: Sequence[tuple[int, int]] | None = None) -> int: ...
@@ -472,7 +472,7 @@ class ReferencePredictions:
 
     def __call__(self, record: dict[str, Any]) -> list[dict[str, Any]]:
         from annotate.articles.rows import suggested_status
-        from annotate.labelstudio.results import prediction, status_result
+        from annotate.labelstudio.exported.results import prediction, status_result
 
         scale = self.scales.get(str(record.get(CORPUS)))
         status = suggested_status(str(record.get(REFERENCE_LABEL)), scale[1]) if scale else None
@@ -518,7 +518,7 @@ def load_files(
     if reference_as not in REFERENCE_AS:
         raise UsageError(f"--reference-as is hidden or predictions, not {reference_as!r}")
     from annotate.articles.tasks import TaskFiles
-    from annotate.labelstudio.projects import require_project
+    from annotate.labelstudio.api.projects import require_project
 
     records = TaskFiles.scan(task_files)  # every line checked before any project is made
     for line in records.rejected:

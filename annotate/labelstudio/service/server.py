@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from annotate.errors import ServerError
-from annotate.labelstudio import database as db
-from annotate.labelstudio import settings as st
+from annotate.labelstudio.service import database as db
+from annotate.labelstudio.service import settings as st
 
 PID_FILE = "annotate-server.json"
 LOG_FILE = "annotate-server.log"

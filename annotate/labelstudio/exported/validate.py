@@ -19,7 +19,7 @@ from typing import Any
 
 import defusedxml.ElementTree as SafeET
 
-from annotate.labelstudio.jsonstream import iter_array
+from annotate.labelstudio.exported.jsonstream import iter_array
 from annotate.resources import schema_path
 from annotate.vocabulary import (
     CHAR_END,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from annotate.labelstudio import results
+from annotate.labelstudio.exported import results
 from annotate.vocabulary import (
     ARTICLE_ID,
     ATTRIBUTED_TO,

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from annotate.errors import ConfigError, UsageError
-from annotate.labelstudio import database as db
-from annotate.labelstudio import server
-from annotate.labelstudio import settings as st
+from annotate.labelstudio.service import database as db
+from annotate.labelstudio.service import server
+from annotate.labelstudio.service import settings as st
 
 TESTED_RELEASES = ("1.23.",)  # Label Studio releases annotate is tested with (1.23.2)
 MIN_FREE_BYTES = 2 * 1024**3  # below this a growing server (exports, snapshots, logs) runs out soon
@@ -144,8 +144,8 @@ def diagnose(
     projects, project_error = None, None
     if answering and key and report.checks[-1].status == "ok":
         from annotate.errors import AnnotateError
-        from annotate.labelstudio import client
-        from annotate.labelstudio.projects import project_status
+        from annotate.labelstudio.api import client
+        from annotate.labelstudio.api.projects import project_status
 
         try:
             projects = project_status(client.connect(st.Connection(url, key)), projects_dir, config_dir=config_dir)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from annotate.labelstudio.views import Annotation
+from annotate.labelstudio.exported.views import Annotation
 from annotate.vocabulary import CLAIM_STATUS, SPAN_CONTROL, TEXT_OBJECT
 
 

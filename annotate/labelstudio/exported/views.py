@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from annotate.labelstudio.validate import annotator_of
+from annotate.labelstudio.exported.validate import annotator_of
 from annotate.vocabulary import REFERENCE_LABEL, RELATION_ENDS, relation_between
 
 # The annotations table names an answer's control as Label Studio's result does.
