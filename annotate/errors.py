@@ -50,7 +50,12 @@ class AuthError(AnnotateError):
 
 
 class LabelStudioAPIError(AnnotateError):
-    """Label Studio answered a request with an error."""
+    """Label Studio answered a request with an error: `status` is its HTTP status (None when the
+    answer was not an HTTP error, e.g. an export that did not complete); `detail` what it said."""
+
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None, detail: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.status, self.detail = status, detail
 
 
 class ProjectNotFound(AnnotateError):

@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 import httpx
 
 from annotate.errors import AuthError, ConfigError, LabelStudioAPIError, ServerUnreachable
-from annotate.labelstudio.service.settings import Connection, display_url
+from annotate.labelstudio.service.settings import Connection, display_url, is_personal_access_token
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
@@ -154,7 +154,7 @@ class Client:
     def _auth(self) -> str:
         # A personal access token is a JWT to exchange for a 5-minute access token (as the SDK
         # does); anything else is a legacy token.
-        if self._key.count(".") != 2:
+        if not is_personal_access_token(self._key):
             return f"Token {self._key}"
         response = httpx.post(f"{self.url}/api/token/refresh/", json={"refresh": self._key}, timeout=30)
         if response.status_code != 200:
@@ -176,7 +176,7 @@ class Client:
         """A REST call; an error status raises _HTTPError. An expired access token is renewed once."""
         for attempt in (1, 2):
             with self._rest().stream(method, path, **kw) as response:
-                if response.status_code == 401 and attempt == 1 and self._key.count(".") == 2:
+                if response.status_code == 401 and attempt == 1 and is_personal_access_token(self._key):
                     self._rest().headers["Authorization"] = self._auth()
                     continue
                 if response.status_code >= 400:
@@ -221,7 +221,8 @@ class Client:
             if len(detail) > 600:  # a rejected import lists every item
                 detail = detail[:600] + f"... ({len(detail) - 600} more characters)"
             raise LabelStudioAPIError(
-                f"Label Studio at {display_url(self.url)} could not {what}: HTTP {exc.status_code}: {detail}"
+                f"Label Studio at {display_url(self.url)} could not {what}: HTTP {exc.status_code}: {detail}",
+                status=exc.status_code, detail=detail,
             ) from None
 
     def whoami(self) -> str:
@@ -246,7 +247,7 @@ class Client:
             with self._call(f"read project {project_id}"):
                 p = self._json("GET", f"/api/projects/{project_id}/")  # REST: no SDK import for load/export
         except LabelStudioAPIError as exc:
-            if "HTTP 404" in exc.message:
+            if exc.status == 404:
                 return None
             raise
         return _project_info(SimpleNamespace(**p))
@@ -273,8 +274,8 @@ class Client:
             with self._call(f"validate the label config of project {project_id}"):
                 self._ls.projects.validate_label_config(project_id, label_config=label_config)
         except LabelStudioAPIError as exc:
-            if "HTTP 400" in exc.message:
-                return exc.message.split("HTTP 400: ", 1)[-1]
+            if exc.status == 400:
+                return exc.detail
             raise
         return None
 
@@ -387,7 +388,7 @@ class Client:
                 return str(self._json("GET", f"/api/projects/{project_id}/", params={"include": "id,created_at"})
                            ["created_at"])  # fmt: skip
         except LabelStudioAPIError as exc:
-            if "HTTP 404" in exc.message:
+            if exc.status == 404:
                 return None
             raise
 

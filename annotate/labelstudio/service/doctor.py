@@ -68,7 +68,7 @@ def _last_backup(report: DoctorReport, last: Any, now: datetime, settings_file: 
 
 
 def _token_kind(api_key: str) -> str:
-    return "personal access token (JWT)" if api_key.count(".") == 2 else "legacy token"
+    return "personal access token (JWT)" if st.is_personal_access_token(api_key) else "legacy token"
 
 
 def _process_env(pid: int) -> dict[str, str] | None:

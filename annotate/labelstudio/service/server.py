@@ -121,9 +121,7 @@ def server_version(url: str) -> str | None:
 
 
 def _auth_header(url: str, api_key: str) -> dict[str, str]:
-    # A personal access token is a JWT that must be exchanged for a short-lived access token;
-    # anything else is a legacy token.
-    if api_key.count(".") == 2:
+    if st.is_personal_access_token(api_key):  # exchanged for a short-lived access token
         request = urllib.request.Request(
             f"{url}/api/token/refresh/",
             data=json.dumps({"refresh": api_key}).encode(),

@@ -50,6 +50,12 @@ def normalize_url(url: str) -> str:
     return url.rstrip("/")
 
 
+def is_personal_access_token(api_key: str) -> bool:
+    """A personal access token is a JWT (three dot-separated parts), exchanged for a 5-minute access
+    token at /api/token/refresh/; anything else is a legacy token, sent as it is."""
+    return api_key.count(".") == 2
+
+
 def display_url(url: Any) -> str:
     """A URL as it may be shown (errors, reports, logs): without a user name or password in it."""
     from urllib.parse import urlsplit, urlunsplit
