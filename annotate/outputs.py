@@ -43,11 +43,13 @@ def _default_mode() -> int:
 
 
 @contextlib.contextmanager
-def atomic_file(path: Path, *, binary: bool = False, encoding: str = "utf-8") -> Iterator[IO[Any]]:
+def atomic_file(path: Path, *, binary: bool = False, encoding: str = "utf-8", mode: int | None = None
+                ) -> Iterator[IO[Any]]:  # fmt: skip
     """Write `path` aside (a hidden temporary file in the same folder) and move it into place when
     the block completes; on any exception the temporary file is removed and `path` is untouched.
-    The new file keeps the mode of the file it replaces; a symbolic link is kept and its target
-    replaced; a device or pipe (/dev/stdout) is written directly. InputError if it cannot be written."""
+    The new file keeps the mode of the file it replaces (or gets `mode`: 0o600 for secrets, set
+    before a byte is written); a symbolic link is kept and its target replaced; a device or pipe
+    (/dev/stdout) is written directly. InputError if it cannot be written."""
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"{path} is a folder; give a file name")
@@ -67,11 +69,13 @@ def atomic_file(path: Path, *, binary: bool = False, encoding: str = "utf-8") ->
         raise _cannot_write(path, exc) from None
     tmp = Path(tmp_name)
     try:
+        if mode is not None:
+            os.chmod(tmp, mode)  # mkstemp made it 0600: a secret is never readable by others, even aside
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": encoding, "newline": ""})) as fh:
             yield fh
         try:
-            mode = path.stat().st_mode & 0o7777 if path.exists() else _default_mode()
-            os.chmod(tmp, mode)
+            kept = path.stat().st_mode & 0o7777 if path.exists() else _default_mode()
+            os.chmod(tmp, mode if mode is not None else kept)
             os.replace(tmp, path)
         except OSError as exc:
             raise _cannot_write(path, exc) from None
@@ -79,9 +83,9 @@ def atomic_file(path: Path, *, binary: bool = False, encoding: str = "utf-8") ->
         tmp.unlink(missing_ok=True)
 
 
-def write_atomic(path: Path, data: str | bytes, *, encoding: str = "utf-8") -> Path:
+def write_atomic(path: Path, data: str | bytes, *, encoding: str = "utf-8", mode: int | None = None) -> Path:
     """Write text or bytes to `path` all-or-nothing (see atomic_file). Returns the path."""
-    with atomic_file(path, binary=isinstance(data, bytes), encoding=encoding) as fh:
+    with atomic_file(path, binary=isinstance(data, bytes), encoding=encoding, mode=mode) as fh:
         fh.write(data)
     return path
 

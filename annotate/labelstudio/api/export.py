@@ -20,6 +20,7 @@ from annotate import __version__
 from annotate.errors import InputError
 from annotate.labelstudio.api.projects import config_sha256
 from annotate.labelstudio.exported.jsonstream import iter_items
+from annotate.outputs import write_atomic
 
 MANIFEST_SUFFIX = ".manifest.json"
 
@@ -129,12 +130,6 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def export_project(
     client: _ExportServer, project_id: int, *, project: str, out_dir: Path, server_version: str | None = None,
     info: Any = None,
@@ -180,7 +175,7 @@ def export_project(
         os.link(tmp, final)  # fails rather than overwrite if the name appeared meanwhile
     finally:
         tmp.unlink(missing_ok=True)
-    _write_atomically(manifest_path(final), (json.dumps(manifest, indent=2) + "\n").encode())
+    write_atomic(manifest_path(final), (json.dumps(manifest, indent=2) + "\n").encode())
     return final
 
 

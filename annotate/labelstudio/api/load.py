@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from annotate.articles.read import normalize_text
 from annotate.errors import LabelStudioAPIError
+from annotate.outputs import write_atomic
 from annotate.vocabulary import CORPUS, REFERENCE_LABEL, SENTENCE_ID, TEXT
 
 # `annotate load --reference-as`: where a row's reference label goes. hidden: out of the task data,
@@ -118,10 +119,7 @@ class Journal:
             return {}
 
     def _write(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(data))
 
     def pending(self) -> dict[str, Any] | None:
         return self._read().get(self.key)
@@ -208,11 +206,8 @@ class Ledger:
             os.fsync(fh.fileno())
 
     def replace(self, entries: dict[int, tuple[str, str]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         rows = ((i, k, d) for i, (k, d) in sorted(entries.items()))
-        tmp.write_text(json.dumps(self.header) + "\n" + self._lines(rows), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(self.header) + "\n" + self._lines(rows))
 
 
 def _entries(tasks: Iterable[Any], key: str, compare: Sequence[str]) -> dict[int, tuple[str, str]]:

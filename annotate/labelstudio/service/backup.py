@@ -39,6 +39,7 @@ from annotate.errors import InputError, ServerError, UsageError
 from annotate.labelstudio.service import database as db
 from annotate.labelstudio.service import server
 from annotate.labelstudio.service import settings as st
+from annotate.outputs import atomic_file
 
 FORMAT = "annotate-backup/1"
 # What the counts in a manifest count, by Label Studio's table names (the same on both backends).
@@ -159,17 +160,13 @@ def backup(
             "counts": counts,
             "files": files,
         }
-        partial = output.with_name(f".{output.name}.partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        with atomic_file(output, binary=True, mode=0o600) as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
             body = json.dumps(manifest, indent=2).encode()
             info = tarfile.TarInfo("manifest.json")
             info.size, info.mtime, info.mode = len(body), int(time.time()), 0o600
             tar.addfile(info, io.BytesIO(body))
             for name, path in members:
                 tar.add(path, arcname=name, recursive=False)
-        os.chmod(partial, 0o600)
-        os.replace(partial, output)
 
     entry["last_backup"] = {"path": str(output), "at": manifest["created_at"], "sha256": _sha256(output)}
     saved = st.server_entry_for_data_dir(st.read_settings(config_dir), data_dir)

@@ -12,7 +12,6 @@ the admin password of the local server. Its shape:
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,16 +142,10 @@ def _shape_problems(data: Any) -> list[str]:
 
 def write_settings(config_dir: Path, data: dict[str, Any]) -> Path:
     """Write atomically, readable by the owner only (the file holds secrets)."""
+    from annotate.outputs import write_atomic
+
     config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = settings_path(config_dir)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    return path
+    return write_atomic(settings_path(config_dir), json.dumps(data, indent=2, sort_keys=True) + "\n", mode=0o600)
 
 
 def server_entry_for_data_dir(settings: dict[str, Any], data_dir: Path) -> tuple[str, dict[str, Any]] | None:
