@@ -227,7 +227,7 @@ def test_train_beyond_the_cache_learns_batch_by_batch(tmp_path: Path, monkeypatc
     monkeypatch.setattr(training, "CACHE_ROWS", 20)
     reads = []
     batches = training.training_batches
-    monkeypatch.setattr(training, "training_batches", lambda path: reads.append(path) or batches(path))
+    monkeypatch.setattr(training, "training_batches", lambda path, *rest: reads.append(path) or batches(path, *rest))
     first = train(dataset, tmp_path / "m1", seed=3)
     assert len(reads) == 1 + first["epochs"] + 2  # counting, each epoch, predicting the dev and test splits
     second = train(dataset, tmp_path / "m2", seed=3)
