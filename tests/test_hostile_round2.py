@@ -371,3 +371,11 @@ def test_a_broken_label_config_is_refused(tmp_path: Path, config: str, says: str
     shutil.copytree(ROOT / "projects" / "claims", tmp_path / "p" / "claims")
     (tmp_path / "p" / "claims" / "config.xml").write_text(config, encoding="utf-8")
     run("schema", "claims", "--projects-dir", tmp_path / "p", code=1, says=says)
+
+
+def test_a_page_s_noscript_lines_and_repeated_headline_are_not_tasks(tmp_path: Path) -> None:
+    page = ROOT / "tests" / "data" / "noscript_article.html"
+    run("split", page, "-o", tmp_path / "t.jsonl", code=0)
+    texts = [json.loads(line)["text"] for line in (tmp_path / "t.jsonl").read_text().splitlines()]
+    assert not any("JavaScript" in t for t in texts)
+    assert texts.count("Prices rise again") == 1 and texts[1].startswith("Consumer prices rose by 3.2 percent")

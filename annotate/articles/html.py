@@ -16,6 +16,8 @@ import lxml.html
 # parsers drop everything after it: they are removed, so the text after them is read too.
 _CLOSING = re.compile(r"</\s*(?:body|html)\s*>", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"\s*<\?xml[^>]*>")  # lxml refuses it in a str
+# What a page shows only without JavaScript ("Please enable JavaScript..."): never article text.
+_NOSCRIPT = re.compile(r"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
 
 _META = {
     "title": ("og:title", "twitter:title", "title", "dc.title"),
@@ -38,7 +40,7 @@ def _meta_tags(tree: Any) -> dict[str, str]:
 
 def extract(html: str) -> tuple[str, dict[str, Any]]:
     """(main text with paragraphs separated by blank lines, metadata)."""
-    html = _CLOSING.sub("", _XML_DECLARATION.sub("", html, count=1))
+    html = _NOSCRIPT.sub("", _CLOSING.sub("", _XML_DECLARATION.sub("", html, count=1)))
     try:
         tree = lxml.html.fromstring(html)
     except (lxml.etree.ParserError, ValueError):
@@ -61,5 +63,7 @@ def extract(html: str) -> tuple[str, dict[str, Any]]:
         paragraphs = justext.justext(html, justext.get_stoplist("English"), length_low=20, length_high=100)
     except (lxml.etree.ParserError, ValueError):
         return "", meta
-    body = "\n\n".join(p.text.strip() for p in paragraphs if not p.is_boilerplate and p.text.strip())
-    return body, meta
+    kept = [p.text.strip() for p in paragraphs if not p.is_boilerplate and p.text.strip()]
+    if kept and meta["title"] and " ".join(kept[0].split()) == " ".join(meta["title"].split()):
+        kept = kept[1:]  # the headline is the title: one unit, not two
+    return "\n\n".join(kept), meta
