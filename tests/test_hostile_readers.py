@@ -160,6 +160,7 @@ def _paths(value, prefix=()):
 @given(st.lists(st.tuples(st.integers(min_value=0), st.sampled_from(range(len(BAD_VALUES)))), min_size=1, max_size=3))
 @example(mutations=[(1, 7)])  # a task id of 2**70 passed validate, then crashed combine (found by this property)
 @example(mutations=[(209_213_146_628_864_950_140_927, 8)])  # char_start 1.5: the same (found by it too)
+@example(mutations=[(107, 11)])  # article_id [] (found by trying every path with every value once)
 def test_what_validate_passes_no_reader_of_exports_crashes_on(mutations: list[tuple[int, int]]) -> None:
     from typer.testing import CliRunner
 

@@ -43,3 +43,27 @@ def test_relations_link_the_regions() -> None:
     relations = [(r["from_id"], r["to_id"], r["labels"][0]) for r in result if r["type"] == "relation"]
     assert relations == [("pclm", "psrc", "attributed_to"), ("pcue", "pclm", "cue_of")]
     assert 0 < score <= 1
+
+
+@pytest.mark.parametrize("name", ["attribution_gold.jsonl", "attribution_heldout.jsonl"])
+def test_the_rules_find_quote_first_attribution_and_titled_sources(name: str) -> None:
+    """Hand-labelled news sentences (tests/data/attribution_*.jsonl; the held-out set was written
+    after the rules were changed on the other): the SOURCE and CLAIM the rules suggest, exactly.
+    Before the quote-first and title rules: SOURCE precision/recall 0.737/0.560 and 0.625/0.385,
+    CLAIM 0.842/0.640 and 0.750/0.462."""
+    import json
+
+    from annotate.labelstudio.api.prelabel import _attribution
+
+    from .conftest import ROOT
+
+    rows = [json.loads(line) for line in (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines()]
+    for kind, at in (("source", 1), ("claim", 2)):
+        tp = fp = fn = 0
+        for row in rows:
+            found = _attribution(row["text"])
+            got = row["text"][found[at][0] : found[at][1]] if found else None
+            tp += bool(got and got == row[kind])
+            fp += bool(got and got != row[kind])
+            fn += bool(row[kind] and got != row[kind])
+        assert tp / max(1, tp + fp) >= 0.95 and tp / max(1, tp + fn) >= 0.95, (name, kind, tp, fp, fn)

@@ -35,6 +35,19 @@ _ACCORDING = re.compile(r"\baccording to\b", re.IGNORECASE)
 _PRONOUN = re.compile(r"\b(he|she|they|it|we|i)\s*$", re.IGNORECASE)
 _NOUN_BEFORE = re.compile(r"\b((?:the|a|an|his|her|their|its)\s+(?:[\w’'-]+\s+){0,3}[\w’'-]+)\s*$", re.IGNORECASE)
 _NAME_BEFORE = re.compile(r"((?:(?:[A-Z][\w’'.-]*|of|the|for|and)\s+){0,7}[A-Z][\w’'.-]*)\s*$")
+# A title in lower case before a name: "Health minister Tomas Berg", "central bank governor Ruth Meyer".
+_TITLES = (r"(?:minister|secretary|governor|official|leader|spokesperson|spokesman|spokeswoman|president|chief"
+           r"|director|mayor|chairman|chairwoman|chair|commissioner|senator|ambassador|economist|professor|analyst"
+           r"|head|adviser|advisor|executive|prosecutor|judge|general|commander|officer|researcher|scientist)")
+_TITLED_NAME_BEFORE = re.compile(
+    r"((?:[A-Z][\w’'.-]*\s+|(?<![\w’'])[a-z][\w’'-]*\s+){0,3}" + _TITLES
+    + r"\s+(?:[A-Z][\w’'.-]*\s+){0,3}[A-Z][\w’'.-]*)\s*$")
+# '"...," said X' and '"...," X said': a quotation first, its attribution after it.
+_QUOTED_FIRST = re.compile(r"\s*([\"“‘'])(?P<claim>.+?)[,.!?]?\s*[\"”’']\s*,?\s+")
+_SOURCE_AFTER_CUE = re.compile(
+    r"(?P<source>(?:(?:Dr|Mr|Mrs|Ms|Prof|Sen|Rep|Gen|Gov|Sir|St)\.\s+)?"
+    r"(?:(?:[A-Z][\w’'.-]*|[a-z][\w’'-]*)\s+){0,5}?[A-Z][\w’'-]*(?:\.[A-Z][\w’'-]*)*|(?:the|a|an)\s+(?:[\w’'-]+\s+){0,3}?[\w’'-]+?)"
+    r"(?=\s*(?:,|\.|$|\s+(?:on|in|at|of|from|during|after|before|when|while)\b))")
 _SOURCE_AFTER = re.compile(r"\s*((?:[\w’'.-]+\s+){0,11}?[\w’'.-]+?)(?=[,.;:]|\s*$)")
 _QUANTITY = re.compile(
     r"\d|%|\b(percent|per cent|million|billion|trillion|half|third|quarter|twice|doubled|tripled)\b"
@@ -50,7 +63,8 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     openers = {v: k for k, v in _QUOTES.items() if k not in "\"'"}
     while start < end:
         first = text[start]
-        if first in _PUNCT or (first in openers and openers[first] not in text[start + 1 : end]):
+        if (first in _PUNCT or (first in openers and openers[first] not in text[start + 1 : end])
+                or (first in "\"'" and first not in text[start + 1 : end])):  # fmt: skip
             start += 1
         else:
             break
@@ -63,8 +77,33 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _quoted_first(text: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]] | None:
+    """'"...," said X' / '"...," X said': the quotation is the claim, X the source."""
+    quoted = _QUOTED_FIRST.match(text)
+    if not quoted:
+        return None
+    claim = _trim(text, quoted.start("claim"), quoted.end("claim"))
+    rest = quoted.end()
+    cue = _VERB_CUE.match(text, rest)
+    if cue:
+        after = _SOURCE_AFTER_CUE.match(text, cue.end() + len(text[cue.end():]) - len(text[cue.end():].lstrip()))
+        if after:
+            return (cue.start(), cue.end()), _trim(text, after.start("source"), after.end("source")), claim
+        return None
+    later = _VERB_CUE.search(text, rest)
+    if later and later.start() - rest <= 60:
+        who = text[rest:later.start()].strip()
+        if who and "," not in who:
+            start = text.index(who, rest)
+            return (later.start(), later.end()), (start, start + len(who)), claim
+    return None
+
+
 def _attribution(text: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]] | None:
     """(cue, source, claim) spans, or None when no attribution pattern fits."""
+    quoted = _quoted_first(text)
+    if quoted:
+        return quoted
     according = _ACCORDING.search(text)
     if according:
         after = _SOURCE_AFTER.match(text, according.end())
@@ -75,7 +114,8 @@ def _attribution(text: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int
                 return (according.start(), according.end()), source, claim
     for cue in _VERB_CUE.finditer(text):
         before = text[: cue.start()]
-        who = _PRONOUN.search(before) or _NAME_BEFORE.search(before) or _NOUN_BEFORE.search(before)
+        who = (_PRONOUN.search(before) or _TITLED_NAME_BEFORE.search(before) or _NAME_BEFORE.search(before)
+               or _NOUN_BEFORE.search(before))  # fmt: skip
         if not who:
             continue
         source = (who.start(1) if who.lastindex else who.start(), who.end(1) if who.lastindex else who.end())
@@ -84,6 +124,8 @@ def _attribution(text: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int
             claim = _trim(text, 0, comma)  # “…,” the minister said.
         else:
             rest = cue.end()
+            told = re.match(r"\s+(?:reporters|journalists|parliament|lawmakers|the \w+)(?=\s+that\b)", text[rest:])
+            rest += told.end() if cue.group(1) == "told" and told else 0
             that = re.match(r"\s+that\b", text[rest:])
             claim = _trim(text, rest + (that.end() if that else 0), len(text))
         if claim[1] - claim[0] >= 3:

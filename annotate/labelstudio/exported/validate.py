@@ -22,6 +22,7 @@ import defusedxml.ElementTree as SafeET
 from annotate.labelstudio.exported.jsonstream import iter_array
 from annotate.resources import schema_path
 from annotate.vocabulary import (
+    ARTICLE_ID,
     CHAR_END,
     CHAR_START,
     CLAIM_CHECKWORTHY,
@@ -29,6 +30,7 @@ from annotate.vocabulary import (
     CLAIM_STATUS,
     CLAIM_TYPES,
     CORPUS,
+    KIND,
     NO_CLAIM,
     REFERENCE_LABEL,
     RELATION_ENDS,
@@ -306,6 +308,13 @@ def _check_data(ctx: _TaskContext, data: dict[str, Any], index: int) -> None:
         got = _JSON_TYPES.get(type(data[TEXT]), "a number")
         ctx.add(f"$[{index}].data.{TEXT}", f"is {got}, expected a string", "data",
                 hint="the task text must be the sentence itself")  # fmt: skip
+    # The ids that join tables and articles: text (a number is read as its text; a list or object is not an id).
+    for key in (ARTICLE_ID, SENTENCE_ID, KIND):
+        value = data.get(key)
+        if key in data and value is not None and type(value) not in (str, int):
+            got = _JSON_TYPES.get(type(value), "a number that is not a whole number")
+            ctx.add(f"$[{index}].data.{key}", f"is {got}, expected a string", "fields",
+                    hint="tasks made by `annotate split` have them right")  # fmt: skip
     # Where the sentence is in its article: whole numbers (the tables hold them as integers).
     for key, nullable in ((SENTENCE_INDEX, False), (CHAR_START, True), (CHAR_END, True)):
         value = data.get(key)
