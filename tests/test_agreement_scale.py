@@ -16,16 +16,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from annotate.dataset.agreement import (
-    _AGE_CHARS,
-    Votes,
-    _Ids,
-    _pack_age,
-    _report,
-    _unpack_age,
-    nominal_alpha,
-    read_votes,
-)
+from annotate.dataset.agreement import _report, nominal_alpha
+from annotate.dataset.votes import _AGE_CHARS, Votes, _Ids, _pack_age, _unpack_age, read_votes
 from annotate.labelstudio.exported.exports import open_exports
 
 from .conftest import ROOT, views

@@ -105,7 +105,8 @@ def test_agreement_matches_the_libraries_own_computation() -> None:
     import krippendorff
     import numpy as np
 
-    from annotate.dataset.agreement import claim_status_agreement, span_agreement, votes_of
+    from annotate.dataset.agreement import claim_status_agreement, span_agreement
+    from annotate.dataset.votes import votes_of
 
     collection = collect([views(export())], keep_identity=True)
     report = claim_status_agreement(votes_of(collection))
@@ -165,7 +166,8 @@ def test_claim_types_agreement_uses_the_libraries() -> None:
     import numpy as np
     from statsmodels.stats.inter_rater import fleiss_kappa
 
-    from annotate.dataset.agreement import claim_types_agreement, votes_of
+    from annotate.dataset.agreement import claim_types_agreement
+    from annotate.dataset.votes import votes_of
 
     report = claim_types_agreement(votes_of(collect([views(export())], keep_identity=True)))
     assert sorted(report) == ["quantity", "quote"]
