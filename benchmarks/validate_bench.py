@@ -80,7 +80,8 @@ def worker(what: str, path: Path) -> dict:
         count = 0
         shutil.rmtree(path.with_suffix(".dataset"))
     else:
-        from annotate.labelstudio.exported.validate import rules_from_config, validate_file
+        from annotate.labelstudio.exported.rules import rules_from_config
+        from annotate.labelstudio.exported.validate import validate_file
 
         rules = None
         if what == "validate --project claims":

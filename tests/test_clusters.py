@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from annotate.cli import app
 from annotate.labelstudio.api.projects import ensure_project, load_project
 from annotate.labelstudio.exported.exports import open_exports
-from annotate.labelstudio.exported.validate import rules_from_config, validate_task
+from annotate.labelstudio.exported.rules import rules_from_config
+from annotate.labelstudio.exported.validate import validate_task
 from annotate.loop.match import Cluster, Mention, write_matches
 from annotate.loop.promote import verification_records
 from annotate.loop.verification import promote

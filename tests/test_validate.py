@@ -8,7 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from annotate.errors import InputError
-from annotate.labelstudio.exported.validate import fast_task_valid, rules_from_config, validate_file, validate_task
+from annotate.labelstudio.exported.rules import rules_from_config
+from annotate.labelstudio.exported.schema import fast_task_valid
+from annotate.labelstudio.exported.validate import validate_file, validate_task
 
 from .conftest import ROOT, SAMPLES
 
@@ -257,16 +259,16 @@ def test_fast_path_never_accepts_what_the_schema_rejects(index, edits) -> None:
         except (KeyError, IndexError, TypeError):
             continue
     if fast_task_valid(task):
-        from annotate.labelstudio.exported.validate import _task_validator
+        from annotate.labelstudio.exported.schema import task_validator
 
-        assert list(_task_validator().iter_errors(task)) == []
+        assert list(task_validator().iter_errors(task)) == []
     validate_task(task, 0, file="x.json", rules=CLAIMS)  # never raises, whatever the damage
 
 
 @pytest.mark.parametrize("name", ["claims", "verification"])
 def test_checked_in_project_schemas_match_their_configs(name: str) -> None:
     from annotate.labelstudio.api.projects import load_project
-    from annotate.labelstudio.exported.validate import project_schema
+    from annotate.labelstudio.exported.schema import project_schema
 
     spec = load_project(name, projects_dir=ROOT / "projects")
     rules = rules_from_config(spec.label_config, spec.task_fields())

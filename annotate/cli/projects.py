@@ -113,7 +113,8 @@ def schema(
     projects_dir: ProjectsDirOption = None,
 ) -> None:
     """Write the JSON Schema for a project's exports, generated from its label config; print its path."""
-    from annotate.labelstudio.exported.validate import project_schema, rules_from_config
+    from annotate.labelstudio.exported.rules import rules_from_config
+    from annotate.labelstudio.exported.schema import project_schema
 
     spec = project_spec(project, projects_dir)
     path = output or Path("schemas") / "projects" / f"{project}.schema.json"

@@ -31,7 +31,8 @@ from annotate.dataset.gold import adjudicated_answer, gold_status, golds
 from annotate.dataset.splits import article_labels, source_splits
 from annotate.errors import InputError
 from annotate.labelstudio.exported.exports import INVALID, UNCHECKED, ExportSet, tasks_in_parts
-from annotate.labelstudio.exported.validate import Problem, ProjectRules
+from annotate.labelstudio.exported.rules import ProjectRules
+from annotate.labelstudio.exported.validate import Problem
 from annotate.labelstudio.exported.views import Task
 from annotate.vocabulary import ARTICLE_ID, CHAR_START, CLAIM, CLAIM_ID, CLAIM_STATUS, SOURCE, SOURCE_SPLIT
 

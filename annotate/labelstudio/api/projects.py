@@ -17,7 +17,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from annotate.errors import ConfigError, ProjectNotFound, UnknownProjectName
-from annotate.labelstudio.exported.validate import ProjectRules, rules_from_config
+from annotate.labelstudio.exported.rules import ProjectRules, rules_from_config
 from annotate.labelstudio.service import settings as st
 from annotate.resources import schema_path, shipped_projects_dir
 from annotate.vocabulary import TASK_FIELDS

@@ -16,13 +16,8 @@ from annotate.errors import InputError, UsageError
 from annotate.labelstudio.api.export import is_manifest, read_manifest
 from annotate.labelstudio.api.projects import ADJUDICATION_SUFFIX, load_project
 from annotate.labelstudio.exported.jsonstream import iter_array
-from annotate.labelstudio.exported.validate import (
-    Problem,
-    ProjectRules,
-    has_errors,
-    summary,
-    validate_task,
-)  # fmt: skip
+from annotate.labelstudio.exported.rules import ProjectRules
+from annotate.labelstudio.exported.validate import Problem, has_errors, summary, validate_task
 from annotate.labelstudio.exported.views import Task
 
 

@@ -4,6 +4,7 @@ Label Studio stores whatever a client sends (measured: unknown labels, unknown c
 offsets past the end of the text and span texts that do not match their offsets are all accepted),
 so these checks are where bad data is caught. Every problem is collected and located; nothing
 stops at the first one. Files are read one task at a time, so memory does not grow with the file.
+The schema and its fast path are in exported/schema.py, a config's rules in exported/rules.py.
 """
 
 from __future__ import annotations
@@ -11,16 +12,13 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-import defusedxml.ElementTree as SafeET
-
 from annotate.labelstudio.exported.jsonstream import iter_array
-from annotate.resources import schema_path
+from annotate.labelstudio.exported.rules import ProjectRules, task_options
+from annotate.labelstudio.exported.schema import JSON_TYPES, fast_task_valid, json_path, schema_message, task_validator
 from annotate.vocabulary import (
     ARTICLE_ID,
     CHAR_END,
@@ -39,12 +37,10 @@ from annotate.vocabulary import (
     SOURCE_ID,
     SOURCE_SPLIT,
     SPAN_LABELS,
-    TASK_FIELDS,
     TEXT,
     relation_between,
 )
 
-EXPORT_SCHEMA = "labelstudio-export.schema.json"
 _SPAN_LABELS = frozenset(SPAN_LABELS)
 _IMPLIED = " and ".join(f"{a}–{b} ({name})" for name, (a, b) in RELATION_ENDS.items())
 
@@ -76,219 +72,6 @@ class Problem:
 
 
 # Project rules, from a label config ----------------------------------------------------------------
-@dataclass(frozen=True)
-class Control:
-    name: str
-    tag: str
-    to_name: str
-    values: frozenset[str] | None  # None: free values (text areas, numbers, ...)
-    per_region: bool
-    required: bool
-    when_labels: frozenset[str] | None  # per-region controls shown only for regions with these labels
-    # Dynamic choices (`<Choices value="$field">`): the values are those the task's data field lists
-    # ([{"value": ..., "html": ...}]), not the config's; then `values` is None.
-    options_from: str | None = None
-
-
-@dataclass(frozen=True)
-class ProjectRules:
-    controls: dict[str, Control]
-    relations: frozenset[str]
-    fields: tuple[str, ...] = TASK_FIELDS  # what every task carries (ProjectSpec.task_fields)
-
-    @cached_property
-    def required(self) -> frozenset[str]:
-        """The task-level controls every annotation must answer."""
-        return frozenset(c.name for c in self.controls.values() if c.required and not c.per_region)
-
-
-_RESULT_TYPE = {"Labels": "labels", "Choices": "choices", "TextArea": "textarea", "Rating": "rating",
-                "Number": "number", "DateTime": "datetime", "Taxonomy": "taxonomy"}  # fmt: skip
-_VALUE_CHILD = {"Labels": "Label", "Choices": "Choice"}
-
-
-def dynamic_field(element: Any) -> str | None:
-    """The task data field a Labels or Choices control takes its values from (`value="$field"`,
-    Label Studio's dynamic labels and choices), else None."""
-    value = element.get("value") or ""
-    return value[1:] if element.tag in _VALUE_CHILD and value.startswith("$") and len(value) > 1 else None
-
-
-def task_options(data: Any, name: str) -> frozenset[str]:
-    """The values a dynamic control offers in one task: its data field's [{"value": ...}] items."""
-    items = data.get(name) if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        return frozenset()
-    return frozenset(str(o["value"]) for o in items if isinstance(o, dict) and o.get("value") is not None)
-
-
-def rules_from_config(xml: str, fields: tuple[str, ...] = TASK_FIELDS) -> ProjectRules:
-    """The rules of a label config; `fields` are the data fields every task must carry."""
-    root = SafeET.fromstring(xml)
-    controls: dict[str, Control] = {}
-
-    def walk(element: Any, when: frozenset[str] | None) -> None:
-        if element.get("visibleWhen") == "region-selected" and element.get("whenLabelValue"):
-            when = frozenset(element.get("whenLabelValue").split(","))
-        if element.tag in _RESULT_TYPE and element.get("name"):
-            child = _VALUE_CHILD.get(element.tag)
-            dynamic = dynamic_field(element)
-            values = frozenset(c.get("alias") or c.get("value") for c in element.iter(child)) if child else None
-            controls[element.get("name")] = Control(
-                name=element.get("name"), tag=element.tag, to_name=element.get("toName", ""),
-                values=None if dynamic else values, per_region=element.get("perRegion") == "true",
-                required=element.get("required") == "true", when_labels=when, options_from=dynamic,
-            )  # fmt: skip
-        for child in element:
-            walk(child, when)
-
-    walk(root, None)
-    return ProjectRules(controls, frozenset(r.get("alias") or r.get("value") for r in root.iter("Relation")), fields)
-
-
-# JSON Schema -----------------------------------------------------------------------------------------
-@cache
-def _task_validator() -> Any:
-    from jsonschema import Draft202012Validator
-
-    schema = json.loads(schema_path(EXPORT_SCHEMA).read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator({"$ref": "#/$defs/task", "$defs": schema["$defs"]})
-
-
-_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
-
-
-def _message(error: Any) -> str:
-    """jsonschema's message without the offending value, which may be a whole task."""
-    from jsonschema.exceptions import best_match
-
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        return _message(best_match(error.context))
-    if error.validator == "type":
-        got = _JSON_TYPES.get(type(error.instance), "a number")
-        expected = error.validator_value
-        expected = " or ".join(expected) if isinstance(expected, list) else expected
-        return f"is {got}, expected {expected}"
-    message = error.message
-    return message if len(message) <= 200 else message[:200] + "..."
-
-
-def _json_path(parts: Iterable[Any]) -> str:
-    out = "$"
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
-
-
-# Fast path: the common shape of a valid task, checked in plain Python. It only ever says "valid"
-# for tasks the schema accepts (tests check this); anything else goes to jsonschema for the report.
-_SPAN_TYPES = {"labels", "choices", "textarea", "rating", "number"}
-
-
-def _int(value: Any) -> bool:
-    return type(value) is int
-
-
-def _fast_result(r: Any) -> bool:
-    if type(r) is not dict:
-        return False
-    kind = r.get("type")
-    if kind == "relation":
-        ends = r.get("from_id"), r.get("to_id")
-        return (
-            all(type(e) is str and e for e in ends)
-            and r.get("direction", "right") in ("right", "left", "bi")
-            and ("labels" not in r or (type(r["labels"]) is list and all(type(x) is str for x in r["labels"])))
-        )
-    if type(kind) is not str or kind not in _SPAN_TYPES:
-        return False
-    if type(r.get("from_name")) is not str or not r["from_name"] or type(r.get("to_name")) is not str:
-        return False
-    if not r["to_name"] or ("id" in r and type(r["id"]) is not str):
-        return False
-    v = r.get("value")
-    if type(v) is not dict:
-        return False
-    has_start, has_end = "start" in v, "end" in v
-    if has_start != has_end or (
-        has_start and not (_int(v["start"]) and _int(v["end"]) and v["start"] >= 0 <= v["end"])
-    ):
-        return False
-    if kind == "labels":
-        labels = v.get("labels")
-        return (
-            has_start
-            and type(labels) is list
-            and bool(labels)
-            and all(type(x) is str for x in labels)
-            and ("text" not in v or type(v["text"]) is str)
-        )
-    if kind == "choices":
-        choices = v.get("choices")
-        return (
-            type(choices) is list
-            and bool(choices)
-            and all(type(x) is str for x in choices)
-            and ("text" not in v or type(v["text"]) is str)
-        )
-    if kind == "textarea":
-        return type(v.get("text")) is list and all(type(x) is str for x in v["text"])
-    if kind == "rating":
-        return type(v.get("rating")) in (int, float)
-    return type(v.get("number")) in (int, float)
-
-
-def _fast_annotation(a: Any, *, prediction: bool) -> bool:
-    if type(a) is not dict or not _int(a.get("id")) or type(a.get("result")) is not list:
-        return False
-    if prediction:
-        if a.get("model_version") is not None and type(a["model_version"]) is not str:
-            return False
-        if a.get("score") is not None and type(a["score"]) not in (int, float):
-            return False
-    else:
-        who = a.get("completed_by")
-        if "completed_by" in a and not (_int(who) or (type(who) is dict and _int(who.get("id")) and (
-                "email" not in who or type(who["email"]) is str))):  # fmt: skip
-            return False
-        if "was_cancelled" in a and type(a["was_cancelled"]) is not bool:
-            return False
-        if "ground_truth" in a and type(a["ground_truth"]) is not bool:
-            return False
-        lead = a.get("lead_time")
-        if lead is not None and not (type(lead) in (int, float) and lead >= 0):
-            return False
-        for key in ("created_at", "updated_at"):
-            if key in a and type(a[key]) is not str:
-                return False
-        if "task" in a and not _int(a["task"]):
-            return False
-        if a.get("project") is not None and not _int(a["project"]):
-            return False
-        if a.get("unique_id") is not None and type(a["unique_id"]) is not str:
-            return False
-    return all(_fast_result(r) for r in a["result"])
-
-
-def fast_task_valid(task: Any) -> bool:
-    if type(task) is not dict or not _int(task.get("id")) or type(task.get("data")) is not dict:
-        return False
-    annotations = task.get("annotations")
-    if type(annotations) is not list or not all(_fast_annotation(a, prediction=False) for a in annotations):
-        return False
-    predictions = task.get("predictions", [])
-    if type(predictions) is not list or not all(_int(p) or _fast_annotation(p, prediction=True) for p in predictions):
-        return False
-    if "drafts" in task and type(task["drafts"]) is not list:
-        return False
-    if task.get("meta") is not None and type(task["meta"]) is not dict:
-        return False
-    for key in ("project", "total_annotations", "cancelled_annotations", "total_predictions"):
-        if key in task and not (_int(task[key]) and (key == "project" or task[key] >= 0)):
-            return False
-    return task.get("inner_id") is None or _int(task["inner_id"])
-
 
 # Checks ----------------------------------------------------------------------------------------------
 def _text_of(value: Any) -> str | None:
@@ -305,27 +88,27 @@ _LONG_NUMBER = re.compile(r"\d{19}")  # a number that may be beyond a 64-bit int
 def _check_data(ctx: _TaskContext, data: dict[str, Any], index: int) -> None:
     """Task data: `text` a string; no NaN or Infinity (not JSON); nothing Label Studio cannot store."""
     if TEXT in data and not isinstance(data[TEXT], str):
-        got = _JSON_TYPES.get(type(data[TEXT]), "a number")
+        got = JSON_TYPES.get(type(data[TEXT]), "a number")
         ctx.add(f"$[{index}].data.{TEXT}", f"is {got}, expected a string", "data",
                 hint="the task text must be the sentence itself")  # fmt: skip
     # The ids that join tables and articles: text (a number is read as its text; a list or object is not an id).
     for key in (ARTICLE_ID, SENTENCE_ID, KIND):
         value = data.get(key)
         if key in data and value is not None and type(value) not in (str, int):
-            got = _JSON_TYPES.get(type(value), "a number that is not a whole number")
+            got = JSON_TYPES.get(type(value), "a number that is not a whole number")
             ctx.add(f"$[{index}].data.{key}", f"is {got}, expected a string", "fields",
                     hint="tasks made by `annotate split` have them right")  # fmt: skip
     # Where the sentence is in its article: whole numbers (the tables hold them as integers).
     for key, nullable in ((SENTENCE_INDEX, False), (CHAR_START, True), (CHAR_END, True)):
         value = data.get(key)
         if key in data and not ((type(value) is int and -_INT64 <= value < _INT64) or (nullable and value is None)):
-            got = _JSON_TYPES.get(type(value), "a number that is not a whole number")
+            got = JSON_TYPES.get(type(value), "a number that is not a whole number")
             ctx.add(f"$[{index}].data.{key}", f"is {got}, expected a whole number" + (" or null" if nullable else ""),
                     "fields", hint="tasks made by `annotate split` have them right")  # fmt: skip
     # Rows of a benchmark table (articles/rows.py): their ids stay strings ("00123" is not 123).
     for key in (SOURCE_ID, CORPUS, REFERENCE_LABEL, SOURCE_SPLIT):
         if data.get(key) is not None and not isinstance(data[key], str):
-            got = _JSON_TYPES.get(type(data[key]), "a number")
+            got = JSON_TYPES.get(type(data[key]), "a number")
             ctx.add(f"$[{index}].data.{key}", f"is {got}, expected a string", "fields",
                     hint="`annotate split` keeps a row's values as the file holds them, as strings")  # fmt: skip
     for key, value in data.items():  # most values are strings or numbers: check them without a walk
@@ -565,12 +348,12 @@ def _check_results(ctx: _TaskContext, annotation: dict[str, Any], base: str, *, 
 def validate_task(task: Any, index: int, *, file: str, rules: ProjectRules | None = None) -> list[Problem]:
     ctx = _TaskContext(file, index, task if isinstance(task, dict) else {}, rules)
     if not fast_task_valid(task):
-        for error in _task_validator().iter_errors(task):
+        for error in task_validator().iter_errors(task):
             parts = list(error.absolute_path)
             annotation = None
             if len(parts) >= 2 and parts[0] == "annotations" and isinstance(task, dict):
                 annotation = task["annotations"][parts[1]]
-            ctx.add(_json_path([index, *parts]), _message(error), "schema", annotation=annotation)
+            ctx.add(json_path([index, *parts]), schema_message(error), "schema", annotation=annotation)
     if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
         return ctx.problems
     _check_data(ctx, task["data"], index)
@@ -628,58 +411,3 @@ def summary(problems: list[Problem]) -> dict[str, Any]:
 def has_errors(problems: list[Problem], *, strict: bool = False) -> bool:
     return any(p.severity == "error" or strict for p in problems)
 
-
-def project_schema(name: str, rules: ProjectRules) -> dict[str, Any]:
-    """A JSON Schema (2020-12) for exports of one project: every result names a control of its label
-    config, points at that control's object, and uses only its labels or choices."""
-    variants: list[dict[str, Any]] = [
-        {
-            "properties": {
-                "type": {"const": "relation"},
-                "labels": {"type": "array", "items": {"enum": sorted(rules.relations)}},
-            },
-            "required": ["type", "from_id", "to_id"],
-        }
-    ]
-    for control in sorted(rules.controls.values(), key=lambda c: c.name):
-        kind = _RESULT_TYPE[control.tag]
-        value: dict[str, Any] = {"type": "object"}
-        key = {"labels": "labels", "choices": "choices"}.get(kind)
-        if key and control.values is not None:
-            values = {"type": "array", "minItems": 1, "items": {"enum": sorted(control.values)}}
-            value = {"type": "object", "required": [key], "properties": {key: values}}
-        variants.append(
-            {
-                "properties": {
-                    "from_name": {"const": control.name},
-                    "to_name": {"const": control.to_name},
-                    "type": {"const": kind},
-                    "value": value,
-                },
-                "required": ["from_name", "to_name", "type", "value"],
-            }
-        )
-    result = {"type": "object", "oneOf": variants}
-    annotation = {"type": "object", "required": ["result"],
-                  "properties": {"result": {"type": "array", "items": {"$ref": "#/$defs/result"}}}}  # fmt: skip
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://annotate.local/schemas/projects/{name}.schema.json",
-        "title": f"Label Studio export of the {name} project",
-        "description": f"Generated by `annotate schema {name}` from projects/{name}/config.xml; do not edit. "
-        "Use with labelstudio-export.schema.json, which checks the export's general structure.",
-        "type": "array",
-        "items": {
-            "type": "object",
-            "required": ["data", "annotations"],
-            "properties": {
-                "data": {"type": "object", "required": sorted(rules.fields)},
-                "annotations": {"type": "array", "items": {"$ref": "#/$defs/annotation"}},
-                "predictions": {
-                    "type": "array",
-                    "items": {"oneOf": [{"type": "integer"}, {"$ref": "#/$defs/annotation"}]},
-                },
-            },
-        },
-        "$defs": {"annotation": annotation, "result": result},
-    }
