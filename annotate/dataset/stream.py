@@ -224,52 +224,38 @@ def _first_pass_shared(exports: ExportSet, keep_identity: bool) -> tuple[_Scan, 
     working out their gold) while this one does the rest: the same scan, verification units and
     problems, in the same order, as _first_pass alone."""
     import heapq
-    import os
-    import pickle
-    import subprocess
-    import sys
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     scan = _Scan()
     verification = Collector(keep_identity=keep_identity)
     one = Collector(keep_identity=keep_identity)
     theirs: list[int] = []  # the scan positions of the tasks the other process checks, in order
     found: list[list[tuple[int, list[Problem]]]] = []
-    # A fresh interpreter (not multiprocessing, which would import the caller's __main__ again), the
-    # work and its answer pickled through its stdin and stdout.
-    package_root = str(Path(__file__).resolve().parents[2])  # this annotate, installed or not
-    env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-    command = [sys.executable, "-c", "from annotate.dataset.stream import _second_share_main as m; m()"]
-    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-    assert child.stdin is not None
-    try:
-        child.stdin.write(pickle.dumps((exports.files, [exports.rules[p] for p in exports.files], keep_identity)))
-        child.stdin.close()
-    except BrokenPipeError:  # it could not start: found out below
-        pass
-    try:
-        for path in exports.files:
-            found.append([])
-            for task, state in tasks_in_parts(path, found[-1], rules=exports.rules[path], part=0, parts=2,
-                                              whole=_is_verification):  # fmt: skip
-                if task is None or state == INVALID:
-                    continue
-                if state == UNCHECKED:
-                    theirs.append(len(scan.gold))
-                    _note(scan, task, None, 0)  # its gold comes from the other process
-                elif _is_verification(task):
-                    verification.add(task)
-                    _note_verification(scan, task)
-                else:
-                    _note(scan, task, *_gold_of(one, task))
-        answer = child.stdout.read() if child.stdout is not None else b""
-    except BaseException:
-        child.kill()
-        raise
-    finally:
-        returncode = child.wait()
-    if returncode != 0:  # the second process failed (memory?): do its share here after all
-        return _first_pass(exports, keep_identity, parallel=False)
-    their_found, labels, golds, missing = pickle.loads(answer)
+    # A fresh interpreter (spawn: nothing of this process's state is copied), the work and its
+    # answer pickled by the executor; an exception in it is raised here, by result().
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        share = pool.submit(_second_share, exports.files, [exports.rules[p] for p in exports.files], keep_identity)
+        try:
+            for path in exports.files:
+                found.append([])
+                for task, state in tasks_in_parts(path, found[-1], rules=exports.rules[path], part=0, parts=2,
+                                                  whole=_is_verification):  # fmt: skip
+                    if task is None or state == INVALID:
+                        continue
+                    if state == UNCHECKED:
+                        theirs.append(len(scan.gold))
+                        _note(scan, task, None, 0)  # its gold comes from the other process
+                    elif _is_verification(task):
+                        verification.add(task)
+                        _note_verification(scan, task)
+                    else:
+                        _note(scan, task, *_gold_of(one, task))
+            their_found, labels, golds, missing = share.result()
+        except (BrokenProcessPool, MemoryError):  # the second process died (memory?): do its share here
+            share.cancel()
+            return _first_pass(exports, keep_identity, parallel=False)
     for mine, others in zip(found, their_found, strict=True):
         for _index, problems in heapq.merge(mine, others, key=lambda item: item[0]):
             exports.problems += problems
@@ -306,15 +292,6 @@ def _second_share(files: list[Path], rules: list[ProjectRules | None], keep_iden
     if invalid:
         return found, [], b"", b""
     return found, codes.labels, codes.gold.tobytes(), codes.missing.tobytes()
-
-
-def _second_share_main() -> None:
-    """The second process's entry point (see _first_pass_shared)."""
-    import pickle
-    import sys
-
-    files, rules, keep_identity = pickle.loads(sys.stdin.buffer.read())
-    sys.stdout.buffer.write(pickle.dumps(_second_share(files, rules, keep_identity), protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _core_free() -> bool:
