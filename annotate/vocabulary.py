@@ -47,6 +47,10 @@ SEGMENTATION_ISSUE = "segmentation_issue"
 SOURCE_TYPE = "source_type"
 NORMALIZED_CLAIM = "normalized_claim"
 SOURCE_OUTSIDE_SENTENCE = "source_outside_sentence"
+# The span label each per-region answer belongs on (validate checks it; the claims editor shows the
+# source type for any selected span, so that its keys never store an answer that is not on screen).
+REGION_CONTROL_LABELS = {SOURCE_TYPE: frozenset({SOURCE}), NORMALIZED_CLAIM: frozenset({CLAIM}),
+                         SOURCE_OUTSIDE_SENTENCE: frozenset({CLAIM})}  # fmt: skip
 
 # The verification project's controls.
 VERDICT = "verdict"

@@ -10,6 +10,7 @@ from typing import Any
 import defusedxml.ElementTree as SafeET
 
 from annotate.vocabulary import (
+    REGION_CONTROL_LABELS,
     TASK_FIELDS,
 )
 
@@ -75,7 +76,8 @@ def rules_from_config(xml: str, fields: tuple[str, ...] = TASK_FIELDS) -> Projec
             controls[element.get("name")] = Control(
                 name=element.get("name"), tag=element.tag, to_name=element.get("toName", ""),
                 values=None if dynamic else values, per_region=element.get("perRegion") == "true",
-                required=element.get("required") == "true", when_labels=when, options_from=dynamic,
+                required=element.get("required") == "true", options_from=dynamic,
+                when_labels=when or REGION_CONTROL_LABELS.get(element.get("name")),
             )  # fmt: skip
         for child in element:
             walk(child, when)
