@@ -32,6 +32,30 @@ def fresh_config(live_server: LiveServer, tmp_path: Path) -> Path:
     return config_dir
 
 
+class Annotate:
+    """`annotate` against the live server with fresh projects and a config of their own: call it
+    with a command's arguments (--projects-dir added where the command takes it); it asserts exit 0
+    and returns stdout."""
+
+    NO_PROJECTS = ("split",)  # commands without --projects-dir
+
+    def __init__(self, live_server: LiveServer, tmp_path: Path) -> None:
+        self.live_server = live_server
+        self.projects = fresh_projects(tmp_path)
+        self.config_dir = fresh_config(live_server, tmp_path)
+
+    def __call__(self, *args: str) -> str:
+        extra = () if args[0] in self.NO_PROJECTS else ("--projects-dir", str(self.projects))
+        done = self.live_server.run(*args, *extra, config_dir=self.config_dir)
+        assert done.returncode == 0, f"annotate {' '.join(args)}:\n{done.stdout}{done.stderr}"
+        return done.stdout
+
+    def login(self) -> tuple[str, str]:
+        """The admin's user name and password, to log in through the web UI."""
+        entry = json.loads((self.live_server.config_dir / "settings.json").read_text())["servers"][self.live_server.url]
+        return entry["username"], entry["password"]
+
+
 def login(url: str, email: str, password: str):
     """A requests session logged in through the login form, as a person in a browser."""
     import requests

@@ -15,7 +15,7 @@ from annotate.labelstudio.api import client as labelstudio
 from annotate.labelstudio.service.settings import Connection
 from tests.browser.ui import VIEWPORT, Annotator, browser
 from tests.conftest import LiveServer
-from tests.server_helpers import fresh_config, fresh_projects
+from tests.server_helpers import Annotate
 from tests.test_clusters import FIRST, _claims_export, _matches
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -28,13 +28,7 @@ PAST = [{"id": "fc-9", "claim": "Putin ruled out NATO troops in Ukraine", "verdi
 def test_verifier_confirms_a_mention_in_the_editor(
     live_server: LiveServer, chromium: str, screenshots: Path, tmp_path: Path
 ) -> None:
-    projects = fresh_projects(tmp_path)
-    config_dir = fresh_config(live_server, tmp_path)
-
-    def run(*args: str) -> str:
-        done = live_server.run(*args, "--projects-dir", str(projects), config_dir=config_dir)
-        assert done.returncode == 0, f"annotate {' '.join(args)}:\n{done.stdout}{done.stderr}"
-        return done.stdout
+    run = Annotate(live_server, tmp_path)
 
     project_id = int(run("project", "create", "verification"))
     export = _claims_export(tmp_path, FIRST, "claims")
@@ -43,12 +37,11 @@ def test_verifier_confirms_a_mention_in_the_editor(
     client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
     (task,) = [t for t in client.tasks(project_id) if t.data["article_id"] == "kyiv-post"]
     daily, evening = task.data["mention_options"]
-    entry = json.loads((live_server.config_dir / "settings.json").read_text())["servers"][live_server.url]
 
     with browser(chromium) as chrome:
         ui = Annotator(chrome.new_page(viewport=VIEWPORT), live_server.url, unit=".normalized .lsf-richtext__line")
         ui.page.set_default_timeout(15_000)
-        ui.log_in(entry["username"], entry["password"])
+        ui.log_in(*run.login())
         ui.open_task(project_id, task.id)
         shown = ui.page.eval_on_selector(".previous", "e => e.innerText").strip()
         assert shown == "previously checked: false by Other Fact Desk (https://other.example/fc/9)"

@@ -12,7 +12,7 @@ import pytest
 from tests.browser.test_annotator_path import _record
 from tests.browser.ui import VIEWPORT, Annotator, browser
 from tests.conftest import LiveServer
-from tests.test_integration import fresh_config, fresh_projects
+from tests.server_helpers import Annotate
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -23,24 +23,17 @@ SECOND = "Exports rose by four percent in June, the ministry said."
 
 
 def test_every_hotkey_stores_only_what_is_on_screen(live_server: LiveServer, chromium: str, tmp_path: Path) -> None:
-    projects = fresh_projects(tmp_path)
-    config_dir = fresh_config(live_server, tmp_path)
-
-    def run(*args: str) -> str:
-        done = live_server.run(*args, "--projects-dir", str(projects), config_dir=config_dir)
-        assert done.returncode == 0, f"annotate {' '.join(args)}:\n{done.stdout}{done.stderr}"
-        return done.stdout
+    run = Annotate(live_server, tmp_path)
 
     claims_id = int(run("project", "create", "claims"))
     tasks = tmp_path / "tasks.jsonl"
     tasks.write_text("".join(json.dumps(_record(i, t)) + "\n" for i, t in enumerate([FIRST, SECOND])))
     run("load", str(tasks), "--project", "claims")
-    entry = json.loads((live_server.config_dir / "settings.json").read_text())["servers"][live_server.url]
 
     with browser(chromium) as chrome:
         ui = Annotator(chrome.new_page(viewport=VIEWPORT), live_server.url)
         ui.page.set_default_timeout(15_000)
-        ui.log_in(entry["username"], entry["password"])
+        ui.log_in(*run.login())
         ui.label_all_tasks(claims_id)
 
         def shown(text: str) -> bool:

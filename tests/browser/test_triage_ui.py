@@ -13,7 +13,7 @@ from annotate.loop.train import train
 from tests.browser.ui import VIEWPORT, Annotator, browser
 from tests.builders import dataset
 from tests.conftest import LiveServer
-from tests.server_helpers import fresh_config, fresh_projects
+from tests.server_helpers import Annotate
 from tests.test_triage import articles, past
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -24,13 +24,7 @@ PHONE = {"width": 390, "height": 844}
 def test_the_triage_page_reads_on_a_phone_without_script_and_the_stream_serves_the_top_first(
     live_server: LiveServer, chromium: str, screenshots: Path, tmp_path: Path
 ) -> None:
-    projects = fresh_projects(tmp_path)
-    config_dir = fresh_config(live_server, tmp_path)
-
-    def run(*args: str) -> str:
-        done = live_server.run(*args, "--projects-dir", str(projects), config_dir=config_dir)
-        assert done.returncode == 0, f"annotate {' '.join(args)}:\n{done.stdout}{done.stderr}"
-        return done.stdout
+    run = Annotate(live_server, tmp_path)
 
     claims_id = int(run("project", "create", "claims"))
     run("project", "create", "verification")
@@ -41,7 +35,6 @@ def test_the_triage_page_reads_on_a_phone_without_script_and_the_stream_serves_t
                             "-o", str(out), "--lexical", "--load", "--format", "json"))  # fmt: skip
     assert report["loaded"]["claims_created"] == report["unique"] and report["loaded"]["verification_created"] == 1
     rows = [json.loads(line) for line in (out / "triage.jsonl").read_text().splitlines()]
-    entry = json.loads((live_server.config_dir / "settings.json").read_text())["servers"][live_server.url]
 
     with browser(chromium) as chrome:
         phone = chrome.new_context(viewport=PHONE, java_script_enabled=False).new_page()
@@ -59,7 +52,7 @@ def test_the_triage_page_reads_on_a_phone_without_script_and_the_stream_serves_t
 
         ui = Annotator(chrome.new_page(viewport=VIEWPORT), live_server.url)
         ui.page.set_default_timeout(20_000)
-        ui.log_in(entry["username"], entry["password"])
+        ui.log_in(*run.login())
         ui.label_all_tasks(claims_id)
         assert ui.sentence().strip() == rows[0]["text"]  # the most check-worthy first
         ui.submit()  # the suggestion confirmed as it is: one action

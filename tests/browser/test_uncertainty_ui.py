@@ -13,7 +13,7 @@ from annotate.loop.train import train
 from tests.browser.ui import VIEWPORT, Annotator, browser
 from tests.builders import dataset
 from tests.conftest import LiveServer
-from tests.server_helpers import fresh_config, fresh_projects
+from tests.server_helpers import Annotate
 from tests.test_triage import articles
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -22,17 +22,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 def test_the_stream_opens_on_the_least_certain_sentence(
     live_server: LiveServer, chromium: str, tmp_path: Path
 ) -> None:
-    projects = fresh_projects(tmp_path)
-    config_dir = fresh_config(live_server, tmp_path)
-
-    def run(*args: str) -> str:
-        done = live_server.run(*args, "--projects-dir", str(projects), config_dir=config_dir)
-        assert done.returncode == 0, f"annotate {' '.join(args)}:\n{done.stdout}{done.stderr}"
-        return done.stdout
+    run = Annotate(live_server, tmp_path)
 
     claims_id = int(run("project", "create", "claims"))
-    split = live_server.run("split", str(articles(tmp_path / "in")), "-o", str(tmp_path / "tasks.jsonl"))
-    assert split.returncode == 0, split.stderr
+    run("split", str(articles(tmp_path / "in")), "-o", str(tmp_path / "tasks.jsonl"))
     run("load", str(tmp_path / "tasks.jsonl"), "--project", "claims")
     train(dataset(tmp_path / "ds"), tmp_path / "model", seed=3)
     run("prelabel", "--project", "claims", "--model", str(tmp_path / "model"), "--order-by-uncertainty")
@@ -45,11 +38,10 @@ def test_the_stream_opens_on_the_least_certain_sentence(
         assert prediction["cluster"] == cluster(task["data"])
         scores[task["data"]["text"]] = prediction["score"]
     least = min(scores.values())
-    entry = json.loads((live_server.config_dir / "settings.json").read_text())["servers"][live_server.url]
 
     with browser(chromium) as chrome:
         ui = Annotator(chrome.new_page(viewport=VIEWPORT), live_server.url)
         ui.page.set_default_timeout(20_000)
-        ui.log_in(entry["username"], entry["password"])
+        ui.log_in(*run.login())
         ui.label_all_tasks(claims_id)
         assert scores[ui.sentence().strip()] == least  # the least certain first
