@@ -46,6 +46,24 @@ def passage(data: Any) -> str:
     return " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
 
 
+def mention_record(data: Any, cid: str, start: int, end: int, *, claim: str, normalized: str = "",
+                   source_text: str = "", source_type: str = "", marked_by: str, rule: str,
+                   sentence_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """A verification record: the claim (characters start-end of the sentence `data`) with its
+    source, sentence, passage and article, and who marked it by which rule."""
+    offset = data.get(CHAR_START) if isinstance(data.get(CHAR_START), int) else None
+    return {
+        CLAIM_ID: cid, "claim": claim, NORMALIZED_CLAIM: normalized, "source_text": source_text,
+        SOURCE_TYPE: source_type, "sentence": data.get(TEXT) or "", "context": passage(data),
+        TITLE: data.get(TITLE) or "", URL: data.get(URL) or "", PUBLISHED: data.get(PUBLISHED) or "",
+        ARTICLE_ID: data.get(ARTICLE_ID), SENTENCE_ID: sentence_id or data.get(SENTENCE_ID),
+        "claim_start": start, "claim_end": end,
+        "article_start": offset + start if offset is not None else None,
+        "article_end": offset + end if offset is not None else None,
+        "claim_marked_by": marked_by, "claim_status_rule": rule,
+    }  # fmt: skip
+
+
 def verification_records(collection: Collection, gold_by: Gold | None = None) -> list[dict[str, Any]]:
     """One verification task record per CLAIM span of each check-worthy sentence."""
     gold_by = gold_by if gold_by is not None else golds(collection)
@@ -62,32 +80,18 @@ def verification_records(collection: Collection, gold_by: Gold | None = None) ->
         spans = {s.region_id: s for s in annotation.spans()}
         links, answers = annotation.links(), annotation.per_region()
         data = sentence.data
-        offset = data.get(CHAR_START) if isinstance(data.get(CHAR_START), int) else None
         for rid, span in spans.items():
             if CLAIM not in span.labels:
                 continue
             start, end = span.start, span.end
             source = spans.get(links.get((ATTRIBUTED_TO, rid), ""))
-            records.append({
-                CLAIM_ID: claim_id(sid, start, end),
-                "claim": span.text or str(data.get(TEXT, ""))[start:end],
-                NORMALIZED_CLAIM: answers.get(NORMALIZED_CLAIM, {}).get(rid) or "",
-                "source_text": (source.text if source else None) or "",
-                SOURCE_TYPE: (answers.get(SOURCE_TYPE, {}).get(source.region_id) if source else None) or "",
-                "sentence": data.get(TEXT) or "",
-                "context": passage(data),
-                TITLE: data.get(TITLE) or "",
-                URL: data.get(URL) or "",
-                PUBLISHED: data.get(PUBLISHED) or "",
-                ARTICLE_ID: data.get(ARTICLE_ID),
-                SENTENCE_ID: sid,
-                "claim_start": start,
-                "claim_end": end,
-                "article_start": offset + start if offset is not None else None,
-                "article_end": offset + end if offset is not None else None,
-                "claim_marked_by": who,
-                "claim_status_rule": rule,
-            })  # fmt: skip
+            records.append(mention_record(
+                data, claim_id(sid, start, end), start, end, claim=span.text or str(data.get(TEXT, ""))[start:end],
+                normalized=answers.get(NORMALIZED_CLAIM, {}).get(rid) or "",
+                source_text=(source.text if source else None) or "",
+                source_type=(answers.get(SOURCE_TYPE, {}).get(source.region_id) if source else None) or "",
+                marked_by=who, rule=rule, sentence_id=sid,
+            ))  # fmt: skip
     return records
 
 

@@ -26,19 +26,11 @@ from annotate.labelstudio.api.prelabel import with_status
 from annotate.labelstudio.api.projects import ProjectSpec, require_project
 from annotate.labelstudio.exported import results
 from annotate.loop.match import Cluster, Mention
-from annotate.loop.promote import passage
+from annotate.loop.promote import mention_record
 from annotate.loop.verification import load_clusters
 from annotate.vocabulary import (
-    ARTICLE_ID,
-    CHAR_START,
-    CLAIM_ID,
-    NORMALIZED_CLAIM,
-    PUBLISHED,
     SENTENCE_ID,
-    SOURCE_TYPE,
     TEXT,
-    TITLE,
-    URL,
 )  # fmt: skip
 
 SEQUENTIAL, UNCERTAINTY = "Sequential sampling", "Uncertainty sampling"
@@ -65,13 +57,8 @@ class Loaded:
 def sentence_claim(record: dict[str, Any]) -> dict[str, Any]:
     """A sentence as a verification mention whose claim is the whole sentence (claim_id = sentence_id)."""
     text = str(record.get(TEXT) or "")
-    start = record.get(CHAR_START) if isinstance(record.get(CHAR_START), int) else None
-    return {CLAIM_ID: str(record[SENTENCE_ID]), "claim": text, NORMALIZED_CLAIM: "", "source_text": "",
-            SOURCE_TYPE: "", "sentence": text, "context": passage(record), TITLE: record.get(TITLE) or "",
-            URL: record.get(URL) or "", PUBLISHED: record.get(PUBLISHED) or "", ARTICLE_ID: record.get(ARTICLE_ID),
-            SENTENCE_ID: record[SENTENCE_ID], "claim_start": 0, "claim_end": len(text),
-            "article_start": start, "article_end": start + len(text) if start is not None else None,
-            "claim_marked_by": MARKED_BY, "claim_status_rule": "model"}  # fmt: skip
+    return mention_record(record, str(record[SENTENCE_ID]), 0, len(text), claim=text, marked_by=MARKED_BY,
+                          rule="model")  # fmt: skip
 
 
 def checked_clusters(rows: list[Any]) -> list[Cluster]:
