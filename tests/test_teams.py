@@ -132,3 +132,15 @@ def test_backup_restore_gives_the_same_export_and_doctor_sees_it(live_server: Li
     assert checks["last backup"]["status"] == "ok" and str(backup_file) in checks["last backup"]["detail"]
     assert checks["settings file"]["status"] == "ok" and checks["API key"]["status"] == "ok"
     assert checks["database"]["detail"].startswith(("SQLite", "PostgreSQL"))
+
+
+@pytest.mark.integration
+def test_doctor_checks_the_projects_of_a_server_it_does_not_run(live_server: LiveServer, tmp_path: Path) -> None:
+    """A remote server (no data folder known here): the database is skipped, the projects are still
+    checked with the key (they were skipped whenever the database check was)."""
+    env = live_server.env(tmp_path / "empty-config") | {"LABEL_STUDIO_API_KEY": live_server.api_key}
+    done = live_server.run("doctor", "--url", live_server.url, "--projects-dir", str(fresh_projects(tmp_path)),
+                           "--format", "json", env=env)  # fmt: skip
+    checks = {c["name"]: c["status"] for c in json.loads(done.stdout)["checks"]}
+    assert checks["database"] == "skip" and checks["API key"] == "ok"
+    assert checks["projects"] in ("ok", "warn"), done.stdout

@@ -80,57 +80,63 @@ def _process_env(pid: int) -> dict[str, str] | None:
     return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
 
 
-def diagnose(
-    *,
-    config_dir: Path,
-    url: str | None,
-    api_key: str | None,
-    projects_dir: Path,
-    now: datetime | None = None,
-) -> DoctorReport:
-    """Run every check against the server at `url` (default: the one annotate started last)."""
-    now = now or datetime.now(UTC)
-    settings_file = st.settings_path(config_dir)
-    settings = st.read_settings(config_dir)
-    given = url
-    url = url or settings.get("current") or server.url_for_port(server.DEFAULT_PORT)
-    problem = st.url_problem(url)
-    if problem:
-        error = UsageError if given else ConfigError
-        raise error(problem, hint="give a URL such as http://127.0.0.1:8080 (--url or LABEL_STUDIO_URL)")
-    url = st.normalize_url(url)
-    entry = settings.get("servers", {}).get(url, {})
-    key = api_key or entry.get("api_key")
-    shown = st.display_url(url)
-    report = DoctorReport(shown)
+@dataclass
+class _Target:
+    """What the checks look at: the server, its key and settings entry, its data folder."""
 
-    answering = server.is_answering(url)
-    if answering:
-        report.add("server reachable", "ok", f"{shown} answers")
+    url: str
+    shown: str  # the URL as it may be printed
+    key: str | None
+    entry: dict[str, Any]
+    config_dir: Path
+    projects_dir: Path
+    now: datetime
+    answering: bool = False
+    key_ok: bool = False
+
+    @property
+    def settings_file(self) -> Path:
+        return st.settings_path(self.config_dir)
+
+    @property
+    def data_dir(self) -> Path | None:
+        return Path(self.entry["data_dir"]) if self.entry.get("data_dir") else None
+
+
+def _reachable(t: _Target, report: DoctorReport) -> None:
+    t.answering = server.is_answering(t.url)
+    if t.answering:
+        report.add("server reachable", "ok", f"{t.shown} answers")
     else:
-        report.add("server reachable", "fail", f"{shown} does not answer",
+        report.add("server reachable", "fail", f"{t.shown} does not answer",
                    "start it with `annotate server start`, or check --url / LABEL_STUDIO_URL")  # fmt: skip
-    if answering:
-        version = server.server_version(url) or "unknown"
-        tested = version.startswith(TESTED_RELEASES)
-        report.add("Label Studio version", "ok" if tested else "warn", f"Label Studio {version}",
-                   None if tested else "annotate is tested with Label Studio 1.23.x")  # fmt: skip
-    else:
+
+
+def _version(t: _Target, report: DoctorReport) -> None:
+    if not t.answering:
         report.add("Label Studio version", "skip", "the server does not answer")
+        return
+    version = server.server_version(t.url) or "unknown"
+    tested = version.startswith(TESTED_RELEASES)
+    report.add("Label Studio version", "ok" if tested else "warn", f"Label Studio {version}",
+               None if tested else "annotate is tested with Label Studio 1.23.x")  # fmt: skip
 
-    if not key:
-        report.add(
-            "API key", "fail", f"no API key for {shown}", "set LABEL_STUDIO_API_KEY or run `annotate server start`"
-        )
-    elif not answering:
-        report.add("API key", "skip", f"{_token_kind(key)}; the server does not answer")
+
+def _api_key(t: _Target, report: DoctorReport) -> None:
+    if not t.key:
+        report.add("API key", "fail", f"no API key for {t.shown}",
+                   "set LABEL_STUDIO_API_KEY or run `annotate server start`")
+    elif not t.answering:
+        report.add("API key", "skip", f"{_token_kind(t.key)}; the server does not answer")
     else:
-        works = server.key_works(url, key)
-        report.add("API key", "ok" if works else "fail", f"{_token_kind(key)}, " + ("accepted" if works else "REFUSED"),
-                   None if works else "check LABEL_STUDIO_API_KEY or the settings file")  # fmt: skip
+        t.key_ok = server.key_works(t.url, t.key)
+        report.add("API key", "ok" if t.key_ok else "fail",
+                   f"{_token_kind(t.key)}, " + ("accepted" if t.key_ok else "REFUSED"),
+                   None if t.key_ok else "check LABEL_STUDIO_API_KEY or the settings file")  # fmt: skip
 
-    data_dir = Path(entry["data_dir"]) if entry.get("data_dir") else None
-    database = db.read_record(data_dir) if data_dir else None
+
+def _database(t: _Target, report: DoctorReport) -> None:
+    database = db.read_record(t.data_dir) if t.data_dir else None
     if database is None:
         report.add("database", "skip", "not a server annotate runs on this machine: its database is not known here")
     elif database.managed:
@@ -141,64 +147,98 @@ def diagnose(
     else:
         report.add("database", "ok", database.describe())
 
-    projects, project_error = None, None
-    if answering and key and report.checks[-1].status == "ok":
-        from annotate.errors import AnnotateError
-        from annotate.labelstudio.api import client
-        from annotate.labelstudio.api.projects import project_status
 
-        try:
-            projects = project_status(client.connect(st.Connection(url, key)), projects_dir, config_dir=config_dir)
-        except AnnotateError as exc:
-            project_error = exc.message
-    if project_error:
-        report.add("projects", "fail", project_error)
-    elif projects is not None:
-        drifted = [p["name"] for p in projects if p["id"] is not None and p["in_sync"] is False]
-        missing = [p["name"] for p in projects if p["id"] is None]
-        detail = f"{len(projects)} project folder(s); differ: {', '.join(drifted) or 'none'}; " \
-                 f"not created: {', '.join(missing) or 'none'}"  # fmt: skip
-        report.add("projects", "warn" if drifted else "ok", detail,
-                   "run `annotate project update NAME`" if drifted else None)  # fmt: skip
-    else:
+def _projects(t: _Target, report: DoctorReport) -> None:
+    if not (t.answering and t.key_ok):
         report.add("projects", "skip", "the server does not answer or refuses the key")
+        return
+    from annotate.errors import AnnotateError
+    from annotate.labelstudio.api import client
+    from annotate.labelstudio.api.projects import project_status
 
-    if data_dir and data_dir.exists():
-        free = shutil.disk_usage(data_dir).free
-        low = free < MIN_FREE_BYTES
-        report.add("free disk", "warn" if low else "ok", f"{free / 1024**3:.1f} GB free in {data_dir}",
-                   "free some space: exports and snapshots grow with the projects" if low else None)  # fmt: skip
-    else:
+    try:
+        projects = project_status(client.connect(st.Connection(t.url, t.key or "")), t.projects_dir,
+                                  config_dir=t.config_dir)  # fmt: skip
+    except AnnotateError as exc:
+        report.add("projects", "fail", exc.message)
+        return
+    drifted = [p["name"] for p in projects if p["id"] is not None and p["in_sync"] is False]
+    missing = [p["name"] for p in projects if p["id"] is None]
+    detail = (f"{len(projects)} project folder(s); differ: {', '.join(drifted) or 'none'}; "
+              f"not created: {', '.join(missing) or 'none'}")  # fmt: skip
+    report.add("projects", "warn" if drifted else "ok", detail,
+               "run `annotate project update NAME`" if drifted else None)  # fmt: skip
+
+
+def _free_disk(t: _Target, report: DoctorReport) -> None:
+    if not (t.data_dir and t.data_dir.exists()):
         report.add("free disk", "skip", "no local data folder for this server")
+        return
+    free = shutil.disk_usage(t.data_dir).free
+    low = free < MIN_FREE_BYTES
+    report.add("free disk", "warn" if low else "ok", f"{free / 1024**3:.1f} GB free in {t.data_dir}",
+               "free some space: exports and snapshots grow with the projects" if low else None)  # fmt: skip
 
-    last = entry.get("last_backup")
-    if data_dir is None:
+
+def _backup(t: _Target, report: DoctorReport) -> None:
+    last = t.entry.get("last_backup")
+    if t.data_dir is None:
         report.add("last backup", "skip", "annotate backs up only servers it runs on this machine")
     elif not last:
         report.add("last backup", "warn", "never backed up", "run `annotate server backup` (daily, e.g. from cron)")
     else:
-        _last_backup(report, last, now, settings_file)
+        _last_backup(report, last, t.now, t.settings_file)
 
-    if settings_file.exists():
-        mode = settings_file.stat().st_mode & 0o777
-        private = mode & 0o077 == 0
-        report.add("settings file", "ok" if private else "fail", f"{settings_file} mode {mode:04o}",
-                   None if private else f"chmod 600 {settings_file}: it holds passwords and keys")  # fmt: skip
-    else:
-        report.add("settings file", "skip", f"{settings_file} does not exist")
 
-    running = server.running_pid(data_dir) if data_dir else None
+def _settings_file(t: _Target, report: DoctorReport) -> None:
+    path = t.settings_file
+    if not path.exists():
+        report.add("settings file", "skip", f"{path} does not exist")
+        return
+    mode = path.stat().st_mode & 0o777
+    private = mode & 0o077 == 0
+    report.add("settings file", "ok" if private else "fail", f"{path} mode {mode:04o}",
+               None if private else f"chmod 600 {path}: it holds passwords and keys")  # fmt: skip
+
+
+def _analytics(t: _Target, report: DoctorReport) -> None:
+    running = server.running_pid(t.data_dir) if t.data_dir else None
     env = _process_env(running[0]) if running else None
     if env is None:
-        report.add(
-            "analytics and version check", "skip", "not a server annotate runs here (its settings are not visible)"
-        )
-    else:
-        on = [
-            n for n in ("COLLECT_ANALYTICS", "LATEST_VERSION_CHECK") if env.get(n, "true").lower() not in ("false", "0")
-        ]
-        on += [n for n in ("SENTRY_DSN", "FRONTEND_SENTRY_DSN") if env.get(n)]
-        report.add("analytics and version check", "fail" if on else "ok",
-                   f"turned on: {', '.join(on)}" if on else "analytics, version check and error reporting are off",
-                   "restart it: `annotate server stop`, then `annotate server start`" if on else None)  # fmt: skip
+        report.add("analytics and version check", "skip",
+                   "not a server annotate runs here (its settings are not visible)")
+        return
+    on = [n for n in ("COLLECT_ANALYTICS", "LATEST_VERSION_CHECK") if env.get(n, "true").lower() not in ("false", "0")]
+    on += [n for n in ("SENTRY_DSN", "FRONTEND_SENTRY_DSN") if env.get(n)]
+    report.add("analytics and version check", "fail" if on else "ok",
+               f"turned on: {', '.join(on)}" if on else "analytics, version check and error reporting are off",
+               "restart it: `annotate server stop`, then `annotate server start`" if on else None)  # fmt: skip
+
+
+# In order: a check may use what an earlier one found (the server answering, the key accepted).
+CHECKS = (_reachable, _version, _api_key, _database, _projects, _free_disk, _backup, _settings_file, _analytics)
+
+
+def diagnose(
+    *,
+    config_dir: Path,
+    url: str | None,
+    api_key: str | None,
+    projects_dir: Path,
+    now: datetime | None = None,
+) -> DoctorReport:
+    """Run every check (CHECKS) against the server at `url` (default: the one annotate started last)."""
+    settings = st.read_settings(config_dir)
+    chosen = url or settings.get("current") or server.url_for_port(server.DEFAULT_PORT)
+    problem = st.url_problem(chosen)
+    if problem:
+        error = UsageError if url else ConfigError
+        raise error(problem, hint="give a URL such as http://127.0.0.1:8080 (--url or LABEL_STUDIO_URL)")
+    chosen = st.normalize_url(chosen)
+    entry = settings.get("servers", {}).get(chosen, {})
+    target = _Target(chosen, st.display_url(chosen), api_key or entry.get("api_key"), entry, config_dir, projects_dir,
+                     now or datetime.now(UTC))  # fmt: skip
+    report = DoctorReport(target.shown)
+    for check in CHECKS:
+        check(target, report)
     return report
