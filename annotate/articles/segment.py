@@ -47,18 +47,19 @@ class Splitter(Protocol):
 
 # Splitters ------------------------------------------------------------------------------------
 class SentencexSplitter:
-    """sentencex as it is."""
+    """sentencex as it is, with its rules for `language` (ISO 639-1)."""
 
     name = "sentencex"
 
-    def __init__(self) -> None:
+    def __init__(self, language: str = "en") -> None:
         from sentencex import get_sentence_boundaries
 
         self._boundaries = get_sentence_boundaries
-        self.version = _dist_version("sentencex")
+        self.language = language
+        self.version = _dist_version("sentencex") + ("" if language == "en" else f"/{language}")
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        return [(b["start_index"], b["end_index"]) for b in self._boundaries("en", text)]
+        return [(b["start_index"], b["end_index"]) for b in self._boundaries(self.language, text)]
 
 
 # Titles that precede a name: a period after them does not end a sentence when a capital follows.
@@ -77,12 +78,15 @@ _LIST_MARKER = re.compile(r"[•⁃]?\s?(\d{1,3}|[a-z])(\.\)|\.|\))\s")
 
 
 class NewsSplitter:
-    """sentencex plus news rules (see the module docstring)."""
+    """sentencex plus news rules (see the module docstring). The rules that know English words
+    (titles, abbreviations before numbers, weekdays and months) apply to English only; in another
+    language sentencex's own rules for it, with the language-neutral ones (lists, quotes)."""
 
     name = "news"
 
-    def __init__(self) -> None:
-        self._base = SentencexSplitter()
+    def __init__(self, language: str = "en") -> None:
+        self._base = SentencexSplitter(language)
+        self.language = language
         self.version = f"1.0+sentencex-{self._base.version}"
 
     def spans(self, text: str) -> list[tuple[int, int]]:
@@ -94,7 +98,7 @@ class NewsSplitter:
                 s, e = _tight(plain, item_start + s, item_start + e)
                 if s < e:
                     spans.append((s, e))
-        spans = _move_quotes(plain, _merge_false_breaks(plain, spans))
+        spans = _move_quotes(plain, _merge_false_breaks(plain, spans) if self.language == "en" else spans)
         return [piece for s, e in spans for piece in _split_after_parenthesis(plain, s, e)]
 
 
@@ -189,12 +193,12 @@ def _next_marker(marker: str) -> str:
     return str(int(marker) + 1) if marker.isdigit() else chr(ord(marker) + 1)
 
 
-SPLITTERS: dict[str, Callable[[], Splitter]] = {"news": NewsSplitter, "sentencex": SentencexSplitter}
+SPLITTERS: dict[str, Callable[..., Splitter]] = {"news": NewsSplitter, "sentencex": SentencexSplitter}
 
 
-def get_splitter(name: str = "news") -> Splitter:
+def get_splitter(name: str = "news", language: str = "en") -> Splitter:
     try:
-        return SPLITTERS[name]()
+        return SPLITTERS[name](language)
     except KeyError:
         raise UsageError(f"unknown splitter {name!r}", hint=f"choose one of: {', '.join(SPLITTERS)}") from None
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from annotate.articles.boilerplate import Removed, find_boilerplate
+from annotate.articles.language import AUTO, CONFIDENCE_FLOOR, ENGLISH, check_language, detect
 from annotate.articles.read import (
     SUFFIXES,
     Article,
@@ -50,8 +51,13 @@ def sentence_id(article_id: str, char_start: int | None) -> str:
     return f"{article_id}-title" if char_start is None else f"{article_id}-{char_start}"
 
 
-def article_tasks(article: Article, *, splitter: Splitter | None = None) -> tuple[list[dict[str, Any]], list[Removed]]:
-    """Task records for one article, and the boilerplate lines left out."""
+Detected = tuple[str, float | None]  # (ISO 639-1 code, confidence of its detection, None when given)
+
+
+def article_tasks(article: Article, *, splitter: Splitter | None = None, language: Detected | None = None
+                  ) -> tuple[list[dict[str, Any]], list[Removed]]:  # fmt: skip
+    """Task records for one article, and the boilerplate lines left out. `language`: (ISO 639-1
+    code, confidence of its detection or None when given), recorded in each task."""
     splitter = splitter or default_splitter()
     removed = find_boilerplate(article.text)
     units: list[tuple[str, int | None, int | None, str]] = []
@@ -81,6 +87,7 @@ def article_tasks(article: Article, *, splitter: Splitter | None = None) -> tupl
                 "context_after": units[index + 1][3] if index + 1 < len(units) else "",
                 "splitter": name,
             }
+            | ({"language": language[0], "language_confidence": language[1]} if language else {})
         )
     return records, removed
 
@@ -90,6 +97,30 @@ class SplitArticle:
     article: Article
     records: list[dict[str, Any]]
     removed: list[Removed]
+    notes: list[str] = field(default_factory=list)  # warnings about this article (its language)
+
+
+class _Splitters:
+    """The splitter for each article: `splitter` for English (so an English article's ids never
+    depend on detection), the same kind of splitter in the article's language otherwise."""
+
+    def __init__(self, splitter: Splitter, language: str) -> None:
+        self.splitter, self.language = splitter, language
+        self._made: dict[str, Splitter] = {ENGLISH: splitter}
+
+    def choose(self, article: Article) -> tuple[Splitter, Detected, list[str]]:
+        notes = []
+        if self.language != AUTO:
+            code, confidence = self.language, None
+        else:
+            code, confidence = detect(article.text)
+            if confidence < CONFIDENCE_FLOOR:
+                notes.append(f"{article.path}: its language is unclear ({code}, {confidence:.2f} < "
+                             f"{CONFIDENCE_FLOOR}); split with the English rules (give --language to choose)")
+                code = ENGLISH
+        if code not in self._made:
+            self._made[code] = get_splitter(self.splitter.name, code)
+        return self._made[code], (code, confidence), notes
 
 
 def split_sources(
@@ -101,11 +132,14 @@ def split_sources(
     input_format: str = "auto",
     corpus: str | None = None,
     columns: Columns | None = None,
+    language: str = AUTO,
 ) -> Iterator[SplitArticle | InputError]:
     """Split every article the sources name; a source that fails is yielded as its error, in order
     (an InputError among the sources, from expand_sources, is passed on as it is).
-    A .tsv or .csv file is a row corpus: one task per row, never re-split (rows.py)."""
+    A .tsv or .csv file is a row corpus: one task per row, never re-split (rows.py).
+    `language`: auto (detected per article, see annotate.articles.language) or an ISO 639-1 code."""
     splitter = splitter or default_splitter()
+    splitters = _Splitters(splitter, language)
     for source in sources:
         items = [source] if isinstance(source, InputError) else expand_sources([source])
         for item in items:
@@ -124,14 +158,15 @@ def split_sources(
                 if isinstance(article, InputError):
                     yield article
                     continue
-                records, removed = article_tasks(article, splitter=splitter)
+                chosen, detected, notes = splitters.choose(article)
+                records, removed = article_tasks(article, splitter=chosen, language=detected)
                 if not records:
                     yield InputError(
                         f"{article.path}: nothing to annotate (every line is boilerplate or blank)",
                         hint="--show-removed lists each line left out and why",
                     )
                     continue
-                yield SplitArticle(article, records, removed)
+                yield SplitArticle(article, records, removed, notes)
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], fh: Any) -> int:
@@ -174,6 +209,7 @@ def split_to_files(
     corpus: str | None = None,
     columns: Columns | None = None,
     show_removed: bool = False,
+    language: str = AUTO,
     log: Callable[[str], None] = lambda _line: None,
 ) -> SplitReport:
     """Split the articles the sources name into task records, written to `output` (else `stdout`),
@@ -189,6 +225,7 @@ def split_to_files(
     UsageError for an unknown splitter, encoding or input format, or an output that is an input.
     """
     chosen = get_splitter(splitter)
+    check_language(language)
     check_encoding(encoding)
     check_input_format(input_format)
     expanded = [item for source in sources for item in expand_sources([source])]
@@ -202,7 +239,8 @@ def split_to_files(
             articles_out = stack.enter_context(atomic_file(articles_output)) if articles_output else None
             seen: dict[str, tuple[str, str]] = {}
             for item in split_sources(expanded, splitter=chosen, encoding=encoding, stdin=stdin,
-                                      input_format=input_format, corpus=corpus, columns=columns):  # fmt: skip
+                                      input_format=input_format, corpus=corpus, columns=columns,
+                                      language=language):  # fmt: skip
                 if isinstance(item, SplitArticle):
                     item = _unique(item, seen, log)
                 if isinstance(item, InputError):
@@ -216,6 +254,8 @@ def split_to_files(
                         write_jsonl([item.article.record() | {"splitter": item.records[0]["splitter"]}], articles_out)
                     _log_removed(item, log, show_removed=show_removed)
                     _log_long(item, log)
+                    for note in item.notes:
+                        log(f"Warning: {note}")
             if not report.articles:
                 raise _NothingSplit  # leaves the outputs as they were
     except _NothingSplit:

@@ -49,6 +49,14 @@ def split(
     splitter: Annotated[
         str, typer.Option("--splitter", help="Sentence splitter: news (default) or sentencex.")
     ] = "news",
+    language: Annotated[
+        str,
+        typer.Option(
+            "--language",
+            help="The articles' language (ISO 639-1, e.g. es), or auto: detected per article and recorded in each "
+            "task (language, language_confidence); unclear ones are split with the English rules, with a warning.",
+        ),
+    ] = "auto",
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="Decode files with this encoding instead of UTF-8/UTF-16.")
     ] = None,
@@ -88,6 +96,7 @@ def split(
         articles_file = articles_path(output)
     report = split_to_files(
         articles, output=output, articles_output=articles_file, stdout=SafeStdout(), splitter=splitter,
+        language=language,
         encoding=encoding, input_format=input_format, show_removed=show_removed, log=info, corpus=corpus,
         columns=Columns(id_column, text_column, article_column, label_column),
         stdin=sys.stdin.buffer.read() if "-" in articles else None,

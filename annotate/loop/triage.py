@@ -186,6 +186,8 @@ def gather(sources: Sequence[str], keywords: dict[str, re.Pattern[str]], log: Ca
             log(f"Error: {item.message}" + (f" ({item.hint})" if item.hint else ""))
             problems.append(item)
             continue
+        for note in item.notes:
+            log(f"Warning: {note}")
         article_id = item.article.article_id
         if article_id in articles:  # the same article twice (two feeds): its sentences count once
             log(f"Warning: {item.article.path}: article {article_id} was read already; left out")
