@@ -2,6 +2,10 @@
 
     bash benchmarks/setup_bench_env.sh            # a separate venv with pysbd and gensim (Lee corpus)
     .venv/bin/python benchmarks/split_bench.py --other-python .bench-venv/bin/python
+    .venv/bin/python benchmarks/split_bench.py --ud /work/data/ud --other-python .bench-venv/bin/python
+
+--ud: by language, on Universal Dependencies test files (UniversalDependencies/UD_* on GitHub,
+fetched for the run: en_ewt, es_ancora, ar_padt, nl_alpino, de_gsd, fr_gsd -ud-test.conllu).
 
 pysbd runs in its own environment: its wheel installs a top-level `benchmarks` package that would
 shadow this folder. Each tool segments one article per call, with character offsets, over the same
@@ -157,15 +161,127 @@ def write_results(results: dict, distinct: int) -> None:
     print(block)
 
 
+# Languages: Universal Dependencies test files -----------------------------------------------------------
+UD_LANGUAGES = {"en": "en_ewt", "es": "es_ancora", "ar": "ar_padt", "nl": "nl_alpino", "de": "de_gsd", "fr": "fr_gsd"}
+UD_BLOCK = 10  # sentences a document where a file marks no documents (# newdoc) nor paragraphs (# newpar)
+PYSBD_LANGUAGES = {"en", "es", "ar", "nl", "de", "fr"}
+
+
+def ud_documents(path: Path) -> list[list[list[str]]]:
+    """The test file's documents, each a list of paragraphs, each a list of sentence texts (# text):
+    split at # newdoc and # newpar where the file has them, else every UD_BLOCK sentences."""
+    docs: list[list[list[str]]] = []
+    marked = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# newdoc"):
+            docs.append([[]])
+            marked = True
+        elif line.startswith("# newpar"):
+            docs = docs or [[]]
+            docs[-1].append([])
+            marked = True
+        elif line.startswith("# text = "):
+            if not docs:
+                docs.append([[]])
+            docs[-1][-1].append(line[len("# text = "):].strip())
+    if not marked:
+        flat = [s for d in docs for p in d for s in p]
+        docs = [[flat[i:i + UD_BLOCK]] for i in range(0, len(flat), UD_BLOCK)]
+    return [[p for p in d if p] for d in docs if any(d)]
+
+
+def ud_tool(name: str, language: str):
+    if name == "news":
+        sys.path.insert(0, str(ROOT))
+        from annotate.articles.segment import get_splitter
+
+        splitter = get_splitter("news", language)
+        return splitter.spans
+    if name == "sentencex":
+        from sentencex import get_sentence_boundaries
+
+        return lambda text: [(b["start_index"], b["end_index"]) for b in get_sentence_boundaries(language, text)]
+    import pysbd
+
+    seg = pysbd.Segmenter(language=language, clean=False, char_span=True)
+    return lambda text: [(s.start, s.end) for s in seg.segment(text)]
+
+
+def ud_worker(name: str, language: str, path: Path) -> dict:
+    """Boundary precision, recall and F1 of one tool on one language: each paragraph rebuilt by
+    joining its sentences with a space; a boundary is the end of a sentence inside a paragraph."""
+    tool = ud_tool(name, language)
+    tp = fp = fn = offsets = 0
+    for doc in ud_documents(path):
+        for paragraph in doc:
+            text = " ".join(paragraph)
+            gold, at = set(), 0
+            for sentence in paragraph[:-1]:
+                at += len(sentence)
+                gold.add(at)
+                at += 1
+            spans = tool(text)
+            offsets += offset_errors(text, spans)
+            found = {len(text[:e].rstrip()) for _, e in spans} - {len(text.rstrip())}
+            tp, fp, fn = tp + len(found & gold), fp + len(found - gold), fn + len(gold - found)
+    precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
+    return {"precision": precision, "recall": recall, "f1": 2 * precision * recall / max(1e-9, precision + recall),
+            "boundaries": tp + fn, "offset_errors": offsets}
+
+
+def ud_main(ud: Path, other_python: str | None) -> None:
+    rows = {}
+    for language, prefix in UD_LANGUAGES.items():
+        path = ud / f"{prefix}-ud-test.conllu"
+        if not path.is_file() or path.stat().st_size == 0:
+            rows[language] = None
+            continue
+        rows[language] = {}
+        for name in ("news", "sentencex", "pysbd"):
+            python = other_python if name == "pysbd" else sys.executable
+            if python is None:
+                continue
+            out = subprocess.check_output([python, __file__, "--ud-worker", name, "--language", language, "--ud",
+                                           str(path)], text=True, cwd="/")  # fmt: skip
+            rows[language][name] = json.loads(out)
+    lines = ["## Sentence splitting by language (`benchmarks/split_bench.py --ud`)", "",
+             "Universal Dependencies test files (fetched for the run, not committed): each paragraph (`# newpar`, or "
+             f"{UD_BLOCK} sentences where a file marks none) rebuilt from its `# text` lines joined by a space; "
+             "boundary precision / recall / F1 (a boundary: a sentence end inside a paragraph). annotate's `news` "
+             "splitter in the language (`split --language`), sentencex and pysbd (char_span) in the same run.", "",
+             "| language (treebank) | boundaries | annotate `news` | sentencex | pysbd | offset errors by tool |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    for language, found in rows.items():
+        if found is None:
+            lines.append(f"| {language} ({UD_LANGUAGES[language]}) | not measured: the test file is not in the public "
+                         "snapshot (stored with Git LFS) | | | | |")  # fmt: skip
+            continue
+        cells = [" / ".join(f"{found[n][k]:.3f}" for k in ("precision", "recall", "f1")) if n in found else "-"
+                 for n in ("news", "sentencex", "pysbd")]  # fmt: skip
+        errors = ", ".join(f"{n} {r['offset_errors']}" for n, r in found.items())
+        lines.append(f"| {language} ({UD_LANGUAGES[language]}) | {found['news']['boundaries']:,} | "
+                     + " | ".join(cells) + f" | {errors} |")
+    print(write_section("split-languages", lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--other-python", required=False, help="python of the venv with pysbd and gensim")
     parser.add_argument("--worker")
     parser.add_argument("--corpus", type=Path)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--ud", type=Path, help="a folder of UD test files (xx_treebank-ud-test.conllu): by language")
+    parser.add_argument("--ud-worker")
+    parser.add_argument("--language", default="en")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.corpus, args.runs)))
+        return
+    if args.ud_worker:
+        print(json.dumps(ud_worker(args.ud_worker, args.language, args.ud)))
+        return
+    if args.ud:
+        ud_main(args.ud, str(Path(args.other_python).absolute()) if args.other_python else None)
         return
     if args.other_python:
         args.other_python = str(Path(args.other_python).absolute())
