@@ -121,9 +121,10 @@ MENTIONS = "mentions"
 MENTION_OPTIONS = "mention_options"
 PREVIOUSLY_CHECKED = "previously_checked"
 PAST_CHECKS = "past_checks"
+PREVIOUS_CHECK_URL = "previous_check_url"  # the link of the previously_checked fact-check ("" without one)
 SAME_CLAIM = "same_claim"  # the Choices control: a ticked mention is confirmed as the same claim
 MENTION_ADDED_AT = "added_at"  # when promote added a mention to an existing task (UTC, ISO 8601)
-CLUSTER_FIELDS = (CLUSTER_ID, MENTIONS, MENTION_OPTIONS, PREVIOUSLY_CHECKED, PAST_CHECKS)
+CLUSTER_FIELDS = (CLUSTER_ID, MENTIONS, MENTION_OPTIONS, PREVIOUSLY_CHECKED, PAST_CHECKS, PREVIOUS_CHECK_URL)
 
 # Where a mention's verdict in the verdicts table comes from.
 NEAR_MISS = "near_miss"  # a past check that trips a guard of annotate.loop.match: listed, its verdict never given

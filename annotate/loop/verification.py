@@ -46,6 +46,7 @@ from annotate.vocabulary import (
     MENTIONS,
     NORMALIZED_CLAIM,
     PAST_CHECKS,
+    PREVIOUS_CHECK_URL,
     PREVIOUSLY_CHECKED,
     PUBLISHED,
     SENTENCE_ID,
@@ -62,6 +63,13 @@ def mention_option(record: Mapping[str, Any]) -> dict[str, str]:
     parts = [str(record.get(TITLE) or ""), str(record.get("sentence") or record.get("claim") or "")]
     text = " — ".join(p for p in parts if p) + (f" ({where})" if where else "")
     return {"value": str(record[CLAIM_ID]), "html": html.escape(text, quote=False)}
+
+
+def previous_check_url(matches: Sequence[Match]) -> str:
+    """The http(s) link of the check previously_checked names, or "" (the screen shows it as a link)."""
+    trusted = confident(matches)
+    url = trusted[0].check.url if trusted else ""
+    return url if url.lower().startswith(("http://", "https://")) else ""
 
 
 def previously_checked(matches: Sequence[Match]) -> str:
@@ -87,6 +95,7 @@ def cluster_fields(own_claim: Any, mentions: Sequence[Mapping[str, Any]], cluste
         CLUSTER_ID: cluster.cluster_id, MENTIONS: [dict(m) for m in mentions],
         MENTION_OPTIONS: [mention_option(m) for m in mentions if m.get(CLAIM_ID) != own_claim],
         PREVIOUSLY_CHECKED: previously_checked(cluster.matches), PAST_CHECKS: [m.as_dict() for m in cluster.matches],
+        PREVIOUS_CHECK_URL: previous_check_url(cluster.matches),
     }  # fmt: skip
 
 
@@ -186,7 +195,8 @@ def _extend(plan: ClusterPlan, task: Any, cluster: Cluster, now: str) -> None:
         return
     fields = cluster_fields(own_claim, [*stored.values(), *new], cluster)
     if not checks_missing and not old_contract:  # the past checks shown stay as the verifier saw them
-        fields |= {PREVIOUSLY_CHECKED: data.get(PREVIOUSLY_CHECKED, ""), PAST_CHECKS: data.get(PAST_CHECKS, [])}
+        fields |= {PREVIOUSLY_CHECKED: data.get(PREVIOUSLY_CHECKED, ""), PAST_CHECKS: data.get(PAST_CHECKS, []),
+                   PREVIOUS_CHECK_URL: data.get(PREVIOUS_CHECK_URL, "")}  # fmt: skip
     fields[CLUSTER_ID] = data.get(CLUSTER_ID) or cluster.cluster_id
     plan.extend[task.id] = dict(data) | fields
     if new:

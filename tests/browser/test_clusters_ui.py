@@ -44,7 +44,8 @@ def test_verifier_confirms_a_mention_in_the_editor(
         ui.log_in(*run.login())
         ui.open_task(project_id, task.id)
         shown = ui.page.eval_on_selector(".previous", "e => e.innerText").strip()
-        assert shown == "previously checked: false by Other Fact Desk (https://other.example/fc/9)"
+        assert shown.startswith("previously checked: false by Other Fact Desk (https://other.example/fc/9)")
+        assert ui.page.locator(".previous a").get_attribute("href") == "https://other.example/fc/9"  # a link
         mentions = ui.page.eval_on_selector_all(".mentions label", "els => els.map(e => e.innerText)")
         assert [m.split("[")[0].strip() for m in mentions] == [daily["html"], evening["html"]]
         ui.page.screenshot(path=str(screenshots / "verification-cluster.png"), full_page=True)
