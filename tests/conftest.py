@@ -26,6 +26,18 @@ SAMPLES = ROOT / "tests" / "data" / "labelstudio-1.23"
 ANNOTATE = [sys.executable, "-m", "annotate"]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The unit suite on both cores: a run that leaves the integration tests out (`-m "not
+    integration ..."`: no server, nothing shared between tests) is spread over two processes by
+    pytest-xdist, unless -n is given (-n 0 runs it in one). Runs with a server stay in one process."""
+    if (config.pluginmanager.hasplugin("xdist") and config.getoption("numprocesses", None) is None
+            and "not integration" in (config.option.markexpr or "") and not os.environ.get("PYTEST_XDIST_WORKER")
+            and (os.cpu_count() or 1) >= 2 and not config.option.collectonly
+            and not config.getoption("usepdb", False)):  # fmt: skip
+        config.option.numprocesses = 2
+
+
 @pytest.fixture(autouse=True)
 def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the user's settings, or picks up their server from the environment."""
