@@ -82,7 +82,10 @@ def _text_of(value: Any) -> str | None:
 # every export (measured on 1.23), PostgreSQL refuses NUL (see shared notes).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _INT64 = 2**63
-_LONG_NUMBER = re.compile(r"\d{19}")  # a number that may be beyond a 64-bit integer (or a long string of digits)
+# A JSON number of 19 digits or more (it may be beyond a 64-bit integer): after ":", "[" or "," in
+# json.dumps' output, where a string would start with a quote. A string that holds such text only
+# costs the walk that finds nothing.
+_LONG_NUMBER = re.compile(r"[:\[,] ?-?\d{19}")
 
 
 def _check_data(ctx: _TaskContext, data: dict[str, Any], index: int) -> None:
