@@ -45,7 +45,7 @@ _TITLED_NAME_BEFORE = re.compile(
 # '"...," said X' and '"...," X said': a quotation first, its attribution after it.
 _QUOTED_FIRST = re.compile(r"\s*([\"“‘'])(?P<claim>.+?)[,.!?]?\s*[\"”’']\s*,?\s+")
 _SOURCE_AFTER_CUE = re.compile(
-    r"(?P<source>(?:(?:Dr|Mr|Mrs|Ms|Prof|Sen|Rep|Gen|Gov|Sir|St)\.\s+)?"
+    r"\s*(?P<source>(?:(?:Dr|Mr|Mrs|Ms|Prof|Sen|Rep|Gen|Gov|Sir|St)\.\s+)?"
     r"(?:(?:[A-Z][\w’'.-]*|[a-z][\w’'-]*)\s+){0,5}?[A-Z][\w’'-]*(?:\.[A-Z][\w’'-]*)*|(?:the|a|an)\s+(?:[\w’'-]+\s+){0,3}?[\w’'-]+?)"
     r"(?=\s*(?:,|\.|$|\s+(?:on|in|at|of|from|during|after|before|when|while)\b))")
 _SOURCE_AFTER = re.compile(r"\s*((?:[\w’'.-]+\s+){0,11}?[\w’'.-]+?)(?=[,.;:]|\s*$)")
@@ -86,7 +86,7 @@ def _quoted_first(text: str) -> tuple[tuple[int, int], tuple[int, int], tuple[in
     rest = quoted.end()
     cue = _VERB_CUE.match(text, rest)
     if cue:
-        after = _SOURCE_AFTER_CUE.match(text, cue.end() + len(text[cue.end():]) - len(text[cue.end():].lstrip()))
+        after = _SOURCE_AFTER_CUE.match(text, cue.end())
         if after:
             return (cue.start(), cue.end()), _trim(text, after.start("source"), after.end("source")), claim
         return None
