@@ -22,7 +22,7 @@ from typing import Any
 
 from annotate.articles.read import expand_sources
 from annotate.articles.tasks import SplitArticle, split_sources
-from annotate.errors import AnnotateError, InputError, UsageError
+from annotate.errors import AnnotateError, InputError
 from annotate.inputs import read_json, read_table
 from annotate.loop.fusion import Semantic, language_of, settings_for
 from annotate.loop.match import Match, match_texts, read_past, safe_and_candidates
@@ -253,8 +253,6 @@ def triage(sources: Sequence[str], *, model_dir: Path, against: Sequence[Path] =
 
     projects_dir = projects_dir or shipped_projects_dir()
     refuse_overwriting_inputs({"-o": out}, [Path(s) for s in sources if s != "-"])
-    if any(Path(s).resolve() == out.resolve() for s in sources if s != "-"):
-        raise UsageError(f"-o {out} is one of the inputs", hint="give the triage a folder of its own")
     model = load_model(model_dir, semantic=semantic)
     check_model_fits(model, load_project("claims", projects_dir=projects_dir))
     mapping = load_mapping(verdict_options(projects_dir, "strict").mapping_path)
