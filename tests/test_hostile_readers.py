@@ -6,6 +6,7 @@ checks, a matches file, a topics file."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import tarfile
@@ -161,6 +162,7 @@ def _paths(value, prefix=()):
 @example(mutations=[(1, 7)])  # a task id of 2**70 passed validate, then crashed combine (found by this property)
 @example(mutations=[(209_213_146_628_864_950_140_927, 8)])  # char_start 1.5: the same (found by it too)
 @example(mutations=[(107, 11)])  # article_id [] (found by trying every path with every value once)
+@example(mutations=[(0, 13), (1, 13)])  # a nested list put inside its own copy: the test once built a cycle here
 def test_what_validate_passes_no_reader_of_exports_crashes_on(mutations: list[tuple[int, int]]) -> None:
     from typer.testing import CliRunner
 
@@ -175,7 +177,7 @@ def test_what_validate_passes_no_reader_of_exports_crashes_on(mutations: list[tu
         container = tasks
         for part in parent:
             container = container[part]
-        container[key] = BAD_VALUES[which]
+        container[key] = copy.deepcopy(BAD_VALUES[which])  # a shared list put inside itself is a cycle
     runner = CliRunner()
     with tempfile.TemporaryDirectory() as folder:
         export = Path(folder) / "export.json"
