@@ -296,7 +296,7 @@ def test_prelabel_adds_predictions_once(live_server: LiveServer, tmp_path: Path)
     assert (json.loads(second.stdout)["added"], json.loads(second.stdout)["already_predicted"]) == (0, 21)
 
     client = labelstudio.connect(Connection(live_server.url, live_server.api_key))
-    assert len(client.prediction_task_ids(project_id, "annotate-rules-1")) == 21
+    assert len(client.prediction_task_ids(project_id, "annotate-rules-2")) == 21
     exported = run("export", "--project", "claims", "-o", str(tmp_path / "exports"))
     export = json.loads(Path(exported.stdout.strip()).read_text())
     starmer = next(t for t in export if "Keir Starmer said" in t["data"]["text"])

@@ -296,7 +296,10 @@ def test_a_models_suggestion_carries_the_rules_spans_with_its_claim_status(tmp_p
     text = "Prices rose 9 percent in May, the minister said."
     ((result, _),) = predict([text])
     rules, _ = rules_predict(text)
-    spans = [r for r in result if r.get("from_name") != "claim_status"]
-    assert spans == [r for r in rules if r.get("from_name") != "claim_status"] and len(spans) == 5  # 3 spans, 2 relations
+    answers = ("claim_status", "claim_types")
+    spans = [r for r in result if r.get("from_name") not in answers]
+    assert spans == [r for r in rules if r.get("from_name") not in answers] and len(spans) == 6  # 3 spans, 2 relations, a source type
     (status,) = [r["value"]["choices"] for r in result if r.get("from_name") == "claim_status"]
     assert status == [load_model(tmp_path / "m").predict([text])[0][0]] and version.startswith("annotate-hash-sgd-")
+    claim_types = [r["value"]["choices"] for r in result if r.get("from_name") == "claim_types"]
+    assert claim_types == ([] if status == ["no_claim"] else [["quantity"]])  # the types go with the model's status

@@ -25,7 +25,7 @@ def test_prelabel_makes_its_suggestions_the_ones_the_stream_shows(live_server: L
     config_dir = fresh_config(live_server, tmp_path)
     settings_file = projects / "claims" / "project.json"
     settings = json.loads(settings_file.read_text())
-    assert settings["model_version"] == "annotate-rules-1"
+    assert settings["model_version"] == "annotate-rules-2"
     settings_file.write_text(json.dumps(settings | {"model_version": ""}))  # start with none, as before
 
     def run(*args: str):
@@ -49,16 +49,16 @@ def test_prelabel_makes_its_suggestions_the_ones_the_stream_shows(live_server: L
     assert served() == []  # predictions exist, but the stream shows none
     report = json.loads(run("prelabel", "--project", "claims", "--format", "json"))
     assert (report["added"], report["active"]) == (0, True)
-    assert [p["model_version"] for p in served()] == ["annotate-rules-1"]
+    assert [p["model_version"] for p in served()] == ["annotate-rules-2"]
 
     # project.json's model version is kept: project update sets back what someone else activated.
     settings_file.write_text(json.dumps(settings))
     (task,) = client.tasks(project_id)[:1]
     client.import_predictions(project_id, [{"task": task.id, "model_version": "another-model", "result": []}])
     client.set_model_version(project_id, "another-model")
-    assert 'model_version: "another-model" -> "annotate-rules-1"' in run("project", "update", "claims", "--dry-run")
+    assert 'model_version: "another-model" -> "annotate-rules-2"' in run("project", "update", "claims", "--dry-run")
     run("project", "update", "claims")
-    assert client.get_project(project_id).settings["model_version"] == "annotate-rules-1"
+    assert client.get_project(project_id).settings["model_version"] == "annotate-rules-2"
     assert "in sync" in run("project", "list")
 
     # A version with no prediction yet cannot be made active (Label Studio answers 400): update says so.
@@ -66,7 +66,7 @@ def test_prelabel_makes_its_suggestions_the_ones_the_stream_shows(live_server: L
     updated = live_server.run("project", "update", "claims", "--projects-dir", str(projects), config_dir=config_dir)
     assert updated.returncode == 0, updated.stderr
     assert "Note: model_version 'not-predicted-yet' has no predictions yet" in updated.stderr
-    assert client.get_project(project_id).settings["model_version"] == "annotate-rules-1"
+    assert client.get_project(project_id).settings["model_version"] == "annotate-rules-2"
 
 
 def test_adjudication_projects_keep_no_model_version(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from annotate.labelstudio.api import guesses
 from annotate.labelstudio.exported import results
 from annotate.vocabulary import (
     ARTICLE_ID,
@@ -18,14 +19,16 @@ from annotate.vocabulary import (
     CLAIM,
     CLAIM_CHECKWORTHY,
     CLAIM_NOT_CHECKWORTHY,
+    CLAIM_TYPES,
     CUE,
     CUE_OF,
     NO_CLAIM,
     SOURCE,
+    SOURCE_TYPE,
     TEXT,
 )  # fmt: skip
 
-MODEL_VERSION = "annotate-rules-1"
+MODEL_VERSION = "annotate-rules-2"
 
 _VERB_CUE = re.compile(
     r"\b(said|says|told|claimed|claims|announced|announces|stated|states|noted|notes|added|warned|argued"
@@ -134,35 +137,51 @@ def _attribution(text: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int
 
 
 def _spans(text: str, found: Any) -> list[dict[str, Any]]:
+    """The CUE, SOURCE and CLAIM spans, their relations, and the SOURCE's type where its words
+    settle it (guesses.source_type)."""
     if not found:
         return []
     (cs, ce), (ss, se), (ls, le) = found
+    kind = guesses.source_type(text[ss:se])
     return [
         results.span("pcue", CUE, cs, ce, text), results.span("psrc", SOURCE, ss, se, text),
         results.span("pclm", CLAIM, ls, le, text),
         results.relation("pclm", "psrc", ATTRIBUTED_TO), results.relation("pcue", "pclm", CUE_OF),
-    ]  # fmt: skip
+    ] + ([results.region_choice("psrc", SOURCE_TYPE, kind, ss, se, text)] if kind else [])  # fmt: skip
+
+
+def _answers(text: str, found: Any, status: str | None) -> list[dict[str, Any]]:
+    """claim_status (when given) and, for a claim, the claim types its words settle."""
+    if status is None:
+        return []
+    answers = results.status_result(status)
+    if status in (CLAIM_CHECKWORTHY, CLAIM_NOT_CHECKWORTHY):
+        start, end = found[2] if found else (0, len(text))
+        quoted = start > 0 and text[start - 1] in "\"“‘'"
+        kinds = guesses.claim_types(text[start:end], quoted=quoted)
+        answers += [results.choices(CLAIM_TYPES, kinds, region_id="ptypes")] if kinds else []
+    return answers
 
 
 def with_status(text: str, status: str | None) -> list[dict[str, Any]]:
-    """The rules' spans and relations of a text (CUE, SOURCE, CLAIM) with another's claim_status
-    guess (none: no choice pre-filled): one suggestion with everything, so that a right one is
-    confirmed in one action."""
-    return _spans(text, _attribution(text)) + (results.status_result(status) if status is not None else [])
+    """The rules' spans and relations of a text (CUE, SOURCE, CLAIM, the source's type) with
+    another's claim_status guess (none: no choice pre-filled) and the claim types that go with it:
+    one suggestion with everything, so that a right one is confirmed in one action."""
+    found = _attribution(text)
+    return _spans(text, found) + _answers(text, found, status)
 
 
 def predict(text: str) -> tuple[list[dict[str, Any]], float]:
     """The prediction result for one task text, and its score."""
     found = _attribution(text)
     quantity = bool(_QUANTITY.search(text))
-    result = _spans(text, found)
     status, score = (
         (CLAIM_CHECKWORTHY, 0.7) if found and quantity
         else (CLAIM_CHECKWORTHY, 0.5) if quantity
         else (CLAIM_NOT_CHECKWORTHY, 0.5) if found
         else (NO_CLAIM, 0.4)
     )  # fmt: skip
-    return result + results.status_result(status), score
+    return _spans(text, found) + _answers(text, found, status), score
 
 
 class _PredictionServer(Protocol):

@@ -26,8 +26,19 @@ def relation(from_id: str, to_id: str, name: str) -> dict[str, Any]:
 
 def choice(control: str, value: str, *, region_id: str = "pchoice") -> dict[str, Any]:
     """A task-level choice."""
+    return choices(control, [value], region_id=region_id)
+
+
+def choices(control: str, values: list[str], *, region_id: str = "pchoice") -> dict[str, Any]:
+    """A task-level choice of one or more values (a multiple-choice control)."""
     return {"id": region_id, "from_name": control, "to_name": TEXT_OBJECT, "type": "choices",
-            "value": {"choices": [value]}}  # fmt: skip
+            "value": {"choices": list(values)}}  # fmt: skip
+
+
+def region_choice(region_id: str, control: str, value: str, start: int, end: int, text: str) -> dict[str, Any]:
+    """A per-region choice (a source type) on the span `region_id` (characters start..end of `text`)."""
+    return {"id": region_id, "from_name": control, "to_name": TEXT_OBJECT, "type": "choices",
+            "value": {"start": start, "end": end, "text": text[start:end], "choices": [value]}}  # fmt: skip
 
 
 def status_result(status: str) -> list[dict[str, Any]]:
