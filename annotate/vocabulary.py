@@ -124,6 +124,10 @@ PAST_CHECKS = "past_checks"
 PREVIOUS_CHECK_URL = "previous_check_url"  # the link of the previously_checked fact-check ("" without one)
 SAME_CLAIM = "same_claim"  # the Choices control: a ticked mention is confirmed as the same claim
 MENTION_ADDED_AT = "added_at"  # when promote added a mention to an existing task (UTC, ISO 8601)
+# Shown on the verification screen only, made from the claim's record: the source type as the claims
+# editor showed it ("Named organisation"), and the passage with the claim's sentence in <mark>.
+SOURCE_TYPE_LABEL = "source_type_label"
+CONTEXT_MARKED = "context_marked"
 CLUSTER_FIELDS = (CLUSTER_ID, MENTIONS, MENTION_OPTIONS, PREVIOUSLY_CHECKED, PAST_CHECKS, PREVIOUS_CHECK_URL)
 
 # Where a mention's verdict in the verdicts table comes from.

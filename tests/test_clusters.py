@@ -169,7 +169,8 @@ def test_per_claim_tasks_are_kept_and_attached_merges_are_reported(fake, tmp_pat
     records = {r["article_id"]: r for r in verification_records(_collection(export))}
     project_id = next(iter(client.projects))
     old = {"kyiv-post", "city-desk"}
-    client.import_tasks(project_id, [{"data": records[a] | {"mention_options": "", "previously_checked": ""}}
+    client.import_tasks(project_id, [{"data": records[a] | {"mention_options": "", "previously_checked": "",
+                                                                  "source_type_label": "", "context_marked": ""}}
                                      for a in sorted(old)])  # fmt: skip
     kyiv = next(t for t in _tasks(client) if t["data"]["article_id"] == "kyiv-post")
     client.annotate(kyiv["id"], [{"id": "v", "from_name": "verdict", "to_name": "claim", "type": "choices",
@@ -356,3 +357,30 @@ def test_against_a_verification_export_takes_only_what_the_verifier_decided(fake
     checks = read_against(path, load_mapping())
     assert [(c.id, c.verdict, c.origin) for c in checks] == [(ids[0], "false", "verification"),
                                                              (ids[1], "false", "verification")]  # fmt: skip
+
+
+def test_the_verification_screen_shows_the_source_type_as_the_claims_editor_did_and_marks_the_sentence(
+    fake, tmp_path: Path
+) -> None:
+    client, spec, config_dir = fake
+    task = _claims_task(1, "city-desk")
+    text = task["data"]["text"]
+    task["data"] |= {"context_before": "Roads were closed.", "context_after": "Work ends in May."}
+    source = span("s", text, "the mayor", "SOURCE")
+    kind = {"id": "s", "from_name": "source_type", "to_name": "text", "type": "choices",
+            "value": {k: source["value"][k] for k in ("start", "end", "text")} | {"choices": ["named_person"]}}  # fmt: skip
+    relation = {"from_id": "c", "to_id": "s", "type": "relation", "direction": "right", "labels": []}
+    task["annotations"][0]["result"] += [source, kind, relation]
+    export = write_export(tmp_path / "claims.json", [task, _claims_task(2, "kyiv-post")], "claims")
+    promote(_exports(export), client, spec, config_dir=config_dir)
+    shown = {t["data"]["article_id"]: t["data"] for t in _tasks(client)}
+    assert (shown["city-desk"]["source_type_label"], shown["kyiv-post"]["source_type_label"]) == ("Named person", "")
+    assert shown["city-desk"]["context_marked"] == f"Roads were closed. <mark>{text}</mark> Work ends in May."
+
+
+def test_context_marked_escapes_what_the_article_says() -> None:
+    from annotate.loop.verification import context_marked
+
+    assert context_marked("Before <b>. Prices rose 5% & more. After.", "Prices rose 5% & more.") == (
+        "Before &lt;b&gt;. <mark>Prices rose 5% &amp; more.</mark> After.")
+    assert context_marked("<i>x</i>", "not there") == "&lt;i&gt;x&lt;/i&gt;"

@@ -34,6 +34,7 @@ from annotate.dataset.verdicts import mentions_of
 from annotate.labelstudio.api.load import JOURNAL_FILE, LoadReport, digest, load_tasks, sanitize
 from annotate.labelstudio.api.projects import ProjectSpec, require_project
 from annotate.labelstudio.exported.exports import ExportSet
+from annotate.labelstudio.exported.rules import shown_values
 from annotate.loop.fusion import Semantic
 from annotate.loop.match import Cluster, Match, Mention, cluster_claims, confident, read_matches
 from annotate.loop.promote import COMPARED, verification_records
@@ -41,6 +42,7 @@ from annotate.vocabulary import (
     CLAIM_ID,
     CLUSTER_FIELDS,
     CLUSTER_ID,
+    CONTEXT_MARKED,
     MENTION_ADDED_AT,
     MENTION_OPTIONS,
     MENTIONS,
@@ -50,6 +52,8 @@ from annotate.vocabulary import (
     PREVIOUSLY_CHECKED,
     PUBLISHED,
     SENTENCE_ID,
+    SOURCE_TYPE,
+    SOURCE_TYPE_LABEL,
     TITLE,
     URL,
 )  # fmt: skip
@@ -106,7 +110,28 @@ def cluster_task(cluster: Cluster) -> dict[str, Any]:
     first = cluster.representative.record
     own = _own(first)
     own[NORMALIZED_CLAIM] = own.get(NORMALIZED_CLAIM) or own.get("claim") or ""
+    own[SOURCE_TYPE_LABEL] = own.get(SOURCE_TYPE_LABEL) or own.get(SOURCE_TYPE) or ""
+    own[CONTEXT_MARKED] = context_marked(str(own.get("context") or ""), str(own.get("sentence") or ""))
     return own | cluster_fields(first[CLAIM_ID], [m.record for m in cluster.mentions], cluster)
+
+
+def context_marked(context: str, sentence: str) -> str:
+    """The passage as HTML (escaped) with the claim's sentence in <mark>: the screen shows where the
+    claim sits among the sentences around it."""
+    at = context.find(sentence) if sentence else -1
+    if at < 0:
+        return html.escape(context, quote=False)
+    end = at + len(sentence)
+    return (html.escape(context[:at], quote=False) + "<mark>" + html.escape(sentence, quote=False) + "</mark>"
+            + html.escape(context[end:], quote=False))  # fmt: skip
+
+
+def with_shown_source_types(records: list[dict[str, Any]], exports: ExportSet) -> list[dict[str, Any]]:
+    """Each record with its source type as the claims editor showed it (the exports' label configs)."""
+    shown: dict[str, str] = {}
+    for rules in exports.rules.values():
+        shown |= shown_values(rules, SOURCE_TYPE)
+    return [r | {SOURCE_TYPE_LABEL: shown.get(r.get(SOURCE_TYPE) or "", r.get(SOURCE_TYPE) or "")} for r in records]
 
 
 def clusters_for(records: list[dict[str, Any]], matches: Path | None, *, semantic: Semantic | None = None,
@@ -245,6 +270,7 @@ def promote(
     per cluster (idempotent by cluster: see the module docstring)."""
     with gc_paused(exiting=True):
         records = verification_records(read_collection(exports).part(verification=False))
+    records = with_shown_source_types(records, exports)
     clusters = clusters_for(records, matches, semantic=semantic, log=log)
     project_id, report, plan = load_clusters(clusters, client, spec, config_dir=config_dir, dry_run=dry_run, log=log)
     return PromoteReport(len(records), len(clusters), report, plan, spec.name, project_id, dry_run)

@@ -29,7 +29,7 @@ NO_CLAIM = "It was a quiet week in the capital."
 def _record(i: int, text: str) -> dict:
     return {"text": text, "kind": "sentence", "article_id": "browser", "sentence_id": f"browser-{i}",
             "sentence_index": i, "char_start": None, "char_end": None, "title": "A browser test",
-            "url": "https://example.org/browser", "source": None, "published": "2026-11-30",
+            "url": "https://example.org/browser", "source": None, "published": "",
             "context_before": "Context before the sentence.", "context_after": "Context after it.",
             "splitter": "test"}  # fmt: skip
 
@@ -66,14 +66,15 @@ def test_annotator_path(live_server: LiveServer, chromium: str, screenshots: Pat
         assert ui.highlighted() == ["Prices fell 🎉 by three percent in May", "said", "the minister"]
         assert ui.font_size(".sentence .lsf-richtext__line") > ui.font_size(".ctx .lsf-richtext__line")
         ui.page.screenshot(path=str(screenshots / "claims-suggested.png"))
+        # The suggestion is complete: the claim's type, and the source's type on its span.
+        assert {"Check-worthy claim", "Quantity"} <= set(ui.checked()) and "Named person" not in ui.checked()
         ui.click(ui.region("the minister"))
-        ui.key("p")  # named person
+        assert "Named person" in ui.checked()
         ui.key("Escape")
         ui.click(ui.region("Prices fell"))
         ui.type_into("[name=normalized_claim]", "Prices fell by three percent in May.")
         ui.key("Enter")
         ui.key("Escape")
-        ui.key("4")  # quantity
         ui.page.screenshot(path=str(screenshots / "claims-editor.png"))
         ui.submit()
 
@@ -93,8 +94,8 @@ def test_annotator_path(live_server: LiveServer, chromium: str, screenshots: Pat
         ui.key("Enter")
         ui.key("Escape")
         ui.key("2")  # claim_not_checkworthy, replacing the suggested claim_checkworthy
-        ui.key("4")
-        ui.key("6")  # quantity and prediction
+        assert "Quantity" in ui.checked()  # suggested with the suggested status, kept with the new one
+        ui.key("6")  # and prediction
         ui.page.screenshot(path=str(screenshots / "claims-drawn.png"))
         ui.submit()
 
@@ -195,6 +196,12 @@ def test_annotator_path(live_server: LiveServer, chromium: str, screenshots: Pat
         link = ui.page.locator(".lsf-main-content a[href='https://example.org/browser']")
         assert link.inner_text() == "https://example.org/browser"
         assert ui.font_size(".normalized .lsf-richtext__line") > ui.font_size(".muted .lsf-richtext__line")
+        # The claim's sentence is marked in its context; an empty field reads "—", not a blank line.
+        assert ui.page.locator(".lsf-main-content mark").inner_text() == SUGGESTED
+        empty = ui.page.evaluate("""() => [...document.querySelectorAll('.field .lsf-richtext__line')]
+            .filter(e => !e.textContent).map(e => getComputedStyle(e, '::before').content)""")
+        assert empty == ['"—"'], empty  # the article's date, which these tasks do not have
+        assert "Named person" in shown and "named_person" not in shown  # as the claims editor showed it
         ui.page.screenshot(path=str(screenshots / "verification-editor.png"))
         ui.key("5")  # false
         ui.key("y")  # verified

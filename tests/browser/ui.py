@@ -7,6 +7,7 @@ before the next label; a relation is "Create Relation" (Alt+R) then a click on t
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections import Counter
@@ -129,6 +130,13 @@ class Annotator:
     def highlighted(self) -> list[str]:
         texts = self.page.eval_on_selector_all(".sentence .htx-highlight", "els => els.map(e => e.innerText)")
         return sorted(t.strip() for t in texts if t.strip())
+
+    def checked(self) -> list[str]:
+        """The labels of the choices ticked on screen (checkboxes and radio buttons)."""
+        texts = self.page.eval_on_selector_all(
+            ".ant-checkbox-wrapper-checked, .ant-radio-wrapper-checked", "els => els.map(e => e.innerText)"
+        )
+        return sorted(re.sub(r"\s*\[[^\]]*\]$", "", t.strip()) for t in texts if t.strip())  # without "[4]"
 
     def font_size(self, selector: str) -> float:
         return float(self.page.eval_on_selector(selector, "e => getComputedStyle(e).fontSize").removesuffix("px"))

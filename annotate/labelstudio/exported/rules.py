@@ -27,6 +27,7 @@ class Control:
     # Dynamic choices (`<Choices value="$field">`): the values are those the task's data field lists
     # ([{"value": ..., "html": ...}]), not the config's; then `values` is None.
     options_from: str | None = None
+    shown: tuple[tuple[str, str], ...] = ()  # (stored value, the value the editor shows): alias -> value
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,13 @@ class ProjectRules:
     def required(self) -> frozenset[str]:
         """The task-level controls every annotation must answer."""
         return frozenset(c.name for c in self.controls.values() if c.required and not c.per_region)
+
+
+def shown_values(rules: ProjectRules, control: str) -> dict[str, str]:
+    """What the editor shows for each stored value of a control ("named_organization" -> "Named
+    organisation"): for the screens that show an answer given in another project."""
+    found = rules.controls.get(control)
+    return dict(found.shown) if found is not None else {}
 
 
 RESULT_TYPE = {"Labels": "labels", "Choices": "choices", "TextArea": "textarea", "Rating": "rating",
@@ -72,12 +80,13 @@ def rules_from_config(xml: str, fields: tuple[str, ...] = TASK_FIELDS) -> Projec
         if element.tag in RESULT_TYPE and element.get("name"):
             child = _VALUE_CHILD.get(element.tag)
             dynamic = dynamic_field(element)
-            values = frozenset(c.get("alias") or c.get("value") for c in element.iter(child)) if child else None
+            options = [(c.get("alias") or c.get("value"), c.get("value")) for c in element.iter(child)] if child else []
+            values = frozenset(stored for stored, _ in options) if child else None
             controls[element.get("name")] = Control(
                 name=element.get("name"), tag=element.tag, to_name=element.get("toName", ""),
                 values=None if dynamic else values, per_region=element.get("perRegion") == "true",
                 required=element.get("required") == "true", options_from=dynamic,
-                when_labels=when or REGION_CONTROL_LABELS.get(element.get("name")),
+                when_labels=when or REGION_CONTROL_LABELS.get(element.get("name")), shown=tuple(options),
             )  # fmt: skip
         for child in element:
             walk(child, when)
