@@ -367,8 +367,9 @@ def test_the_verification_screen_shows_the_source_type_as_the_claims_editor_did_
     text = task["data"]["text"]
     task["data"] |= {"context_before": "Roads were closed.", "context_after": "Work ends in May."}
     source = span("s", text, "the mayor", "SOURCE")
+    where = {k: source["value"][k] for k in ("start", "end", "text")}
     kind = {"id": "s", "from_name": "source_type", "to_name": "text", "type": "choices",
-            "value": {k: source["value"][k] for k in ("start", "end", "text")} | {"choices": ["named_person"]}}  # fmt: skip
+            "value": where | {"choices": ["named_person"]}}  # fmt: skip
     relation = {"from_id": "c", "to_id": "s", "type": "relation", "direction": "right", "labels": []}
     task["annotations"][0]["result"] += [source, kind, relation]
     export = write_export(tmp_path / "claims.json", [task, _claims_task(2, "kyiv-post")], "claims")

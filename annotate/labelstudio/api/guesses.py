@@ -51,7 +51,8 @@ _ORGANIZATIONS = _words(
     "authority", "court", "army", "military", "parliament", "trust", "foundation", "federation", "board",
     "inc", "ltd", "corp", "group", "organi[sz]ation", "international", "UN", "WHO", "EU", "NATO", "IMF")  # fmt: skip
 _PRONOUN_PERSON = re.compile(r"^(?:he|she|i)$", re.IGNORECASE)
-_NAME = re.compile(r"(?:^|\s)(?:Dr\.|Prof\.|Mr\.|Mrs\.|Ms\.)?\s*[A-Z][\w’'-]+(?:\s+(?:de|van|von|da|di|al|bin|el)?\s*[A-Z][\w’'-]+)+$")
+_NAME = re.compile(  # two or more capitalised words at the end: "Maria Lopez", "Jan de Vries"
+    r"(?:^|\s)(?:Dr\.|Prof\.|Mr\.|Mrs\.|Ms\.)?\s*[A-Z][\w’'-]+(?:\s+(?:de|van|von|da|di|al|bin|el)?\s*[A-Z][\w’'-]+)+$")
 _FUTURE = _words("will", "won't", "would", "shall", "going to", "expects?", "expected to", "forecasts?", "predicts?",
                  "plans? to", "is likely", "was likely", "likely to")  # fmt: skip
 _QUANTITY = re.compile(
