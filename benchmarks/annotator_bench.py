@@ -37,7 +37,7 @@ from annotate.labelstudio.api import client as labelstudio  # noqa: E402
 from annotate.labelstudio.api.prelabel import prelabel_project  # noqa: E402
 from annotate.labelstudio.api.projects import ensure_project, load_project  # noqa: E402
 from annotate.labelstudio.service import settings  # noqa: E402
-from tests.browser.ui import VIEWPORT, Actions, Annotator, browser, chromium_path  # noqa: E402
+from tests.browser.ui import NORMALIZED_CLAIM, VIEWPORT, Actions, Annotator, browser, chromium_path  # noqa: E402
 
 ATTRIBUTED = "Prices fell by three percent in May, the minister said."
 CUED = "The minister said prices fell by three percent in May."
@@ -49,6 +49,9 @@ CONFIRMED_NO_CLAIM = "What a lovely day it was."
 # (the claim is the sales figure; "and beat forecasts" is another one).
 WRONG_STATUS = "Imports fell by two percent in April, the ministry said."
 WRONG_SPAN = "Sales rose by six percent in March and beat forecasts, the agency said."
+JUSTIFICATION = "The statistics office reports a rise of 1% in May."
+EVIDENCE_URL = "https://example.org/stats"
+FACTCHECK_URL = "https://factcheck.example.org/prices"
 
 
 def _record(i: int, text: str) -> dict:
@@ -70,19 +73,41 @@ def make_project(client, texts: list[str], *, suggest: bool) -> int:
     return project_id
 
 
+def make_verification_project(client) -> int:
+    """A verification project with one task, made as `promote` makes them (from ATTRIBUTED's claim)."""
+    from annotate.labelstudio.api.load import sanitize
+    from annotate.loop.match import Cluster, Mention
+    from annotate.loop.promote import claim_id, mention_record
+    from annotate.loop.verification import cluster_task
+
+    tmp = Path(tempfile.mkdtemp())
+    spec = load_project("verification", projects_dir=ROOT / "projects")
+    spec = spec.__class__(**{**spec.__dict__, "title": f"Verification bench {uuid.uuid4().hex[:6]}"})
+    project_id, _ = ensure_project(client, spec, config_dir=tmp)
+    start, end = span(ATTRIBUTED, "Prices fell by three percent in May")
+    record = mention_record(_record(0, ATTRIBUTED) | {"url": "https://example.org/bench"},
+                            claim_id("bench-0", start, end), start, end, claim=ATTRIBUTED[start:end],
+                            source_text="the minister", source_type="named_person", marked_by="bench",
+                            rule="bench")  # fmt: skip
+    data = cluster_task(Cluster(record["claim_id"], (Mention(record),)))
+    client.import_tasks(project_id, [{"data": sanitize(data, spec.data_fields())}])
+    return project_id
+
+
 def span(text: str, words: str) -> tuple[int, int]:
     start = text.index(words)
     return start, start + len(words)
 
 
-def run(ui: Annotator, kind: str, steps) -> dict:
-    """One annotation: the steps, then submit; actions counted, time from the first action to the
+def run(ui: Annotator, kind: str, steps, *, click_submit: bool = False) -> dict:
+    """One annotation: the steps, then submit (Ctrl+Enter, or a click on Submit: Ctrl+Enter does
+    nothing while a text box has the cursor); actions counted, time from the first action to the
     submit, and the submit-to-next latency."""
     ui.actions = Actions()
     started = time.monotonic()
     steps()
     worked = time.monotonic() - started
-    latency = ui.submit()
+    latency = ui.submit(click=click_submit)
     return {"kind": kind, "actions": ui.actions.total, "by_kind": dict(ui.actions.counts),
             "seconds": round(worked, 2), "submit_to_next": round(latency, 2)}  # fmt: skip
 
@@ -100,6 +125,7 @@ def main() -> None:
     client = labelstudio.connect(connection)
     empty_id = make_project(client, [ATTRIBUTED, CUED, NO_CLAIM], suggest=False)
     suggested_id = make_project(client, [CONFIRMED, CONFIRMED_NO_CLAIM, WRONG_STATUS, WRONG_SPAN], suggest=True)
+    verification_id = make_verification_project(client)
 
     rows, loads = [], []
     with browser(chromium_path()) as chrome:
@@ -168,7 +194,22 @@ def main() -> None:
 
         rows.append(run(ui, "fix a wrong CLAIM span (delete, redraw, link the SOURCE and CUE again)", wrong_span))
 
-    problems = check(client, empty_id, suggested_id)
+        ui.unit = NORMALIZED_CLAIM
+        loads.append(ui.label_all_tasks(verification_id))
+
+        def verdict() -> None:
+            ui.key("5")  # false
+            ui.key("y")  # verified
+            ui.type_into("[name=justification]", JUSTIFICATION)
+            ui.type_into("[name=evidence_1_url]", EVIDENCE_URL)
+            # A key typed while a box has the cursor goes into the box: the stance is clicked.
+            ui.click(ui.page.locator(".slot").first.locator("label", has_text="Refutes"))
+            ui.type_into("[name=factcheck_url]", FACTCHECK_URL)
+
+        rows.append(run(ui, "verification: verdict, state, justification, evidence URL and stance, fact-check URL",
+                        verdict, click_submit=True))  # fmt: skip
+
+    problems = check(client, empty_id, suggested_id) + check_verification(client, verification_id)
     lines = table(rows, loads, problems)
     if args.model and args.ct24:
         lines += accepted(rows, args.model, args.ct24, args.cache)
@@ -207,7 +248,21 @@ def check(client, empty_id: int, suggested_id: int) -> list[str]:
             types = [r["value"]["choices"] for r in result if r.get("from_name") == "source_type"]
             if task.data["text"] in (ATTRIBUTED, CUED) and types != [["named_person"]]:
                 problems.append(f"{task.data['text']!r}: source type {types}")
+            claim_types = [r["value"]["choices"] for r in result if r.get("from_name") == "claim_types"]
+            if task.data["text"] == CONFIRMED and (types, claim_types) != ([["named_organization"]], [["quantity"]]):
+                problems.append(f"{task.data['text']!r}: confirmed with source type {types}, claim types {claim_types}")
     return problems
+
+
+def check_verification(client, project_id: int) -> list[str]:
+    """The verdict task must hold what was chosen and typed."""
+    (task,) = client._ls.tasks.list(project=project_id, fields="all")
+    (annotation,) = task.annotations
+    got = {r["from_name"]: r["value"].get("choices") or r["value"].get("text") for r in annotation["result"]}
+    expected = {"verdict": ["false"], "verification_state": ["verified"], "justification": [JUSTIFICATION],
+                "evidence_1_url": [EVIDENCE_URL], "evidence_1_stance": ["refutes"],
+                "factcheck_url": [FACTCHECK_URL]}  # fmt: skip
+    return [f"verification task: {got}, expected {expected}"] if got != expected else []
 
 
 def accepted(rows: list[dict], model_dir: Path, ct24: Path, cache: Path) -> list[str]:
@@ -272,7 +327,10 @@ def table(rows: list[dict], loads: list[float], problems: list[str]) -> list[str
         f"- Submit to next sentence: median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s "
         "(goal <= 1 s).",
         "- Goals (issue 13): CLAIM + SOURCE + attribution <= 12 actions from an empty editor (was 23), a correct "
-        "suggestion confirmed in <= 2, no_claim in <= 2.",
+        "suggestion confirmed in <= 2, no_claim in <= 2. Issue 29: a verification (verdict, state, justification, "
+        "evidence, fact-check URL) in <= 8.",
+        "- The suggestions carry the SOURCE's type and the claim types their words settle (annotate-rules-2): "
+        "the correct suggestion above is confirmed with its source type and claim type, checked through the API.",
         "- The annotator's seconds here are a script's (no reading, no thinking): compare actions, not seconds.",
     ]
     if problems:
