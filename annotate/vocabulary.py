@@ -85,6 +85,9 @@ CONTEXT_AFTER = "context_after"
 SPLITTER = "splitter"
 TASK_FIELDS = (TEXT, KIND, ARTICLE_ID, SENTENCE_ID, SENTENCE_INDEX, CHAR_START, CHAR_END)
 RECORD_FIELDS = (*TASK_FIELDS, TITLE, URL, "source", PUBLISHED, CONTEXT_BEFORE, CONTEXT_AFTER, SPLITTER)
+# The claims editor's title line, filled when a task is loaded: the title, or "" where the unit or
+# the unit before it is the headline itself (the title would show twice).
+TITLE_ABOVE = "title_above"
 
 # Tasks from row corpora (`annotate split` of a .tsv/.csv benchmark: articles/rows.py) carry the
 # TASK_FIELDS (null offsets) and these: the row's own id exactly as the file holds it, its corpus,

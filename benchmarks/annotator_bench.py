@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _results import write_section  # noqa: E402
 
 from annotate.labelstudio.api import client as labelstudio  # noqa: E402
+from annotate.labelstudio.api.load import sanitize  # noqa: E402
 from annotate.labelstudio.api.prelabel import prelabel_project  # noqa: E402
 from annotate.labelstudio.api.projects import ensure_project, load_project  # noqa: E402
 from annotate.labelstudio.service import settings  # noqa: E402
@@ -67,7 +68,8 @@ def make_project(client, texts: list[str], *, suggest: bool) -> int:
     spec = spec.__class__(**{**spec.__dict__, "title": f"Annotator bench {uuid.uuid4().hex[:6]}",
                              "settings": {k: v for k, v in spec.settings.items() if k != "model_version"}})  # fmt: skip
     project_id, _ = ensure_project(client, spec, config_dir=tmp)
-    client.import_tasks(project_id, [{"data": _record(i, t)} for i, t in enumerate(texts)])
+    fields = spec.data_fields()
+    client.import_tasks(project_id, [{"data": sanitize(_record(i, t), fields)} for i, t in enumerate(texts)])
     if suggest:
         prelabel_project(client, project_id)
     return project_id
@@ -75,7 +77,6 @@ def make_project(client, texts: list[str], *, suggest: bool) -> int:
 
 def make_verification_project(client) -> int:
     """A verification project with one task, made as `promote` makes them (from ATTRIBUTED's claim)."""
-    from annotate.labelstudio.api.load import sanitize
     from annotate.loop.match import Cluster, Mention
     from annotate.loop.promote import claim_id, mention_record
     from annotate.loop.verification import cluster_task

@@ -17,6 +17,7 @@ characters its offsets name (Label Studio has had offset bugs around astral char
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from annotate.articles.tasks import split_sources  # noqa: E402
 from annotate.labelstudio.api import client as labelstudio  # noqa: E402
+from annotate.labelstudio.api.load import title_above  # noqa: E402
 from annotate.labelstudio.api.prelabel import predict  # noqa: E402
 from annotate.labelstudio.api.projects import ensure_project, load_project  # noqa: E402
 from annotate.labelstudio.service import settings  # noqa: E402
@@ -94,7 +96,7 @@ def prepare(client) -> dict:
     records = [r for r in article.records if "said" in r["text"] or r["kind"] == "heading"][:4]
     records.append(records[0] | {"text": EMOJI_SENTENCE, "sentence_id": "emoji-1", "context_before": "",
                                  "context_after": "", "kind": "sentence"})  # fmt: skip
-    task_ids = client.import_tasks(ids["claims"], [{"data": r} for r in records])
+    task_ids = client.import_tasks(ids["claims"], [{"data": r | {"title_above": title_above(r)}} for r in records])
     client.import_predictions(
         ids["claims"],
         [{"task": t, "model_version": "ui-check", "score": s, "result": res}
@@ -105,7 +107,8 @@ def prepare(client) -> dict:
         "source_text": "Vladimir Putin (named_person)", "sentence": records[1]["text"], "context": records[2]["text"],
         "title": records[0]["title"] or "", "url": "https://example.org/article",
         "normalized_claim": "Putin ruled out NATO troops in Ukraine", "source_type": "named_person",
-        "published": "2026-09-04", "previously_checked": "", "mention_options": [],
+        "published": "2026-09-04", "previously_checked": "", "mention_options": [], "previous_check_url": "",
+        "source_type_label": "Named person", "context_marked": f"<mark>{html.escape(records[2]['text'])}</mark>",
     }  # fmt: skip  # Label Studio refuses a task without a field the config shows
     (verification_id,) = client.import_tasks(ids["verification"], [{"data": verification_task}])
     review_id, versions = adjudication_task(client, ids["claims-adjudication"], records[1])
@@ -147,6 +150,11 @@ def check_editors(url: str, email: str, password: str, chromium: str, out_dir: P
                 if shown != expected:
                     problems.append(f"{label}: highlighted {shown}, expected {expected}")
                 print(f"{label}: expected spans {expected}; highlighted {shown}", file=sys.stderr)
+            if label == "claims":  # the headline: its title is not shown a second time above it
+                title = records[0]["title"]
+                times = ui.page.inner_text(".lsf-main-content").count(title)
+                if times != 1:
+                    problems.append(f"claims: the title {title!r} shown {times} times, expected once")
             if label == "adjudication":
                 # Every annotator's version must be there for the adjudicator to pick from.
                 page_text = ui.page.inner_text("body")

@@ -256,3 +256,16 @@ def test_the_client_module_does_not_import_the_sdk() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_the_title_shows_once_above_a_headline_and_the_sentence_after_it() -> None:
+    from annotate.labelstudio.api.load import sanitize
+
+    fields = ["text", "title", "title_above", "context_before"]
+    headline = {"text": "Pledges boost hope", "title": "Pledges boost hope", "context_before": ""}
+    after = {"text": "Allies agreed.", "title": "Pledges boost hope", "context_before": "Pledges boost hope"}
+    later = {"text": "Leaders met.", "title": "Pledges boost hope", "context_before": "Allies agreed."}
+    assert [sanitize(r, fields)["title_above"] for r in (headline, after, later)] == ["", "", "Pledges boost hope"]
+    assert sanitize(later | {"title": None}, fields)["title_above"] == ""
+    assert sanitize(later | {"title_above": "kept"}, fields)["title_above"] == "kept"
+    assert "title_above" not in sanitize(later, ["text", "title"])  # only for a project that shows it

@@ -164,6 +164,6 @@ def test_data_fields_include_those_inside_templates() -> None:
     shown inside a template ("Annotate this $kind", the article link's href)."""
     claims = load_project("claims", projects_dir=ROOT / "projects").data_fields()
     verification = load_project("verification", projects_dir=ROOT / "projects").data_fields()
-    assert {"text", "kind", "title", "context_before", "context_after"} <= set(claims)
+    assert {"text", "kind", "title_above", "context_before", "context_after"} <= set(claims)
     assert {"normalized_claim", "claim", "source_text", "source_type_label", "context_marked", "title", "published",
             "url", "mention_options", "previously_checked", "previous_check_url"} == set(verification)  # fmt: skip

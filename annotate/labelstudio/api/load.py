@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from annotate.articles.read import normalize_text
 from annotate.errors import LabelStudioAPIError
 from annotate.outputs import write_atomic
-from annotate.vocabulary import CORPUS, REFERENCE_LABEL, SENTENCE_ID, TEXT
+from annotate.vocabulary import CONTEXT_BEFORE, CORPUS, REFERENCE_LABEL, SENTENCE_ID, TEXT, TITLE, TITLE_ABOVE
 
 # `annotate load --reference-as`: where a row's reference label goes. hidden: out of the task data,
 # into the task's meta (the labelling interface shows data fields only); predictions: a claim_status
@@ -96,10 +96,21 @@ class LoadReport:
         }
 
 
+def title_above(record: dict[str, Any]) -> str:
+    """The title to show above a unit: none where the unit, or the unit before it, is the headline."""
+    title = record.get(TITLE)
+    if not isinstance(title, str) or not title.strip():
+        return ""
+    shown = {str(record.get(k) or "").strip() for k in (TEXT, CONTEXT_BEFORE)}
+    return "" if title.strip() in shown else title
+
+
 def sanitize(record: dict[str, Any], fields: Sequence[str] = ()) -> dict[str, Any]:
     """A copy whose strings Label Studio can store (no NUL, no lone surrogates), with every field the
     label config shows present: Label Studio rejects a whole batch when one task lacks a `$field`."""
     clean = {k: normalize_text(v)[0] if isinstance(v, str) else v for k, v in record.items()}
+    if TITLE_ABOVE in fields and TITLE_ABOVE not in clean:
+        clean[TITLE_ABOVE] = title_above(clean)
     for name in fields:
         if clean.get(name) is None:
             clean[name] = ""
