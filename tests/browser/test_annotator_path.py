@@ -66,6 +66,12 @@ def test_annotator_path(live_server: LiveServer, chromium: str, screenshots: Pat
         assert ui.highlighted() == ["Prices fell 🎉 by three percent in May", "said", "the minister"]
         assert ui.font_size(".sentence .lsf-richtext__line") > ui.font_size(".ctx .lsf-richtext__line")
         ui.page.screenshot(path=str(screenshots / "claims-suggested.png"))
+        # Layout: no arrow drawn over the words (nor its clipped badge); the Relations tab lists both.
+        assert ui.page.evaluate("""() => [...document.querySelectorAll('.relations-overlay')]
+            .every(e => getComputedStyle(e).display === 'none' || !e.getBoundingClientRect().height)""")
+        assert not ui.page.locator("svg text", has_text="attributed_to").is_visible()
+        ui.page.get_by_text("Relations", exact=True).first.click()
+        assert "Relations (2)" in ui.page.inner_text("body")
         # The suggestion is complete: the claim's type, and the source's type on its span.
         assert {"Check-worthy claim", "Quantity"} <= set(ui.checked()) and "Named person" not in ui.checked()
         ui.click(ui.region("the minister"))
