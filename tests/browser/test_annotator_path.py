@@ -212,6 +212,8 @@ def test_annotator_path(live_server: LiveServer, chromium: str, screenshots: Pat
         ui.key("5")  # false
         ui.key("y")  # verified
         ui.type_into("[name=justification]", "The statistics office reports a rise of 1% in May.")
+        shown = ui.page.inner_text(".lsf-main-content")
+        assert "submissions" not in shown and "Shift + Enter" not in shown  # typed text is stored on Submit
         ui.type_into("[name=evidence_1_url]", "https://example.org/stats")
         # A key typed while a box has the focus goes into the box (Escape does not leave it): click.
         ui.click(ui.page.locator(".slot").first.locator("label", has_text="Refutes"))
