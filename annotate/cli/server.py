@@ -37,6 +37,10 @@ def _status_text(s: Any) -> str:
         f"data dir:  {s.data_dir}",
         f"database:  {s.database.describe() if s.database else 'unknown (not a server annotate started here)'}",
     ]
+    if s.serving:
+        how = (f"gunicorn, {s.serving['workers']} worker(s) x {s.serving['threads']} threads"
+               if s.serving["server"] == "gunicorn" else "the development server (one process)")  # fmt: skip
+        lines.append(f"serving:   {how}")
     if s.database_running is not None:
         lines.append(f"postgres:  {'running' if s.database_running else 'stopped'}")
     if s.username:
@@ -79,6 +83,20 @@ def server_start(
         ),
     ] = None,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds to wait for the server to answer.")] = 300,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Serve with gunicorn, this many processes of 4 threads each (0: Label Studio's development "
+            "server). Default: min(cores, memory / 1.5 GB), at least 2, on PostgreSQL; the development server on "
+            "SQLite, which refuses several processes.",
+        ),
+    ] = None,
+    foreground: Annotated[
+        bool,
+        typer.Option("--foreground", help="Run in this process instead of the background (systemd: `server unit`)."),
+    ] = False,
     fmt: FormatOption = Format.text,
 ) -> None:
     """Start Label Studio (and its PostgreSQL, if it has one), creating the admin user and API key on first start."""
@@ -95,6 +113,8 @@ def server_start(
         host=host,
         public_url=public_url,
         timeout=timeout,
+        workers=workers,
+        foreground=foreground,
         progress=info,
     )
     emit(status.as_dict(), fmt, _status_text(status))
@@ -129,6 +149,28 @@ def server_stop(data_dir: DataDirOption = None) -> None:
          else f"No server started by annotate is running for {resolved}.")  # fmt: skip
     if stopped.database:
         info("Stopped its PostgreSQL.")
+
+
+@server_app.command("unit")
+def server_unit(
+    data_dir: DataDirOption = None,
+    port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port (default 8080).")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default 127.0.0.1).")] = None,
+    public_url: Annotated[
+        str | None, typer.Option("--public-url", help="The https:// address behind the proxy.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=0, help="As `server start --workers`.")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="The account the service runs as. Default: you.")] = None,
+) -> None:
+    """Print a systemd unit that runs `annotate server start --foreground` with these options, so the
+    server, its PostgreSQL and its workers come back after a reboot (install steps in its first lines)."""
+    from annotate.labelstudio.service import server
+    from annotate.labelstudio.service.unit import systemd_unit
+
+    config = config_dir()
+    resolved = (data_dir or server.default_data_dir(config)).expanduser().resolve()
+    typer.echo(systemd_unit(data_dir=resolved, config_dir=config.expanduser().resolve(), port=port, host=host,
+                            public_url=public_url, workers=workers, user=user), nl=False)  # fmt: skip
 
 
 @server_app.command("backup")

@@ -216,7 +216,45 @@ def _analytics(t: _Target, report: DoctorReport) -> None:
 
 
 # In order: a check may use what an earlier one found (the server answering, the key accepted).
-CHECKS = (_reachable, _version, _api_key, _database, _projects, _free_disk, _backup, _settings_file, _analytics)
+def _serving(t: _Target, report: DoctorReport) -> None:
+    """The WSGI server and its processes; the development server listening beyond loopback is a warning."""
+    how = server.serving(t.data_dir) if t.data_dir else None
+    if how is None:
+        report.add("WSGI server", "skip", "no server annotate started runs for this data folder here")
+        return
+    exposed = not server.is_loopback(str(how["host"]))
+    if how["server"] == "gunicorn":
+        report.add("WSGI server", "ok", f"gunicorn, {how['workers']} worker process(es) x {how['threads']} threads"
+                   + (f", listening on {how['host']}" if exposed else ""))  # fmt: skip
+    elif exposed:
+        report.add("WSGI server", "warn", f"Label Studio's development server (one process) listens on {how['host']}, "
+                   "beyond this machine", "for a team: `annotate server start --database postgresql` runs gunicorn "
+                   "workers; keep the port behind the reverse proxy (`annotate server proxy-config`)")  # fmt: skip
+    else:
+        report.add("WSGI server", "ok", "Label Studio's development server (one process, on 127.0.0.1): for one "
+                   "person; a team uses --workers on PostgreSQL")  # fmt: skip
+
+
+def _upgrade(t: _Target, report: DoctorReport) -> None:
+    """The installed Label Studio against the one that last served the data folder (its database's migrations)."""
+    if not (t.data_dir and t.data_dir.exists()):
+        report.add("Label Studio upgrade", "skip", "no local data folder for this server")
+        return
+    installed, recorded = server.installed_version(), server.recorded_version(t.data_dir)
+    if recorded is None or installed is None:
+        report.add("Label Studio upgrade", "skip", f"installed {installed or 'unknown'}; the data folder does not "
+                   "record which Label Studio served it (started before annotate recorded it)")  # fmt: skip
+    elif installed == recorded:
+        report.add("Label Studio upgrade", "ok", f"Label Studio {installed} is the one that last served {t.data_dir}")
+    else:
+        report.add("Label Studio upgrade", "warn", f"Label Studio {installed} is installed, but {t.data_dir} was last "
+                   f"served by {recorded}: its database is migrated at the next start, and a running server still "
+                   "runs the old code", "run `annotate server backup`, then `annotate server stop` and "
+                   "`annotate server start` (it applies the migrations); restore the backup to go back")  # fmt: skip
+
+
+CHECKS = (_reachable, _version, _api_key, _database, _serving, _upgrade, _projects, _free_disk, _backup,
+          _settings_file, _analytics)  # fmt: skip
 
 
 def diagnose(

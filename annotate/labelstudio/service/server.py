@@ -31,6 +31,7 @@ from typing import Any
 from annotate.errors import ServerError
 from annotate.labelstudio.service import database as db
 from annotate.labelstudio.service import settings as st
+from annotate.labelstudio.service import wsgi
 
 PID_FILE = "annotate-server.json"
 LOG_FILE = "annotate-server.log"
@@ -57,6 +58,7 @@ class ServerStatus:
     settings_file: Path
     database: db.Database | None = None  # None: not known (a server annotate did not start here)
     database_running: bool | None = None  # annotate's own PostgreSQL cluster runs
+    serving: dict[str, Any] | None = None  # how the running server serves (see serving())
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +74,9 @@ class ServerStatus:
             "key_ok": self.key_ok,
             "username": self.username,
             "settings_file": str(self.settings_file),
+            "wsgi_server": self.serving["server"] if self.serving else None,
+            "workers": self.serving["workers"] if self.serving else None,
+            "threads": self.serving["threads"] if self.serving else None,
         }
 
 
@@ -174,7 +179,8 @@ def _is_our_process(pid: int, data_dir: Path) -> bool:
     except OSError:
         return True  # no /proc: trust the pid file
     args = [a.decode(errors="replace") for a in cmdline]
-    return any("label-studio" in a for a in args) and str(data_dir) in args
+    serves = any("label-studio" in a or "gunicorn" in a for a in args)
+    return serves and any(a == str(data_dir) or a.startswith(f"{data_dir}/") for a in args)
 
 
 def running_pid(data_dir: Path) -> tuple[int, int] | None:
@@ -251,9 +257,16 @@ def start(
     host: str | None = None,
     public_url: str | None = None,
     timeout: float = 300.0,
+    workers: int | None = None,
+    foreground: bool = False,
     progress: Progress = lambda _msg: None,
 ) -> ServerStatus:
     """Start Label Studio for data_dir on 127.0.0.1:port (or `host`) and wait until it answers.
+
+    `workers`: Label Studio under gunicorn with that many processes (wsgi.py); 0 the development
+    server; None the default: min(cores, memory / 1.5 GB), at least 2, on PostgreSQL, the development
+    server on SQLite (one writer at a time: several processes are refused there). `foreground`: run
+    in this process (for systemd: `annotate server unit`) instead of in the background.
 
     `database` (sqlite, postgresql, postgresql://USER@HOST:PORT/DB) is recorded when the data folder
     is created; later starts use the record and refuse a different choice. A managed PostgreSQL
@@ -267,6 +280,7 @@ def start(
     settings = st.read_settings(config_dir)
     saved = st.server_entry_for_data_dir(settings, data_dir)
     chosen, new = db.choose(data_dir, database)
+    workers = worker_count(workers, chosen)
 
     already = running_pid(data_dir)
     if already:
@@ -324,24 +338,40 @@ def start(
     if public_url:
         # Links in e-mails and the UI, and the origin the browser's CSRF check sees behind a proxy.
         env |= {"LABEL_STUDIO_HOST": public_url.rstrip("/"), "CSRF_TRUSTED_ORIGINS": _origin(public_url)}
-    if host and host not in ("127.0.0.1", "localhost"):
+    if host and not is_loopback(host):
         progress(f"Warning: listening on {host}: Label Studio speaks plain HTTP, so logins and annotations "
                  "cross the network unencrypted; put a TLS reverse proxy in front (see the README)")  # fmt: skip
-    args = [
-        executable, "start", "--no-browser",
-        "--internal-host", host or "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
-    ]  # fmt: skip
+        if not workers:
+            progress("Warning: the development server serves the network: one process, not for a team "
+                     "(use --database postgresql, which runs worker processes)")  # fmt: skip
+    if workers:
+        _initialize(executable, data_dir, env, log_path, timeout=timeout, progress=progress)
+        config = wsgi.write_config(data_dir, host=host or "127.0.0.1", port=port, workers=workers)
+        args, env = wsgi.command(config), env | {"DJANGO_SETTINGS_MODULE": wsgi.SETTINGS_MODULE}
+    else:
+        args = [
+            executable, "start", "--no-browser",
+            "--internal-host", host or "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
+        ]  # fmt: skip
+    record = {"port": port, "url": url, "started_at": time.time(), "host": host or "127.0.0.1",
+              "public_url": public_url, "server": "gunicorn" if workers else "development",
+              "workers": workers or 1, "threads": wsgi.THREADS if workers else 1}  # fmt: skip
+    how = f"{workers} gunicorn worker(s) x {wsgi.THREADS} threads" if workers else "the development server"
+    if foreground:
+        progress(f"Label Studio at {url} in the foreground ({how}; data in {data_dir}; database {chosen.url})")
+        (data_dir / PID_FILE).write_text(json.dumps(record | {"pid": os.getpid()}), encoding="utf-8")
+        write_version(data_dir)
+        os.chdir(data_dir)
+        with contextlib.suppress(OSError):  # already a session leader under systemd
+            os.setsid()  # its own process group, which `server stop` stops as a whole
+        os.execve(args[0], args, env)  # this process becomes the server: systemd watches it
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             args, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, cwd=data_dir,
         )  # fmt: skip
-    (data_dir / PID_FILE).write_text(
-        json.dumps({"pid": process.pid, "port": port, "url": url, "started_at": time.time(),
-                    "host": host or "127.0.0.1", "public_url": public_url}),
-        encoding="utf-8",
-    )  # fmt: skip
-    progress(f"Starting Label Studio at {url} (data in {data_dir}; database {chosen.url}; log in {log_path})")
+    (data_dir / PID_FILE).write_text(json.dumps(record | {"pid": process.pid}), encoding="utf-8")
+    progress(f"Starting Label Studio at {url} ({how}; data in {data_dir}; database {chosen.url}; log in {log_path})")
 
     deadline = time.monotonic() + timeout
     while not is_answering(url):
@@ -376,8 +406,85 @@ def start(
             f"Label Studio is running at {url} but refuses the saved API key",
             hint=f"its data dir {data_dir} was probably created outside annotate; use a new --data-dir",
         )
+    write_version(data_dir)
     progress(f"Label Studio {result.version} is ready at {url}")
     return result
+
+
+def is_loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+
+def worker_count(workers: int | None, database: db.Database) -> int:
+    """The gunicorn processes to run (0: the development server): see start()."""
+    if workers is None:
+        return wsgi.default_workers() if database.backend == "postgresql" and wsgi.gunicorn_installed() else 0
+    if workers and database.backend == "sqlite":
+        raise ServerError(
+            "--workers runs several Label Studio processes, which SQLite cannot serve safely (one writer at a time: "
+            "annotators' submissions would wait and fail with 'database is locked')",
+            hint="use PostgreSQL for a team (--database postgresql runs annotate's own; `annotate server migrate` "
+            "moves an existing SQLite folder), or leave out --workers for one person",
+        )
+    if workers and not wsgi.gunicorn_installed():
+        raise ServerError("--workers needs gunicorn, which is not installed", hint="pip install 'annotate[server]'")
+    return workers
+
+
+def _initialize(executable: str, data_dir: Path, env: dict[str, str], log_path: Path, *, timeout: float,
+                progress: Progress) -> None:  # fmt: skip
+    """What `label-studio start` does before it serves: the database's migrations, the admin user
+    and its API key (from env), the organisation. gunicorn only serves."""
+    progress(f"Preparing Label Studio's database in {data_dir} (migrations, the admin user)")
+    with open(log_path, "ab") as log:
+        try:
+            done = subprocess.run(
+                [executable, "init", "--data-dir", str(data_dir), "--enable-legacy-api-token", "--quiet"],
+                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=data_dir,
+                timeout=timeout, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise ServerError(f"preparing Label Studio's database took over {timeout:.0f} s",
+                              hint=f"see its log {log_path}; raise --timeout on slow machines") from None  # fmt: skip
+    if done.returncode:
+        raise ServerError(f"Label Studio could not prepare its database (exit {done.returncode}); last log lines:\n"
+                          + _log_tail(log_path), hint=f"the full log is {log_path}")  # fmt: skip
+
+
+VERSION_FILE = "label-studio-version"  # the Label Studio that last served this data folder
+
+
+def installed_version() -> str | None:
+    try:
+        from importlib.metadata import version
+
+        return version("label-studio")
+    except ImportError:  # PackageNotFoundError: not installed
+        return None
+
+
+def write_version(data_dir: Path) -> None:
+    found = installed_version()
+    if found:
+        (data_dir / VERSION_FILE).write_text(found + "\n", encoding="utf-8")
+
+
+def recorded_version(data_dir: Path) -> str | None:
+    """The Label Studio that last served data_dir (its database is migrated to it), or None."""
+    try:
+        return (data_dir / VERSION_FILE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def serving(data_dir: Path) -> dict[str, Any] | None:
+    """How the running server for data_dir serves: {"server": "gunicorn"|"development", "workers",
+    "threads", "host"}, from the pid file; None when none runs."""
+    record = _read_pid_file(data_dir)
+    if not record or not running_pid(data_dir):
+        return None
+    return {"server": record.get("server", "development"), "workers": record.get("workers", 1),
+            "threads": record.get("threads", 1), "host": record.get("host", "127.0.0.1")}  # fmt: skip
 
 
 def _origin(url: str) -> str:
@@ -435,12 +542,17 @@ def status(*, data_dir: Path, config_dir: Path, url: str | None = None, api_key:
         settings_file=st.settings_path(config_dir),
         database=database,
         database_running=db.cluster_running(database) if database and database.managed else None,
+        serving=serving(data_dir) if running else None,
     )
 
 
 def _terminate(pid: int, *, grace: float = 30.0) -> None:
     """Stop the server's whole process group: SIGTERM, then SIGKILL after `grace` seconds."""
     try:
+        if os.getpgid(pid) != pid:  # not a group leader (started in the foreground inside another group)
+            os.kill(pid, signal.SIGTERM)  # gunicorn's master stops its workers
+            _wait_gone(pid, grace)
+            return
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
@@ -455,6 +567,20 @@ def _terminate(pid: int, *, grace: float = 30.0) -> None:
         time.sleep(0.2)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
+
+
+def _wait_gone(pid: int, grace: float) -> None:
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
 
 
 @dataclass
