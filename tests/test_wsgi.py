@@ -95,7 +95,9 @@ def test_doctor_reports_the_wsgi_server_and_warns_when_the_development_server_is
         assert "4 worker process(es) x 4 threads" in check.detail
 
 
-def test_doctor_says_what_to_run_when_label_studio_was_upgraded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_says_what_to_run_when_label_studio_was_upgraded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(server, "installed_version", lambda: "1.23.2")
     checks = []
     for recorded in (None, "1.23.2", "1.22.0"):
