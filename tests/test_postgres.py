@@ -115,3 +115,39 @@ def test_a_sqlite_backup_moves_up_to_postgresql(tmp_path: Path) -> None:
     finally:
         stop_server(sqlite_server, restored_dir)
         stop_server(sqlite_server)
+
+
+def test_workers_serve_the_team_and_a_killed_worker_is_replaced(pg_server: LiveServer) -> None:
+    """On PostgreSQL the server runs under gunicorn by default; `kill -9` of a worker is repaired by
+    its master without a manual step, and the server keeps answering."""
+    import os
+    import signal
+    import time
+
+    status = json.loads(run(pg_server, "server", "status", "--data-dir", str(pg_server.data_dir), "--format",
+                            "json").stdout)  # fmt: skip  # (an earlier test made another server the current one)
+    assert status["wsgi_server"] == "gunicorn" and status["workers"] >= 2 and status["threads"] == 4, status
+
+    def workers() -> set[int]:
+        found = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == status["pid"]:
+                    found.add(int(stat.parent.name))
+            except (OSError, ValueError, IndexError):
+                continue
+        return found
+
+    before = workers()
+    assert len(before) == status["workers"]
+    victim = min(before)
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (len(workers()) == len(before) and victim not in workers()):
+        time.sleep(0.5)
+    after = workers()
+    assert len(after) == len(before) and victim not in after
+    client = labelstudio.connect(Connection(pg_server.url, pg_server.api_key))
+    assert {client.whoami() for _ in range(8)} == {"admin@annotate.local"}  # answered, after the kill too
+    access = (pg_server.data_dir / "logs" / "access.log").read_text()
+    assert "/api/current-user/whoami" in access  # gunicorn's access log, in the data folder

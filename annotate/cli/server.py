@@ -173,6 +173,24 @@ def server_unit(
                             public_url=public_url, workers=workers, user=user), nl=False)  # fmt: skip
 
 
+@server_app.command("proxy-config")
+def server_proxy_config(
+    public_url: Annotated[
+        str, typer.Option("--public-url", help="The https:// address people open, e.g. https://annotate.example.org.")
+    ],
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="The server's port on 127.0.0.1.")] = 8080,
+    cert: Annotated[
+        Path | None, typer.Option("--cert", help="TLS certificate (PEM). Default: Let's Encrypt's path for the host.")
+    ] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="Its private key (PEM). Default: Let's Encrypt's.")] = None,
+) -> None:
+    """Print the nginx configuration for TLS in front of the server: static files from the installed
+    Label Studio, the rest passed to 127.0.0.1:PORT. Start the server with the same --public-url."""
+    from annotate.labelstudio.service.proxy import nginx_config
+
+    typer.echo(nginx_config(public_url, port=port, cert=cert, key=key), nl=False)
+
+
 @server_app.command("backup")
 def server_backup(
     data_dir: DataDirOption = None,
