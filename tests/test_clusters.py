@@ -242,7 +242,7 @@ def test_a_verdict_given_once_reaches_every_confirmed_mention(fake, tmp_path: Pa
     path = write_export(tmp_path / "verification.json", tasks, "verification")
     runner = CliRunner()
     assert runner.invoke(app, ["validate", str(path), "--project", "verification"]).exit_code == 0
-    done = runner.invoke(app, ["combine", str(path), "-o", str(tmp_path / "ds"), "--format", "parquet"])
+    done = runner.invoke(app, ["combine", str(path), "-o", str(tmp_path / "ds"), "--table-format", "parquet"])
     assert done.exit_code == 0, done.stderr
     table = pd.read_parquet(tmp_path / "ds" / "verdicts.parquet").set_index("claim_id")
     assert list(table.loc[ids, "verdict_source"]) == ["direct", "cluster_confirmed", "cluster_confirmed",
@@ -298,7 +298,7 @@ def test_a_cluster_nobody_verified_takes_the_verdict_of_a_past_check(tmp_path: P
     promote(_exports(export), client, spec, config_dir=tmp_path / "config", matches=matches)
     tasks = [{**t, "annotations": []} for t in _tasks(client)]
     path = write_export(tmp_path / "verification.json", tasks, "verification")
-    args = ["combine", str(path), "-o", str(tmp_path / "ds"), "--format", "parquet"]
+    args = ["combine", str(path), "-o", str(tmp_path / "ds"), "--table-format", "parquet"]
     done = CliRunner().invoke(app, args + (["--allow-empty"] if near_miss else []))  # no verdict at all: empty
     assert done.exit_code == 0, done.stderr
     table = pd.read_parquet(tmp_path / "ds" / "verdicts.parquet").set_index("claim_id")

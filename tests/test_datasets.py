@@ -88,7 +88,7 @@ def test_splits_keep_old_assignments_and_group_by_article() -> None:
 def test_combine_cli_pseudonymises_and_keeps_identity_on_request(tmp_path: Path) -> None:
     path = write_export(tmp_path / "export.json", export(), "claims")
     runner = CliRunner()
-    hidden = runner.invoke(app, ["combine", str(path), "-o", str(tmp_path / "hidden"), "--format", "parquet"])
+    hidden = runner.invoke(app, ["combine", str(path), "-o", str(tmp_path / "hidden"), "--table-format", "parquet"])
     assert hidden.exit_code == 0, hidden.stderr
     assert not list((tmp_path / "hidden").glob("*.csv"))
     kept = runner.invoke(app, ["combine", str(path), "-o", str(tmp_path / "kept"), "--keep-annotator-identity"])
@@ -198,3 +198,19 @@ def test_ties_are_not_silent_and_the_card_counts_add_up(tmp_path: Path) -> None:
     rows = len((tmp_path / "d" / "formats" / "checkthat_train.tsv").read_text().splitlines()) - 1
     assert rows == 3
     assert "| annotations | 15 | answers (annotator x sentence x answer) |" in card
+
+
+def test_combine_table_format_and_its_old_name(tmp_path: Path) -> None:
+    """--table-format chooses the tables; --format, its old name, still works with a deprecation line."""
+    from .conftest import ROOT
+
+    export = ROOT / "tests" / "data" / "claims_export_valid.json"
+    new = CliRunner().invoke(app, ["combine", str(export), "-o", str(tmp_path / "a"), "--table-format", "jsonl",
+                                   "--project", "claims"])  # fmt: skip
+    old = CliRunner().invoke(app, ["combine", str(export), "-o", str(tmp_path / "b"), "--format", "jsonl",
+                                   "--project", "claims"])  # fmt: skip
+    assert new.exit_code == 0 and old.exit_code == 0, new.stderr + old.stderr
+    assert "deprecated" in old.stderr and "--table-format" in old.stderr and "deprecated" not in new.stderr
+    tables = [sorted(p.name for p in (tmp_path / d).glob("*.jsonl")) for d in ("a", "b")]
+    assert tables[0] == tables[1] and tables[0]
+    assert not list((tmp_path / "a").glob("*.parquet"))

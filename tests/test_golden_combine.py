@@ -29,7 +29,7 @@ from .golden_export import write_golden_exports
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden_combine"
 RUNS = {  # name -> the options of the run (the exports and --project claims come first)
     "default": [],
-    "source-jsonl": ["--split", "source", "--seed", "5", "--format", "jsonl", "--format", "parquet"],
+    "source-jsonl": ["--split", "source", "--seed", "5", "--table-format", "jsonl", "--table-format", "parquet"],
 }
 SAMPLED_ROWS = 200
 

@@ -132,7 +132,7 @@ def test_verdict_formats_follow_the_mapping_and_claimreview_validates(tmp_path: 
     runner = CliRunner()
     validated = runner.invoke(app, ["validate", str(path), "--project", "verification"])
     assert validated.exit_code == 0, validated.stdout  # the fields promote writes are the project's task_fields
-    strict = runner.invoke(app, ["combine", str(path), "-o", str(tmp_path / "strict"), "--format", "parquet"])
+    strict = runner.invoke(app, ["combine", str(path), "-o", str(tmp_path / "strict"), "--table-format", "parquet"])
     assert strict.exit_code == 0, strict.stderr
     verdicts = pd.read_parquet(tmp_path / "strict" / "verdicts.parquet").set_index("claim_id")
     assert verdicts.loc["a1-0/0-33", "verdict"] == "false" and verdicts.loc["a1-0/0-33", "verdict_rule"] == "single"

@@ -171,7 +171,7 @@ def test_ours_from_combine_reads_back(tmp_path: Path) -> None:
     from .test_loop import _verification_export
 
     path = write_export(tmp_path / "verification.json", _verification_export(), "verification")
-    result = CliRunner().invoke(app, ["combine", str(path), "-o", str(tmp_path / "d"), "--format", "parquet"])
+    result = CliRunner().invoke(app, ["combine", str(path), "-o", str(tmp_path / "d"), "--table-format", "parquet"])
     assert result.exit_code == 0, result.stderr
     ours = read_against(tmp_path / "d" / "formats" / "claimreview.jsonld", MAPPING)
     assert [(c.claim, c.verdict, c.origin) for c in ours] == [

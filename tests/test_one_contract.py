@@ -229,7 +229,7 @@ def test_a_rerun_keeps_the_splits_and_replaces_the_rest(tmp_path: Path) -> None:
     out = tmp_path / "d"
     assert CliRunner().invoke(app, ["combine", str(path), "-o", str(out), "--seed", "1"]).exit_code == 0
     first = json.loads((out / "splits.json").read_text())["articles"]
-    again = CliRunner().invoke(app, ["combine", str(path), "-o", str(out), "--seed", "2", "--format", "parquet"])
+    again = CliRunner().invoke(app, ["combine", str(path), "-o", str(out), "--seed", "2", "--table-format", "parquet"])
     assert again.exit_code == 0, again.stderr
     assert json.loads((out / "splits.json").read_text())["articles"] == first  # articles keep their split
     assert not (out / "claims.csv").exists()  # the folder is the new dataset, not old tables beside new ones

@@ -43,7 +43,11 @@ def combine(
     output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the dataset.")],
     formats: Annotated[
         list[TableFormat] | None,
-        typer.Option("--format", help="Table format; repeat for several. Default: parquet and csv."),
+        typer.Option("--table-format", help="Table format; repeat for several. Default: parquet and csv."),
+    ] = None,
+    old_formats: Annotated[
+        list[TableFormat] | None,
+        typer.Option("--format", hidden=True, help="Deprecated: --table-format."),
     ] = None,
     keep_identity: Annotated[
         bool, typer.Option("--keep-annotator-identity", help="Keep annotators' e-mails instead of hashed ids.")
@@ -85,6 +89,10 @@ def combine(
     from annotate.dataset.build import verdict_options
     from annotate.labelstudio.exported.exports import open_exports
 
+    if old_formats:
+        info("Warning: `combine --format` is deprecated and will be removed in the next release: use --table-format "
+             "(elsewhere --format chooses the report format)")  # fmt: skip
+        formats = [*(formats or []), *old_formats]
     folder = projects_folder(projects_dir)
     report = combine_exports(
         open_exports(files, project=project, projects_dir=folder), output_dir, plan=_split_plan(split, seed),

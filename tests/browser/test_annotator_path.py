@@ -135,7 +135,7 @@ def test_annotator_path(live_server: LiveServer, chromium: str, screenshots: Pat
     assert tasks_by_text[SKIPPED]["annotations"][0]["was_cancelled"] is True
 
     dataset = tmp_path / "dataset"
-    run("combine", export, "-o", str(dataset), "--format", "csv")
+    run("combine", export, "-o", str(dataset), "--table-format", "csv")
     claims = pd.read_csv(dataset / "claims.csv", keep_default_na=False).set_index("sentence_id")
     sources = pd.read_csv(dataset / "sources.csv", keep_default_na=False).set_index("sentence_id")
     sentences = pd.read_csv(dataset / "sentences.csv", keep_default_na=False).set_index("sentence_id")
@@ -226,7 +226,7 @@ def test_annotator_path(live_server: LiveServer, chromium: str, screenshots: Pat
     assert "0 error(s), 0 warning(s)" in live_server.run(
         "validate", verified, "--project", "verification", "--projects-dir", str(projects), "--strict",
         config_dir=config_dir).stderr  # fmt: skip
-    run("combine", export, verified, "-o", str(tmp_path / "verdicts"), "--format", "csv")
+    run("combine", export, verified, "-o", str(tmp_path / "verdicts"), "--table-format", "csv")
     (verdict,) = pd.read_csv(tmp_path / "verdicts" / "verdicts.csv", keep_default_na=False, dtype=str).itertuples()
     assert (verdict.verdict, verdict.verification_state, verdict.justification) == (
         "false",
