@@ -274,3 +274,14 @@ def test_benchmarks_and_examples_import(path: Path) -> None:
                 assert hasattr(target, alias.name) or importlib.util.find_spec(f"{node.module}.{alias.name}"), (
                     f"{path.name}: {node.module} has no {alias.name}"
                 )
+
+
+def test_tests_import_nothing_from_examples() -> None:
+    """examples/ is not a package: a distribution with a top-level `examples` (pysbd ships one) would
+    win the import. What examples and tests share lives in tests/ or the library."""
+    for path in (ROOT / "tests").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])  # fmt: skip
+            assert not any(n == "examples" or n.startswith("examples.") for n in names), path

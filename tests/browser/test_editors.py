@@ -1,5 +1,6 @@
-"""examples/screenshot_ui.py's checks: each editor opened from the Data Manager shows the suggested
-spans on exactly their characters (after emoji too) and, for review, every annotator's version."""
+"""tests/browser/editors.py's checks (examples/screenshot_ui.py runs them too): each editor opened
+from the Data Manager shows the suggested spans on exactly their characters (after emoji too), the
+title once, and, for review, every annotator's version."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from annotate.labelstudio.api import client as labelstudio
 from annotate.labelstudio.service.settings import Connection
-from examples.screenshot_ui import check_editors, prepare
+from tests.browser.editors import check_editors, prepare
 from tests.conftest import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
