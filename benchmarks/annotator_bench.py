@@ -300,9 +300,12 @@ def accepted(rows: list[dict], model_dir: Path, ct24: Path, cache: Path) -> list
         ok, wrong = (shown & right).mean(), (shown & ~right).mean()
         lines.append(f"| {p:g} | {shown.mean():.3f} | {ok:.3f} | {wrong:.3f} | "
                      f"{ok * confirm + wrong * fix + (1 - shown.mean()) * empty:.2f} |")  # fmt: skip
-    lines += ["", f"A wrong pre-filled status costs {fix} action(s), an empty one {empty}: by actions alone the "
-              "lowest P is cheapest. A higher P puts fewer wrong guesses in front of the annotator (their pull on "
-              "the answer is not measured here) at the price of more sentences started from an empty choice."]
+    lines += [
+        "",
+        f"A wrong pre-filled status costs {fix} action(s), an empty one {empty}: by actions alone the "
+        "lowest P is cheapest. A higher P puts fewer wrong guesses in front of the annotator (their pull on "
+        "the answer is not measured here) at the price of more sentences started from an empty choice.",
+    ]
     return lines
 
 

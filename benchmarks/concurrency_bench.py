@@ -261,9 +261,11 @@ def summary(rows: list[dict], levels: list[int], runs: int) -> list[str]:
             ratios = [dev[(run, level)]["submit_p95_ms"] / max(1, mine[(run, level)]["submit_p95_ms"])
                       for run in range(1, runs + 1) if (run, level) in dev and (run, level) in mine]  # fmt: skip
             if ratios:
-                lines.append(f"- {level} annotators, --workers {workers}: p95 submit of the development server / "
-                             f"workers = {', '.join(f'{r:.2f}' for r in ratios)} (runs 1-{len(ratios)}); "
-                             f"{'below in every run' if all(r > 1 for r in ratios) else 'NOT below in every run'}")
+                lines.append(
+                    f"- {level} annotators, --workers {workers}: p95 submit of the development server / "
+                    f"workers = {', '.join(f'{r:.2f}' for r in ratios)} (runs 1-{len(ratios)}); "
+                    f"{'below in every run' if all(r > 1 for r in ratios) else 'NOT below in every run'}"
+                )
     return lines
 
 
@@ -290,8 +292,12 @@ def main() -> None:
         f"{args.export_tasks:,}-task project ran back to back the whole time. Development server: "
         "`label-studio start` (one process); workers: `annotate server start --workers N` (gunicorn, 4 threads "
         f"each). 2-core machine shared with other work; {args.runs} run(s); load average at the end "
-        f"{os.getloadavg()[0]:.1f}." + (" One worker killed with SIGKILL 2 s into every 16-annotator level of "
-                                        "the workers configs." if args.kill_worker else ""),
+        f"{os.getloadavg()[0]:.1f}."
+        + (
+            " One worker killed with SIGKILL 2 s into every 16-annotator level of the workers configs."
+            if args.kill_worker
+            else ""
+        ),
         "",
         "| server | run | annotators | submitted | errors | annotations/s | next p50/p95 ms | submit p50/p95 ms "
         "| on server | nothing lost | exports during the runs |",

@@ -53,8 +53,11 @@ def main() -> None:
     parser.add_argument("--database", default="sqlite", help="what the server runs on, for the results")
     parser.add_argument("--server-pid", type=int, help="Label Studio's process, to record its memory")
     parser.add_argument("--suffix", default="", help="appended to the RESULTS.md section names (e.g. -1m)")
-    parser.add_argument("--no-baseline", action="store_true",
-                        help="only `annotate export` (at a million tasks one snapshot takes about 22 minutes)")
+    parser.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="only `annotate export` (at a million tasks one snapshot takes about 22 minutes)",
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     server: dict[int, dict[str, str]] = {}

@@ -179,10 +179,13 @@ def main() -> None:
         f"machine, shared with other work while it ran. Whole processes on both sides: `curl` posting all the "
         f"tasks in one bulk POST vs `annotate load` (batches of {BATCH_SIZE:,}), then `annotate load` again with "
         f"every task present. Median (min–max) of {args.rounds} interleaved rounds, {time.strftime('%Y-%m-%d')}."
-        + (f" Above {MAX_ONE_POST:,} tasks one POST is no fair baseline (a body of about 1 GB at a million): "
-           f"there `curl` posts the same tasks in files of {CURL_BATCH:,}, one curl process per file, run in "
-           "turn by one shell process, timed over the whole loop (its peak RSS is the largest curl's)."
-           if max(args.sizes) > MAX_ONE_POST else ""),
+        + (
+            f" Above {MAX_ONE_POST:,} tasks one POST is no fair baseline (a body of about 1 GB at a million): "
+            f"there `curl` posts the same tasks in files of {CURL_BATCH:,}, one curl process per file, run in "
+            "turn by one shell process, timed over the whole loop (its peak RSS is the largest curl's)."
+            if max(args.sizes) > MAX_ONE_POST
+            else ""
+        ),
         "",
         "| tasks | what | seconds | vs curl | peak RSS MB |",
         "|---|---|---|---|---|",

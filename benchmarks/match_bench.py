@@ -76,8 +76,10 @@ def read_vclaims(data: Path) -> dict[str, tuple[str, str]]:
     elif (data / "vclaims.jsonl").is_file():
         for line in (data / "vclaims.jsonl").open(encoding="utf-8"):
             item = json.loads(line)
-            found[item.get("vclaim_id") or item["ver_claim_ids"]] = (item.get("vclaim") or item["ver_claim_texts"],
-                                                                     item.get("title") or "")
+            found[item.get("vclaim_id") or item["ver_claim_ids"]] = (
+                item.get("vclaim") or item["ver_claim_texts"],
+                item.get("title") or "",
+            )
     elif (data / "vclaims.tsv").is_file():
         for row in csv.reader((data / "vclaims.tsv").open(encoding="utf-8"), delimiter="\t"):
             if len(row) >= 2 and row[0] not in ("id", "vclaim_id"):
@@ -136,8 +138,9 @@ def purity(groups: dict[str, str], labels: dict[str, str]) -> float:
     return sum(Counter(v).most_common(1)[0][1] for v in by.values()) / len(groups)
 
 
-def cluster_scores(rows: list[dict], threshold: float, semantic: fusion.Semantic | None = None,
-                   settings: fusion.Settings | None = None) -> dict[str, float]:
+def cluster_scores(
+    rows: list[dict], threshold: float, semantic: fusion.Semantic | None = None, settings: fusion.Settings | None = None
+) -> dict[str, float]:
     """purity (each predicted cluster counted by its most frequent gold cluster), completeness
     (inverse purity: each gold cluster by its most frequent predicted cluster), pairwise P/R."""
     gold = {r["claim_id"]: r["cluster"] for r in rows}
@@ -177,16 +180,20 @@ def synthetic_claims(texts: list[str], n: int, seed: int = 7) -> list[dict]:
     return records
 
 
-
-
 # Ranking ------------------------------------------------------------------------------------------
 class Pool:
     """One query set against the verified claims: each query's candidates (lexical blocking and
     dense nearest, as annotate.loop.similarity._candidates makes them) with their lexical score and
     cosine, so that every weight is scored on the same pairs."""
 
-    def __init__(self, queries: dict[str, str], checks: list[PastCheck], check_vectors: np.ndarray | None,
-                 semantic: fusion.Semantic | None, floor: float) -> None:
+    def __init__(
+        self,
+        queries: dict[str, str],
+        checks: list[PastCheck],
+        check_vectors: np.ndarray | None,
+        semantic: fusion.Semantic | None,
+        floor: float,
+    ) -> None:
         self.qids = list(queries)
         self.checks = checks
         texts = [similarity.clean_text(t) for t in queries.values()]
@@ -194,16 +201,16 @@ class Pool:
         if semantic is not None:
             dense = np.vstack([semantic.vectors(texts, QUERY), check_vectors])
         n = len(texts)
-        space = similarity._Space([*texts, *(similarity.clean_text(c.indexed_text) for c in checks)], dense, 0.0,
-                                  floor)
+        space = similarity._Space([*texts, *(similarity.clean_text(c.indexed_text) for c in checks)], dense, 0.0, floor)
         rows, cols, lexical = similarity._candidates(space, np.arange(n), np.arange(n, n + len(checks)), top=TOP)
         self.rows, self.cols, self.lexical = rows, cols - n, lexical
         self.cosine = space.cosine(rows, cols)
         self.guards = similarity._Guards([*texts, *(similarity.clean_text(c.claim) for c in checks)])
         self.n = n
 
-    def ranked(self, weight: float, *, lexical_only: bool = False, cosine_only: bool = False
-               ) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, float]]]]:
+    def ranked(
+        self, weight: float, *, lexical_only: bool = False, cosine_only: bool = False
+    ) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, float]]]]:
         if cosine_only:
             score = self.cosine
         elif lexical_only:
@@ -236,8 +243,9 @@ def rank_bm25(queries: dict[str, str], checks: list[PastCheck]) -> dict[str, lis
     import bm25s
 
     retriever = bm25s.BM25()
-    retriever.index([similarity.tokens(similarity.clean_text(c.indexed_text)) or ["\u2205"] for c in checks],
-                    show_progress=False)
+    retriever.index(
+        [similarity.tokens(similarity.clean_text(c.indexed_text)) or ["\u2205"] for c in checks], show_progress=False
+    )
     tokenized = [similarity.tokens(similarity.clean_text(t)) or ["\u2205"] for t in queries.values()]
     docs, _ = retriever.retrieve(tokenized, k=10, show_progress=False, n_threads=1)
     return {qid: [checks[int(i)].id for i in row] for qid, row in zip(queries, docs, strict=True)}
@@ -254,9 +262,16 @@ def check_vectors(checks: list[PastCheck], semantic: fusion.Semantic | None) -> 
     return semantic.vectors([similarity.clean_text(c.indexed_text) for c in checks], PASSAGE)
 
 
-def score_set(name: str, queries: dict[str, str], qrels: dict[str, set[str]], checks: list[PastCheck],
-              vectors: np.ndarray | None, semantic: fusion.Semantic | None, weight: float, floor: float
-              ) -> dict[str, float]:
+def score_set(
+    name: str,
+    queries: dict[str, str],
+    qrels: dict[str, set[str]],
+    checks: list[PastCheck],
+    vectors: np.ndarray | None,
+    semantic: fusion.Semantic | None,
+    weight: float,
+    floor: float,
+) -> dict[str, float]:
     pool = Pool(queries, checks, vectors, semantic, floor)
     qrels = {q: r for q, r in qrels.items() if q in queries}
     row: dict[str, float] = {"queries": len(qrels)}
@@ -270,8 +285,13 @@ def score_set(name: str, queries: dict[str, str], qrels: dict[str, set[str]], ch
     return row
 
 
-def cosine_floor(queries: dict[str, str], qrels: dict[str, set[str]], checks: list[PastCheck], vectors: np.ndarray,
-                 semantic: fusion.Semantic) -> float:
+def cosine_floor(
+    queries: dict[str, str],
+    qrels: dict[str, set[str]],
+    checks: list[PastCheck],
+    vectors: np.ndarray,
+    semantic: fusion.Semantic,
+) -> float:
     rng = np.random.default_rng(5)
     ids = [q for q in queries if q in qrels]
     qv = semantic.vectors([similarity.clean_text(queries[q]) for q in ids], QUERY)
@@ -290,15 +310,18 @@ def choose_weight(pools: list[tuple[Pool, dict[str, set[str]]]]) -> tuple[float,
     return best[1], lines
 
 
-def safe_cut(pool: Pool, qrels: dict[str, set[str]], weight: float, *, cut: float | None = None,
-             target: float = 0.9) -> dict[str, float]:
+def safe_cut(
+    pool: Pool, qrels: dict[str, set[str]], weight: float, *, cut: float | None = None, target: float = 0.9
+) -> dict[str, float]:
     """Half the queries (every second by id) lose their gold checks, so a flag can be false. cut None:
     the lowest cut at which the flags' precision is at least `target`."""
     qids = sorted(q for q in qrels if q in pool.qids)
     stripped = {q: qrels[q] for q in qids[1::2]}
     top = pool.guarded_top(weight, stripped)
-    flags = sorted(((s, cid in qrels[q] and q not in stripped, q in stripped) for q in qids if top[q]
-                    for cid, s in [top[q]]), reverse=True)
+    flags = sorted(
+        ((s, cid in qrels[q] and q not in stripped, q in stripped) for q in qids if top[q] for cid, s in [top[q]]),
+        reverse=True,
+    )
     if cut is None:  # the lowest score whose flags (all from it up) are right often enough
         cut = 1.01
         for score in sorted({f[0] for f in flags}, reverse=True):
@@ -308,19 +331,28 @@ def safe_cut(pool: Pool, qrels: dict[str, set[str]], weight: float, *, cut: floa
         cut = math.floor(cut * 1000) / 1000  # never above the lowest flag kept
     flagged = [(ok, gone) for s, ok, gone in flags if s >= cut]
     kept = len(qids) - len(stripped)
-    return {"cut": cut, "precision": sum(ok for ok, _ in flagged) / max(1, len(flagged)), "flags": len(flagged),
-            "false_flag_rate": sum(gone for _, gone in flagged) / max(1, len(stripped)),
-            "recall": sum(ok for ok, _ in flagged) / max(1, kept), "queries": len(qids)}
+    return {
+        "cut": cut,
+        "precision": sum(ok for ok, _ in flagged) / max(1, len(flagged)),
+        "flags": len(flagged),
+        "false_flag_rate": sum(gone for _, gone in flagged) / max(1, len(stripped)),
+        "recall": sum(ok for ok, _ in flagged) / max(1, kept),
+        "queries": len(qids),
+    }
 
 
 def tweet_pairs(queries: dict[str, str], qrels: dict[str, set[str]]) -> list[dict]:
     """The train tweets as claim records, each labelled with its (first) gold claim."""
-    return [{"claim_id": q, "claim": t, "normalized_claim": "", "published": "", "cluster": sorted(qrels[q])[0]}
-            for q, t in queries.items() if q in qrels]
+    return [
+        {"claim_id": q, "claim": t, "normalized_claim": "", "published": "", "cluster": sorted(qrels[q])[0]}
+        for q, t in queries.items()
+        if q in qrels
+    ]
 
 
-def choose_cluster_threshold(rows: list[dict], semantic: fusion.Semantic | None, settings: fusion.Settings
-                             ) -> tuple[float, list[str]]:
+def choose_cluster_threshold(
+    rows: list[dict], semantic: fusion.Semantic | None, settings: fusion.Settings
+) -> tuple[float, list[str]]:
     lines, best = [], (-1.0, 0.0)
     for t in [round(0.2 + 0.05 * i, 2) for i in range(15)]:
         s = cluster_scores(rows, t, semantic, settings)
@@ -338,13 +370,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="CheckThat! 2022 task 2A English (tuning set).")
     parser.add_argument("--extra", type=Path, action="append", default=[], help="Further sets, scored only.")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/annotate-bench-vectors.sqlite"),
-                        help="The vector cache file (reruns embed nothing again).")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path("/tmp/annotate-bench-vectors.sqlite"),
+        help="The vector cache file (reruns embed nothing again).",
+    )
     parser.add_argument("--skip-speed", action="store_true", help="Leave out the 100,000-claim timing.")
     args = parser.parse_args()
     semantic = fusion.Semantic(E5Small(), VectorCache(args.cache), log=lambda s: print(s, file=sys.stderr))
-    out = [f"Machine: {_machine()}. Model: {semantic.embedder.model} ({semantic.embedder.version}). "
-           f"Settings in the code: {fusion.SEMANTIC.as_dict()} (fused), {fusion.LEXICAL.as_dict()} (lexical).", ""]
+    out = [
+        f"Machine: {_machine()}. Model: {semantic.embedder.model} ({semantic.embedder.version}). "
+        f"Settings in the code: {fusion.SEMANTIC.as_dict()} (fused), {fusion.LEXICAL.as_dict()} (lexical).",
+        "",
+    ]
 
     # Tuning on 2022 2A train and dev ------------------------------------------------------------
     checks = load_set(args.data)
@@ -363,20 +402,26 @@ def main() -> None:
     rows = tweet_pairs(*sets[train])
     tuned = fusion.Settings(weight=weight, cluster_threshold=0.0, safe_cut=cut["cut"], cosine_floor=floor)
     threshold, threshold_lines = choose_cluster_threshold(rows, semantic, tuned)
-    out += ["### Settings chosen on 2022 2A English train and dev (never test)", "",
-            f"- cosine floor (median cosine of a {train} tweet and a verified claim not its own): **{floor}**",
-            f"- fused weight (MAP@5 on {' + '.join(tuning)}): **{weight}**; MAP@5 by weight: "
-            + "; ".join(weight_lines),
-            f"- safe cut (precision >= 0.9 on {dev}, half its queries stripped of their gold check): fused "
-            f"**{cut['cut']}** (precision {cut['precision']:.3f}, {cut['flags']} flags, false-flag rate "
-            f"{cut['false_flag_rate']:.3f}, recall {cut['recall']:.3f}); lexical **{lexical_cut['cut']}** (precision "
-            f"{lexical_cut['precision']:.3f}, recall {lexical_cut['recall']:.3f})",
-            f"- cluster threshold (pairwise F1 over {len(rows)} {train} tweets grouped by gold claim): fused "
-            f"**{threshold}**; by threshold: " + "; ".join(threshold_lines), ""]
+    out += [
+        "### Settings chosen on 2022 2A English train and dev (never test)",
+        "",
+        f"- cosine floor (median cosine of a {train} tweet and a verified claim not its own): **{floor}**",
+        f"- fused weight (MAP@5 on {' + '.join(tuning)}): **{weight}**; MAP@5 by weight: " + "; ".join(weight_lines),
+        f"- safe cut (precision >= 0.9 on {dev}, half its queries stripped of their gold check): fused "
+        f"**{cut['cut']}** (precision {cut['precision']:.3f}, {cut['flags']} flags, false-flag rate "
+        f"{cut['false_flag_rate']:.3f}, recall {cut['recall']:.3f}); lexical **{lexical_cut['cut']}** (precision "
+        f"{lexical_cut['precision']:.3f}, recall {lexical_cut['recall']:.3f})",
+        f"- cluster threshold (pairwise F1 over {len(rows)} {train} tweets grouped by gold claim): fused "
+        f"**{threshold}**; by threshold: " + "; ".join(threshold_lines),
+        "",
+    ]
 
     # Scored sets --------------------------------------------------------------------------------
-    table = ["| set | queries | MAP@1 lexical | MAP@1 semantic | MAP@1 fused | MAP@1 bm25s | MAP@5 lexical | "
-             "MAP@5 semantic | MAP@5 fused | MAP@5 bm25s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    table = [
+        "| set | queries | MAP@1 lexical | MAP@1 semantic | MAP@1 fused | MAP@1 bm25s | MAP@5 lexical | "
+        "MAP@5 semantic | MAP@5 fused | MAP@5 bm25s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     safe_rows = []
     scored: list[tuple[str, Path]] = [(n, args.data) for n in sets if n not in tuning]
     extra_sets = []
@@ -388,34 +433,53 @@ def main() -> None:
     # The sets used in no tuning first (--extra), then 2022 2A's dev-test and test.
     for name, q, g, c, v in [*extra_sets, *[(n, *sets[n], checks, vectors) for n, _ in scored]]:
         row = score_set(name, q, g, c, v, semantic, weight, floor)
-        table.append(f"| {name} | {row['queries']} | " + " | ".join(
-            f"{row[f'{r}_map{k}']:.4f}" for k in (1, 5) for r in ("lexical", "semantic", "fused", "bm25s")) + " |")
+        table.append(
+            f"| {name} | {row['queries']} | "
+            + " | ".join(f"{row[f'{r}_map{k}']:.4f}" for k in (1, 5) for r in ("lexical", "semantic", "fused", "bm25s"))
+            + " |"
+        )
         if name.endswith("Test"):
             pool = Pool(q, c, v, semantic, floor)
             f, lx = safe_cut(pool, g, weight, cut=cut["cut"]), safe_cut(pool, g, 0.0, cut=lexical_cut["cut"])
-            safe_rows.append(f"| {name} | {f['precision']:.3f} | {f['false_flag_rate']:.3f} | {f['recall']:.3f} | "
-                             f"{lx['precision']:.3f} | {lx['false_flag_rate']:.3f} | {lx['recall']:.3f} |")
-    out += ["### MAP@1 and MAP@5 (fused with the weight above; the same texts, fields and run for every ranker)", "",
-            *table, "", "### \"Previously checked\" at the safe cut, half of each set's queries stripped of their gold",
-            "", "| set | fused precision | fused false-flag rate | fused recall | lexical precision | "
-            "lexical false-flag rate | lexical recall |", "|---|---|---|---|---|---|---|", *safe_rows, ""]
+            safe_rows.append(
+                f"| {name} | {f['precision']:.3f} | {f['false_flag_rate']:.3f} | {f['recall']:.3f} | "
+                f"{lx['precision']:.3f} | {lx['false_flag_rate']:.3f} | {lx['recall']:.3f} |"
+            )
+    out += [
+        "### MAP@1 and MAP@5 (fused with the weight above; the same texts, fields and run for every ranker)",
+        "",
+        *table,
+        "",
+        '### "Previously checked" at the safe cut, half of each set\'s queries stripped of their gold',
+        "",
+        "| set | fused precision | fused false-flag rate | fused recall | lexical precision | "
+        "lexical false-flag rate | lexical recall |",
+        "|---|---|---|---|---|---|---|",
+        *safe_rows,
+        "",
+    ]
 
     # Clusters -----------------------------------------------------------------------------------
     hand = [json.loads(line) for line in CLUSTERS.open(encoding="utf-8")]
     lex, fus = cluster_scores(hand, fusion.LEXICAL.cluster_threshold), cluster_scores(hand, threshold, semantic, tuned)
-    out += ["### Clusters", "",
-            f"Hand-labelled news claims ({CLUSTERS.relative_to(ROOT)}, {len(hand)} claims, untuned): lexical at "
-            f"{fusion.LEXICAL.cluster_threshold}: purity {lex['purity']:.3f}, completeness {lex['completeness']:.3f}; "
-            f"fused at {threshold}: purity {fus['purity']:.3f}, completeness {fus['completeness']:.3f} "
-            f"(pair precision {fus['pair_precision']:.3f}, recall {fus['pair_recall']:.3f}).", ""]
+    out += [
+        "### Clusters",
+        "",
+        f"Hand-labelled news claims ({CLUSTERS.relative_to(ROOT)}, {len(hand)} claims, untuned): lexical at "
+        f"{fusion.LEXICAL.cluster_threshold}: purity {lex['purity']:.3f}, completeness {lex['completeness']:.3f}; "
+        f"fused at {threshold}: purity {fus['purity']:.3f}, completeness {fus['completeness']:.3f} "
+        f"(pair precision {fus['pair_precision']:.3f}, recall {fus['pair_recall']:.3f}).",
+        "",
+    ]
 
     # Speed --------------------------------------------------------------------------------------
     out += ["### Speed and memory", "", *speed(checks, vectors, sets[train][0], semantic, skip=args.skip_speed)]
     print(write_section("match", ["## Claim matching (`benchmarks/match_bench.py`)", "", *out]))
 
 
-def speed(checks: list[PastCheck], vectors: np.ndarray, claims: dict[str, str], semantic: fusion.Semantic,
-          *, skip: bool) -> list[str]:
+def speed(
+    checks: list[PastCheck], vectors: np.ndarray, claims: dict[str, str], semantic: fusion.Semantic, *, skip: bool
+) -> list[str]:
     lines = []
     fresh = fusion.Semantic(semantic.embedder, VectorCache(None))
     sample = [similarity.clean_text(t) for t in list(claims.values())[:200]]
@@ -429,10 +493,12 @@ def speed(checks: list[PastCheck], vectors: np.ndarray, claims: dict[str, str], 
     clusters = m.cluster_claims(records, semantic=semantic)
     m.match_past(clusters, checks, settings=fusion.SEMANTIC, semantic=semantic, check_vectors=vectors)
     took = time.perf_counter() - start
-    lines.append(f"- Matching {len(texts):,} new claims against {len(checks):,} indexed checks (vectors of both "
-                 f"cached): **{took:.1f} s**, plus embedding the claims at {per_s:.0f} claims/s (measured on 200 "
-                 f"uncached: about {len(texts) / per_s:.0f} s for {len(texts):,}). Goal: <= 60 s in all. Peak RSS "
-                 f"{peak_mb():.0f} MB.")
+    lines.append(
+        f"- Matching {len(texts):,} new claims against {len(checks):,} indexed checks (vectors of both "
+        f"cached): **{took:.1f} s**, plus embedding the claims at {per_s:.0f} claims/s (measured on 200 "
+        f"uncached: about {len(texts) / per_s:.0f} s for {len(texts):,}). Goal: <= 60 s in all. Peak RSS "
+        f"{peak_mb():.0f} MB."
+    )
     if skip:
         return lines
     base = [c.claim for c in checks]
@@ -452,6 +518,7 @@ def speed(checks: list[PastCheck], vectors: np.ndarray, claims: dict[str, str], 
     mem = VectorCache(None)
     head = ("bench", "1", QUERY)
     from annotate.loop.vectors import text_hash
+
     for t, v in zip(texts, dense, strict=True):
         mem._memory[(*head, text_hash(t))] = v
     cached = fusion.Semantic(Cached(), mem)  # type: ignore[arg-type]
@@ -462,13 +529,15 @@ def speed(checks: list[PastCheck], vectors: np.ndarray, claims: dict[str, str], 
     lexical = m.cluster_claims(records)
     took_lexical = time.perf_counter() - start
     how = "faiss-cpu IVF" if similarity._faiss() else "numpy, exact"
-    lines.append(f"- Clustering {N_CLAIMS:,} claims (verified-claim texts and variants: a word dropped or swapped, "
-                 f"a number changed, a lead-in added) with their vectors cached: **{took:.1f} s** fused "
-                 f"({len(clusters):,} clusters; dense candidates by {how}), against {took_lexical:.1f} s lexical "
-                 f"alone in the same run ({len(lexical):,} clusters). Goal: <= 60 s. "
-                 "Variants' vectors are their original's plus noise (embedding 100,000 texts would take about "
-                 f"{N_CLAIMS / per_s / 60:.0f} min at the rate above; the clustering time does not depend on which "
-                 f"vectors). Peak RSS {peak_mb():.0f} MB.")
+    lines.append(
+        f"- Clustering {N_CLAIMS:,} claims (verified-claim texts and variants: a word dropped or swapped, "
+        f"a number changed, a lead-in added) with their vectors cached: **{took:.1f} s** fused "
+        f"({len(clusters):,} clusters; dense candidates by {how}), against {took_lexical:.1f} s lexical "
+        f"alone in the same run ({len(lexical):,} clusters). Goal: <= 60 s. "
+        "Variants' vectors are their original's plus noise (embedding 100,000 texts would take about "
+        f"{N_CLAIMS / per_s / 60:.0f} min at the rate above; the clustering time does not depend on which "
+        f"vectors). Peak RSS {peak_mb():.0f} MB."
+    )
     return lines
 
 
@@ -477,8 +546,10 @@ def _machine() -> str:
     import platform
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), Python "
-            f"{platform.python_version()}, 1-minute load average {load:.1f} at the start")
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), Python "
+        f"{platform.python_version()}, 1-minute load average {load:.1f} at the start"
+    )
 
 
 if __name__ == "__main__":

@@ -134,8 +134,12 @@ def main() -> None:
         f"each, {time.strftime('%Y-%m-%d')}; 1-minute load average "
         f"{', '.join(f'{x:.1f}' for x in load)} (before, and after each size) on this 2-core machine "
         "shared with other work."
-        + (" `before` is annotate before agreement and train streamed (agreement built the whole collection "
-           "of tasks; train read the whole table and fitted TF-IDF + logistic regression)." if args.before else ""),
+        + (
+            " `before` is annotate before agreement and train streamed (agreement built the whole collection "
+            "of tasks; train read the whole table and fitted TF-IDF + logistic regression)."
+            if args.before
+            else ""
+        ),
         "",
         "| sentences | what | seconds | peak RSS MB | notes |",
         "|---|---|---|---|---|",

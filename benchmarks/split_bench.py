@@ -183,10 +183,10 @@ def ud_documents(path: Path) -> list[list[list[str]]]:
         elif line.startswith("# text = "):
             if not docs:
                 docs.append([[]])
-            docs[-1][-1].append(line[len("# text = "):].strip())
+            docs[-1][-1].append(line[len("# text = ") :].strip())
     if not marked:
         flat = [s for d in docs for p in d for s in p]
-        docs = [[flat[i:i + UD_BLOCK]] for i in range(0, len(flat), UD_BLOCK)]
+        docs = [[flat[i : i + UD_BLOCK]] for i in range(0, len(flat), UD_BLOCK)]
     return [[p for p in d if p] for d in docs if any(d)]
 
 
@@ -225,8 +225,13 @@ def ud_worker(name: str, language: str, path: Path) -> dict:
             found = {len(text[:e].rstrip()) for _, e in spans} - {len(text.rstrip())}
             tp, fp, fn = tp + len(found & gold), fp + len(found - gold), fn + len(gold - found)
     precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
-    return {"precision": precision, "recall": recall, "f1": 2 * precision * recall / max(1e-9, precision + recall),
-            "boundaries": tp + fn, "offset_errors": offsets}
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / max(1e-9, precision + recall),
+        "boundaries": tp + fn,
+        "offset_errors": offsets,
+    }
 
 
 def ud_main(ud: Path, other_python: str | None) -> None:
@@ -259,8 +264,11 @@ def ud_main(ud: Path, other_python: str | None) -> None:
         cells = [" / ".join(f"{found[n][k]:.3f}" for k in ("precision", "recall", "f1")) if n in found else "-"
                  for n in ("news", "sentencex", "pysbd")]  # fmt: skip
         errors = ", ".join(f"{n} {r['offset_errors']}" for n, r in found.items())
-        lines.append(f"| {language} ({UD_LANGUAGES[language]}) | {found['news']['boundaries']:,} | "
-                     + " | ".join(cells) + f" | {errors} |")
+        lines.append(
+            f"| {language} ({UD_LANGUAGES[language]}) | {found['news']['boundaries']:,} | "
+            + " | ".join(cells)
+            + f" | {errors} |"
+        )
     print(write_section("split-languages", lines))
 
 

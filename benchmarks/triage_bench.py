@@ -168,7 +168,7 @@ def speed(tmp_path: Path, pool: list[str], semantic: Semantic) -> list[str]:
     folder = tmp_path / "articles"
     folder.mkdir()
     for n in range(200):
-        body = " ".join(" ".join(t.split()).rstrip(" .") + "." for t in texts[n * 30:(n + 1) * 30])
+        body = " ".join(" ".join(t.split()).rstrip(" .") + "." for t in texts[n * 30 : (n + 1) * 30])
         (folder / f"article-{n:03d}.txt").write_text(f"Article {n}\n\n{body}\n", encoding="utf-8")
     rate_cache = VectorCache(tmp_path / "rate.sqlite")
     start = time.perf_counter()

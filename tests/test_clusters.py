@@ -157,7 +157,10 @@ def test_a_past_fact_check_shows_on_the_task(fake, tmp_path: Path) -> None:
     assert matched.exit_code == 0, matched.stderr
     promote(_exports(export), client, spec, config_dir=config_dir, matches=tmp_path / "m.jsonl")
     putin = next(t for t in _tasks(client) if t["data"]["claim_id"].startswith("kyiv-post"))
-    assert putin["data"]["previously_checked"] == "previously checked: false by Other Fact Desk (https://other.example/fc/1)"
+    assert (
+        putin["data"]["previously_checked"]
+        == "previously checked: false by Other Fact Desk (https://other.example/fc/1)"
+    )
     assert putin["data"]["past_checks"][0]["verdict"] == "false"
     bridge = next(t for t in _tasks(client) if t["data"]["claim_id"].startswith("city-desk"))
     assert bridge["data"]["previously_checked"] == ""
@@ -248,8 +251,13 @@ def test_a_verdict_given_once_reaches_every_confirmed_mention(fake, tmp_path: Pa
     assert list(table.loc[ids, "verdict_source"]) == ["direct", "cluster_confirmed", "cluster_confirmed",
                                                       "cluster_rejected"]  # fmt: skip
     assert list(table.loc[ids, "verdict"].fillna("-")) == ["false", "false", "false", "-"]
-    assert set(table.loc[ids, "cluster_id"]) == {ids[0]} and table.loc[ids[1], "url"] == "https://daily-wire.example/story"
-    assert table.loc[ids[1], "justification"] is None and table.loc[ids[1], "factcheck_url"] == "https://factcheck.example.org/putin"
+    assert (
+        set(table.loc[ids, "cluster_id"]) == {ids[0]} and table.loc[ids[1], "url"] == "https://daily-wire.example/story"
+    )
+    assert (
+        table.loc[ids[1], "justification"] is None
+        and table.loc[ids[1], "factcheck_url"] == "https://factcheck.example.org/putin"
+    )
     schema = json.loads((ROOT / "schemas" / "tables" / "verdicts.schema.json").read_text())
     assert list(table.reset_index().columns) == list(schema["properties"])
     for row in json.loads(table.reset_index().to_json(orient="records")):
@@ -383,5 +391,6 @@ def test_context_marked_escapes_what_the_article_says() -> None:
     from annotate.loop.verification import context_marked
 
     assert context_marked("Before <b>. Prices rose 5% & more. After.", "Prices rose 5% & more.") == (
-        "Before &lt;b&gt;. <mark>Prices rose 5% &amp; more.</mark> After.")
+        "Before &lt;b&gt;. <mark>Prices rose 5% &amp; more.</mark> After."
+    )
     assert context_marked("<i>x</i>", "not there") == "&lt;i&gt;x&lt;/i&gt;"

@@ -59,7 +59,9 @@ def test_one_task_per_cluster_on_a_real_server(live_server: LiveServer, tmp_path
     putin = tasks["kyiv-post"]
     ids = [m["claim_id"] for m in putin.data["mentions"]]
     assert [o["value"] for o in putin.data["mention_options"]] == ids[1:] and len(ids) == 3
-    assert putin.data["previously_checked"] == "previously checked: false by Other Fact Desk (https://other.example/fc/1)"
+    assert (
+        putin.data["previously_checked"] == "previously checked: false by Other Fact Desk (https://other.example/fc/1)"
+    )
     assert tasks["city-desk"].data["previously_checked"] == ""
 
     # The verifier confirms two mentions and gives the verdict once.

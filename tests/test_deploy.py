@@ -73,8 +73,16 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveSer
                  "--cert", str(cert), "--key", str(key))  # fmt: skip
     assert config.returncode == 0, config.stderr
     (proxy / "annotate.conf").write_text(config.stdout)
-    temp = "\n".join(f"    {kind}_temp_path {proxy}/{sub};" for kind, sub in (
-        ("client_body", "body"), ("proxy", "proxy"), ("fastcgi", "fastcgi"), ("uwsgi", "uwsgi"), ("scgi", "scgi")))
+    temp = "\n".join(
+        f"    {kind}_temp_path {proxy}/{sub};"
+        for kind, sub in (
+            ("client_body", "body"),
+            ("proxy", "proxy"),
+            ("fastcgi", "fastcgi"),
+            ("uwsgi", "uwsgi"),
+            ("scgi", "scgi"),
+        )
+    )
     (proxy / "nginx.conf").write_text(f"""{"user root;" if os.geteuid() == 0 else ""}
 worker_processes 2;
 pid {proxy}/nginx.pid;

@@ -314,8 +314,16 @@ def test_load_of_a_table_says_to_split_it_first(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "0123456789abcdef")
     table = tmp_path / "ct.tsv"
     table.write_text(HEADER + "1\tA sentence.\tYes\n2\tAnother.\tNo\n", encoding="utf-8")
-    result = run("load", table, "--project", "claims", "--url", f"http://127.0.0.1:{free_port()}", code=1,
-                 says=f"a table (one sentence a row), not task records: `annotate split {table} -o tasks.jsonl`")
+    result = run(
+        "load",
+        table,
+        "--project",
+        "claims",
+        "--url",
+        f"http://127.0.0.1:{free_port()}",
+        code=1,
+        says=f"a table (one sentence a row), not task records: `annotate split {table} -o tasks.jsonl`",
+    )
     assert "not valid JSON" not in result.stderr  # type: ignore[attr-defined]  # one line, not one a row
 
 
@@ -329,8 +337,13 @@ def test_a_truncated_export_says_the_file_ends_early(tmp_path: Path, cut: float)
 
 @pytest.mark.parametrize(
     "args",
-    [["validate", str(CLAIMS)], ["combine", str(CLAIMS), "-o", "ds"], ["agreement", str(CLAIMS)],
-     ["schema"], ["match", str(CLAIMS), "--lexical"]],
+    [
+        ["validate", str(CLAIMS)],
+        ["combine", str(CLAIMS), "-o", "ds"],
+        ["agreement", str(CLAIMS)],
+        ["schema"],
+        ["match", str(CLAIMS), "--lexical"],
+    ],
     ids=lambda a: a[0],
 )
 def test_an_unknown_project_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
@@ -359,10 +372,15 @@ def test_front_matter_without_its_closing_line_is_still_front_matter(tmp_path: P
 @pytest.mark.parametrize(
     ("config", "says"),
     [
-        ('<View><Text name="text" value="$text"/><Choices toName="text"><Choice value="a"/></Choices></View>',
-         "has no name; every control needs one"),
-        ('<View><Text name="text" value="$text"/><Labels name="l" toName="text"><Label value="A"/><Label value="A"/>'
-         "</Labels></View>", "has the value(s) 'A' more than once"),
+        (
+            '<View><Text name="text" value="$text"/><Choices toName="text"><Choice value="a"/></Choices></View>',
+            "has no name; every control needs one",
+        ),
+        (
+            '<View><Text name="text" value="$text"/><Labels name="l" toName="text"><Label value="A"/><Label value="A"/>'
+            "</Labels></View>",
+            "has the value(s) 'A' more than once",
+        ),
         ('<Text name="text" value="$text"/>', "the root tag is <Text>"),
     ],
 )

@@ -298,7 +298,9 @@ def test_a_models_suggestion_carries_the_rules_spans_with_its_claim_status(tmp_p
     rules, _ = rules_predict(text)
     answers = ("claim_status", "claim_types")
     spans = [r for r in result if r.get("from_name") not in answers]
-    assert spans == [r for r in rules if r.get("from_name") not in answers] and len(spans) == 6  # 3 spans, 2 relations, a source type
+    assert (
+        spans == [r for r in rules if r.get("from_name") not in answers] and len(spans) == 6
+    )  # 3 spans, 2 relations, a source type
     (status,) = [r["value"]["choices"] for r in result if r.get("from_name") == "claim_status"]
     assert status == [load_model(tmp_path / "m").predict([text])[0][0]] and version.startswith("annotate-hash-sgd-")
     claim_types = [r["value"]["choices"] for r in result if r.get("from_name") == "claim_types"]

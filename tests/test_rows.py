@@ -201,8 +201,11 @@ def test_train_on_a_benchmark_file_and_score_on_another(tmp_path: Path) -> None:
     assert meta["eval"] | {"file": None} == {"items": 50, "positives": int((gold["class_label"] == "Yes").sum()),
                                              "precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
                                              "file": None}  # fmt: skip
-    text = CliRunner().invoke(app, ["train", str(train_file), "--eval", str(dev_file), "-o", str(model),
-                                    "--lexical"]).stdout
+    text = (
+        CliRunner()
+        .invoke(app, ["train", str(train_file), "--eval", str(dev_file), "-o", str(model), "--lexical"])
+        .stdout
+    )
     assert f"{dev_file}: eval: precision {meta['eval']['precision']}" in text
     assert "test: precision None, recall None, F1 n/a (no labelled test sentences)" in text
 
@@ -225,14 +228,22 @@ def test_score_on_a_claimbuster_file(tmp_path: Path) -> None:
         ("Sentence_id\tText\tclass_label\n\tA text.\tNo\n", ":2: the row has no id (column 'Sentence_id')"),
         ("Sentence_id\tText\tclass_label\n1\t \tNo\n", ":2: row '1' has no text"),
         ("Sentence_id\tText\tclass_label\n1\tA\tB\tC\n", "line 2: 4 cell(s), the header has 3"),
-        ("Sentence_id\tText\tclass_label\n1\tA\tB\tC\n2\tB\n3\tC\tNo\n", "line 2: 4 cell(s), the header has 3\n"
-         "{bad}: line 3: 2 cell(s), the header has 3"),  # every bad row, and none of the table taken
-        ("Sentence_id\tText\tclass_label\n1\tFirst.\t\"Yes\n2\tSecond.\tNo\n",
-         "line 2: a quote opened here is never closed"),
-        ("Sentence_id\tText\tclass_label\n1\tFirst.\t\"Yes\n2\tSecond.\tNo\n3\tThird.\tNo\"\n",
-         "line 2: a quoted cell runs to line 4 over what look like 2 row(s): a quote not closed?"),
-        ("Sentence_id\tText\tclass_label\n1\tFirst.\t\"Yes\n2\tSecond.\tNo\n3\tThird \"x\".\tNo\n",
-         "line 2: a quoted cell is closed by a quote mark with more text after it"),
+        (
+            "Sentence_id\tText\tclass_label\n1\tA\tB\tC\n2\tB\n3\tC\tNo\n",
+            "line 2: 4 cell(s), the header has 3\n{bad}: line 3: 2 cell(s), the header has 3",
+        ),  # every bad row, and none of the table taken
+        (
+            'Sentence_id\tText\tclass_label\n1\tFirst.\t"Yes\n2\tSecond.\tNo\n',
+            "line 2: a quote opened here is never closed",
+        ),
+        (
+            'Sentence_id\tText\tclass_label\n1\tFirst.\t"Yes\n2\tSecond.\tNo\n3\tThird.\tNo"\n',
+            "line 2: a quoted cell runs to line 4 over what look like 2 row(s): a quote not closed?",
+        ),
+        (
+            'Sentence_id\tText\tclass_label\n1\tFirst.\t"Yes\n2\tSecond.\tNo\n3\tThird "x".\tNo\n',
+            "line 2: a quoted cell is closed by a quote mark with more text after it",
+        ),
         ("Text\tText\tclass_label\n1\tA\tNo\n", "line 1: the header names 'Text' more than once"),
     ],
 )

@@ -84,7 +84,12 @@ def test_the_day_is_ranked_syndicated_sentences_are_one_row_and_checked_claims_c
     assert [r["sentence_id"] for r in rows] == [r.sentence_id for r in found.rows]
     top = rows[printed.rank - 1]
     assert (top["outlets"], top["verdict"], top["organization"], top["check_url"], top["already_checked"]) == (
-        "2", "false", "Checkers", "https://checkers.example/pc-1", "True")
+        "2",
+        "false",
+        "Checkers",
+        "https://checkers.example/pc-1",
+        "True",
+    )
     lines = [json.loads(line) for line in (tmp_path / "out" / "triage.jsonl").read_text().splitlines()]
     assert lines[printed.rank - 1]["already_checked"][0]["verdict"] == "false"
     assert lines[printed.rank - 1]["topics"] == ["economy"]
@@ -184,7 +189,9 @@ def test_load_puts_the_day_in_rank_order_and_checked_claims_to_verify_once(model
     (printed,) = [r for r in found.rows if r.matches]
     assert checked["data"]["cluster_id"] == checked["data"]["claim_id"] == printed.sentence_id
     assert [m["sentence_id"] for m in checked["data"]["mentions"]] == ["wire-1-0", "paper-1-39"]
-    assert checked["data"]["previously_checked"] == "previously checked: false by Checkers (https://checkers.example/pc-1)"
+    assert (
+        checked["data"]["previously_checked"] == "previously checked: false by Checkers (https://checkers.example/pc-1)"
+    )
     assert found.loaded is not None and (found.loaded.claims_created, found.loaded.verification_created) == (
         len(found.rows), 1)  # fmt: skip
 
@@ -258,5 +265,5 @@ def test_tomorrow_adds_tomorrows_sentences_after_todays_and_leaves_todays_work(m
     later = triage([str(tomorrow)], model_dir=model, out=tmp_path / "o2", day="2", load=target)
     tasks = _project_tasks(client, target.claims.title)
     assert [t["data"]["sentence_id"] for t in tasks[: len(first)]] == [r.sentence_id for r in today.rows]
-    assert [t["data"]["sentence_id"] for t in tasks[len(first):]] == [r.sentence_id for r in later.rows]
+    assert [t["data"]["sentence_id"] for t in tasks[len(first) :]] == [r.sentence_id for r in later.rows]
     assert tasks[0]["total_annotations"] == 1 and len(tasks[0]["annotations"]) == 1  # today's work kept

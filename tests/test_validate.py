@@ -304,6 +304,12 @@ def test_answers_nobody_meant_are_warned_of() -> None:
         found[name] = [(p.severity, p.kind, p.message) for p in validate_task(made, 0, file="f", rules=rules)
                        if p.kind == "consistency"]  # fmt: skip
     assert found["spans"] == [("warning", "consistency", "no_claim, yet 1 span(s) are marked (CLAIM, SOURCE or CUE)")]
-    assert found["types"] == [("warning", "consistency", "claim types are stored with claim_status no_claim: the editor "
-                                                         "shows them only for a claim, so they were ticked while hidden")]
+    assert found["types"] == [
+        (
+            "warning",
+            "consistency",
+            "claim types are stored with claim_status no_claim: the editor "
+            "shows them only for a claim, so they were ticked while hidden",
+        )
+    ]
     assert found["fine"] == []

@@ -33,7 +33,11 @@ def test_gunicorn_config_is_python_with_threads_timeout_and_rotated_logs(tmp_pat
     path = wsgi.write_config(tmp_path, host="127.0.0.1", port=8091, workers=3)
     config = runpy.run_path(str(path))
     assert (config["bind"], config["workers"], config["threads"], config["worker_class"]) == (
-        "127.0.0.1:8091", 3, wsgi.THREADS, "gthread")
+        "127.0.0.1:8091",
+        3,
+        wsgi.THREADS,
+        "gthread",
+    )
     assert config["timeout"] >= 2 * 70  # twice the 100,000-task export measured (about 70 s)
     handlers = config["logconfig_dict"]["handlers"]
     assert {h["class"] for h in handlers.values()} == {"logging.handlers.RotatingFileHandler"}

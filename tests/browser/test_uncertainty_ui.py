@@ -19,9 +19,7 @@ from tests.test_triage import articles
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 
-def test_the_stream_opens_on_the_least_certain_sentence(
-    live_server: LiveServer, chromium: str, tmp_path: Path
-) -> None:
+def test_the_stream_opens_on_the_least_certain_sentence(live_server: LiveServer, chromium: str, tmp_path: Path) -> None:
     run = Annotate(live_server, tmp_path)
 
     claims_id = int(run("project", "create", "claims"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,125 +228,141 @@ def _check_hidden_answers(ctx: _TaskContext, annotation: dict[str, Any], base: s
                 severity="warning", hint="drop them, or choose the claim status they belong to")  # fmt: skip
 
 
+_Add = Callable[..., None]  # add(path under the result list, message, kind, **hint/severity)
+
+
 def _check_results(ctx: _TaskContext, annotation: dict[str, Any], base: str, *, is_annotation: bool) -> None:
-    text = ctx.task["data"].get(TEXT)
+    """Every result of one annotation or prediction: relations, controls and their values, offsets."""
     results = annotation["result"]
-    rules = ctx.rules
+
+    def add(path: str, message: str, kind: str, **kw: Any) -> None:
+        ctx.add(f"{base}.result{path}", message, kind, annotation=annotation if is_annotation else None, **kw)
+
+    region_ids, regions = _spans(results, add)
+    for i, r in enumerate(results):
+        if not isinstance(r, dict):
+            continue
+        if r.get("type") == "relation":
+            _check_relation(add, i, r, region_ids, regions, ctx.rules)
+            continue
+        value = r.get("value")
+        if not isinstance(value, dict) or not isinstance(r.get("from_name"), str):
+            continue  # the schema reports it
+        _check_control(add, i, r, value, ctx, region_ids, regions)
+        if "start" in value and "end" in value:
+            _check_offsets(add, i, value, ctx.task["data"].get(TEXT))
+
+
+def _spans(results: list[Any], add: _Add) -> tuple[set[str], dict[str, set[str]]]:
+    """(the span region ids, span id -> its labels); a region id used by two spans is reported."""
     region_ids: set[str] = set()
-    regions: dict[str, set[str]] = {}  # span id -> its labels (spans with labels only)
+    regions: dict[str, set[str]] = {}  # spans with labels only
     for i, r in enumerate(results):
         if isinstance(r, dict) and r.get("type") == "labels" and isinstance(r.get("id"), str):
             if r["id"] in region_ids:
-                ctx.add(f"{base}.result[{i}].id", f"two spans have the region id {r['id']!r}", "region",
-                        annotation=annotation if is_annotation else None,
-                        hint="region ids are unique within an annotation; give one span a new id")  # fmt: skip
+                add(f"[{i}].id", f"two spans have the region id {r['id']!r}", "region",
+                    hint="region ids are unique within an annotation; give one span a new id")  # fmt: skip
             region_ids.add(r["id"])
             value = r.get("value")
             labels = value.get("labels") if isinstance(value, dict) else None
             if isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels):
                 regions.setdefault(r["id"], set()).update(labels)
+    return region_ids, regions
 
-    def add(path: str, message: str, kind: str, **kw: Any) -> None:
-        ctx.add(f"{base}.result{path}", message, kind, annotation=annotation if is_annotation else None, **kw)
 
-    for i, r in enumerate(results):
-        if not isinstance(r, dict):
-            continue
-        kind = r.get("type")
-        if kind == "relation":
-            ends = [e if isinstance(e, str) else None for e in (r.get("from_id"), r.get("to_id"))]
-            for key, end in zip(("from_id", "to_id"), ends, strict=True):
-                if end not in region_ids:
-                    add(f"[{i}].{key}", f"relation end {end!r} is not a span of this annotation", "relation")
-            given = r.get("labels")
-            labels = [x for x in given if isinstance(x, str)] if isinstance(given, list) else []
-            if len(labels) > 1:
-                add(
-                    f"[{i}].labels",
-                    f"a relation has one label; this one has {len(labels)} ({', '.join(labels)})",
-                    "relation",
-                    hint="keep the one that applies (the config makes relation labels single-choice)",
-                )
-            got = [sorted(regions.get(e or "", ())) for e in ends]
-            ours = all(e in regions and regions[e] <= _SPAN_LABELS for e in ends)  # this project's vocabulary
-            implied = relation_between(got[0][0], got[1][0]) if all(len(g) == 1 for g in got) else None
-            for label in labels:
-                if rules and label not in rules.relations:
-                    add(f"[{i}].labels", f"relation label {label!r} is not in the project's config", "label")
-                wanted = RELATION_ENDS.get(label)
-                if wanted and ours and implied != label:
-                    add(f"[{i}]", f"{label} must join a {wanted[0]} and a {wanted[1]} span, joins {got[0]} and "
-                        f"{got[1]}", "relation", hint="redraw the arrow between the right spans")  # fmt: skip
-            if not labels and ours and implied is None:
-                add(f"[{i}].labels", f"a relation between {got[0]} and {got[1]} spans needs a label", "relation",
-                    hint=f"only {_IMPLIED} arrows may be left unlabelled")  # fmt: skip
-            continue
-        value = r.get("value")
-        if not isinstance(value, dict):
-            continue
-        from_name = r.get("from_name")
-        if not isinstance(from_name, str):
-            continue  # the schema reports it
-        control = rules.controls.get(from_name) if rules else None
-        if rules and control is None:
-            add(f"[{i}].from_name", f"control {r.get('from_name')!r} is not in the project's config", "label",
-                hint="was the config changed after annotating? see `annotate project update`")  # fmt: skip
-        if control:
-            if r.get("to_name") != control.to_name:
-                add(f"[{i}].to_name", f"{control.name} points at {r.get('to_name')!r}, the config at "
-                    f"{control.to_name!r}", "label")  # fmt: skip
-            picked = value.get("labels") if kind == "labels" else value.get("choices") if kind == "choices" else None
-            for item in picked if isinstance(picked, list) else []:
-                if isinstance(item, str) and control.values is not None and item not in control.values:
-                    add(f"[{i}].value", f"{item!r} is not a value of {control.name} "
-                        f"({', '.join(sorted(control.values))})", "label")  # fmt: skip
-                elif isinstance(item, str) and control.options_from:
-                    offered = task_options(ctx.task["data"], control.options_from)
-                    if item not in offered:
-                        add(f"[{i}].value", f"{item!r} is not one of the task's {control.options_from} "
-                            f"({', '.join(sorted(offered)) or 'none'})", "label",
-                            hint=f"{control.name} takes its values from the task's data")  # fmt: skip
-            if control.per_region and kind != "labels":
-                region_id = r.get("id") if isinstance(r.get("id"), str) else None
-                owner = regions.get(region_id or "")
-                if region_id not in region_ids:
-                    add(f"[{i}].id", f"{control.name} is a per-region answer, but no span has id {r.get('id')!r}",
-                        "region")  # fmt: skip
-                elif owner and control.when_labels and not owner & control.when_labels:
-                    add(f"[{i}]", f"{control.name} belongs on a {'/'.join(sorted(control.when_labels))} span, "
-                        f"is on a {'/'.join(sorted(owner))} span", "region")  # fmt: skip
-        if "start" not in value or "end" not in value:
-            continue
-        start, end = value["start"], value["end"]
-        if type(start) is not int or type(end) is not int:
-            if type(start) in (float, bool) or type(end) in (float, bool):
-                add(f"[{i}].value", f"offsets must be JSON integers, got {json.dumps(start)} and {json.dumps(end)}",
-                    "offsets", hint="write character positions as whole numbers (3, not 3.0)")  # fmt: skip
-            continue
-        if not isinstance(text, str):
-            continue
-        if start >= end:
-            what = "an empty span" if start == end else "start after end"
-            add(
-                f"[{i}].value", f"offsets {start}-{end}: {what}", "offsets", hint="a span covers at least one character"
-            )
-            continue
-        if not 0 <= start < end <= len(text):
-            add(f"[{i}].value", f"offsets {start}-{end} lie outside the task text (length {len(text)})", "offsets")
-            continue
-        region_text, expected = value.get("text"), text[start:end]
-        if not isinstance(region_text, str) or region_text == expected:
-            continue
-        if region_text.split() == expected.split():
-            add(f"[{i}].value.text", "span text differs from the task text only in whitespace", "offsets",
-                severity="warning", hint="Label Studio collapses spaces in value.text")  # fmt: skip
-        elif _utf16_slice(text, start, end) == region_text:
-            add(f"[{i}].value", f"offsets {start}-{end} count UTF-16 code units, not characters (an emoji or "
-                "other astral character comes before the span)", "offsets",
-                hint="convert the offsets to character positions")  # fmt: skip
-        else:
-            add(f"[{i}].value.text", f"span text {region_text!r} does not match the task text at {start}-{end}: "
-                f"{expected!r}", "offsets")  # fmt: skip
+def _check_relation(add: _Add, i: int, r: dict[str, Any], region_ids: set[str], regions: dict[str, set[str]],
+                    rules: ProjectRules | None) -> None:  # fmt: skip
+    """Its ends are spans of the annotation; one label, the config's, joining the spans it names."""
+    ends = [e if isinstance(e, str) else None for e in (r.get("from_id"), r.get("to_id"))]
+    for key, end in zip(("from_id", "to_id"), ends, strict=True):
+        if end not in region_ids:
+            add(f"[{i}].{key}", f"relation end {end!r} is not a span of this annotation", "relation")
+    given = r.get("labels")
+    labels = [x for x in given if isinstance(x, str)] if isinstance(given, list) else []
+    if len(labels) > 1:
+        add(f"[{i}].labels", f"a relation has one label; this one has {len(labels)} ({', '.join(labels)})",
+            "relation", hint="keep the one that applies (the config makes relation labels single-choice)")  # fmt: skip
+    got = [sorted(regions.get(e or "", ())) for e in ends]
+    ours = all(e in regions and regions[e] <= _SPAN_LABELS for e in ends)  # this project's vocabulary
+    implied = relation_between(got[0][0], got[1][0]) if all(len(g) == 1 for g in got) else None
+    for label in labels:
+        if rules and label not in rules.relations:
+            add(f"[{i}].labels", f"relation label {label!r} is not in the project's config", "label")
+        wanted = RELATION_ENDS.get(label)
+        if wanted and ours and implied != label:
+            add(f"[{i}]", f"{label} must join a {wanted[0]} and a {wanted[1]} span, joins {got[0]} and "
+                f"{got[1]}", "relation", hint="redraw the arrow between the right spans")  # fmt: skip
+    if not labels and ours and implied is None:
+        add(f"[{i}].labels", f"a relation between {got[0]} and {got[1]} spans needs a label", "relation",
+            hint=f"only {_IMPLIED} arrows may be left unlabelled")  # fmt: skip
+
+
+def _check_control(add: _Add, i: int, r: dict[str, Any], value: dict[str, Any], ctx: _TaskContext,
+                   region_ids: set[str], regions: dict[str, set[str]]) -> None:  # fmt: skip
+    """The control is the config's, points where the config does, holds its values, and a per-region
+    answer sits on a span of the labels it belongs to."""
+    rules, kind = ctx.rules, r.get("type")
+    control = rules.controls.get(r["from_name"]) if rules else None
+    if rules and control is None:
+        add(f"[{i}].from_name", f"control {r.get('from_name')!r} is not in the project's config", "label",
+            hint="was the config changed after annotating? see `annotate project update`")  # fmt: skip
+    if not control:
+        return
+    if r.get("to_name") != control.to_name:
+        add(f"[{i}].to_name", f"{control.name} points at {r.get('to_name')!r}, the config at "
+            f"{control.to_name!r}", "label")  # fmt: skip
+    picked = value.get("labels") if kind == "labels" else value.get("choices") if kind == "choices" else None
+    for item in picked if isinstance(picked, list) else []:
+        if isinstance(item, str) and control.values is not None and item not in control.values:
+            add(f"[{i}].value", f"{item!r} is not a value of {control.name} "
+                f"({', '.join(sorted(control.values))})", "label")  # fmt: skip
+        elif isinstance(item, str) and control.options_from:
+            offered = task_options(ctx.task["data"], control.options_from)
+            if item not in offered:
+                add(f"[{i}].value", f"{item!r} is not one of the task's {control.options_from} "
+                    f"({', '.join(sorted(offered)) or 'none'})", "label",
+                    hint=f"{control.name} takes its values from the task's data")  # fmt: skip
+    if control.per_region and kind != "labels":
+        region_id = r.get("id") if isinstance(r.get("id"), str) else None
+        owner = regions.get(region_id or "")
+        if region_id not in region_ids:
+            add(f"[{i}].id", f"{control.name} is a per-region answer, but no span has id {r.get('id')!r}",
+                "region")  # fmt: skip
+        elif owner and control.when_labels and not owner & control.when_labels:
+            add(f"[{i}]", f"{control.name} belongs on a {'/'.join(sorted(control.when_labels))} span, "
+                f"is on a {'/'.join(sorted(owner))} span", "region")  # fmt: skip
+
+
+def _check_offsets(add: _Add, i: int, value: dict[str, Any], text: Any) -> None:
+    """Integer offsets of a non-empty span inside the task text, whose text is the task's there."""
+    start, end = value["start"], value["end"]
+    if type(start) is not int or type(end) is not int:
+        if type(start) in (float, bool) or type(end) in (float, bool):
+            add(f"[{i}].value", f"offsets must be JSON integers, got {json.dumps(start)} and {json.dumps(end)}",
+                "offsets", hint="write character positions as whole numbers (3, not 3.0)")  # fmt: skip
+        return
+    if not isinstance(text, str):
+        return
+    if start >= end:
+        what = "an empty span" if start == end else "start after end"
+        add(f"[{i}].value", f"offsets {start}-{end}: {what}", "offsets", hint="a span covers at least one character")
+        return
+    if not 0 <= start < end <= len(text):
+        add(f"[{i}].value", f"offsets {start}-{end} lie outside the task text (length {len(text)})", "offsets")
+        return
+    region_text, expected = value.get("text"), text[start:end]
+    if not isinstance(region_text, str) or region_text == expected:
+        return
+    if region_text.split() == expected.split():
+        add(f"[{i}].value.text", "span text differs from the task text only in whitespace", "offsets",
+            severity="warning", hint="Label Studio collapses spaces in value.text")  # fmt: skip
+    elif _utf16_slice(text, start, end) == region_text:
+        add(f"[{i}].value", f"offsets {start}-{end} count UTF-16 code units, not characters (an emoji or "
+            "other astral character comes before the span)", "offsets",
+            hint="convert the offsets to character positions")  # fmt: skip
+    else:
+        add(f"[{i}].value.text", f"span text {region_text!r} does not match the task text at {start}-{end}: "
+            f"{expected!r}", "offsets")  # fmt: skip
 
 
 def validate_task(task: Any, index: int, *, file: str, rules: ProjectRules | None = None) -> list[Problem]:
