@@ -283,47 +283,92 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
     (shuffled each epoch); beyond, the classifier learns a batch at a time, the table read once per
     epoch, so memory stays that of a batch; once more to predict the test split.
     """
-    import joblib
-    import numpy as np
-    import scipy.sparse
-    import sklearn
-
     if dataset_dir.is_dir() and _inside(dataset_dir, model_dir):
         raise UsageError(f"-o {model_dir} is the dataset folder or holds it; the model would replace the dataset",
                          hint="give -o a folder of its own, e.g. -o model")  # fmt: skip
     embedding = ({**semantic.model, "kind": QUERY, "weight": EMBEDDING_WEIGHT} if semantic is not None
                  else None)  # fmt: skip
     params = PARAMS | {"embedding": embedding} if embedding else PARAMS  # a model without one keeps its id
-    # The hash is of the rows in table order: the model depends on it.
-    counts: Counter[str] = Counter()
-    digest = hashlib.sha256()
-    features = _Features()
-    kept: list[tuple[Any, list[str], Any]] | None = []
     evaluation = read_benchmark(eval_file) if eval_file is not None else None  # a bad file fails before the work
-    left_out: Counter[str] = Counter()
-    for batch in training_batches(dataset_dir, left_out):
+    first = _first_pass(dataset_dir, semantic)
+    model, epochs = _fit(first, dataset_dir, seed, semantic, embedding)
+    identity = json.dumps({"data": first.digest.hexdigest(), "params": params, "seed": seed}, sort_keys=True)
+    prefix = "annotate-e5-sgd-" if semantic is not None else "annotate-hash-sgd-"
+    model_id = prefix + hashlib.sha256(identity.encode()).hexdigest()[:12]
+    meta, tested = _measure(model, dataset_dir, first, model_id=model_id, seed=seed, params=params, epochs=epochs)
+    evaluated: list[str] = []
+    if evaluation is not None:
+        texts = evaluation[TEXT].astype(str).tolist()
+        evaluated = [label for label, _ in model.predict(texts)] if len(evaluation) else []
+        meta["eval"] = checkthat_scores(evaluation["gold_claim_status"].tolist(), evaluated) | {"file": str(eval_file)}
+
+    def build(folder: Path) -> list[Path]:
+        import joblib
+
+        joblib.dump(model.parts, folder / MODEL_FILE)
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        _write_run(folder / PREDICTIONS_FILE, [i for i, _, _, _ in tested], [y for _, _, _, y in tested], model_id)
+        if evaluation is not None:
+            _write_run(folder / EVAL_PREDICTIONS_FILE, _ids(evaluation), evaluated, model_id)
+        (folder / modelcard.CARD_FILE).write_text(modelcard.card(meta), encoding="utf-8")
+        modelcard.plot(meta, folder / modelcard.PLOT_FILE)
+        return [folder / MODEL_FILE, folder / META_FILE, folder / PREDICTIONS_FILE, folder / modelcard.CARD_FILE]
+
+    # All or nothing: a failed run leaves a previous model in model_dir as it was.
+    replace_folder(model_dir, build)
+    return meta
+
+
+@dataclass
+class _FirstPass:
+    """What one read of the train split gives: label counts, the data hash (rows in table order: the
+    model depends on it), document frequencies, the rows themselves while there are few, and the
+    labelled rows left out for having no text."""
+
+    counts: Counter[str]
+    digest: Any
+    features: _Features
+    kept: list[tuple[Any, list[str], Any]] | None
+    left_out: Counter[str]
+
+
+def _first_pass(dataset_dir: Path, semantic: Semantic | None) -> _FirstPass:
+    found = _FirstPass(Counter(), hashlib.sha256(), _Features(), [], Counter())
+    for batch in training_batches(dataset_dir, found.left_out):
         rows = batch[batch["split"] == "train"]
         if not len(rows):
             continue
         labels = rows["gold_claim_status"].tolist()
-        counts.update(labels)
-        _row_hash(digest, rows)
-        hashed = features.count(rows[TEXT].tolist())
+        found.counts.update(labels)
+        _row_hash(found.digest, rows)
+        hashed = found.features.count(rows[TEXT].tolist())
         dense = semantic.vectors(rows[TEXT].tolist(), QUERY) if semantic is not None else None  # embedded once
-        if kept is not None:
-            kept.append((hashed, labels, dense))
-            kept = None if sum(counts.values()) > CACHE_ROWS else kept
-    classes = sorted(counts)
-    without = f" ({left_out['train']} more labelled row(s) have no text and were left out)" if left_out["train"] else ""
+        if found.kept is not None:
+            found.kept.append((hashed, labels, dense))
+            found.kept = None if sum(found.counts.values()) > CACHE_ROWS else found.kept
+    classes = sorted(found.counts)
+    left = found.left_out["train"]
+    without = f" ({left} more labelled row(s) have no text and were left out)" if left else ""
     if len(classes) < 2:
-        raise InputError(f"{dataset_dir}: the train split has {sum(counts.values())} labelled sentence(s) with "
+        raise InputError(f"{dataset_dir}: the train split has {sum(found.counts.values())} labelled sentence(s) with "
                          f"{len(classes)} claim_status value(s); a classifier needs at least two{without}",
                          hint="annotate more articles, or combine with another --split")  # fmt: skip
-    epochs = _epochs(sum(counts.values()))
-    weighting = features.weighting()
-    design = Design(features.hashing, weighting, semantic)
-    classifier = _classifier(classes, counts, seed, epochs)
-    if kept is not None:
+    return found
+
+
+def _fit(first: _FirstPass, dataset_dir: Path, seed: int, semantic: Semantic | None,
+         embedding: dict[str, Any] | None) -> tuple[Model, int]:  # fmt: skip
+    """The model fitted on the kept rows in one call, or a batch at a time for each epoch; its epochs."""
+    import numpy as np
+    import scipy.sparse
+
+    classes = sorted(first.counts)
+    epochs = _epochs(sum(first.counts.values()))
+    weighting = first.features.weighting()
+    design = Design(first.features.hashing, weighting, semantic)
+    classifier = _classifier(classes, first.counts, seed, epochs)
+    if first.kept is not None:
+        kept, first.kept = first.kept, None  # let it go once fitted
         labels = [y for _, ys, _ in kept for y in ys]
         weighted = weighting.transform(scipy.sparse.vstack([x for x, _, _ in kept]))
         classifier.fit(design.join(weighted, np.vstack([d for _, _, d in kept]) if semantic else None), labels)
@@ -334,51 +379,40 @@ def train(dataset_dir: Path, model_dir: Path, *, seed: int = 13, eval_file: Path
                 if len(rows):
                     classifier.partial_fit(design(rows[TEXT].tolist()), rows["gold_claim_status"].tolist(),
                                            classes=classes)  # fmt: skip
-    kept = None
-    model = Model({"embedding": embedding}, {"hashing": features.hashing, "weighting": weighting,
-                                              "classifier": classifier}, semantic)  # fmt: skip
-    identity = json.dumps({"data": digest.hexdigest(), "params": params, "seed": seed}, sort_keys=True)
-    prefix = "annotate-e5-sgd-" if semantic is not None else "annotate-hash-sgd-"
-    model_id = prefix + hashlib.sha256(identity.encode()).hexdigest()[:12]
-    # Calibrated on the dev split (never trained on), its reliability measured on the test split.
+    parts = {"hashing": first.features.hashing, "weighting": weighting, "classifier": classifier}
+    return Model({"embedding": embedding}, parts, semantic), epochs
+
+
+Prediction = tuple[str, str, float, str]  # (id, gold, certainty, predicted label)
+
+
+def _measure(model: Model, dataset_dir: Path, first: _FirstPass, *, model_id: str, seed: int,
+             params: dict[str, Any], epochs: int) -> tuple[dict[str, Any], list[Prediction]]:  # fmt: skip
+    """model.json's content (calibrated on the dev split, never trained on; scored and its
+    reliability measured on the test split) and the test split's predictions."""
+    import numpy as np
+    import sklearn
+
     held = _predictions(model, dataset_dir, "dev")
     found = calibration.fit(np.array([p for _, _, p, _ in held]), np.array([g == y for _, g, _, y in held]))
     model.meta["calibration"] = found.as_dict() if found else None
     tested = _predictions(model, dataset_dir, "test")
-    test_ids = [i for i, _, _, _ in tested]
     gold = [g for _, g, _, _ in tested]
     predicted = [y for _, _, _, y in tested]
+    classifier, embedding = model.parts["classifier"], model.meta["embedding"]
     meta = {
         "model_id": model_id,
-        "kind": "hashing+embedding+sgd_logistic_regression" if semantic else "hashing+sgd_logistic_regression",
+        "kind": "hashing+embedding+sgd_logistic_regression" if embedding else "hashing+sgd_logistic_regression",
         "target": CLAIM_STATUS, "labels": [str(c) for c in classifier.classes_], "positive_label": POSITIVE,
-        "train_data_sha256": digest.hexdigest(), "train_sentences": sum(counts.values()), "seed": seed,
-        "left_out_without_text": dict(left_out),
+        "train_data_sha256": first.digest.hexdigest(), "train_sentences": sum(first.counts.values()), "seed": seed,
+        "left_out_without_text": dict(first.left_out),
         "params": params, "epochs": epochs, "embedding": embedding,
         "dataset": str(dataset_dir), "versions": {"scikit-learn": sklearn.__version__},
         "test": checkthat_scores(gold, predicted), "calibration": model.meta["calibration"],
         "reliability": calibration.reliability(np.array([p for _, _, p, _ in tested]),
                                                np.array([g == y for g, y in zip(gold, predicted, strict=True)])),
     }  # fmt: skip
-    evaluated: list[str] = []
-    if evaluation is not None:
-        texts = evaluation[TEXT].astype(str).tolist()
-        evaluated = [label for label, _ in model.predict(texts)] if len(evaluation) else []
-        meta["eval"] = checkthat_scores(evaluation["gold_claim_status"].tolist(), evaluated) | {"file": str(eval_file)}
-
-    def build(folder: Path) -> list[Path]:
-        joblib.dump(model.parts, folder / MODEL_FILE)
-        (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        _write_run(folder / PREDICTIONS_FILE, test_ids, predicted, model_id)
-        if evaluation is not None:
-            _write_run(folder / EVAL_PREDICTIONS_FILE, _ids(evaluation), evaluated, model_id)
-        (folder / modelcard.CARD_FILE).write_text(modelcard.card(meta), encoding="utf-8")
-        modelcard.plot(meta, folder / modelcard.PLOT_FILE)
-        return [folder / MODEL_FILE, folder / META_FILE, folder / PREDICTIONS_FILE, folder / modelcard.CARD_FILE]
-
-    # All or nothing: a failed run leaves a previous model in model_dir as it was.
-    replace_folder(model_dir, build)
-    return meta
+    return meta, tested
 
 
 def _predictions(model: Model, dataset_dir: Path, split: str) -> list[tuple[str, str, float, str]]:
