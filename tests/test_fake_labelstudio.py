@@ -16,7 +16,7 @@ import pytest
 
 from annotate.errors import InputError, LabelStudioAPIError, ServerUnreachable
 from annotate.labelstudio.api import export, load
-from annotate.labelstudio.api.load import PENDING_QUIET, load_tasks
+from annotate.labelstudio.api.load import PENDING_QUIET, LoadOptions, load_tasks
 from annotate.labelstudio.api.projects import ensure_project, load_project, update_project
 from annotate.labelstudio.api.users import add_users
 
@@ -101,10 +101,10 @@ def test_a_rerun_waits_for_the_batch_in_flight_and_sends_it_no_more(
     journal = tmp_path / "journal.json"
     fake.kill_client_during_next_import(lands_after_listings=3)
     with pytest.raises(ClientKilled):
-        load_tasks(fake, project_id, _records(5), journal_path=journal, batch_size=2)
+        load_tasks(fake, project_id, _records(5), LoadOptions(journal_path=journal, batch_size=2))
     assert fake.tasks(project_id) == []  # the server is still importing it (this listing is the first)
 
-    rerun = load_tasks(fake, project_id, _records(5), journal_path=journal, batch_size=2)
+    rerun = load_tasks(fake, project_id, _records(5), LoadOptions(journal_path=journal, batch_size=2))
 
     assert clock.slept == 2 * 2.0  # two more listings without it, then it is there
     assert (rerun.created, rerun.present) == (3, 2)
@@ -119,15 +119,15 @@ def test_a_batch_landing_after_the_rerun_gave_up_is_cleaned_by_the_next_run(
     journal = tmp_path / "journal.json"
     fake.kill_client_during_next_import(lands_after_listings=10**6)
     with pytest.raises(ClientKilled):
-        load_tasks(fake, project_id, _records(3), journal_path=journal, batch_size=2)
+        load_tasks(fake, project_id, _records(3), LoadOptions(journal_path=journal, batch_size=2))
 
-    rerun = load_tasks(fake, project_id, _records(3), journal_path=journal, batch_size=2)
+    rerun = load_tasks(fake, project_id, _records(3), LoadOptions(journal_path=journal, batch_size=2))
     assert PENDING_QUIET < clock.slept <= PENDING_QUIET + 4  # it waited while the task count stood still
     assert (rerun.created, rerun.present) == (3, 0)
 
     fake.land_in_flight()  # the server finishes the first run's batch after all
     assert _ids(fake, project_id) == ["a-0", "a-0", "a-1", "a-1", "a-2"]
-    third = load_tasks(fake, project_id, _records(3), journal_path=journal, batch_size=2)
+    third = load_tasks(fake, project_id, _records(3), LoadOptions(journal_path=journal, batch_size=2))
     assert (third.created, third.present, third.duplicates_removed) == (0, 3, 2)
     assert _ids(fake, project_id) == ["a-0", "a-1", "a-2"]
 
@@ -137,14 +137,16 @@ def test_a_copy_whose_text_differs_is_not_removed(tmp_path: Path, fake: FakeLabe
     records = _records(2)
     fake.import_tasks(project_id, [{"data": r} for r in records])
     fake.import_tasks(project_id, [{"data": records[0] | {"text": "Another split of it."}}])
-    report = load_tasks(fake, project_id, records, journal_path=tmp_path / "journal.json")
+    report = load_tasks(fake, project_id, records, LoadOptions(journal_path=tmp_path / "journal.json"))
     assert report.duplicates_removed == 0
     assert _ids(fake, project_id) == ["a-0", "a-0", "a-1"]
 
 
 def test_a_dry_run_sends_nothing(tmp_path: Path, fake: FakeLabelStudio) -> None:
     project_id = _claims(fake, tmp_path / "config")
-    report = load_tasks(fake, project_id, _records(3), journal_path=tmp_path / "journal.json", dry_run=True)
+    report = load_tasks(
+        fake, project_id, _records(3), LoadOptions(journal_path=tmp_path / "journal.json", dry_run=True)
+    )
     assert report.created == 3
     assert fake.calls["import_tasks"] == 0 and not (tmp_path / "journal.json").exists()
 
@@ -156,7 +158,7 @@ def test_an_interrupted_export_leaves_no_file_and_the_earlier_export_untouched(
     tmp_path: Path, fake: FakeLabelStudio
 ) -> None:
     project_id = _claims(fake, tmp_path / "config")
-    load_tasks(fake, project_id, _records(30), journal_path=tmp_path / "journal.json")
+    load_tasks(fake, project_id, _records(30), LoadOptions(journal_path=tmp_path / "journal.json"))
     out = tmp_path / "exports"
     earlier = export.export_project(fake, project_id, project="claims", out_dir=out)
     before = {p.name: p.read_bytes() for p in (out / "claims").iterdir()}
@@ -337,7 +339,7 @@ def test_a_batch_the_server_rejected_is_not_left_in_flight(
     bad = _records(2)
     del bad[1]["context_after"]  # Label Studio rejects the whole batch (note §9)
     with pytest.raises(LabelStudioAPIError):
-        load_tasks(fake, project_id, bad, journal_path=journal)
+        load_tasks(fake, project_id, bad, LoadOptions(journal_path=journal))
     messages: list[str] = []
-    load_tasks(fake, project_id, _records(2), journal_path=journal, log=messages.append)
+    load_tasks(fake, project_id, _records(2), LoadOptions(journal_path=journal, log=messages.append))
     assert (messages, clock.slept) == ([], 0.0)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from annotate.labelstudio.api.client import TaskRef, id_filter, task_refs
-from annotate.labelstudio.api.load import Journal, Ledger, digest, id_ranges, known_tasks, load_tasks
+from annotate.labelstudio.api.load import Journal, Ledger, LoadOptions, digest, id_ranges, known_tasks, load_tasks
 
 from .conftest import SAMPLES
 
@@ -62,8 +62,8 @@ def records(n: int, start: int = 0) -> list[dict[str, Any]]:
 
 
 def load(server: CountingServer, tmp_path: Path, recs: list[dict[str, Any]], **kw: Any):
-    return load_tasks(server, 1, recs, journal_path=tmp_path / "journal.json", ledger_dir=tmp_path / "ledgers",
-                      batch_size=4, **kw)  # fmt: skip
+    options = LoadOptions(journal_path=tmp_path / "journal.json", ledger_dir=tmp_path / "ledgers", batch_size=4, **kw)
+    return load_tasks(server, 1, recs, options)
 
 
 def test_id_ranges_are_runs_of_consecutive_ids() -> None:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from annotate.articles.rows import reference_scale, suggested_status
 from annotate.cli import app
 from annotate.labelstudio.api.client import TaskRef
-from annotate.labelstudio.api.load import REFERENCE_MODEL_VERSION, ReferencePredictions, _task, load_tasks
+from annotate.labelstudio.api.load import REFERENCE_MODEL_VERSION, LoadOptions, ReferencePredictions, _task, load_tasks
 
 from .conftest import write_export
 from .test_rows import CT24, as_exported, split
@@ -42,7 +42,9 @@ class _Server:
 def test_hidden_references_go_to_the_task_meta(tmp_path: Path) -> None:
     records = split(tmp_path, str(CT24))[:3]
     server = _Server()
-    report = load_tasks(server, 1, records, journal_path=tmp_path / "journal.json", hide=("reference_label",))
+    report = load_tasks(
+        server, 1, records, LoadOptions(journal_path=tmp_path / "journal.json", hide=("reference_label",))
+    )
     assert report.created == 3
     for record, task in zip(records, server.imported, strict=True):
         assert "reference_label" not in task["data"]

@@ -24,7 +24,7 @@ from annotate.errors import ConfigError, LabelStudioAPIError
 from annotate.labelstudio.api import client as labelstudio
 from annotate.labelstudio.api import load
 from annotate.labelstudio.api.export import export_project, manifest_path
-from annotate.labelstudio.api.load import load_tasks
+from annotate.labelstudio.api.load import LoadOptions, load_tasks
 from annotate.labelstudio.api.prelabel import MODEL_VERSION, cluster, prelabel_project
 from annotate.labelstudio.api.projects import ProjectSpec, ensure_project, find_project, load_project, update_project
 from annotate.labelstudio.api.users import add_users
@@ -163,11 +163,11 @@ def test_loading_twice_creates_each_task_once_and_reports_changed_text(server: S
     project_id = server.project(server.spec())
     records = _records(3)
     journal = tmp_path / "journal.json"
-    first = load_tasks(server.client, project_id, records, journal_path=journal)
+    first = load_tasks(server.client, project_id, records, LoadOptions(journal_path=journal))
     assert (first.created, first.present, first.changed) == (3, 0, [])
 
     changed = [records[0] | {"text": "A corrected sentence."}, *records[1:], records[2]]
-    again = load_tasks(server.client, project_id, changed, journal_path=journal)
+    again = load_tasks(server.client, project_id, changed, LoadOptions(journal_path=journal))
     assert again.as_dict() == {"created": 0, "already_present": 3, "changed": [records[0]["sentence_id"]],
                                "duplicates_in_input": 1, "duplicates_removed": 0}  # fmt: skip
     assert _sentence_ids(server.client, project_id) == sorted(r["sentence_id"] for r in records)
@@ -184,7 +184,7 @@ def test_unannotated_copies_are_removed_and_the_annotated_copy_is_kept(server: S
     text = records[0]["text"]
     client.create_annotation(copies[0], [region("s", text, "The minister", "SOURCE"), status("no_claim")])
 
-    report = load_tasks(client, project_id, records, journal_path=tmp_path / "journal.json")
+    report = load_tasks(client, project_id, records, LoadOptions(journal_path=tmp_path / "journal.json"))
 
     assert (report.created, report.present, report.duplicates_removed) == (0, 3, 3)
     tasks = client.tasks(project_id)
@@ -215,12 +215,14 @@ def test_a_run_killed_mid_batch_is_rerun_without_loading_anything_twice(server: 
     records = _records(5)
     journal = tmp_path / "journal.json"
     with pytest.raises(ClientKilled):
-        load_tasks(server.killed_during_next_import(), project_id, records, journal_path=journal, batch_size=2)
+        load_tasks(
+            server.killed_during_next_import(), project_id, records, LoadOptions(journal_path=journal, batch_size=2)
+        )
     assert json.loads(journal.read_text())  # the batch in flight is on record
 
     messages: list[str] = []
-    rerun = load_tasks(server.fresh_client(), project_id, records, journal_path=journal, batch_size=2,
-                       log=messages.append)  # fmt: skip
+    rerun = load_tasks(server.fresh_client(), project_id, records, LoadOptions(journal_path=journal, batch_size=2,
+                       log=messages.append))  # fmt: skip
 
     assert messages == ["A previous load was interrupted with 2 tasks in flight; waiting for the server to finish them"]
     assert (rerun.created, rerun.present, rerun.duplicates_removed) == (3, 2, 0)
@@ -234,7 +236,7 @@ def test_a_run_killed_mid_batch_is_rerun_without_loading_anything_twice(server: 
 def test_prelabel_adds_one_prediction_per_model_version(server: Server, tmp_path: Path) -> None:
     client = server.client
     project_id = server.project(server.spec())
-    load_tasks(client, project_id, _records(3), journal_path=tmp_path / "journal.json")
+    load_tasks(client, project_id, _records(3), LoadOptions(journal_path=tmp_path / "journal.json"))
 
     assert prelabel_project(client, project_id) == (3, 0)
     assert prelabel_project(client, project_id) == (0, 3)
@@ -251,7 +253,7 @@ def test_uncertainty_order_spreads_annotators_over_articles(server: Server, tmp_
     client = server.client
     project_id = server.project(server.spec())
     records = _records(2, prefix="one") + _records(2, prefix="two")
-    load_tasks(client, project_id, records, journal_path=tmp_path / "journal.json")
+    load_tasks(client, project_id, records, LoadOptions(journal_path=tmp_path / "journal.json"))
     assert prelabel_project(client, project_id, uncertainty_sampling=True) == (4, 0)
     exported = json.loads(export_project(client, project_id, project="claims", out_dir=tmp_path / "e").read_bytes())
     clusters = {t["data"]["sentence_id"]: p["cluster"] for t in exported for p in t["predictions"]}
@@ -339,7 +341,7 @@ def test_update_refuses_to_orphan_annotations_unless_forced(server: Server, tmp_
 def test_export_is_the_full_snapshot_with_a_true_manifest(server: Server, tmp_path: Path) -> None:
     client = server.client
     project_id = server.project(server.spec())
-    load_tasks(client, project_id, _records(2), journal_path=tmp_path / "journal.json")
+    load_tasks(client, project_id, _records(2), LoadOptions(journal_path=tmp_path / "journal.json"))
     prelabel_project(client, project_id)
     first = min(t.id for t in client.tasks(project_id))
     client.create_annotation(first, [status("no_claim")], lead_time=4.5)

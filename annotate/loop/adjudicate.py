@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from annotate.dataset.collect import Collection, Sentence, gc_paused, read_collection
-from annotate.labelstudio.api.load import JOURNAL_FILE, LoadReport, load_tasks
+from annotate.labelstudio.api.load import JOURNAL_FILE, LoadOptions, LoadReport, load_tasks
 from annotate.labelstudio.api.projects import ProjectSpec, adjudication_spec, ensure_project, require_project
 from annotate.labelstudio.exported.exports import ExportSet
 from annotate.labelstudio.exported.results import version
@@ -106,10 +106,10 @@ def adjudicate(
     review = adjudication_spec(spec)
     review_id, created = ensure_project(client, review, config_dir=config_dir)
     key = unit_key(records)
-    report = load_tasks(
-        client, review_id, records, journal_path=config_dir / JOURNAL_FILE, fields=review.data_fields(),
-        log=log, key=key, compare=("versions",), predictions=lambda record: predictions.get(str(record[key]), []),
-    )  # fmt: skip
+    options = LoadOptions(journal_path=config_dir / JOURNAL_FILE, fields=review.data_fields(), log=log, key=key,
+                          compare=("versions",),
+                          predictions=lambda record: predictions.get(str(record[key]), []))  # fmt: skip
+    report = load_tasks(client, review_id, records, options)
     # Importing predictions makes the last one's version the project's active one, which the label
     # stream would pre-fill: no annotator's version should be the default, so none is active.
     client.set_model_version(review_id, "")

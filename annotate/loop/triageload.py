@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from annotate.labelstudio.api.load import JOURNAL_FILE, LEDGER_DIR, load_tasks
+from annotate.labelstudio.api.load import JOURNAL_FILE, LEDGER_DIR, LoadOptions, load_tasks
 from annotate.labelstudio.api.prelabel import with_status
 from annotate.labelstudio.api.projects import ProjectSpec, require_project
 from annotate.labelstudio.exported import results
@@ -91,9 +91,9 @@ def load_day(rows: list[Any], target: Target, *, version: str, log: Callable[[st
         result, score = suggestions[record[SENTENCE_ID]]
         return [results.prediction(None, result, model_version=version, score=score)]
 
-    report = load_tasks(client, project_id, records, journal_path=config_dir / JOURNAL_FILE,
-                        ledger_dir=config_dir / LEDGER_DIR, fields=claims.data_fields(), log=log,
-                        predictions=prediction)  # fmt: skip
+    options = LoadOptions(journal_path=config_dir / JOURNAL_FILE, ledger_dir=config_dir / LEDGER_DIR,
+                          fields=claims.data_fields(), log=log, predictions=prediction)  # fmt: skip
+    report = load_tasks(client, project_id, records, options)
     info = client.get_project(project_id)
     sampling = str((info.settings if info else {}).get("sampling") or "")
     if sampling == UNCERTAINTY:

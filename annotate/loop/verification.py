@@ -31,7 +31,7 @@ from typing import Any
 
 from annotate.dataset.collect import gc_paused, read_collection
 from annotate.dataset.verdicts import mentions_of
-from annotate.labelstudio.api.load import JOURNAL_FILE, LoadReport, digest, load_tasks, sanitize
+from annotate.labelstudio.api.load import JOURNAL_FILE, LoadOptions, LoadReport, digest, load_tasks, sanitize
 from annotate.labelstudio.api.projects import ProjectSpec, require_project
 from annotate.labelstudio.exported.exports import ExportSet
 from annotate.labelstudio.exported.rules import shown_values
@@ -283,10 +283,9 @@ def load_clusters(clusters: list[Cluster], client: Any, spec: ProjectSpec, *, co
     project_id = require_project(client, spec, config_dir=config_dir)
     now = client.server_time()  # the clock that stamps the annotations' updated_at
     plan = plan_clusters(clusters, client.tasks(project_id), now=now)
-    report = load_tasks(
-        client, project_id, plan.create, journal_path=config_dir / JOURNAL_FILE, fields=spec.data_fields(),
-        dry_run=dry_run, log=log, key=CLUSTER_ID, compare=COMPARED,
-    )  # fmt: skip
+    options = LoadOptions(journal_path=config_dir / JOURNAL_FILE, fields=spec.data_fields(), dry_run=dry_run,
+                          log=log, key=CLUSTER_ID, compare=COMPARED)  # fmt: skip
+    report = load_tasks(client, project_id, plan.create, options)
     if not dry_run:
         for task_id, data in plan.extend.items():
             client.update_task_data(task_id, sanitize(data, spec.data_fields()))

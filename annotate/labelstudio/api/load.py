@@ -342,68 +342,96 @@ def remove_duplicates(
     return len(_duplicates(client, project_id, key, compare))
 
 
-def load_tasks(
-    client: _TaskServer,
-    project_id: int,
-    records: Records,
-    *,
-    journal_path: Path,
-    ledger_dir: Path | None = None,
-    fields: Sequence[str] = (),
-    dry_run: bool = False,
-    batch_size: int = BATCH_SIZE,
-    progress: Callable[[int, int], None] = lambda _done, _total: None,
-    log: Callable[[str], None] = lambda _message: None,
-    key: str = SENTENCE_ID,
-    compare: Sequence[str] = (TEXT,),
-    predictions: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None,
-    hide: Sequence[str] = (),
-) -> LoadReport:
-    """Create a task for each record whose `key` is not in the project yet; a record whose key is
-    present but whose `compare` fields differ is reported as changed, not overwritten. `predictions`
-    (a sanitised record -> its predictions) are imported with the new tasks; `hide` fields go to the
-    task's meta instead of its data. `records` are read once, one at a time, and never held. With
-    `ledger_dir` (and a client that counts tasks), what is loaded is known from a ledger the server
+@dataclass(frozen=True)
+class LoadOptions:
+    """How load_tasks loads: `key` identifies a record (a record whose key is present but whose
+    `compare` fields differ is reported as changed, not overwritten); `fields` are the data fields
+    the config shows (every task gets them); `predictions` (a sanitised record -> its predictions)
+    are imported with the new tasks; `hide` fields go to the task's meta instead of its data; with
+    `ledger_dir` (and a client that counts tasks) what is loaded is known from a ledger the server
     proves (known_tasks), not from listing every task."""
-    report = LoadReport()
-    journal = Journal(journal_path, client.url, project_id)
-    ledger = None
-    if ledger_dir is not None and hasattr(client, "task_count"):  # tests' fakes that only list: no ledger
-        stamp = client.project_created_at(project_id) or ""  # type: ignore[attr-defined]
-        ledger = Ledger(ledger_dir, client.url, project_id, stamp=stamp, key=key, compare=compare)
-    interrupted = False if dry_run else _wait_for_pending(journal, log, _presence(client, project_id, ledger, key))
-    if ledger is not None:
-        existing = known_tasks(client, project_id, ledger, key=key, compare=compare, log=log)  # type: ignore[arg-type]
-    else:
-        existing = _listed(client, project_id, key, compare)
-    seen: set[str] = set()
-    examined = 0
 
-    def new_records() -> Iterator[dict[str, Any]]:
-        """The records to create, sanitised, as they are needed: made ready while a batch is in flight."""
-        nonlocal examined
-        for record in records:
-            examined += 1
-            record = sanitize(record, fields)
-            sid = str(record[key])
+    journal_path: Path
+    ledger_dir: Path | None = None
+    fields: Sequence[str] = ()
+    dry_run: bool = False
+    batch_size: int = BATCH_SIZE
+    progress: Callable[[int, int], None] = lambda _done, _total: None
+    log: Callable[[str], None] = lambda _message: None
+    key: str = SENTENCE_ID
+    compare: Sequence[str] = (TEXT,)
+    predictions: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
+    hide: Sequence[str] = ()
+
+
+Flight = tuple[Future[list[int]], list[dict[str, Any]], list[tuple[int, str, str]]]
+
+
+def load_tasks(client: _TaskServer, project_id: int, records: Records, options: LoadOptions) -> LoadReport:
+    """Create a task for each record whose key is not in the project yet (see LoadOptions).
+    `records` are read once, one at a time, and never held."""
+    o, report = options, LoadReport()
+    journal = Journal(o.journal_path, client.url, project_id)
+    ledger = None
+    if o.ledger_dir is not None and hasattr(client, "task_count"):  # tests' fakes that only list: no ledger
+        stamp = client.project_created_at(project_id) or ""  # type: ignore[attr-defined]
+        ledger = Ledger(o.ledger_dir, client.url, project_id, stamp=stamp, key=o.key, compare=o.compare)
+    presence = _presence(client, project_id, ledger, o.key)
+    interrupted = False if o.dry_run else _wait_for_pending(journal, o.log, presence)
+    if ledger is not None:
+        existing = known_tasks(client, project_id, ledger, key=o.key, compare=o.compare, log=o.log)  # type: ignore[arg-type]
+    else:
+        existing = _listed(client, project_id, o.key, o.compare)
+    fresh = _NewRecords(records, existing, report, o)
+    if o.dry_run:
+        report.created = sum(1 for _ in fresh)
+        return report
+    o.progress(0, len(records))  # records handled, of all records
+    _send(client, project_id, fresh, journal, ledger, report, o)
+    o.progress(len(records), len(records))
+    # Copies can only exist if an earlier run was killed mid-batch: then check (one more listing).
+    if interrupted or any(len(copies) > 1 for copies in existing.values()):
+        removed = _duplicates(client, project_id, o.key, o.compare)
+        report.duplicates_removed = len(removed)
+        if ledger is not None and removed:
+            entries = ledger.read()
+            ledger.replace({i: e for i, e in entries.items() if i not in set(removed)})
+    return report
+
+
+class _NewRecords:
+    """The records to create, sanitised, as they are needed (made ready while a batch is in flight);
+    duplicates in the input, present and changed records are counted in the report."""
+
+    def __init__(self, records: Records, existing: dict[str, Any], report: LoadReport, o: LoadOptions) -> None:
+        self.records, self.existing, self.report, self.o = records, existing, report, o
+        self.examined = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        seen: set[str] = set()
+        for record in self.records:
+            self.examined += 1
+            record = sanitize(record, self.o.fields)
+            sid = str(record[self.o.key])
             if sid in seen:
-                report.duplicates_in_input += 1
+                self.report.duplicates_in_input += 1
                 continue
             seen.add(sid)
-            if sid in existing:
-                report.present += 1
-                if existing[sid][0][1] != digest(record, compare):
-                    report.changed.append(sid)
+            if sid in self.existing:
+                self.report.present += 1
+                if self.existing[sid][0][1] != digest(record, self.o.compare):
+                    self.report.changed.append(sid)
                 continue
             yield record
 
-    fresh = new_records()
-    if dry_run:
-        report.created = sum(1 for _ in fresh)
-        return report
-    progress(0, len(records))  # records handled, of all records
 
-    def landed(flight: tuple[Future[list[int]], list[dict[str, Any]], list[tuple[int, str, str]]]) -> None:
+def _send(client: _TaskServer, project_id: int, fresh: _NewRecords, journal: Journal, ledger: Ledger | None,
+          report: LoadReport, o: LoadOptions) -> None:  # fmt: skip
+    """The new records in batches, one in flight at a time (the journal names it); the next is made
+    ready meanwhile, so the server never waits for this process between batches."""
+    total = len(fresh.records)
+
+    def landed(flight: Flight) -> None:
         future, batch, entries = flight
         try:
             ids = future.result()
@@ -414,33 +442,23 @@ def load_tasks(
             ledger.add([(i, k, d) for i, (_, k, d) in zip(ids, entries, strict=True)])
         report.created += len(ids)
         journal.end()
-        progress(examined, len(records))
+        o.progress(fresh.examined, total)
 
-    # One batch in flight at a time (the journal names it); the next is made ready meanwhile, so
-    # the server never waits for this process between batches.
+    records = iter(fresh)
     with ThreadPoolExecutor(max_workers=1) as sender:
-        flight: tuple[Future[list[int]], list[dict[str, Any]], list[tuple[int, str, str]]] | None = None
-        while batch := list(itertools.islice(fresh, batch_size)):
-            tasks = [_task(r, hide) for r in batch]
-            if predictions:
+        flight: Flight | None = None
+        while batch := list(itertools.islice(records, o.batch_size)):
+            tasks = [_task(r, o.hide) for r in batch]
+            if o.predictions:
                 for record, task in zip(batch, tasks, strict=True):
-                    task["predictions"] = predictions(record)
-            entries = [(0, str(r[key]), digest(r, compare)) for r in batch] if ledger is not None else []
+                    task["predictions"] = o.predictions(record)
+            entries = [(0, str(r[o.key]), digest(r, o.compare)) for r in batch] if ledger is not None else []
             if flight is not None:
                 landed(flight)
-            journal.begin([str(r[key]) for r in batch])
+            journal.begin([str(r[o.key]) for r in batch])
             flight = (sender.submit(client.import_tasks, project_id, tasks), batch, entries)
         if flight is not None:
             landed(flight)
-    progress(len(records), len(records))
-    # Copies can only exist if an earlier run was killed mid-batch: then check (one more listing).
-    if interrupted or any(len(copies) > 1 for copies in existing.values()):
-        removed = _duplicates(client, project_id, key, compare)
-        report.duplicates_removed = len(removed)
-        if ledger is not None and removed:
-            entries = ledger.read()
-            ledger.replace({i: e for i, e in entries.items() if i not in set(removed)})
-    return report
 
 
 def _presence(
@@ -531,10 +549,11 @@ def load_files(
         log(f"Error: {line}")
     project_id = require_project(client, spec, config_dir=config_dir)
     shown = reference_as == "predictions" and records.references
-    report = load_tasks(client, project_id, records, journal_path=config_dir / JOURNAL_FILE,
-                        ledger_dir=config_dir / LEDGER_DIR, fields=spec.data_fields(), dry_run=dry_run,
-                        progress=progress, log=log, hide=() if shown else (REFERENCE_LABEL,),
-                        predictions=ReferencePredictions(records.reference_labels) if shown else None)  # fmt: skip
+    options = LoadOptions(journal_path=config_dir / JOURNAL_FILE, ledger_dir=config_dir / LEDGER_DIR,
+                          fields=spec.data_fields(), dry_run=dry_run, progress=progress, log=log,
+                          hide=() if shown else (REFERENCE_LABEL,),
+                          predictions=ReferencePredictions(records.reference_labels) if shown else None)  # fmt: skip
+    report = load_tasks(client, project_id, records, options)
     if shown and not dry_run:
         client.set_model_version(project_id, REFERENCE_MODEL_VERSION)
     for sid in report.changed:
