@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,59 +215,16 @@ def write_dataset(
     if plan.source:
         earlier |= units.source_splits
     splits = assign_splits(units.article_labels, plan, earlier)
-    tables = {name: TableWriter(out_dir, name, table_dtypes(name, offsets_missing=name in units.offsets_missing),
-                                formats=formats) for name in TABLE_COLUMNS}  # fmt: skip
-    formats_out, hf = FormatWriter(out_dir), HFWriter(out_dir)
-    counts, agreement = DatasetCounts(), AgreementInputs(units.identity)
-    benchmark: list[tuple[Any, str | None]] = []
-    splitters: set[str] = set()
-
-    def write(batch: list[Sentence]) -> None:
-        chunk = Collection({s.sentence_id: s for s in batch}, [], units.identity)
-        gold_by = golds(chunk)
-        sentences = sentences_table(chunk, splits, gold_by)
-        for name, rows in (("annotations", annotation_rows(chunk)), ("sentences", sentences),
-                           ("claims", claims_table(chunk)), ("sources", sources_table(chunk)),
-                           ("relations", relation_rows(chunk))):  # fmt: skip
-            tables[name].write(rows)
-        formats_out.add(sentences, gold_spans(chunk, gold_by))
-        hf.add(sentences)
-        counts.add(sentences)
-        status = chunk.claim_status
-        for s in batch:
-            gold = gold_by[s.sentence_id][0]
-            agreement.add(s, status[s.sentence_id], gold)
-            if isinstance(s.data.get(SOURCE_COLUMNS), Mapping) and s.data.get(SOURCE_FILE):
-                benchmark.append((s.data, gold))
-            if s.data.get(SPLITTER):
-                splitters.add(str(s.data[SPLITTER]))
-
-    # combine pauses the cyclic collector (gc_paused); what pandas leaves in reference cycles is
-    # freed batch by batch, so memory stays flat. What is alive before a batch (modules: 100,000
-    # objects, 0.3 s a collection; what the card and agreement keep) is frozen, so each collection
-    # scans only what the batch made.
-    gc.freeze()
-    try:
-        batch: list[Sentence] = []
-        for sentence in units.sentences():
-            batch.append(sentence)
-            if len(batch) == BATCH:
-                write(batch)
-                batch = []
-                gc.collect()
-                gc.freeze()
-        if batch:
-            write(batch)
-    finally:
-        gc.unfreeze()
-    written = [path for table in tables.values() for path in table.close()]
+    writer = _DatasetWriter(out_dir, units, splits, formats)
+    for batch in _batches(units):
+        writer.write(batch)
+    written = [path for table in writer.tables.values() for path in table.close()]
     written.append(write_splits(out_dir, plan, splits))
-    written += formats_out.close()
-    written += hf.close()
-    written += write_benchmark_files(benchmark, out_dir)
-    tallies = counts.report()
+    written += writer.formats_out.close() + writer.hf.close()
+    written += write_benchmark_files(writer.benchmark, out_dir)
+    tallies = writer.counts.report()
     report = {
-        "rows": {name: table.rows for name, table in tables.items()},
+        "rows": {name: table.rows for name, table in writer.tables.items()},
         "gold_rules": tallies["gold_rules"],
         "split_sizes": tallies["split_sizes"],
         "splits": tallies["splits"],
@@ -280,12 +237,68 @@ def write_dataset(
         ),
         "replaced_annotations": units.replaced,
     }
-    agreement_report = agreement.report()
-    card = report | {"articles": tallies["articles"], "gold_counts": counts.gold_counts()}
+    agreement_report = writer.agreement.report()
+    card = report | {"articles": tallies["articles"], "gold_counts": writer.counts.gold_counts()}
     written += write_card(out_dir, report=card, agreement=agreement_report, sources=sources or [],
-                          splitters=sorted(splitters), identity=units.identity,
+                          splitters=sorted(writer.splitters), identity=units.identity,
                           mapping_version=mapping_version, final_dir=previous or out_dir)  # fmt: skip
     return report | {"written": [str(p) for p in written], "agreement": agreement_report}
+
+
+def _batches(units: Units) -> Iterator[list[Sentence]]:
+    """The units in batches of BATCH. combine pauses the cyclic collector (gc_paused); what pandas
+    leaves in reference cycles is freed batch by batch, so memory stays flat. What is alive before a
+    batch (modules: 100,000 objects, 0.3 s a collection; what the card and agreement keep) is
+    frozen, so each collection scans only what the batch made."""
+    gc.freeze()
+    try:
+        batch: list[Sentence] = []
+        for sentence in units.sentences():
+            batch.append(sentence)
+            if len(batch) == BATCH:
+                yield batch
+                batch = []
+                gc.collect()
+                gc.freeze()
+        if batch:
+            yield batch
+    finally:
+        gc.unfreeze()
+
+
+class _DatasetWriter:
+    """Every file of the dataset, appended a batch of units at a time, with the counts, agreement
+    inputs, benchmark rows and splitters the card and the benchmark files need."""
+
+    def __init__(self, out_dir: Path, units: Units, splits: dict[str, str], formats: tuple[str, ...]) -> None:
+        self.units, self.splits = units, splits
+        missing = units.offsets_missing
+        self.tables = {name: TableWriter(out_dir, name, table_dtypes(name, offsets_missing=name in missing),
+                                         formats=formats) for name in TABLE_COLUMNS}  # fmt: skip
+        self.formats_out, self.hf = FormatWriter(out_dir), HFWriter(out_dir)
+        self.counts, self.agreement = DatasetCounts(), AgreementInputs(units.identity)
+        self.benchmark: list[tuple[Any, str | None]] = []
+        self.splitters: set[str] = set()
+
+    def write(self, batch: list[Sentence]) -> None:
+        chunk = Collection({s.sentence_id: s for s in batch}, [], self.units.identity)
+        gold_by = golds(chunk)
+        sentences = sentences_table(chunk, self.splits, gold_by)
+        for name, rows in (("annotations", annotation_rows(chunk)), ("sentences", sentences),
+                           ("claims", claims_table(chunk)), ("sources", sources_table(chunk)),
+                           ("relations", relation_rows(chunk))):  # fmt: skip
+            self.tables[name].write(rows)
+        self.formats_out.add(sentences, gold_spans(chunk, gold_by))
+        self.hf.add(sentences)
+        self.counts.add(sentences)
+        status = chunk.claim_status
+        for s in batch:
+            gold = gold_by[s.sentence_id][0]
+            self.agreement.add(s, status[s.sentence_id], gold)
+            if isinstance(s.data.get(SOURCE_COLUMNS), Mapping) and s.data.get(SOURCE_FILE):
+                self.benchmark.append((s.data, gold))
+            if s.data.get(SPLITTER):
+                self.splitters.add(str(s.data[SPLITTER]))
 
 
 def combine(
