@@ -271,18 +271,36 @@ class Votes:
         packed = _pack_age(updated)
         if record != -1 and self._held_is_newer(record, updated, packed, ident):
             return  # the one held is newer
-        if packed is None:
-            hi, lo = _AGE_OTHER, 0
-        else:
-            hi = self._hi_codes.get(packed[0])
-            if hi is None:
-                hi = self._hi_codes[packed[0]] = len(self._his)
-                self._his.append(packed[0])
-            lo = packed[1]
+        hi, lo = self._age_code(packed)
         bits = 0
         for chosen in set(annotation.choices(CLAIM_TYPES)):
             bits |= 1 << self.types.code(chosen)
-        answer, truth, span_at, count = self._answer(annotation), annotation.ground_truth, len(self.span_start), 0
+        answer, truth = self._answer(annotation), annotation.ground_truth
+        span_at, count = self._add_spans(annotation)
+        if record == -1:  # the annotator's first annotation of the unit
+            record = self._new_record(unit, last, who)
+        self.answer[record], self.truth[record] = answer, truth
+        self.age_hi[record], self.age_lo[record] = hi, lo
+        self.span_at[record], self.span_count[record] = span_at, count
+        self._put_wide(record, ident, bits)
+        if packed is None:
+            self._odd_ages[record] = updated
+        elif self._odd_ages:
+            self._odd_ages.pop(record, None)
+
+    def _age_code(self, packed: tuple[int, int] | None) -> tuple[int, int]:
+        """(the code of the age's high part, its low part); an age that does not pack is kept aside."""
+        if packed is None:
+            return _AGE_OTHER, 0
+        hi = self._hi_codes.get(packed[0])
+        if hi is None:
+            hi = self._hi_codes[packed[0]] = len(self._his)
+            self._his.append(packed[0])
+        return hi, packed[1]
+
+    def _add_spans(self, annotation: Annotation) -> tuple[int, int]:
+        """Append the annotation's CLAIM and SOURCE spans: (where they start in the span columns, how many)."""
+        span_at, count = len(self.span_start), 0
         for span in annotation.spans():
             labels = span.labels
             label_bits = (CLAIM in labels) * SPAN_BITS[CLAIM] + (SOURCE in labels) * SPAN_BITS[SOURCE]
@@ -291,24 +309,23 @@ class Votes:
                 self.span_end.append(span.end)
                 self.span_bits.append(label_bits)
                 count += 1
-        if record == -1:  # the annotator's first annotation of the unit
-            record = len(self.who)
-            self.next.append(-1)
-            self.who.append(who)
-            self.answer.append(answer)
-            self.truth.append(truth)
-            self.age_hi.append(hi)
-            self.age_lo.append(lo)
-            self.span_at.append(span_at)
-            self.span_count.append(count)
-            if last == -1:
-                self.first[unit] = record
-            else:
-                self.next[last] = record
+        return span_at, count
+
+    def _new_record(self, unit: int, last: int, who: int) -> int:
+        """A record for the annotator's first annotation of the unit, linked after `last` (-1: first)."""
+        record = len(self.who)
+        self.next.append(-1)
+        self.who.append(who)
+        for column in (self.answer, self.truth, self.age_hi, self.age_lo, self.span_at, self.span_count):
+            column.append(0)
+        if last == -1:
+            self.first[unit] = record
         else:
-            self.answer[record], self.truth[record] = answer, truth
-            self.age_hi[record], self.age_lo[record] = hi, lo
-            self.span_at[record], self.span_count[record] = span_at, count
+            self.next[last] = record
+        return record
+
+    def _put_wide(self, record: int, ident: int, bits: int) -> None:
+        """The annotation id and claim-type bits, in columns that widen when a value needs 64 bits."""
         try:
             if record == len(self.ids):
                 self.ids.append(ident)
@@ -318,10 +335,6 @@ class Votes:
         except OverflowError:  # a value needs 64 bits (_put writes both again: the one written stays)
             self.ids = _put(self.ids, record, ident)
             self.type_bits = _put(self.type_bits, record, bits)
-        if packed is None:
-            self._odd_ages[record] = updated
-        elif self._odd_ages:
-            self._odd_ages.pop(record, None)
 
     def records(self, unit: int) -> Iterator[int]:
         """The unit's counted annotations, in the order their annotators first annotated it."""
