@@ -285,3 +285,25 @@ def test_tests_import_nothing_from_examples() -> None:
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])  # fmt: skip
             assert not any(n == "examples" or n.startswith("examples.") for n in names), path
+
+
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 60  # the body: signature and docstring aside
+
+
+def test_no_module_over_600_lines_and_no_function_body_over_60() -> None:
+    """Small modules with one job each, small functions (ruff's C901 holds complexity at 20)."""
+    too_long = []
+    for path in modules():
+        source = path.read_text(encoding="utf-8")
+        if source.count("\n") > MAX_MODULE_LINES:
+            too_long.append(f"{path.relative_to(ROOT)}: {source.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                body = node.body
+                docstring = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant)
+                first = body[1] if docstring and len(body) > 1 else body[0]
+                lines = node.end_lineno - first.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    too_long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {lines} lines")
+    assert not too_long, "\n".join(too_long)
