@@ -44,7 +44,7 @@ from annotate.articles.tasks import split_sources  # noqa: E402
 from annotate.labelstudio.api import client as labelstudio  # noqa: E402
 from annotate.labelstudio.api.load import sanitize  # noqa: E402
 from annotate.labelstudio.api.projects import load_project  # noqa: E402
-from annotate.labelstudio.service import database, server  # noqa: E402
+from annotate.labelstudio.service import accounts, database, process  # noqa: E402
 from annotate.labelstudio.service import settings as st  # noqa: E402
 
 PASSWORD = "bench-Password-123"  # throwaway accounts on a throwaway server
@@ -120,7 +120,7 @@ class Exporter(threading.Thread):
 
 def kill_a_worker(data_dir: Path) -> int | None:
     """SIGKILL one gunicorn worker (a child of the master in the pid file); its pid."""
-    running = server.running_pid(data_dir)
+    running = process.running_pid(data_dir)
     if not running:
         return None
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -213,7 +213,7 @@ def bench_config(backend: str, workers: int, args: argparse.Namespace, base: Pat
         spec = load_project("claims", projects_dir=ROOT / "projects")
         fields = spec.data_fields()
         emails = [f"annotator{i:02d}@bench.example.org" for i in range(max(args.levels))]
-        server.run_django(data_dir, config_dir, _MAKE_USERS,
+        accounts.run_django(data_dir, config_dir, _MAKE_USERS,
                           env={"BENCH_EMAILS": json.dumps(emails), "BENCH_PASSWORD": PASSWORD})  # fmt: skip
         settings = spec.server_settings() | {"maximum_annotations": 1}
         big = client.create_project(label_config=spec.label_config, settings=settings | {"title": "bench export"})

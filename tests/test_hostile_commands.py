@@ -402,9 +402,9 @@ def test_recorded_project_id_that_is_not_a_number(monkeypatch: pytest.MonkeyPatc
 )
 def test_damaged_pid_file_is_no_server(tmp_path: Path, pid_file: str) -> None:
     (tmp_path / "annotate-server.json").write_text(pid_file)
-    from annotate.labelstudio.service import server
+    from annotate.labelstudio.service import process
 
-    assert server.running_pid(tmp_path) is None
+    assert process.running_pid(tmp_path) is None
     run("server", "stop", "--data-dir", tmp_path, code=0, says="No server started by annotate is running")
 
 

@@ -33,7 +33,7 @@ def test_busy_port_is_refused_before_anything_starts(tmp_path: Path) -> None:
 def test_server_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("PORT", "HOST", "USERNAME", "PASSWORD", "DEBUG", "LABEL_STUDIO_API_KEY", "HEARTEX_X"):
         monkeypatch.setenv(name, "stray")
-    env = server._server_env(data_dir=tmp_path, username="u@x", password="pw", token="tok")
+    env = server.server_env(data_dir=tmp_path, username="u@x", password="pw", token="tok")
     for name in ("PORT", "HOST", "USERNAME", "PASSWORD", "DEBUG", "LABEL_STUDIO_API_KEY", "HEARTEX_X"):
         assert name not in env
     assert env["SENTRY_DSN"] == "" and env["FRONTEND_SENTRY_DSN"] == ""
@@ -45,7 +45,7 @@ def test_server_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 def test_a_callers_database_settings_never_reach_label_studio(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("DJANGO_DB", "POSTGRE_HOST", "POSTGRE_PASSWORD", "DATABASE_NAME", "CSRF_TRUSTED_ORIGINS"):
         monkeypatch.setenv(name, "stray")
-    env = server._server_env(data_dir=tmp_path, username="u@x", password="pw", token="tok")
+    env = server.server_env(data_dir=tmp_path, username="u@x", password="pw", token="tok")
     assert not {"DJANGO_DB", "POSTGRE_HOST", "POSTGRE_PASSWORD", "DATABASE_NAME", "CSRF_TRUSTED_ORIGINS"} & set(env)
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from annotate.cli import app
 from annotate.errors import ServerError
 from annotate.labelstudio.service import database as db
-from annotate.labelstudio.service import doctor, server, wsgi
+from annotate.labelstudio.service import doctor, process, server, wsgi
 from annotate.labelstudio.service.unit import systemd_unit
 
 GB = 2**30
@@ -90,7 +90,7 @@ def _target(tmp_path: Path) -> doctor._Target:
 def test_doctor_reports_the_wsgi_server_and_warns_when_the_development_server_is_exposed(
     serving, status, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(server, "serving", lambda _data_dir: serving)
+    monkeypatch.setattr(process, "serving", lambda _data_dir: serving)
     report = doctor.DoctorReport("http://127.0.0.1:8091")
     doctor._serving(_target(tmp_path), report)
     (check,) = report.checks

@@ -253,11 +253,11 @@ def users_add(emails: EmailsArgument, url: UrlOption = None, fmt: FormatOption =
     the printed invite link with their address.
     """
     from annotate.labelstudio.api.users import add_users
-    from annotate.labelstudio.service import server
+    from annotate.labelstudio.service import accounts
 
     client, config = connect(url), config_dir()
-    data_dir = server.local_data_dir(client.url, config)
-    setter = (lambda email, password: server.set_password(data_dir, config, email, password)) if data_dir else None
+    data_dir = accounts.local_data_dir(client.url, config)
+    setter = (lambda email, password: accounts.set_password(data_dir, config, email, password)) if data_dir else None
     added = add_users(client, emails, set_password=setter)
     typer.echo(json.dumps([u.as_dict() for u in added], indent=2) if fmt is Format.json else _added_text(added))
     info(f"People log in at {client.url}" + ("; give each their password, annotate does not keep it."
@@ -280,11 +280,11 @@ def _added_text(added: list[Any]) -> str:
 def users_list(url: UrlOption = None, fmt: FormatOption = Format.text) -> None:
     """The server's active users, with each one's annotation count and last activity."""
     from annotate.labelstudio.api.users import list_users
-    from annotate.labelstudio.service import server
+    from annotate.labelstudio.service import accounts
 
     client, config = connect(url), config_dir()
-    data_dir = server.local_data_dir(client.url, config)
-    rows = list_users(client, inactive=server.inactive_accounts(data_dir, config) if data_dir else None)
+    data_dir = accounts.local_data_dir(client.url, config)
+    rows = list_users(client, inactive=accounts.inactive_accounts(data_dir, config) if data_dir else None)
     if fmt is Format.json:
         typer.echo(json.dumps([r.as_dict() for r in rows], indent=2))
         return
@@ -297,11 +297,11 @@ def users_list(url: UrlOption = None, fmt: FormatOption = Format.text) -> None:
 def users_deactivate(emails: EmailsArgument, url: UrlOption = None, fmt: FormatOption = Format.text) -> None:
     """Stop these people logging in (local server only); their annotations stay in exports."""
     from annotate.labelstudio.api.users import deactivate_users
-    from annotate.labelstudio.service import server
+    from annotate.labelstudio.service import accounts
 
     client, config = connect(url), config_dir()
-    data_dir = server.local_data_dir(client.url, config)
-    act = (lambda wanted: server.deactivate_accounts(data_dir, config, wanted)) if data_dir else None
+    data_dir = accounts.local_data_dir(client.url, config)
+    act = (lambda wanted: accounts.deactivate_accounts(data_dir, config, wanted)) if data_dir else None
     rows = deactivate_users(client, emails, deactivate=act)
     if fmt is Format.json:
         typer.echo(json.dumps([r.as_dict() for r in rows], indent=2))

@@ -36,8 +36,8 @@ from typing import Any
 
 from annotate import __version__
 from annotate.errors import InputError, ServerError, UsageError
+from annotate.labelstudio.service import accounts, server
 from annotate.labelstudio.service import database as db
-from annotate.labelstudio.service import server
 from annotate.labelstudio.service import settings as st
 from annotate.outputs import atomic_file
 
@@ -414,7 +414,7 @@ def _restore_into(unpacked: Path, login: dict[str, Any], manifest: dict[str, Any
             _pg_restore(target, password, unpacked / "database.pgdump")
         else:
             progress("Creating Label Studio's tables in PostgreSQL (its migrations take about a minute)")
-            server.run_django(data_dir, config_dir, _MIGRATE, what="create Label Studio's tables")
+            accounts.run_django(data_dir, config_dir, _MIGRATE, what="create Label Studio's tables")
             progress("Copying every row from SQLite")
             skipped = copy_sqlite_to_postgres(unpacked / "database.sqlite3", target, password)
         with db.connect(target, password) as conn, conn.cursor() as cur:

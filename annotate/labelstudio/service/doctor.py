@@ -14,7 +14,7 @@ from typing import Any
 
 from annotate.errors import ConfigError, UsageError
 from annotate.labelstudio.service import database as db
-from annotate.labelstudio.service import server
+from annotate.labelstudio.service import process, server
 from annotate.labelstudio.service import settings as st
 
 TESTED_RELEASES = ("1.23.",)  # Label Studio releases annotate is tested with (1.23.2)
@@ -202,7 +202,7 @@ def _settings_file(t: _Target, report: DoctorReport) -> None:
 
 
 def _analytics(t: _Target, report: DoctorReport) -> None:
-    running = server.running_pid(t.data_dir) if t.data_dir else None
+    running = process.running_pid(t.data_dir) if t.data_dir else None
     env = _process_env(running[0]) if running else None
     if env is None:
         report.add("analytics and version check", "skip",
@@ -218,7 +218,7 @@ def _analytics(t: _Target, report: DoctorReport) -> None:
 # In order: a check may use what an earlier one found (the server answering, the key accepted).
 def _serving(t: _Target, report: DoctorReport) -> None:
     """The WSGI server and its processes; the development server listening beyond loopback is a warning."""
-    how = server.serving(t.data_dir) if t.data_dir else None
+    how = process.serving(t.data_dir) if t.data_dir else None
     if how is None:
         report.add("WSGI server", "skip", "no server annotate started runs for this data folder here")
         return

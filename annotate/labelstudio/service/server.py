@@ -11,12 +11,10 @@ SDK. What the real server does that this module guards against (see shared/notes
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -26,15 +24,13 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from annotate.errors import ServerError
 from annotate.labelstudio.service import database as db
+from annotate.labelstudio.service import process, wsgi
 from annotate.labelstudio.service import settings as st
-from annotate.labelstudio.service import wsgi
 
-PID_FILE = "annotate-server.json"
-LOG_FILE = "annotate-server.log"
 DEFAULT_PORT = 8080
 ADMIN_USERNAME = "admin@annotate.local"
 
@@ -151,46 +147,6 @@ def key_works(url: str, api_key: str) -> bool:
     return status == 200
 
 
-def _read_pid_file(data_dir: Path) -> dict[str, Any] | None:
-    """The pid file's record, or None when it is missing or damaged (then no server of ours runs:
-    a pid of 0 or 1 must never be signalled)."""
-    try:
-        record = json.loads((data_dir / PID_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
-    if not isinstance(record, dict):
-        return None
-    pid, port = record.get("pid"), record.get("port")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (pid, port)) or pid <= 1 or not 0 < port < 65536:
-        return None
-    return record
-
-
-def _is_our_process(pid: int, data_dir: Path) -> bool:
-    """True when `pid` is alive and is a label-studio serving `data_dir` (not a reused pid)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return True  # no /proc: trust the pid file
-    args = [a.decode(errors="replace") for a in cmdline]
-    serves = any("label-studio" in a or "gunicorn" in a for a in args)
-    return serves and any(a == str(data_dir) or a.startswith(f"{data_dir}/") for a in args)
-
-
-def running_pid(data_dir: Path) -> tuple[int, int] | None:
-    """(pid, port) of the server annotate started for data_dir, if it is still running."""
-    record = _read_pid_file(data_dir)
-    if record and _is_our_process(int(record["pid"]), data_dir):
-        return int(record["pid"]), int(record["port"])
-    return None
-
-
 def _label_studio_executable() -> str:
     beside = Path(sys.executable).parent / "label-studio"
     if beside.exists():
@@ -204,7 +160,7 @@ def _label_studio_executable() -> str:
     )
 
 
-def _server_env(*, data_dir: Path, username: str, password: str, token: str) -> dict[str, str]:
+def server_env(*, data_dir: Path, username: str, password: str, token: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -227,13 +183,6 @@ def _server_env(*, data_dir: Path, username: str, password: str, token: str) -> 
         }
     )
     return env
-
-
-def _log_tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 def _saved_port(url: str) -> int | None:
@@ -277,125 +226,182 @@ def start(
     if data_dir.exists() and not data_dir.is_dir():
         raise ServerError(f"--data-dir {data_dir} is a file, not a folder",
                           hint="give a folder for Label Studio's data")  # fmt: skip
-    settings = st.read_settings(config_dir)
-    saved = st.server_entry_for_data_dir(settings, data_dir)
+    saved = st.server_entry_for_data_dir(st.read_settings(config_dir), data_dir)
     chosen, new = db.choose(data_dir, database)
     workers = worker_count(workers, chosen)
-
-    already = running_pid(data_dir)
-    if already:
-        pid, running_port = already
-        if port is not None and port != running_port:
-            raise ServerError(
-                f"the server for {data_dir} is already running on port {running_port}, not {port}",
-                hint="stop it first with `annotate server stop`",
-            )
-        progress(f"Label Studio is already running at {url_for_port(running_port)} (pid {pid})")
-        return status(data_dir=data_dir, config_dir=config_dir)
-
-    if port is None:
-        port = (_saved_port(saved[0]) if saved else None) or DEFAULT_PORT
-    if not port_is_free(port):
-        raise ServerError(
-            f"port {port} on 127.0.0.1 is already in use by another program",
-            hint="pick a free port with --port (Label Studio itself would silently move to another port)",
-        )
-
+    if already := _already_running(data_dir, port, config_dir, progress):
+        return already
+    port = _free_port(port, saved)
     executable = _label_studio_executable()
     url = url_for_port(port)
-    if saved:
-        entry = dict(saved[1])
-    else:
-        if not new:
-            raise ServerError(
-                f"{data_dir} holds a Label Studio database whose admin login annotate does not know",
-                hint="use another --data-dir, or set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY for that server",
-            )
-        entry = {
-            "username": ADMIN_USERNAME,
-            "password": secrets.token_urlsafe(18),
-            "api_key": secrets.token_hex(20),
-            "data_dir": str(data_dir),
-        }
+    entry = _admin_entry(saved, new, data_dir)
     if chosen.managed:
         db.postgres_program("initdb")  # not installed: say so before anything is written
     password = _database_password(chosen, entry, db_password=db_password, pgpass=pgpass)
-    # Saved before the start, so a failed first start still knows the logins it asked for.
-    st.save_server(config_dir, url, entry)
-
+    st.save_server(config_dir, url, entry)  # before the start: a failed first start still knows its logins
     if chosen.managed:
         progress(("Creating" if new else "Starting") + f" annotate's PostgreSQL cluster in {chosen.cluster_dir}")
         chosen = db.create_cluster(chosen, str(password)) if new else db.start_cluster(chosen)
     db.write_record(data_dir, chosen)
-
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise ServerError(f"cannot make the data folder {data_dir}: {exc.strerror}") from None
-    log_path = data_dir / LOG_FILE
-    env = _server_env(data_dir=data_dir, username=entry["username"], password=entry["password"], token=entry["api_key"])
-    env |= db.label_studio_env(chosen, password)
-    if public_url:
-        # Links in e-mails and the UI, and the origin the browser's CSRF check sees behind a proxy.
-        env |= {"LABEL_STUDIO_HOST": public_url.rstrip("/"), "CSRF_TRUSTED_ORIGINS": _origin(public_url)}
+    env = server_env(data_dir=data_dir, username=entry["username"], password=entry["password"], token=entry["api_key"])
+    env |= db.label_studio_env(chosen, password) | _public_env(public_url)
+    _warn_if_exposed(host, workers, progress)
+    launch = _Launch(data_dir, url, port, host or "127.0.0.1", public_url, workers, chosen)
+    args, env = launch.command(executable, env, timeout=timeout, progress=progress)
+    if foreground:
+        launch.become(args, env, progress)
+    process_ = launch.spawn(args, env, progress)
+    launch.wait_until_answering(process_, timeout)
+    return _ready(data_dir, config_dir, chosen, url, progress)
+
+
+def _already_running(data_dir: Path, port: int | None, config_dir: Path, progress: Progress) -> ServerStatus | None:
+    """The running server's status when annotate's server for data_dir runs (on `port` if given)."""
+    already = process.running_pid(data_dir)
+    if not already:
+        return None
+    pid, running_port = already
+    if port is not None and port != running_port:
+        raise ServerError(f"the server for {data_dir} is already running on port {running_port}, not {port}",
+                          hint="stop it first with `annotate server stop`")  # fmt: skip
+    progress(f"Label Studio is already running at {url_for_port(running_port)} (pid {pid})")
+    return status(data_dir=data_dir, config_dir=config_dir)
+
+
+def _free_port(port: int | None, saved: tuple[str, dict[str, Any]] | None) -> int:
+    """The port asked for, else the one saved for this data folder, else 8080; refused when busy."""
+    if port is None:
+        port = (_saved_port(saved[0]) if saved else None) or DEFAULT_PORT
+    if not port_is_free(port):
+        raise ServerError(f"port {port} on 127.0.0.1 is already in use by another program",
+                          hint="pick a free port with --port (Label Studio itself would silently move to another "
+                          "port)")  # fmt: skip
+    return port
+
+
+def _admin_entry(saved: tuple[str, dict[str, Any]] | None, new: bool, data_dir: Path) -> dict[str, Any]:
+    """The admin login and API key: the saved ones, or new ones for a new data folder."""
+    if saved:
+        return dict(saved[1])
+    if not new:
+        raise ServerError(f"{data_dir} holds a Label Studio database whose admin login annotate does not know",
+                          hint="use another --data-dir, or set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY for that "
+                          "server")  # fmt: skip
+    return {"username": ADMIN_USERNAME, "password": secrets.token_urlsafe(18), "api_key": secrets.token_hex(20),
+            "data_dir": str(data_dir)}  # fmt: skip
+
+
+def _public_env(public_url: str | None) -> dict[str, str]:
+    """Links in e-mails and the UI, and the origin the browser's CSRF check sees behind a proxy."""
+    if not public_url:
+        return {}
+    return {"LABEL_STUDIO_HOST": public_url.rstrip("/"), "CSRF_TRUSTED_ORIGINS": _origin(public_url)}
+
+
+def _warn_if_exposed(host: str | None, workers: int, progress: Progress) -> None:
     if host and not is_loopback(host):
         progress(f"Warning: listening on {host}: Label Studio speaks plain HTTP, so logins and annotations "
                  "cross the network unencrypted; put a TLS reverse proxy in front (see the README)")  # fmt: skip
         if not workers:
             progress("Warning: the development server serves the network: one process, not for a team "
                      "(use --database postgresql, which runs worker processes)")  # fmt: skip
-    if workers:
-        _initialize(executable, data_dir, env, log_path, timeout=timeout, progress=progress)
-        config = wsgi.write_config(data_dir, host=host or "127.0.0.1", port=port, workers=workers)
-        args, env = wsgi.command(config), env | {"DJANGO_SETTINGS_MODULE": wsgi.SETTINGS_MODULE}
-    else:
-        args = [
-            executable, "start", "--no-browser",
-            "--internal-host", host or "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
-        ]  # fmt: skip
-    record = {"port": port, "url": url, "started_at": time.time(), "host": host or "127.0.0.1",
-              "public_url": public_url, "server": "gunicorn" if workers else "development",
-              "workers": workers or 1, "threads": wsgi.THREADS if workers else 1}  # fmt: skip
-    how = f"{workers} gunicorn worker(s) x {wsgi.THREADS} threads" if workers else "the development server"
-    if foreground:
-        progress(f"Label Studio at {url} in the foreground ({how}; data in {data_dir}; database {chosen.url})")
-        (data_dir / PID_FILE).write_text(json.dumps(record | {"pid": os.getpid()}), encoding="utf-8")
-        write_version(data_dir)
-        os.chdir(data_dir)
+
+
+@dataclass
+class _Launch:
+    """One start of the server process: its command, in the background or in this process, and the
+    wait until it answers."""
+
+    data_dir: Path
+    url: str
+    port: int
+    host: str
+    public_url: str | None
+    workers: int
+    database: db.Database
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / process.LOG_FILE
+
+    @property
+    def how(self) -> str:
+        workers = f"{self.workers} gunicorn worker(s) x {wsgi.THREADS} threads"
+        return workers if self.workers else "the development server"
+
+    def command(self, executable: str, env: dict[str, str], *, timeout: float,
+                progress: Progress) -> tuple[list[str], dict[str, str]]:  # fmt: skip
+        """gunicorn with the data folder's config (after Label Studio's init), or `label-studio start`."""
+        if self.workers:
+            _initialize(executable, self.data_dir, env, self.log_path, timeout=timeout, progress=progress)
+            config = wsgi.write_config(self.data_dir, host=self.host, port=self.port, workers=self.workers)
+            return wsgi.command(config), env | {"DJANGO_SETTINGS_MODULE": wsgi.SETTINGS_MODULE}
+        return [executable, "start", "--no-browser", "--internal-host", self.host, "--port", str(self.port),
+                "--data-dir", str(self.data_dir)], env  # fmt: skip
+
+    def _record(self, pid: int) -> None:
+        record = {"pid": pid, "port": self.port, "url": self.url, "started_at": time.time(), "host": self.host,
+                  "public_url": self.public_url, "server": "gunicorn" if self.workers else "development",
+                  "workers": self.workers or 1, "threads": wsgi.THREADS if self.workers else 1}  # fmt: skip
+        (self.data_dir / process.PID_FILE).write_text(json.dumps(record), encoding="utf-8")
+
+    def become(self, args: list[str], env: dict[str, str], progress: Progress) -> NoReturn:
+        """This process becomes the server (systemd watches it), in its own process group, which
+        `server stop` stops as a whole."""
+        progress(f"Label Studio at {self.url} in the foreground ({self.how}; data in {self.data_dir}; database "
+                 f"{self.database.url})")  # fmt: skip
+        self._record(os.getpid())
+        write_version(self.data_dir)
+        os.chdir(self.data_dir)
         with contextlib.suppress(OSError):  # already a session leader under systemd
-            os.setsid()  # its own process group, which `server stop` stops as a whole
-        os.execve(args[0], args, env)  # this process becomes the server: systemd watches it
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            args, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=data_dir,
-        )  # fmt: skip
-    (data_dir / PID_FILE).write_text(json.dumps(record | {"pid": process.pid}), encoding="utf-8")
-    progress(f"Starting Label Studio at {url} ({how}; data in {data_dir}; database {chosen.url}; log in {log_path})")
+            os.setsid()
+        os.execve(args[0], args, env)
 
-    deadline = time.monotonic() + timeout
-    while not is_answering(url):
-        if process.poll() is not None:
-            (data_dir / PID_FILE).unlink(missing_ok=True)
-            db.stop_cluster(chosen)
-            raise ServerError(
-                f"Label Studio exited with code {process.returncode} while starting; last log lines:\n"
-                + _log_tail(log_path),
-                hint=f"the full log is {log_path}",
-            )
-        if f"Port {port} is in use" in _log_tail(log_path, 50):
-            _terminate(process.pid)
-            (data_dir / PID_FILE).unlink(missing_ok=True)
-            db.stop_cluster(chosen)
-            raise ServerError(f"port {port} was taken while Label Studio started", hint="choose another --port")
-        if time.monotonic() > deadline:
-            raise ServerError(
-                f"Label Studio did not answer at {url} within {timeout:.0f} s (a first start takes about 60 s)",
-                hint=f"it is still starting (pid {process.pid}): check `annotate server status`, "
-                f"or its log {log_path}; raise --timeout on slow machines",
-            )
-        time.sleep(1.0)
+    def spawn(self, args: list[str], env: dict[str, str], progress: Progress) -> subprocess.Popen[bytes]:
+        with open(self.log_path, "ab") as log:
+            spawned = subprocess.Popen(
+                args, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, cwd=self.data_dir,
+            )  # fmt: skip
+        self._record(spawned.pid)
+        progress(f"Starting Label Studio at {self.url} ({self.how}; data in {self.data_dir}; database "
+                 f"{self.database.url}; log in {self.log_path})")  # fmt: skip
+        return spawned
 
+    def wait_until_answering(self, spawned: subprocess.Popen[bytes], timeout: float) -> None:
+        """Until /health answers; an exit, a port taken meanwhile or the timeout is an error."""
+        deadline = time.monotonic() + timeout
+        while not is_answering(self.url):
+            if spawned.poll() is not None:
+                self._abandon()
+                raise ServerError(f"Label Studio exited with code {spawned.returncode} while starting; last log "
+                                  "lines:\n" + process.log_tail(self.log_path),
+                                  hint=f"the full log is {self.log_path}")  # fmt: skip
+            if f"Port {self.port} is in use" in process.log_tail(self.log_path, 50):
+                process.terminate(spawned.pid)
+                self._abandon()
+                raise ServerError(f"port {self.port} was taken while Label Studio started",
+                                  hint="choose another --port")  # fmt: skip
+            if time.monotonic() > deadline:
+                raise ServerError(
+                    f"Label Studio did not answer at {self.url} within {timeout:.0f} s (a first start takes about "
+                    "60 s)",
+                    hint=f"it is still starting (pid {spawned.pid}): check `annotate server status`, "
+                    f"or its log {self.log_path}; raise --timeout on slow machines",
+                )
+            time.sleep(1.0)
+
+    def _abandon(self) -> None:
+        (self.data_dir / process.PID_FILE).unlink(missing_ok=True)
+        db.stop_cluster(self.database)
+
+
+def _ready(data_dir: Path, config_dir: Path, chosen: db.Database, url: str, progress: Progress) -> ServerStatus:
+    """The started server's status, once it is known to serve the recorded database with the saved key."""
     if chosen.backend == "postgresql" and (data_dir / db.SQLITE_FILE).exists():
         # Label Studio fell back to SQLite: a team would annotate into a file nobody backs up.
         stop(data_dir=data_dir)
@@ -448,7 +454,7 @@ def _initialize(executable: str, data_dir: Path, env: dict[str, str], log_path: 
                               hint=f"see its log {log_path}; raise --timeout on slow machines") from None  # fmt: skip
     if done.returncode:
         raise ServerError(f"Label Studio could not prepare its database (exit {done.returncode}); last log lines:\n"
-                          + _log_tail(log_path), hint=f"the full log is {log_path}")  # fmt: skip
+                          + process.log_tail(log_path), hint=f"the full log is {log_path}")  # fmt: skip
 
 
 VERSION_FILE = "label-studio-version"  # the Label Studio that last served this data folder
@@ -475,16 +481,6 @@ def recorded_version(data_dir: Path) -> str | None:
         return (data_dir / VERSION_FILE).read_text(encoding="utf-8").strip() or None
     except OSError:
         return None
-
-
-def serving(data_dir: Path) -> dict[str, Any] | None:
-    """How the running server for data_dir serves: {"server": "gunicorn"|"development", "workers",
-    "threads", "host"}, from the pid file; None when none runs."""
-    record = _read_pid_file(data_dir)
-    if not record or not running_pid(data_dir):
-        return None
-    return {"server": record.get("server", "development"), "workers": record.get("workers", 1),
-            "threads": record.get("threads", 1), "host": record.get("host", "127.0.0.1")}  # fmt: skip
 
 
 def _origin(url: str) -> str:
@@ -524,7 +520,7 @@ def status(*, data_dir: Path, config_dir: Path, url: str | None = None, api_key:
             data_dir = Path(entry["data_dir"])
     else:
         saved = st.server_entry_for_data_dir(settings, data_dir)
-    running = running_pid(data_dir) if (not url or saved) else None
+    running = process.running_pid(data_dir) if (not url or saved) else None
     if not url:
         url = url_for_port(running[1]) if running else saved[0] if saved else url_for_port(DEFAULT_PORT)
     answering = is_answering(url)
@@ -542,45 +538,8 @@ def status(*, data_dir: Path, config_dir: Path, url: str | None = None, api_key:
         settings_file=st.settings_path(config_dir),
         database=database,
         database_running=db.cluster_running(database) if database and database.managed else None,
-        serving=serving(data_dir) if running else None,
+        serving=process.serving(data_dir) if running else None,
     )
-
-
-def _terminate(pid: int, *, grace: float = 30.0) -> None:
-    """Stop the server's whole process group: SIGTERM, then SIGKILL after `grace` seconds."""
-    try:
-        if os.getpgid(pid) != pid:  # not a group leader (started in the foreground inside another group)
-            os.kill(pid, signal.SIGTERM)  # gunicorn's master stops its workers
-            _wait_gone(pid, grace)
-            return
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child, or it stays a zombie
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
-
-
-def _wait_gone(pid: int, grace: float) -> None:
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
 
 
 @dataclass
@@ -592,10 +551,10 @@ class Stopped:
 def stop(*, data_dir: Path) -> Stopped:
     """Stop the server annotate started for data_dir, then its PostgreSQL cluster if it has one."""
     data_dir = data_dir.expanduser().resolve()
-    running = running_pid(data_dir)
+    running = process.running_pid(data_dir)
     if running is not None:
-        _terminate(running[0])
-    (data_dir / PID_FILE).unlink(missing_ok=True)
+        process.terminate(running[0])
+    (data_dir / process.PID_FILE).unlink(missing_ok=True)
     record = db.read_record(data_dir) if data_dir.exists() else None
     cluster = db.stop_cluster(record) if record and record.managed else False
     return Stopped(running[0] if running else None, cluster)
@@ -607,91 +566,3 @@ def default_data_dir(config_dir: Path) -> Path:
     current = settings.get("current")
     entry = settings.get("servers", {}).get(current or "", {})
     return Path(entry["data_dir"]) if entry.get("data_dir") else st.default_data_dir()
-
-
-_DJANGO = """
-import os, sys, json, label_studio
-sys.path.insert(0, os.path.dirname(label_studio.__file__))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.label_studio")
-import django
-django.setup()
-"""
-
-
-def run_django(data_dir: Path, config_dir: Path, script: str, *, env: dict[str, str] | None = None,
-               what: str = "run Label Studio's models") -> str:  # fmt: skip
-    """Run `script` with Label Studio's Django models set up against data_dir and its database.
-
-    Secrets travel by environment, never on a command line. Takes about 5 s. Returns stdout.
-    """
-    if importlib.util.find_spec("label_studio") is None:
-        raise ServerError("Label Studio is not installed here", hint="install it with: pip install 'annotate[server]'")
-    full = _server_env(data_dir=data_dir, username="", password="", token="")
-    for name in ("LABEL_STUDIO_USERNAME", "LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_USER_TOKEN"):
-        full.pop(name)
-    full |= database_env(data_dir, config_dir) | (env or {})
-    done = subprocess.run([sys.executable, "-c", _DJANGO + script], env=full, capture_output=True, text=True,
-                          cwd=data_dir)  # fmt: skip
-    if done.returncode != 0:
-        raise ServerError(f"could not {what}: " + (done.stderr.strip().splitlines() or ["?"])[-1])
-    return done.stdout
-
-
-def database_env(data_dir: Path, config_dir: Path) -> dict[str, str]:
-    """The variables that point Label Studio at data_dir's recorded database."""
-    database = db.read_record(data_dir) or db.SQLITE
-    saved = st.server_entry_for_data_dir(st.read_settings(config_dir), data_dir)
-    return db.label_studio_env(database, saved[1].get("database_password") if saved else None)
-
-
-def database_password(data_dir: Path, config_dir: Path) -> str | None:
-    saved = st.server_entry_for_data_dir(st.read_settings(config_dir), data_dir)
-    return saved[1].get("database_password") if saved else None
-
-
-_SET_PASSWORD = """
-from users.models import User
-user = User.objects.get(email=os.environ["ANNOTATE_USER_EMAIL"])
-user.set_password(os.environ["ANNOTATE_USER_PASSWORD"])
-user.save()
-"""
-
-
-def set_password(data_dir: Path, config_dir: Path, email: str, password: str) -> None:
-    """Set a user's password in the local server's database (the user API ignores passwords)."""
-    secrets_env = {"ANNOTATE_USER_EMAIL": email, "ANNOTATE_USER_PASSWORD": password}
-    run_django(data_dir, config_dir, _SET_PASSWORD, env=secrets_env, what=f"set the password of {email}")
-
-
-def local_data_dir(url: str, config_dir: Path) -> Path | None:
-    """The data folder of the server at url, if annotate started it on this machine and it runs."""
-    entry = st.read_settings(config_dir).get("servers", {}).get(url)
-    if not entry or not entry.get("data_dir"):
-        return None
-    data_dir = Path(entry["data_dir"])
-    running = running_pid(data_dir)
-    return data_dir if running and url_for_port(running[1]) == url else None
-
-
-_DEACTIVATE = """
-from users.models import User
-emails = json.loads(os.environ["ANNOTATE_USER_EMAILS"])
-print(User.objects.filter(email__in=emails).update(is_active=False))
-"""
-
-
-def deactivate_accounts(data_dir: Path, config_dir: Path, emails: list[str]) -> None:
-    """Set is_active=False in the local server's database: the login form, sessions and tokens all refuse them."""
-    run_django(data_dir, config_dir, _DEACTIVATE, env={"ANNOTATE_USER_EMAILS": json.dumps(emails)},
-               what="deactivate " + ", ".join(emails))  # fmt: skip
-
-
-_INACTIVE = """
-from users.models import User
-print(json.dumps(sorted(e.lower() for e in User.objects.filter(is_active=False).values_list("email", flat=True))))
-"""
-
-
-def inactive_accounts(data_dir: Path, config_dir: Path) -> set[str]:
-    """The deactivated addresses in the local server's database."""
-    return set(json.loads(run_django(data_dir, config_dir, _INACTIVE, what="read which users are deactivated")))
