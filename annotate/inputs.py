@@ -390,8 +390,9 @@ def parse_table(text: str, path: Path, *, delimiter: str | None = None) -> Table
         what = ("a quote opened here is never closed" if "unexpected end of data" in str(exc)
                 else "a quoted cell is closed by a quote mark with more text after it" if "expected after" in str(exc)
                 else str(exc))  # fmt: skip
-        raise InputError(f"{path}: line {start}: {what}",
-                         hint="close the quote, or double a quote mark inside a quoted cell (\"\")") from None
+        raise InputError(
+            f"{path}: line {start}: {what}", hint='close the quote, or double a quote mark inside a quoted cell ("")'
+        ) from None
     finally:
         csv.field_size_limit(limit)
     return table

@@ -115,8 +115,10 @@ class _Splitters:
         else:
             code, confidence = detect(article.text)
             if confidence < CONFIDENCE_FLOOR:
-                notes.append(f"{article.path}: its language is unclear ({code}, {confidence:.2f} < "
-                             f"{CONFIDENCE_FLOOR}); split with the English rules (give --language to choose)")
+                notes.append(
+                    f"{article.path}: its language is unclear ({code}, {confidence:.2f} < "
+                    f"{CONFIDENCE_FLOOR}); split with the English rules (give --language to choose)"
+                )
                 code = ENGLISH
         if code not in self._made:
             self._made[code] = get_splitter(self.splitter.name, code)

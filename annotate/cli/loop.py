@@ -239,8 +239,9 @@ def match(
 def index(
     past: Annotated[
         list[Path],
-        typer.Argument(help="Past fact-checks: ClaimReview JSON-LD (.jsonld), verification exports (.json), tables "
-                       "(.csv/.tsv)."),
+        typer.Argument(
+            help="Past fact-checks: ClaimReview JSON-LD (.jsonld), verification exports (.json), tables (.csv/.tsv)."
+        ),
     ],
     out: Annotated[Path, typer.Option("-o", "--output", help="The index folder (made, or updated in place).")],
     projects_dir: ProjectsDirOption = None,
@@ -278,7 +279,7 @@ def triage(
         Path | None,
         typer.Option(
             "--topics",
-            help="Topics and keywords: JSON {\"topic\": [\"keyword\", ...]} or a .csv/.tsv with columns topic, "
+            help='Topics and keywords: JSON {"topic": ["keyword", ...]} or a .csv/.tsv with columns topic, '
             "keywords. An article's own `topic` field wins.",
         ),
     ] = None,

@@ -340,7 +340,8 @@ def combine(
                 if not claims.count:
                     written.append(card)
             annotated = (report.dataset or {}).get("rows", {}).get("annotations", 0) or sum(
-                (report.verdicts or {}).get("verdicts", {}).values())
+                (report.verdicts or {}).get("verdicts", {}).values()
+            )
             if not annotated and not allow_empty:
                 names = ", ".join(str(p) for p in exports.files)
                 raise InputError(f"{names}: no annotated task; the dataset would be empty ({out_dir} left as it is)",

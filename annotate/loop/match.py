@@ -87,7 +87,6 @@ class Mention:
         return str(self.record.get(PUBLISHED) or "")
 
 
-
 @dataclass(frozen=True)
 class Match:
     check: PastCheck
@@ -228,7 +227,8 @@ def match_texts(texts: Sequence[str], checks: Sequence[PastCheck], *, settings: 
         for c, s in found:
             same = same_language(language, languages[c])
             reason = near_miss(guards[i], guards[len(texts) + c], same_language=same) or (
-                "" if same else "another language: a person confirms")
+                "" if same else "another language: a person confirms"
+            )
             matches.append(Match(checks[c], round(s, 4), reason))
         out.append(matches)
     return out

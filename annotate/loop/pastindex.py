@@ -149,24 +149,16 @@ def build_index(new: dict[Path, list[PastCheck]], folder: Path, *, semantic: Sem
             check = with_language(check)
             # The entry of the same id and the entry of the same URL (one or two) give way to it.
             same = {check.id, *([by_url[check.url]] if check.url in by_url else [])}
-            earlier = [entries.pop(k) for k in sorted(same) if k in entries and (k == check.id
-                                                                                  or entries[k].url == check.url)]
+            earlier = [
+                entries.pop(k) for k in sorted(same) if k in entries and (k == check.id or entries[k].url == check.url)
+            ]
             replaced += bool(earlier)
             added += not earlier
             entries[check.id] = check
             if check.url:
                 by_url[check.url] = check.id
     checks = list(entries.values())
-    vectors, embedded = None, 0
-    if semantic is not None:
-        texts = [clean_text(c.indexed_text) for c in checks]
-        missing = [t for t in dict.fromkeys(texts) if text_hash(t) not in known]
-        before = semantic.cache.embedded
-        if missing:
-            for text, vector in zip(missing, semantic.vectors(missing, PASSAGE), strict=True):
-                known[text_hash(text)] = vector
-        embedded = semantic.cache.embedded - before
-        vectors = np.stack([known[text_hash(t)] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+    vectors, embedded = _index_vectors(checks, known, semantic) if semantic is not None else (None, 0)
     inputs = dict((old.manifest.get("inputs") or {}) if old else {})
     inputs |= {str(path): _sha256(path) for path in new if Path(path).is_file()}
     manifest = {"format": FORMAT, "model": _model(semantic), "settings": settings.as_dict(), "inputs": inputs,
@@ -186,6 +178,19 @@ def build_index(new: dict[Path, list[PastCheck]], folder: Path, *, semantic: Sem
     replace_folder(folder, build)
     return IndexReport(folder, len(checks), added, replaced, embedded, _model(semantic),
                        {str(p): len(c) for p, c in new.items()})  # fmt: skip
+
+
+def _index_vectors(checks: list[PastCheck], known: dict[bytes, np.ndarray],
+                   semantic: Semantic) -> tuple[np.ndarray, int]:  # fmt: skip
+    """The checks' vectors (those of the old index reused by text) and how many were embedded now."""
+    texts = [clean_text(c.indexed_text) for c in checks]
+    missing = [t for t in dict.fromkeys(texts) if text_hash(t) not in known]
+    before = semantic.cache.embedded
+    if missing:
+        for text, vector in zip(missing, semantic.vectors(missing, PASSAGE), strict=True):
+            known[text_hash(text)] = vector
+    vectors = np.stack([known[text_hash(t)] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+    return vectors, semantic.cache.embedded - before
 
 
 def index_files(paths: Sequence[Path], folder: Path, *, projects_dir: Path | None = None,

@@ -93,5 +93,3 @@ def verification_records(collection: Collection, gold_by: Gold | None = None) ->
                 marked_by=who, rule=rule, sentence_id=sid,
             ))  # fmt: skip
     return records
-
-

@@ -85,8 +85,10 @@ def _sniff_table(path: Path) -> None:
     except OSError:
         return  # read_rows says what is wrong with it
     if head[:1] in (b"[", b"{"):
-        raise UsageError(f"{path} is JSON (an export or task records?); {takes}",
-                         hint="make a table with `annotate combine` (sentences.csv) or give the benchmark's own file")
+        raise UsageError(
+            f"{path} is JSON (an export or task records?); {takes}",
+            hint="make a table with `annotate combine` (sentences.csv) or give the benchmark's own file",
+        )
     if not is_row_file(str(path)):
         raise UsageError(f"{path} is not a .tsv or .csv file; {takes}")
 

@@ -95,16 +95,22 @@ def _counts(triage: Any) -> str:
         for topic in row.topics:
             per_topic[topic] += row.checkworthy
             topic_checked[topic] += bool(row.matches)
-    lines = ['<h2>Articles</h2><div class="wide"><table><tr><th>article</th><th>source</th><th class="n">sentences</th>'
-             '<th class="n">check-worthy</th><th class="n">already checked</th></tr>']
+    lines = [
+        '<h2>Articles</h2><div class="wide"><table><tr><th>article</th><th>source</th><th class="n">sentences</th>'
+        '<th class="n">check-worthy</th><th class="n">already checked</th></tr>'
+    ]
     for article_id, a in sorted(triage.articles.items(), key=lambda p: (-per_article[p[0]], p[0])):
-        lines.append(f'<tr><td dir="auto">{_link(a.get("url"), a.get("title") or article_id)}</td>'
-                     f'<td>{escape(a.get("source") or "")}</td><td class="n">{a["sentences"]}</td>'
-                     f'<td class="n">{per_article[article_id]}</td><td class="n">{checked[article_id]}</td></tr>')
+        lines.append(
+            f'<tr><td dir="auto">{_link(a.get("url"), a.get("title") or article_id)}</td>'
+            f'<td>{escape(a.get("source") or "")}</td><td class="n">{a["sentences"]}</td>'
+            f'<td class="n">{per_article[article_id]}</td><td class="n">{checked[article_id]}</td></tr>'
+        )
     lines.append("</table></div>")
     if per_topic:
-        lines.append('<h2>Topics</h2><div class="wide"><table><tr><th>topic</th><th class="n">check-worthy</th>'
-                     '<th class="n">already checked</th></tr>')
+        lines.append(
+            '<h2>Topics</h2><div class="wide"><table><tr><th>topic</th><th class="n">check-worthy</th>'
+            '<th class="n">already checked</th></tr>'
+        )
         lines += [f'<tr><td dir="auto">{escape(t)}</td><td class="n">{n}</td><td class="n">{topic_checked[t]}</td></tr>'
                   for t, n in sorted(per_topic.items(), key=lambda p: (-p[1], p[0]))]  # fmt: skip
         lines.append("</table></div>")

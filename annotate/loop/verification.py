@@ -77,7 +77,7 @@ def previous_check_url(matches: Sequence[Match]) -> str:
 
 
 def previously_checked(matches: Sequence[Match]) -> str:
-    """"previously checked: VERDICT by ORGANISATION (URL)" for the best past check no near-miss guard
+    """ "previously checked: VERDICT by ORGANISATION (URL)" for the best past check no near-miss guard
     doubts, or "" (a near miss stays in past_checks, marked)."""
     trusted = confident(matches)
     if not trusted:

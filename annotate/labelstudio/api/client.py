@@ -222,7 +222,8 @@ class Client:
                 detail = detail[:600] + f"... ({len(detail) - 600} more characters)"
             raise LabelStudioAPIError(
                 f"Label Studio at {display_url(self.url)} could not {what}: HTTP {exc.status_code}: {detail}",
-                status=exc.status_code, detail=detail,
+                status=exc.status_code,
+                detail=detail,
             ) from None
 
     def whoami(self) -> str:

@@ -29,15 +29,18 @@ _SOCIAL = _words("tweets?", "twitter", "facebook", "instagram", "tiktok", "teleg
 _OUTLETS = re.compile(
     r"\b(?:Reuters|AFP|Agence France-Presse|Associated Press|AP|BBC|CNN|Bloomberg|Al Jazeera|The Guardian"
     r"|The (?:New York |Financial |Sunday )?Times|(?:The )?Washington Post|The Wall Street Journal|Le Monde|Der Spiegel"
-    r"|El País)\b|\b(?:newspaper|news agency|broadcaster|magazine|television channel|tabloid)\b")
+    r"|El País)\b|\b(?:newspaper|news agency|broadcaster|magazine|television channel|tabloid)\b"
+)
 _DOCUMENTS = _words("reports?", "study", "studies", "survey", "data", "figures", "statistics", "poll", "census",
                     "documents?", "analysis", "records", "estimates", "filings?", "papers?", "research", "budget",
                     "minutes", "memo", "letter", "statement")  # fmt: skip
 # A person's role: the word that heads the source when it is one person.
-_ROLES = ("minister|secretary|governor|official|leader|spokesperson|spokesman|spokeswoman|president|chief|director"
-          "|mayor|chairman|chairwoman|chair|commissioner|senator|ambassador|economist|professor|analyst|head|adviser"
-          "|advisor|executive|prosecutor|judge|general|commander|officer|researcher|scientist|expert|farmer|doctor"
-          "|nurse|teacher|lawyer|witness|resident|founder|manager|owner|candidate|lawmaker|MP|king|queen|pope")
+_ROLES = (
+    "minister|secretary|governor|official|leader|spokesperson|spokesman|spokeswoman|president|chief|director"
+    "|mayor|chairman|chairwoman|chair|commissioner|senator|ambassador|economist|professor|analyst|head|adviser"
+    "|advisor|executive|prosecutor|judge|general|commander|officer|researcher|scientist|expert|farmer|doctor"
+    "|nurse|teacher|lawyer|witness|resident|founder|manager|owner|candidate|lawmaker|MP|king|queen|pope"
+)
 _ROLE = re.compile(rf"\b(?:{_ROLES})\b", re.IGNORECASE)
 _SPEAKS_FOR = re.compile(r"^(?:the\s+)?[\w’'. -]+?(?:'s|’s)\s+(?:spokesperson|spokesman|spokeswoman)$", re.IGNORECASE)
 _VAGUE_START = re.compile(r"^(?:a|an|some|several|many|few|one|two|three|other|unnamed|anonymous)\b", re.IGNORECASE)
@@ -52,7 +55,8 @@ _ORGANIZATIONS = _words(
     "inc", "ltd", "corp", "group", "organi[sz]ation", "international", "UN", "WHO", "EU", "NATO", "IMF")  # fmt: skip
 _PRONOUN_PERSON = re.compile(r"^(?:he|she|i)$", re.IGNORECASE)
 _NAME = re.compile(  # two or more capitalised words at the end: "Maria Lopez", "Jan de Vries"
-    r"(?:^|\s)(?:Dr\.|Prof\.|Mr\.|Mrs\.|Ms\.)?\s*[A-Z][\w’'-]+(?:\s+(?:de|van|von|da|di|al|bin|el)?\s*[A-Z][\w’'-]+)+$")
+    r"(?:^|\s)(?:Dr\.|Prof\.|Mr\.|Mrs\.|Ms\.)?\s*[A-Z][\w’'-]+(?:\s+(?:de|van|von|da|di|al|bin|el)?\s*[A-Z][\w’'-]+)+$"
+)
 _FUTURE = _words("will", "won't", "would", "shall", "going to", "expects?", "expected to", "forecasts?", "predicts?",
                  "plans? to", "is likely", "was likely", "likely to")  # fmt: skip
 _QUANTITY = re.compile(

@@ -39,18 +39,23 @@ _PRONOUN = re.compile(r"\b(he|she|they|it|we|i)\s*$", re.IGNORECASE)
 _NOUN_BEFORE = re.compile(r"\b((?:the|a|an|his|her|their|its)\s+(?:[\w’'-]+\s+){0,3}[\w’'-]+)\s*$", re.IGNORECASE)
 _NAME_BEFORE = re.compile(r"((?:(?:[A-Z][\w’'.-]*|of|the|for|and)\s+){0,7}[A-Z][\w’'.-]*)\s*$")
 # A title in lower case before a name: "Health minister Tomas Berg", "central bank governor Ruth Meyer".
-_TITLES = (r"(?:minister|secretary|governor|official|leader|spokesperson|spokesman|spokeswoman|president|chief"
-           r"|director|mayor|chairman|chairwoman|chair|commissioner|senator|ambassador|economist|professor|analyst"
-           r"|head|adviser|advisor|executive|prosecutor|judge|general|commander|officer|researcher|scientist)")
+_TITLES = (
+    r"(?:minister|secretary|governor|official|leader|spokesperson|spokesman|spokeswoman|president|chief"
+    r"|director|mayor|chairman|chairwoman|chair|commissioner|senator|ambassador|economist|professor|analyst"
+    r"|head|adviser|advisor|executive|prosecutor|judge|general|commander|officer|researcher|scientist)"
+)
 _TITLED_NAME_BEFORE = re.compile(
-    r"((?:[A-Z][\w’'.-]*\s+|(?<![\w’'])[a-z][\w’'-]*\s+){0,3}" + _TITLES
-    + r"\s+(?:[A-Z][\w’'.-]*\s+){0,3}[A-Z][\w’'.-]*)\s*$")
+    r"((?:[A-Z][\w’'.-]*\s+|(?<![\w’'])[a-z][\w’'-]*\s+){0,3}"
+    + _TITLES
+    + r"\s+(?:[A-Z][\w’'.-]*\s+){0,3}[A-Z][\w’'.-]*)\s*$"
+)
 # '"...," said X' and '"...," X said': a quotation first, its attribution after it.
 _QUOTED_FIRST = re.compile(r"\s*([\"“‘'])(?P<claim>.+?)[,.!?]?\s*[\"”’']\s*,?\s+")
 _SOURCE_AFTER_CUE = re.compile(
     r"\s*(?P<source>(?:(?:Dr|Mr|Mrs|Ms|Prof|Sen|Rep|Gen|Gov|Sir|St)\.\s+)?"
     r"(?:(?:[A-Z][\w’'.-]*|[a-z][\w’'-]*)\s+){0,5}?[A-Z][\w’'-]*(?:\.[A-Z][\w’'-]*)*|(?:the|a|an)\s+(?:[\w’'-]+\s+){0,3}?[\w’'-]+?)"
-    r"(?=\s*(?:,|\.|$|\s+(?:on|in|at|of|from|during|after|before|when|while)\b))")
+    r"(?=\s*(?:,|\.|$|\s+(?:on|in|at|of|from|during|after|before|when|while)\b))"
+)
 _SOURCE_AFTER = re.compile(r"\s*((?:[\w’'.-]+\s+){0,11}?[\w’'.-]+?)(?=[,.;:]|\s*$)")
 _QUANTITY = re.compile(
     r"\d|%|\b(percent|per cent|million|billion|trillion|half|third|quarter|twice|doubled|tripled)\b"
@@ -95,7 +100,7 @@ def _quoted_first(text: str) -> tuple[tuple[int, int], tuple[int, int], tuple[in
         return None
     later = _VERB_CUE.search(text, rest)
     if later and later.start() - rest <= 60:
-        who = text[rest:later.start()].strip()
+        who = text[rest : later.start()].strip()
         if who and "," not in who:
             start = text.index(who, rest)
             return (later.start(), later.end()), (start, start + len(who)), claim

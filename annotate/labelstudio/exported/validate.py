@@ -74,6 +74,7 @@ class Problem:
 
 # Project rules, from a label config ----------------------------------------------------------------
 
+
 # Checks ----------------------------------------------------------------------------------------------
 def _text_of(value: Any) -> str | None:
     return None if value is None else str(value)
@@ -161,8 +162,13 @@ def _check_values(ctx: _TaskContext, task: dict[str, Any], index: int) -> None:
     except (ValueError, UnicodeEncodeError):
         pass
     for key, value in rest.items():
-        _walk_values(ctx, f"$[{index}].{key}", value, "values",
-                     "a bad value of an export or a tool that wrote it: fix it, or export the project again")
+        _walk_values(
+            ctx,
+            f"$[{index}].{key}",
+            value,
+            "values",
+            "a bad value of an export or a tool that wrote it: fix it, or export the project again",
+        )
 
 
 def _id(obj: Any) -> int | None:
@@ -430,4 +436,3 @@ def summary(problems: list[Problem]) -> dict[str, Any]:
 
 def has_errors(problems: list[Problem], *, strict: bool = False) -> bool:
     return any(p.severity == "error" or strict for p in problems)
-

@@ -124,8 +124,9 @@ def _version(t: _Target, report: DoctorReport) -> None:
 
 def _api_key(t: _Target, report: DoctorReport) -> None:
     if not t.key:
-        report.add("API key", "fail", f"no API key for {t.shown}",
-                   "set LABEL_STUDIO_API_KEY or run `annotate server start`")
+        report.add(
+            "API key", "fail", f"no API key for {t.shown}", "set LABEL_STUDIO_API_KEY or run `annotate server start`"
+        )
     elif not t.answering:
         report.add("API key", "skip", f"{_token_kind(t.key)}; the server does not answer")
     else:
@@ -205,8 +206,9 @@ def _analytics(t: _Target, report: DoctorReport) -> None:
     running = process.running_pid(t.data_dir) if t.data_dir else None
     env = _process_env(running[0]) if running else None
     if env is None:
-        report.add("analytics and version check", "skip",
-                   "not a server annotate runs here (its settings are not visible)")
+        report.add(
+            "analytics and version check", "skip", "not a server annotate runs here (its settings are not visible)"
+        )
         return
     on = [n for n in ("COLLECT_ANALYTICS", "LATEST_VERSION_CHECK") if env.get(n, "true").lower() not in ("false", "0")]
     on += [n for n in ("SENTRY_DSN", "FRONTEND_SENTRY_DSN") if env.get(n)]
