@@ -1,4 +1,5 @@
-"""README and --help stay in step: every command is documented, and the two commands are there."""
+"""README, docs/ and --help stay in step: every command is in the README and in docs/commands.md, the
+two commands are there, and docs/cli-reference.md is what the code generates."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from annotate.cli import app
 from .conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+COMMANDS = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
+DOCS = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").glob("*.md")))
 
 
 def _commands() -> list[str]:
@@ -20,9 +23,27 @@ def _commands() -> list[str]:
     return names
 
 
-def test_every_command_is_in_the_readme() -> None:
-    missing = [c for c in _commands() if f"`annotate {c}" not in README]
-    assert missing == []
+def test_every_command_is_in_the_readme_and_in_the_commands_page() -> None:
+    assert [c for c in _commands() if f"`annotate {c}" not in README] == []
+    assert [c for c in _commands() if f"`annotate {c}" not in COMMANDS] == []
+
+
+def test_the_command_reference_is_what_the_code_generates() -> None:
+    from annotate.cli.reference import reference
+
+    written = (ROOT / "docs" / "cli-reference.md").read_text(encoding="utf-8")
+    assert written == reference(), (
+        "docs/cli-reference.md is stale: python -m annotate.cli.reference > docs/cli-reference.md"
+    )
+
+
+def test_the_readme_is_short_and_every_docs_link_resolves() -> None:
+    import re
+
+    assert README.count("\n") <= 200
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#:]+)\)", page.read_text(encoding="utf-8")):
+            assert (page.parent / target).exists(), (page.name, target)
 
 
 def test_readme_has_the_two_commands() -> None:
@@ -43,5 +64,5 @@ def test_the_benchmark_options_are_in_help_and_readme() -> None:
         help_text = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
         for option in options:
             assert option in help_text, (command, option)
-            assert option in README, (command, option)
-    assert "--split 80/10/10\\|source" in README and "--reference-as hidden\\|predictions" in README
+            assert option in DOCS, (command, option)
+    assert "--split 80/10/10\\|source" in COMMANDS and "--reference-as hidden\\|predictions" in COMMANDS

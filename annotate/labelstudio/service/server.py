@@ -305,7 +305,8 @@ def _public_env(public_url: str | None) -> dict[str, str]:
 def _warn_if_exposed(host: str | None, workers: int, progress: Progress) -> None:
     if host and not is_loopback(host):
         progress(f"Warning: listening on {host}: Label Studio speaks plain HTTP, so logins and annotations "
-                 "cross the network unencrypted; put a TLS reverse proxy in front (see the README)")  # fmt: skip
+                 "cross the network unencrypted; put a TLS reverse proxy in front (`annotate server proxy-config`, "
+                 "docs/teams.md)")  # fmt: skip
         if not workers:
             progress("Warning: the development server serves the network: one process, not for a team "
                      "(use --database postgresql, which runs worker processes)")  # fmt: skip
@@ -429,8 +430,9 @@ def worker_count(workers: int | None, database: db.Database) -> int:
         raise ServerError(
             "--workers runs several Label Studio processes, which SQLite cannot serve safely (one writer at a time: "
             "annotators' submissions would wait and fail with 'database is locked')",
-            hint="use PostgreSQL for a team (--database postgresql runs annotate's own; `annotate server migrate` "
-            "moves an existing SQLite folder), or leave out --workers for one person",
+            hint="use PostgreSQL for a team (--database postgresql runs annotate's own; an existing SQLite folder "
+            "moves with `annotate server backup` then `annotate server restore FILE --data-dir NEW --database "
+            "postgresql`), or leave out --workers for one person",
         )
     if workers and not wsgi.gunicorn_installed():
         raise ServerError("--workers needs gunicorn, which is not installed", hint="pip install 'annotate[server]'")
