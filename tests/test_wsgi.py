@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from annotate.cli import app
-from annotate.errors import ServerError
+from annotate.errors import UsageError
 from annotate.labelstudio.service import database as db
 from annotate.labelstudio.service import doctor, process, server, wsgi
 from annotate.labelstudio.service.unit import systemd_unit
@@ -48,7 +48,7 @@ def test_gunicorn_config_is_python_with_threads_timeout_and_rotated_logs(tmp_pat
 
 
 def test_several_processes_on_sqlite_are_refused_and_postgresql_gets_workers_by_default() -> None:
-    with pytest.raises(ServerError, match="SQLite cannot serve safely") as refused:
+    with pytest.raises(UsageError, match="SQLite cannot serve safely") as refused:
         server.worker_count(2, db.SQLITE)
     assert "--database postgresql" in (refused.value.hint or "")
     assert server.worker_count(None, db.SQLITE) == 0 and server.worker_count(0, db.SQLITE) == 0
@@ -112,3 +112,12 @@ def test_doctor_says_what_to_run_when_label_studio_was_upgraded(
         checks += report.checks
     assert [c.status for c in checks] == ["skip", "ok", "warn"]
     assert "1.22.0" in checks[2].detail and "annotate server backup" in (checks[2].hint or "")
+
+
+def test_workers_on_sqlite_is_a_usage_error_that_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANNOTATE_CONFIG_DIR", str(tmp_path / "config"))
+    result = CliRunner().invoke(app, ["server", "start", "--data-dir", str(tmp_path / "data"), "--workers", "2"])
+    assert result.exit_code == 2 and "--database postgresql" in result.stderr
+    assert not (tmp_path / "data").exists() and not (tmp_path / "config").exists()

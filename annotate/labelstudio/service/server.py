@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from annotate.errors import ServerError
+from annotate.errors import ServerError, UsageError
 from annotate.labelstudio.service import database as db
 from annotate.labelstudio.service import process, wsgi
 from annotate.labelstudio.service import settings as st
@@ -427,7 +427,7 @@ def worker_count(workers: int | None, database: db.Database) -> int:
     if workers is None:
         return wsgi.default_workers() if database.backend == "postgresql" and wsgi.gunicorn_installed() else 0
     if workers and database.backend == "sqlite":
-        raise ServerError(
+        raise UsageError(
             "--workers runs several Label Studio processes, which SQLite cannot serve safely (one writer at a time: "
             "annotators' submissions would wait and fail with 'database is locked')",
             hint="use PostgreSQL for a team (--database postgresql runs annotate's own; an existing SQLite folder "
