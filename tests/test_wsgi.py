@@ -3,6 +3,7 @@ systemd unit, and what doctor says of them (`-m postgres` runs them for real).""
 
 from __future__ import annotations
 
+import os
 import runpy
 from pathlib import Path
 
@@ -121,3 +122,17 @@ def test_workers_on_sqlite_is_a_usage_error_that_writes_nothing(
     result = CliRunner().invoke(app, ["server", "start", "--data-dir", str(tmp_path / "data"), "--workers", "2"])
     assert result.exit_code == 2 and "--database postgresql" in result.stderr
     assert not (tmp_path / "data").exists() and not (tmp_path / "config").exists()
+
+
+@pytest.mark.parametrize("own_group", [True, False])
+def test_terminate_stops_a_server_whether_or_not_it_leads_its_process_group(own_group: bool) -> None:
+    """`server stop` of a server started in the background (its own group) or in the foreground
+    inside another group (systemd aside): both are stopped."""
+    import subprocess
+
+    from annotate.labelstudio.service import process as proc
+
+    child = subprocess.Popen(["sleep", "60"], start_new_session=own_group)
+    assert (os.getpgid(child.pid) == child.pid) is own_group
+    proc.terminate(child.pid, grace=5)
+    assert child.wait(timeout=5) is not None

@@ -66,13 +66,12 @@ def serving(data_dir: Path) -> dict[str, Any] | None:
 
 
 def terminate(pid: int, *, grace: float = 30.0) -> None:
-    """Stop the server's whole process group: SIGTERM, then SIGKILL after `grace` seconds."""
+    """Stop the server's whole process group: SIGTERM, then SIGKILL after `grace` seconds. A server
+    that is not a group leader (started in the foreground inside another group) is signalled alone:
+    gunicorn's master stops its workers."""
     try:
-        if os.getpgid(pid) != pid:  # not a group leader (started in the foreground inside another group)
-            os.kill(pid, signal.SIGTERM)  # gunicorn's master stops its workers
-            _wait_gone(pid, grace)
-            return
-        os.killpg(pid, signal.SIGTERM)
+        signal_ = os.killpg if os.getpgid(pid) == pid else os.kill
+        signal_(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + grace
@@ -80,26 +79,12 @@ def terminate(pid: int, *, grace: float = 30.0) -> None:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child, or it stays a zombie
         try:
-            os.killpg(pid, 0)
+            signal_(pid, 0)
         except ProcessLookupError:
             return
         time.sleep(0.2)
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
-
-
-def _wait_gone(pid: int, grace: float) -> None:
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
+        signal_(pid, signal.SIGKILL)
 
 
 def log_tail(path: Path, lines: int = 15) -> str:
