@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 from annotate.errors import UsageError
 
 UPLOAD_LIMIT = "250m"  # task imports go through the proxy
-READ_TIMEOUT = 310  # seconds: a little above gunicorn's timeout (wsgi.TIMEOUT): exports run in the request
+# Seconds nginx waits for an answer. Exports run inside the request: one of 100,000 tasks did not end
+# within 5 minutes while 32 annotators worked on a 2-core server (benchmarks/concurrency_bench.py).
+READ_TIMEOUT = 1800
 
 
 def static_root() -> Path:
@@ -51,7 +53,7 @@ def nginx_config(public_url: str, *, port: int = 8080, cert: Path | None = None,
         f"    ssl_certificate_key {key};",
         "    ssl_protocols TLSv1.2 TLSv1.3;",
         f"    client_max_body_size {UPLOAD_LIMIT};   # task imports",
-        f"    proxy_read_timeout {READ_TIMEOUT}s;     # exports run inside the request (about 70 s for 100,000 tasks)",
+        f"    proxy_read_timeout {READ_TIMEOUT}s;    # exports run inside the request (100,000 tasks: minutes)",
         f"    proxy_send_timeout {READ_TIMEOUT}s;",
         '    add_header Strict-Transport-Security "max-age=31536000" always;',
         "",

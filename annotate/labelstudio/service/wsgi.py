@@ -22,8 +22,9 @@ LOG_DIR = "logs"
 ACCESS_LOG = "access.log"
 ERROR_LOG = "error.log"
 THREADS = 4  # per process: a long export holds one of them
-# Seconds a request may take before gunicorn restarts its process: an export of 100,000 tasks took
-# about 70 s on the 2-core machine (issue 27), and this must be at least twice that.
+# Seconds a worker process may be silent before gunicorn restarts it. With gthread workers the
+# process keeps reporting while one of its threads runs a long request, so an export (100,000 tasks:
+# about 70 s alone, minutes beside 32 annotators) is not cut; 300 s is over twice the former.
 TIMEOUT = 300
 PROCESS_GB = 1.5  # a Label Studio process: 0.9 GB measured, 1.7 GB at its peak
 LOG_BYTES = 20 * 2**20  # each log rotates at 20 MB, 5 old files kept
