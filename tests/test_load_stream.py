@@ -208,6 +208,6 @@ def test_the_loader_does_not_hold_the_records(tmp_path: Path, monkeypatch: pytes
     """Ten times the records, well under ten times the memory: what grows with the input is one
     sentence id per task (the `seen` set), not the records. Batches of 500 here, so that the two
     batches a load holds (one in flight, one being made ready) are small next to 2,000 records."""
-    monkeypatch.setitem(loading.load_tasks.__kwdefaults__, "batch_size", 500)
+    monkeypatch.setattr(loading, "BATCH_SIZE", 500)
     small, large = peak_of_a_load(tmp_path, 2_000), peak_of_a_load(tmp_path, 20_000)
     assert large < 3 * small, (small, large)

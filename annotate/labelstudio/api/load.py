@@ -355,7 +355,7 @@ class LoadOptions:
     ledger_dir: Path | None = None
     fields: Sequence[str] = ()
     dry_run: bool = False
-    batch_size: int = BATCH_SIZE
+    batch_size: int | None = None  # None: BATCH_SIZE
     progress: Callable[[int, int], None] = lambda _done, _total: None
     log: Callable[[str], None] = lambda _message: None
     key: str = SENTENCE_ID
@@ -447,7 +447,7 @@ def _send(client: _TaskServer, project_id: int, fresh: _NewRecords, journal: Jou
     records = iter(fresh)
     with ThreadPoolExecutor(max_workers=1) as sender:
         flight: Flight | None = None
-        while batch := list(itertools.islice(records, o.batch_size)):
+        while batch := list(itertools.islice(records, o.batch_size or BATCH_SIZE)):
             tasks = [_task(r, o.hide) for r in batch]
             if o.predictions:
                 for record, task in zip(batch, tasks, strict=True):
