@@ -40,7 +40,7 @@ class Annotate:
     NO_PROJECTS = ("split",)  # commands without --projects-dir
 
     def __init__(self, live_server: LiveServer, tmp_path: Path) -> None:
-        self.live_server = live_server
+        self.live_server, self.tmp_path = live_server, tmp_path
         self.projects = fresh_projects(tmp_path)
         self.config_dir = fresh_config(live_server, tmp_path)
 
@@ -49,6 +49,14 @@ class Annotate:
         done = self.live_server.run(*args, *extra, config_dir=self.config_dir)
         assert done.returncode == 0, f"annotate {' '.join(args)}:\n{done.stdout}{done.stderr}"
         return done.stdout
+
+    def claims_with(self, records: list[dict]) -> int:
+        """A new claims project with these task records loaded; its id."""
+        project_id = int(self("project", "create", "claims"))
+        tasks = self.tmp_path / "tasks.jsonl"
+        tasks.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        self("load", str(tasks), "--project", "claims")
+        return project_id
 
     def login(self) -> tuple[str, str]:
         """The admin's user name and password, to log in through the web UI."""

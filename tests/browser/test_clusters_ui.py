@@ -13,7 +13,7 @@ import pytest
 
 from annotate.labelstudio.api import client as labelstudio
 from annotate.labelstudio.service.settings import Connection
-from tests.browser.ui import VIEWPORT, Annotator, browser
+from tests.browser.ui import browser, signed_in
 from tests.conftest import LiveServer
 from tests.server_helpers import Annotate
 from tests.test_clusters import FIRST, _claims_export, _matches
@@ -39,9 +39,7 @@ def test_verifier_confirms_a_mention_in_the_editor(
     daily, evening = task.data["mention_options"]
 
     with browser(chromium) as chrome:
-        ui = Annotator(chrome.new_page(viewport=VIEWPORT), live_server.url, unit=".normalized .lsf-richtext__line")
-        ui.page.set_default_timeout(15_000)
-        ui.log_in(*run.login())
+        ui = signed_in(chrome, live_server.url, run.login(), unit=".normalized .lsf-richtext__line")
         ui.open_task(project_id, task.id)
         shown = ui.page.eval_on_selector(".previous", "e => e.innerText").strip()
         assert shown.startswith("previously checked: false by Other Fact Desk (https://other.example/fc/9)")

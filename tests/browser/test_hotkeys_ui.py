@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.test_annotator_path import _record
-from tests.browser.ui import VIEWPORT, Annotator, browser
+from tests.browser.ui import browser, signed_in
 from tests.conftest import LiveServer
 from tests.server_helpers import Annotate
 
@@ -25,15 +25,10 @@ SECOND = "Exports rose by four percent in June, the ministry said."
 def test_every_hotkey_stores_only_what_is_on_screen(live_server: LiveServer, chromium: str, tmp_path: Path) -> None:
     run = Annotate(live_server, tmp_path)
 
-    claims_id = int(run("project", "create", "claims"))
-    tasks = tmp_path / "tasks.jsonl"
-    tasks.write_text("".join(json.dumps(_record(i, t)) + "\n" for i, t in enumerate([FIRST, SECOND])))
-    run("load", str(tasks), "--project", "claims")
+    claims_id = run.claims_with([_record(i, t) for i, t in enumerate([FIRST, SECOND])])
 
     with browser(chromium) as chrome:
-        ui = Annotator(chrome.new_page(viewport=VIEWPORT), live_server.url)
-        ui.page.set_default_timeout(15_000)
-        ui.log_in(*run.login())
+        ui = signed_in(chrome, live_server.url, run.login())
         ui.label_all_tasks(claims_id)
 
         def shown(text: str) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.test_annotator_path import _record
-from tests.browser.ui import VIEWPORT, Actions, Annotator, browser
+from tests.browser.ui import Actions, browser, signed_in
 from tests.conftest import LiveServer
 from tests.server_helpers import Annotate
 
@@ -32,16 +32,11 @@ def test_the_instructions_followed_literally_store_what_they_say(
     live_server: LiveServer, chromium: str, tmp_path: Path
 ) -> None:
     run = Annotate(live_server, tmp_path)
-    empty_id = int(run("project", "create", "claims"))
-    tasks = tmp_path / "tasks.jsonl"
-    tasks.write_text("".join(json.dumps(_record(i, t)) + "\n" for i, t in enumerate([CLAIM, NO_CLAIM])))
-    run("load", str(tasks), "--project", "claims")
+    empty_id = run.claims_with([_record(i, t) for i, t in enumerate([CLAIM, NO_CLAIM])])
     counted: dict[str, int] = {}
 
     with browser(chromium) as chrome:
-        ui = Annotator(chrome.new_page(viewport=VIEWPORT), live_server.url)
-        ui.page.set_default_timeout(15_000)
-        ui.log_in(*run.login())
+        ui = signed_in(chrome, live_server.url, run.login())
         ui.label_all_tasks(empty_id)
 
         ui.actions = Actions()
@@ -68,9 +63,7 @@ def test_the_instructions_followed_literally_store_what_they_say(
     run("load", str(_one(tmp_path, SUGGESTED)), "--project", "claims")
     run("prelabel", "--project", "claims")
     with browser(chromium) as chrome:
-        ui = Annotator(chrome.new_page(viewport=VIEWPORT), live_server.url)
-        ui.page.set_default_timeout(15_000)
-        ui.log_in(*run.login())
+        ui = signed_in(chrome, live_server.url, run.login())
         ui.label_all_tasks(empty_id)
         assert ui.sentence() == SUGGESTED
         ui.actions = Actions()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.test_annotator_path import _record
-from tests.browser.ui import VIEWPORT, Annotator, browser
+from tests.browser.ui import browser, signed_in
 from tests.conftest import LiveServer
 from tests.server_helpers import Annotate
 
@@ -23,15 +23,10 @@ def test_an_arabic_sentence_reads_right_to_left_and_its_spans_keep_their_charact
     live_server: LiveServer, chromium: str, tmp_path: Path
 ) -> None:
     run = Annotate(live_server, tmp_path)
-    claims_id = int(run("project", "create", "claims"))
-    tasks = tmp_path / "tasks.jsonl"
-    tasks.write_text(json.dumps(_record(0, ARABIC) | {"context_before": "", "context_after": ""}) + "\n")
-    run("load", str(tasks), "--project", "claims")
+    claims_id = run.claims_with([_record(0, ARABIC) | {"context_before": "", "context_after": ""}])
 
     with browser(chromium) as chrome:
-        ui = Annotator(chrome.new_page(viewport=VIEWPORT), live_server.url)
-        ui.page.set_default_timeout(15_000)
-        ui.log_in(*run.login())
+        ui = signed_in(chrome, live_server.url, run.login())
         ui.label_all_tasks(claims_id)
         assert ui.sentence() == ARABIC
         # The sentence reads right to left as a whole: its closing full stop is drawn at the left end,

@@ -10,7 +10,7 @@ import pytest
 
 from annotate.labelstudio.api.prelabel import cluster
 from annotate.loop.train import train
-from tests.browser.ui import VIEWPORT, Annotator, browser
+from tests.browser.ui import browser, signed_in
 from tests.builders import dataset
 from tests.conftest import LiveServer
 from tests.server_helpers import Annotate
@@ -38,8 +38,6 @@ def test_the_stream_opens_on_the_least_certain_sentence(live_server: LiveServer,
     least = min(scores.values())
 
     with browser(chromium) as chrome:
-        ui = Annotator(chrome.new_page(viewport=VIEWPORT), live_server.url)
-        ui.page.set_default_timeout(20_000)
-        ui.log_in(*run.login())
+        ui = signed_in(chrome, live_server.url, run.login(), timeout=20_000)
         ui.label_all_tasks(claims_id)
         assert scores[ui.sentence().strip()] == least  # the least certain first

@@ -215,3 +215,12 @@ class Annotator:
         elapsed = time.monotonic() - started
         self.page.wait_for_timeout(400)
         return elapsed
+
+
+def signed_in(chrome: Any, url: str, login: tuple[str, str], *, unit: str = SENTENCE,
+              timeout: float = 15_000) -> Annotator:  # fmt: skip
+    """A new page of `chrome`, logged in through the login page as `login` (e-mail, password)."""
+    ui = Annotator(chrome.new_page(viewport=VIEWPORT), url, unit=unit)
+    ui.page.set_default_timeout(timeout)
+    ui.log_in(*login)
+    return ui
