@@ -121,16 +121,12 @@ class Exporter(threading.Thread):
 def kill_a_worker(data_dir: Path) -> int | None:
     """SIGKILL one gunicorn worker (a child of the master in the pid file); its pid."""
     running = process.running_pid(data_dir)
-    if not running:
+    workers = process.children(running[0]) if running else set()
+    if not workers:
         return None
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == running[0]:
-                os.kill(int(stat.parent.name), signal.SIGKILL)
-                return int(stat.parent.name)
-        except (OSError, ValueError, IndexError):
-            continue
-    return None
+    victim = min(workers)
+    os.kill(victim, signal.SIGKILL)
+    return victim
 
 
 def run_level(url: str, emails: list[str], project_id: int, per_annotator: int, *,

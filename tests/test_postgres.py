@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from annotate.labelstudio.api import client as labelstudio
-from annotate.labelstudio.service import database
+from annotate.labelstudio.service import database, process
 from annotate.labelstudio.service.settings import Connection
 
 from ._teams import differences, export, login, own_server, populate, run, start_restored, stop_server
@@ -129,14 +129,7 @@ def test_workers_serve_the_team_and_a_killed_worker_is_replaced(pg_server: LiveS
     assert status["wsgi_server"] == "gunicorn" and status["workers"] >= 2 and status["threads"] == 4, status
 
     def workers() -> set[int]:
-        found = set()
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == status["pid"]:
-                    found.add(int(stat.parent.name))
-            except (OSError, ValueError, IndexError):
-                continue
-        return found
+        return process.children(status["pid"])
 
     before = workers()
     assert len(before) == status["workers"]

@@ -136,3 +136,16 @@ def test_terminate_stops_a_server_whether_or_not_it_leads_its_process_group(own_
     assert (os.getpgid(child.pid) == child.pid) is own_group
     proc.terminate(child.pid, grace=5)
     assert child.wait(timeout=5) is not None
+
+
+def test_children_are_the_processes_a_process_started() -> None:
+    import subprocess
+
+    from annotate.labelstudio.service import process as proc
+
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert child.pid in proc.children(os.getpid()) and child.pid not in proc.children(child.pid)
+    finally:
+        child.kill()
+        child.wait()

@@ -47,19 +47,35 @@ def is_our_process(pid: int, data_dir: Path) -> bool:
     return serves and any(a == str(data_dir) or a.startswith(f"{data_dir}/") for a in args)
 
 
+def _running_record(data_dir: Path) -> dict[str, Any] | None:
+    """The pid file's record when the process it names still serves data_dir."""
+    record = read_pid_file(data_dir)
+    return record if record and is_our_process(int(record["pid"]), data_dir) else None
+
+
 def running_pid(data_dir: Path) -> tuple[int, int] | None:
     """(pid, port) of the server annotate started for data_dir, if it is still running."""
-    record = read_pid_file(data_dir)
-    if record and is_our_process(int(record["pid"]), data_dir):
-        return int(record["pid"]), int(record["port"])
-    return None
+    record = _running_record(data_dir)
+    return (int(record["pid"]), int(record["port"])) if record else None
+
+
+def children(pid: int) -> set[int]:
+    """The pids whose parent is `pid` (a gunicorn master's workers), from /proc."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile, or not a process
+    return found
 
 
 def serving(data_dir: Path) -> dict[str, Any] | None:
     """How the running server for data_dir serves: {"server": "gunicorn"|"development", "workers",
     "threads", "host"}, from the pid file; None when none runs."""
-    record = read_pid_file(data_dir)
-    if not record or not running_pid(data_dir):
+    record = _running_record(data_dir)
+    if record is None:
         return None
     return {"server": record.get("server", "development"), "workers": record.get("workers", 1),
             "threads": record.get("threads", 1), "host": record.get("host", "127.0.0.1")}  # fmt: skip
