@@ -18,6 +18,7 @@ per sentence for its claim_status, from the actions measured in the same run.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import statistics
@@ -230,35 +231,44 @@ def check(client, empty_id: int, suggested_id: int) -> list[str]:
                                                  CONFIRMED_NO_CLAIM: (0, 0, "no_claim"),
                                                  WRONG_STATUS: (3, 2, "claim_not_checkworthy"),
                                                  WRONG_SPAN: (3, 2, "claim_checkworthy")})):  # fmt: skip
-        for task in client._ls.tasks.list(project=project_id, fields="all"):
-            (annotation,) = task.annotations
+        for task in stored_tasks(client, project_id):
+            (annotation,) = task["annotations"]
             result = annotation["result"]
             spans = [r for r in result if r["type"] == "labels"]
             relations = [r for r in result if r["type"] == "relation"]
             status = [r["value"]["choices"][0] for r in result if r.get("from_name") == "claim_status"]
             got = (len(spans), len(relations), status[0] if status else None)
             labelled = sorted((r["value"]["labels"][0], r["value"]["text"]) for r in spans)
-            if task.data["text"] == ATTRIBUTED and labelled != [("CLAIM", "Prices fell by three percent in May"),
+            if task["data"]["text"] == ATTRIBUTED and labelled != [("CLAIM", "Prices fell by three percent in May"),
                                                                  ("SOURCE", "the minister")]:  # fmt: skip
-                problems.append(f"{task.data['text']!r}: spans {labelled}")
+                problems.append(f"{task['data']['text']!r}: spans {labelled}")
             claims = [t for label, t in labelled if label == "CLAIM"]
-            if task.data["text"] == WRONG_SPAN and claims != ["Sales rose by six percent in March"]:
-                problems.append(f"{task.data['text']!r}: CLAIM {claims}")
-            if got != expected[task.data["text"]]:
-                problems.append(f"{task.data['text']!r}: {got}, expected {expected[task.data['text']]}")
+            if task["data"]["text"] == WRONG_SPAN and claims != ["Sales rose by six percent in March"]:
+                problems.append(f"{task['data']['text']!r}: CLAIM {claims}")
+            if got != expected[task["data"]["text"]]:
+                problems.append(f"{task['data']['text']!r}: {got}, expected {expected[task['data']['text']]}")
             types = [r["value"]["choices"] for r in result if r.get("from_name") == "source_type"]
-            if task.data["text"] in (ATTRIBUTED, CUED) and types != [["named_person"]]:
-                problems.append(f"{task.data['text']!r}: source type {types}")
+            if task["data"]["text"] in (ATTRIBUTED, CUED) and types != [["named_person"]]:
+                problems.append(f"{task['data']['text']!r}: source type {types}")
             claim_types = [r["value"]["choices"] for r in result if r.get("from_name") == "claim_types"]
-            if task.data["text"] == CONFIRMED and (types, claim_types) != ([["named_organization"]], [["quantity"]]):
-                problems.append(f"{task.data['text']!r}: confirmed with source type {types}, claim types {claim_types}")
+            if task["data"]["text"] == CONFIRMED and (types, claim_types) != ([["named_organization"]], [["quantity"]]):
+                problems.append(
+                    f"{task['data']['text']!r}: confirmed with source type {types}, claim types {claim_types}"
+                )
     return problems
+
+
+def stored_tasks(client, project_id: int) -> list[dict]:
+    """The project's tasks with their annotations, as its full export holds them."""
+    snapshot = io.BytesIO()
+    client.export_snapshot(project_id, snapshot)
+    return json.loads(snapshot.getvalue())
 
 
 def check_verification(client, project_id: int) -> list[str]:
     """The verdict task must hold what was chosen and typed."""
-    (task,) = client._ls.tasks.list(project=project_id, fields="all")
-    (annotation,) = task.annotations
+    (task,) = stored_tasks(client, project_id)
+    (annotation,) = task["annotations"]
     got = {r["from_name"]: r["value"].get("choices") or r["value"].get("text") for r in annotation["result"]}
     expected = {"verdict": ["false"], "verification_state": ["verified"], "justification": [JUSTIFICATION],
                 "evidence_1_url": [EVIDENCE_URL], "evidence_1_stance": ["refutes"],

@@ -26,40 +26,33 @@ SAMPLES = ROOT / "tests" / "data" / "labelstudio-1.23"
 ANNOTATE = [sys.executable, "-m", "annotate"]
 
 
+# The suites that start servers of their own (PostgreSQL, nginx) or share one browser stay in one process.
+ONE_PROCESS = ("browser", "postgres", "deploy")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """The unit suite on both cores: a run that leaves the integration tests out (`-m "not
-    integration ..."`: no server, nothing shared between tests) is spread over two processes by
-    pytest-xdist, unless -n is given (-n 0 runs it in one). Runs with a server stay in one process."""
+    """Both cores: the README's `pytest` and the unit suite (`-m "not integration ..."`) are spread
+    over two processes by pytest-xdist, unless -n is given (-n 0 runs them in one). The tests that
+    talk to a Label Studio server form one group, run in order in one process against one server
+    (`--dist loadgroup`), while the other process takes the rest. `-m browser`, `-m postgres` and
+    `-m deploy` stay in one process."""
+    expr = config.option.markexpr or ""
+    selects_one_suite = any(name in expr and f"not {name}" not in expr for name in ONE_PROCESS)
     if (config.pluginmanager.hasplugin("xdist") and config.getoption("numprocesses", None) is None
-            and "not integration" in (config.option.markexpr or "") and not os.environ.get("PYTEST_XDIST_WORKER")
+            and not selects_one_suite and not os.environ.get("PYTEST_XDIST_WORKER")
             and (os.cpu_count() or 1) >= 2 and not config.option.collectonly
             and not config.getoption("usepdb", False)):  # fmt: skip
         config.option.numprocesses = 2
-
-
-@pytest.fixture(autouse=True)
-def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads or writes the user's settings, or picks up their server from the environment."""
-    monkeypatch.setenv("ANNOTATE_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
-    monkeypatch.setenv("ANNOTATE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "vector-cache"))
-    monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
-    monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff_to_a_dead_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The SDK retries a refused connection twice with 1 + 2 s of backoff: unit tests that point a
-    command at a closed port (about 30) would wait 90 s for nothing. They retry without the wait;
-    the integration tests keep the SDK as it is."""
-    if request.node.get_closest_marker("integration") is None:
-        from label_studio_sdk.core import http_client
-
-        monkeypatch.setattr(http_client, "_retry_timeout_from_retries", lambda retries: 0.0)
+        config.option.dist = "loadgroup"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that uses the live server is marked integration, so `-m "not integration"` runs no server."""
+    """A test that uses the live server is marked integration, so `-m "not integration"` runs no
+    server; the integration tests are one xdist group (one process, one server, in order)."""
+    for item in items:
+        if item.get_closest_marker("integration") is not None:
+            item.add_marker(pytest.mark.xdist_group("label-studio"))
     unmarked = [
         item.nodeid
         for item in items

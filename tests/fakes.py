@@ -39,12 +39,12 @@ runs the same scenarios against this fake and the real server, so a difference s
 - The snapshot is written as `json.dumps(tasks, ensure_ascii=False)`: one line, default separators
   (label_studio/data_export/models.py; the real download starts `[{"id": 1, "annotations": ...`).
 - A missing project or task is HTTP 404 ("No Task matches the given query." for a task, measured;
-  DRF's "Not found." for a project), turned into the client's errors by the real `Client._call`
-  (the fake raises the SDK's ApiError inside it), so messages and error classes are the client's.
+  DRF's "Not found." for a project), turned into the client's errors by the real
+  `http.translating` (the fake raises inside it the StatusError a real answer raises), so messages
+  and error classes are the client's.
 
-Not reproduced: paging (the SDK's pager ends on the 404 of the page after the last, note §7; the
-protocols return whole lists), HTML sanitising of `expert_instruction`, the server's own XML checks
-of a label config, timings.
+Not reproduced: paging (the protocols return whole lists), HTML sanitising of
+`expert_instruction`, the server's own XML checks of a label config, timings.
 """
 
 from __future__ import annotations
@@ -61,9 +61,9 @@ from typing import IO, Any
 
 import defusedxml.ElementTree as SafeET
 import httpx
-from label_studio_sdk.core.api_error import ApiError
 
-from annotate.labelstudio.api.client import PROJECT_FIELDS, Client, ProjectInfo, TaskRef
+from annotate.labelstudio.api.client import PROJECT_FIELDS, ProjectInfo, TaskRef
+from annotate.labelstudio.api.http import StatusError, translating
 
 RECORDED = Path(__file__).resolve().parent / "data" / "labelstudio-1.23" / "snapshot_full_predictions_example.json"
 _TEMPLATE = json.loads(RECORDED.read_text(encoding="utf-8"))[0]  # a task with two annotations and a prediction
@@ -169,8 +169,8 @@ class FakeLabelStudio:
 
     # Errors go through the real client's translation, so messages and classes are the client's.
     def _fail(self, what: str, status: int, body: Any) -> None:
-        with Client._call(self, what):  # type: ignore[arg-type]
-            raise ApiError(status_code=status, body=body)
+        with translating(self.url, what):
+            raise StatusError(status, body)
 
     def _project(self, project_id: int, what: str) -> _Project:
         if project_id not in self.projects:
@@ -482,7 +482,7 @@ class FakeLabelStudio:
         cut, self._cut_export_after = self._cut_export_after, None
         if cut is not None:
             out.write(body[:cut])
-            with Client._call(self, what):  # type: ignore[arg-type]
+            with translating(self.url, what):
                 raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
         out.write(body)
         return len(body)

@@ -57,6 +57,23 @@ def _ids(fake: FakeLabelStudio, project_id: int) -> list[str]:
     return sorted(t.data["sentence_id"] for t in fake.tasks(project_id))
 
 
+def test_the_fake_stands_for_the_real_client_method_by_method() -> None:
+    """Every call the fake answers is one the real client makes, with the same parameters: a unit
+    test passing against the fake means the code calls methods the client has."""
+    import inspect
+
+    from annotate.labelstudio.api.client import Client
+
+    controls = {"annotate", "kill_client_during_next_import", "land_in_flight", "cut_export_after", "list_projects"}
+    for name, method in inspect.getmembers(FakeLabelStudio, inspect.isfunction):
+        if name.startswith("_") or name in controls:
+            continue
+        assert hasattr(Client, name), f"the fake answers {name}(), which the real client does not have"
+        ours, real = inspect.signature(method).parameters, inspect.signature(getattr(Client, name)).parameters
+        required = [p for p, v in real.items() if v.default is inspect.Parameter.empty]
+        assert set(ours) <= set(real) and set(required) <= set(ours), f"{name}: {list(ours)} against {list(real)}"
+
+
 # The recorded export, rebuilt ---------------------------------------------------------------------
 
 
@@ -275,7 +292,7 @@ def test_the_snapshot_request_waits_as_long_as_label_studio_builds_it(tmp_path: 
         return httpx.Response(200, content=b"[]")
 
     client = Client(Connection("http://127.0.0.1:9", "legacy-token-1234"), timeout=60)
-    client._http = httpx.Client(base_url=client.url, transport=httpx.MockTransport(answer), timeout=60)
+    client._http._client = httpx.Client(base_url=client.url, transport=httpx.MockTransport(answer), timeout=60)
     with (tmp_path / "out.json").open("wb") as out:
         assert client.export_snapshot(3, out) == 2
     assert timeouts == {"POST /api/projects/3/exports/": None, "GET /api/projects/3/exports/7/download": 60}

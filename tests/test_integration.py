@@ -496,8 +496,8 @@ def test_benchmark_references_as_suggestions(live_server: LiveServer, tmp_path: 
     tasks = client.tasks(project_id)
     assert len(tasks) == 10 and all("reference_label" in t.data for t in tasks)
     assert client.prediction_task_ids(project_id, "reference") == {t.id for t in tasks}
-    assert client._ls.projects.get(project_id).model_version == "reference"
+    assert client.get_project(project_id).settings["model_version"] == "reference"
     wanted = {"Yes": "claim_checkworthy", "No": "no_claim"}
-    for prediction in client._ls.predictions.list(project=project_id):
-        task = next(t for t in tasks if t.id == int(prediction.task))
-        assert prediction.result[0]["value"]["choices"] == [wanted[task.data["reference_label"]]]
+    for prediction in client.predictions(project_id):
+        task = next(t for t in tasks if t.id == int(prediction["task"]))
+        assert prediction["result"][0]["value"]["choices"] == [wanted[task.data["reference_label"]]]

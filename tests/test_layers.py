@@ -72,9 +72,14 @@ def test_only_the_labelstudio_folder_knows_label_studio(path: Path) -> None:
         assert not re.search(rf"\b{key}\b", source), f"{path.relative_to(ROOT)} mentions Label Studio's {key!r}"
 
 
-def test_the_sdk_is_imported_by_one_module() -> None:
-    users = [p for p in modules() if any(n.startswith("label_studio_sdk") for n in imports(p))]
-    assert [p.relative_to(PACKAGE).as_posix() for p in users] == ["labelstudio/api/client.py"]
+def test_one_module_talks_http_to_label_studio() -> None:
+    """One HTTP client for every request to the server (api/http.py); label-studio-sdk is not used."""
+    users = [p for p in modules() if any(n.split(".")[0] in ("httpx", "urllib", "label_studio_sdk") and
+                                         n != "urllib.parse" for n in imports(p))]  # fmt: skip
+    assert [p.relative_to(PACKAGE).as_posix() for p in users] == [
+        "labelstudio/api/client.py",
+        "labelstudio/api/http.py",
+    ]
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -105,9 +110,7 @@ def test_no_import_cycles() -> None:
 
 
 # Commands that do not build tables must not pull pandas in (0.6 s of start-up): neither their
-# command modules nor the library modules they call. (label_studio_sdk 2.1 imports pandas itself, in
-# projects.client_ext -> label_interface, so commands that talk to the server pay for it anyway;
-# split, validate and schema do not.)
+# command modules nor the library modules they call.
 NO_PANDAS = [
     "annotate.cli",
     "annotate.articles.tasks",

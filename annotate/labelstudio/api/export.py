@@ -168,7 +168,7 @@ def export_project(
             "label_config_sha256": config_sha256(info.label_config) if info else None,
             "server": client.url,
             "label_studio_version": server_version,
-            "label_studio_sdk_version": _version("label-studio-sdk"),
+            "httpx_version": _version("httpx"),  # the HTTP client that fetched it
             "annotate_version": __version__,
             "counts": writer.counts(),
         }

@@ -19,14 +19,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from annotate.errors import ServerError, UsageError
+from annotate.errors import AnnotateError, ServerError, UsageError
+from annotate.labelstudio.api.http import Http
 from annotate.labelstudio.service import database as db
 from annotate.labelstudio.service import process, wsgi
 from annotate.labelstudio.service import settings as st
@@ -96,55 +95,30 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def _http_get(url: str, *, headers: dict[str, str] | None = None, timeout: float = 5.0) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, b""
-
-
 def is_answering(url: str) -> bool:
     try:
-        status, body = _http_get(f"{url}/health", timeout=3)
-    except (OSError, urllib.error.URLError):
+        with Http(url, timeout=3) as http, http.stream("GET", "/health", what="check its health", auth=False) as answer:
+            return b"UP" in answer.read()
+    except AnnotateError:
         return False
-    return status == 200 and b"UP" in body
 
 
 def server_version(url: str) -> str | None:
     try:
-        status, body = _http_get(f"{url}/api/version", timeout=10)
-        return json.loads(body).get("release") if status == 200 else None
-    except (OSError, urllib.error.URLError, ValueError):
+        with Http(url, timeout=10) as http:
+            found = http.call("GET", "/api/version", what="read its version", auth=False)
+    except AnnotateError:
         return None
-
-
-def _auth_header(url: str, api_key: str) -> dict[str, str]:
-    if st.is_personal_access_token(api_key):  # exchanged for a short-lived access token
-        request = urllib.request.Request(
-            f"{url}/api/token/refresh/",
-            data=json.dumps({"refresh": api_key}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return {"Authorization": f"Bearer {json.loads(response.read())['access']}"}
-        except (OSError, urllib.error.URLError, ValueError, KeyError):
-            return {}
-    return {"Authorization": f"Token {api_key}"}
+    return found.get("release") if isinstance(found, dict) else None
 
 
 def key_works(url: str, api_key: str) -> bool:
-    headers = _auth_header(url, api_key)
-    if not headers:
-        return False
     try:
-        status, _ = _http_get(f"{url}/api/current-user/whoami", headers=headers, timeout=10)
-    except (OSError, urllib.error.URLError):
+        with Http(url, api_key, timeout=10) as http:
+            http.call("GET", "/api/current-user/whoami", what="identify the user")
+    except AnnotateError:
         return False
-    return status == 200
+    return True
 
 
 def _label_studio_executable() -> str:
