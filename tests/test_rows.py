@@ -254,9 +254,13 @@ def test_train_on_a_benchmark_file_and_score_on_another(tmp_path: Path) -> None:
     assert run["id"].tolist() == gold["Sentence_id"].tolist() and set(run["run_id"]) == {meta["model_id"]}
     p, r, f, _ = precision_recall_fscore_support(gold["class_label"] == "Yes", run["class_label"] == "Yes",
                                                  average="binary", zero_division=0)  # fmt: skip
-    assert meta["eval"] | {"file": None} == {"items": 50, "positives": int((gold["class_label"] == "Yes").sum()),
-                                             "precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
-                                             "file": None}  # fmt: skip
+    scores = {"items": 50, "positives": int((gold["class_label"] == "Yes").sum()), "precision": round(p, 4),
+              "recall": round(r, 4), "f1": round(f, 4)}  # fmt: skip
+    assert {k: meta["eval"][k] for k in scores} == scores  # one file: its scores are those of all
+    (one,) = meta["eval"]["files"]
+    assert (one["file"], one["predictions"]) == (str(dev_file), "eval_predictions.tsv")
+    assert {k: one[k] for k in scores} == scores and sum(s["items"] for s in one["languages"].values()) == 50
+    assert next(iter(one["languages"])) == "en"  # most rows (a few short ones are undetermined)
     text = (
         CliRunner()
         .invoke(app, ["train", str(train_file), "--eval", str(dev_file), "-o", str(model), "--lexical"])
