@@ -381,3 +381,17 @@ def test_train_with_the_installed_embedding_model_on_the_checkthat_sample(tmp_pa
     with_vectors, without = json.loads(semantic.stdout), json.loads(lexical.stdout)
     assert with_vectors["embedding"]["model"] == "multilingual-e5-small-q4" and without["embedding"] is None
     assert with_vectors["eval"]["f1"] > without["eval"]["f1"]
+
+
+def test_a_tweet_file_with_a_quote_outside_its_texts_is_still_an_error(tmp_path: Path) -> None:
+    """Only the texts of the lab's tweet files hold quote marks as text; one left open in a label is
+    reported as in any table."""
+    path = tmp_path / "tweets_dev.tsv"
+    path.write_text('tweet_id\ttweet_url\ttweet_text\tclass_label\n1\thttp://t.co/1\t"Hi" there.\t"Yes\n'
+                    "2\thttp://t.co/2\tBye.\tNo\n", encoding="utf-8")  # fmt: skip
+    result = CliRunner().invoke(app, ["split", str(path), "-o", str(tmp_path / "t.jsonl")])
+    assert result.exit_code == 1 and "line 2: a quoted cell is closed by a quote mark" in result.output
+    path.write_text('tweet_id\ttweet_url\ttweet_text\tclass_label\n1\thttp://t.co/1\t"Hi" there.\tYes\n',
+                    encoding="utf-8")  # fmt: skip
+    (record,) = split(tmp_path, str(path))
+    assert record["text"] == '"Hi" there.'

@@ -139,8 +139,8 @@ def _rows(
     (annotate.inputs.parse_table: quoted cells may hold tabs, commas, doubled quote marks and
     newlines; a quote never closed is an error), and the file's layout (quoting.py). Every row with
     the wrong number of cells is reported together; then none of the table is taken. A .tsv with
-    quote marks no CSV writer writes, all in its text column (quoting NONE), is read line by line,
-    tab by tab instead."""
+    quote marks no CSV writer writes, all in its text column, and the header of the lab's tweet files
+    (quoting NONE) is read line by line, tab by tab instead."""
     try:
         table, error = parse_table(text, path), None
     except InputError as exc:
@@ -148,11 +148,13 @@ def _rows(
     if path.suffix.lower() == ".tsv":
         readable = table is not None and table.header and not table.problems
         parsed = [table.header, *(r.cells for r in table.rows)] if readable and table else None
-        layout, raw = tsv_layout(text, parsed, layout, csv_failed=error is not None)
-        if raw and len(set(raw[0])) == len(raw[0]) and _quotes_only_in_texts(raw, columns, path):
+        found, raw = tsv_layout(text, parsed, layout, csv_failed=error is not None)
+        if raw is None:
+            layout = found
+        elif _unquoted_tweets(raw, columns, path):
             header = raw[0]
             rows = [(line, dict(zip(header, cells, strict=True))) for line, cells in enumerate(raw[1:], 2)]
-            return header, rows, layout
+            return header, rows, found
     if error or table is None:
         raise error or InputError(f"{path}: unreadable table")
     if not table.header:
@@ -163,9 +165,14 @@ def _rows(
     return header, [(row.line, dict(zip(header, row.cells, strict=True))) for row in table.rows], layout
 
 
-def _quotes_only_in_texts(raw: list[list[str]], columns: Columns, path: Path) -> bool:
-    """A table that quotes nothing keeps its quote marks in its texts: one anywhere else (an id, a
-    label, the header) is a quote left open by mistake, which the CSV reader reports."""
+def _unquoted_tweets(raw: list[list[str]], columns: Columns, path: Path) -> bool:
+    """Whether a table read line by line is one of the lab's tweet files, which quote nothing (the
+    header of CheckThat! tweets, distinct names) with its quote marks in its texts. In any other
+    table, and anywhere else (an id, a label), a stray quote mark is one left open by mistake, which
+    the CSV reader reports."""
+    header = raw[0]
+    if len(set(header)) != len(header) or not KNOWN[0][1] <= set(header):
+        return False
     try:
         text = raw[0].index(_columns(raw[0], columns, path).text)  # type: ignore[arg-type]
     except (InputError, ValueError):
