@@ -92,11 +92,14 @@ def test_the_text_report_names_each_file_and_language(tmp_path: Path) -> None:
 
 
 def test_a_language_column_is_taken_over_detection(tmp_path: Path) -> None:
-    table = tmp_path / "mine_dev.csv"
-    table.write_text("id,text,label,language\n1,The minister said unemployment fell by 3%.,Yes,en\n"
-                     "2,Ik hou van koffie.,No,\n3,Hello there.,No,xx-custom\n", encoding="utf-8")  # fmt: skip
-    frame = pd.DataFrame({"text": ["The minister said unemployment fell by 3%.", "Ik hou van koffie.", "Hello there."]})
-    assert row_languages(frame["text"].tolist(), ["en", None, "xx-custom"])[::2] == ["en", "xx-custom"]
+    """A table with a language column says each row's language; an empty cell is detected."""
+    table = tmp_path / "mine_dev.tsv"
+    table.write_text("tweet_id\ttweet_text\tclass_label\tlanguage\n"
+                     "1\tThe minister said unemployment fell by 3% last year.\tYes\tnl\n"
+                     "2\tEl ministro dijo que el paro bajó un 3% el año pasado.\tYes\t\n"
+                     "3\tHello there.\tNo\tqq\n", encoding="utf-8")  # fmt: skip
+    meta = _train(tmp_path, ENGLISH, [table], "m")
+    assert list(meta["eval"]["files"][0]["languages"]) == ["es", "nl", "qq"]  # one row each, by code
     assert row_languages(["Ik hou van koffie en de regering verlaagt de belastingen volgend jaar."]) == ["nl"]
 
 
