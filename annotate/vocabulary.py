@@ -83,6 +83,10 @@ PUBLISHED = "published"
 CONTEXT_BEFORE = "context_before"
 CONTEXT_AFTER = "context_after"
 SPLITTER = "splitter"
+# An article's language (ISO 639-1) and the identifier's confidence (null when it was given with
+# --language): optional, so tasks split before they existed still validate.
+LANGUAGE = "language"
+LANGUAGE_CONFIDENCE = "language_confidence"
 TASK_FIELDS = (TEXT, KIND, ARTICLE_ID, SENTENCE_ID, SENTENCE_INDEX, CHAR_START, CHAR_END)
 RECORD_FIELDS = (*TASK_FIELDS, TITLE, URL, "source", PUBLISHED, CONTEXT_BEFORE, CONTEXT_AFTER, SPLITTER)
 # The claims editor's title line, filled when a task is loaded: the title, or "" where the unit or

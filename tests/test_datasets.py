@@ -214,3 +214,34 @@ def test_combine_table_format_and_its_old_name(tmp_path: Path) -> None:
     tables = [sorted(p.name for p in (tmp_path / d).glob("*.jsonl")) for d in ("a", "b")]
     assert tables[0] == tables[1] and tables[0]
     assert not list((tmp_path / "a").glob("*.parquet"))
+
+
+def test_the_sentences_table_carries_each_tasks_language(tmp_path: Path) -> None:
+    """`language` and `language_confidence` from the task data (detected: both; given with --language:
+    no confidence); a task split before languages were recorded builds with both null, in every
+    table format."""
+    tasks = export()
+    recorded = {"a1-0": ("es", 0.93), "a1-55": ("es", 0.93), "a2-0": ("nl", None)}  # a3-0: none (an older task)
+    for task in tasks:
+        code, confidence = recorded.get(task["data"]["sentence_id"], (None, None))
+        if code:
+            task["data"] |= {"language": code, "language_confidence": confidence}
+    path = write_export(tmp_path / "export.json", tasks, project="claims")
+    assert CliRunner().invoke(app, ["validate", str(path), "--project", "claims"]).exit_code == 0
+    out = tmp_path / "dataset"
+    formats = ["--table-format", "parquet", "--table-format", "csv", "--table-format", "jsonl"]
+    result = CliRunner().invoke(app, ["combine", str(path), "-o", str(out), *formats])
+    assert result.exit_code == 0, result.output
+    expected = {"a1-0": ("es", 0.93), "a1-55": ("es", 0.93), "a2-0": ("nl", None), "a3-0": (None, None)}
+    for table in (pd.read_parquet(out / "sentences.parquet"), pd.read_csv(out / "sentences.csv"),
+                  pd.read_json(out / "sentences.jsonl", lines=True)):  # fmt: skip
+        got = {s: (None if pd.isna(c) else c, None if pd.isna(p) else p)
+               for s, c, p in zip(table.sentence_id, table.language, table.language_confidence, strict=True)}  # fmt: skip
+        assert got == expected
+    assert str(pd.read_parquet(out / "sentences.parquet").language_confidence.dtype) == "float64"
+
+
+def test_tasks_without_a_language_give_null_columns(tmp_path: Path) -> None:
+    build_dataset(collect([views(export())]), tmp_path)
+    sentences = pd.read_parquet(tmp_path / "sentences.parquet")
+    assert sentences.language.isna().all() and sentences.language_confidence.isna().all()

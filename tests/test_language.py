@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from annotate.articles.language import languages
 from annotate.articles.tasks import split_sources
 from annotate.cli import app
 
@@ -64,3 +65,5 @@ def test_an_unknown_language_is_a_usage_error(tmp_path: Path, code: str) -> None
     article.write_text(SPANISH, encoding="utf-8")
     result = CliRunner().invoke(app, ["split", str(article), "--language", code])
     assert result.exit_code == 2 and "give auto or an ISO 639-1 code" in result.stderr
+    listed = result.stderr.split("has none): ", 1)[1].split()  # every code it takes, in order
+    assert [c.rstrip(",") for c in listed] == sorted(languages()) and {"ar", "en", "es", "nl"} <= set(languages())

@@ -36,4 +36,5 @@ def detect(text: str) -> tuple[str, float]:
 def check_language(code: str) -> None:
     """UsageError unless `code` is auto or a language the identifier knows."""
     if code != AUTO and code not in languages():
-        raise UsageError(f"--language {code!r}: give auto or an ISO 639-1 code (en, es, ar, nl, de, fr, ...)")
+        raise UsageError(f"--language {code!r}: give auto or an ISO 639-1 code the language identifier knows "
+                         f"(ISO 639-3 where a language has none): {', '.join(sorted(languages()))}")  # fmt: skip

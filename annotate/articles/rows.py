@@ -14,11 +14,13 @@ gold labels (dataset/formats.py).
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from annotate.articles.quoting import Layout, line_layout, tsv_layout
 from annotate.articles.read import Article, decode
 from annotate.errors import InputError, unreadable
 from annotate.inputs import parse_table, problems_error
@@ -130,18 +132,52 @@ def _columns(header: list[str], override: Columns, path: Path) -> Columns:
     return chosen
 
 
-def _rows(text: str, path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def _rows(
+    text: str, path: Path, layout: Layout, columns: Columns
+) -> tuple[list[str], list[tuple[int, dict[str, str]]], Layout]:
     """The header and each row with the line it starts on, read by the shared table reader
     (annotate.inputs.parse_table: quoted cells may hold tabs, commas, doubled quote marks and
-    newlines; a quote never closed is an error). Every row with the wrong number of cells is
-    reported together; then none of the table is taken."""
-    table = parse_table(text, path)
+    newlines; a quote never closed is an error), and the file's layout (quoting.py). Every row with
+    the wrong number of cells is reported together; then none of the table is taken. A .tsv with
+    quote marks no CSV writer writes, all in its text column, and the header of the lab's tweet files
+    (quoting NONE) is read line by line, tab by tab instead."""
+    try:
+        table, error = parse_table(text, path), None
+    except InputError as exc:
+        table, error = None, exc
+    if path.suffix.lower() == ".tsv":
+        readable = table is not None and table.header and not table.problems
+        parsed = [table.header, *(r.cells for r in table.rows)] if readable and table else None
+        found, raw = tsv_layout(text, parsed, layout, csv_failed=error is not None)
+        if raw is None:
+            layout = found
+        elif _unquoted_tweets(raw, columns, path):
+            header = raw[0]
+            rows = [(line, dict(zip(header, cells, strict=True))) for line, cells in enumerate(raw[1:], 2)]
+            return header, rows, found
+    if error or table is None:
+        raise error or InputError(f"{path}: unreadable table")
     if not table.header:
         raise InputError(f"{path}: the file is empty, expected a header row")
     if table.problems:
         raise problems_error(table.problems, hint="a cell with a tab, comma or newline must be quoted; fix those rows")
     header = list(table.header)
-    return header, [(row.line, dict(zip(header, row.cells, strict=True))) for row in table.rows]
+    return header, [(row.line, dict(zip(header, row.cells, strict=True))) for row in table.rows], layout
+
+
+def _unquoted_tweets(raw: list[list[str]], columns: Columns, path: Path) -> bool:
+    """Whether a table read line by line is one of the lab's tweet files, which quote nothing (the
+    header of CheckThat! tweets, distinct names) with its quote marks in its texts. In any other
+    table, and anywhere else (an id, a label), a stray quote mark is one left open by mistake, which
+    the CSV reader reports."""
+    header = raw[0]
+    if len(set(header)) != len(header) or not KNOWN[0][1] <= set(header):
+        return False
+    try:
+        text = raw[0].index(_columns(raw[0], columns, path).text)  # type: ignore[arg-type]
+    except (InputError, ValueError):
+        return False
+    return not any('"' in cell for i, row in enumerate(raw) for j, cell in enumerate(row) if i == 0 or j != text)
 
 
 def _line_key(value: str) -> tuple[int, float, str]:
@@ -151,13 +187,15 @@ def _line_key(value: str) -> tuple[int, float, str]:
         return (1, 0.0, value)
 
 
-def _cells(header: list[str], chosen: Columns, row: dict[str, str]) -> dict[str, Any]:
+def _cells(header: list[str], chosen: Columns, row: dict[str, str], layout: dict[str, Any]) -> dict[str, Any]:
     """What writes the row back: the header in order, the text and label columns (their cells are
-    the task's text and, hidden or not, its reference label), the other cells. A JSON object's keys
-    may come back in another order (PostgreSQL), so the order is the header list's."""
+    the task's text and, hidden or not, its reference label), the other cells, and the file's
+    layout where it is not the usual one (quoting.py). A JSON object's keys may come back in another
+    order (PostgreSQL), so the order is the header list's."""
     roles = {chosen.text, chosen.label}
-    return {"header": header, "text": chosen.text, "label": chosen.label,
-            "cells": {c: row[c] for c in header if c not in roles}}  # fmt: skip
+    cells = {"header": header, "text": chosen.text, "label": chosen.label,
+             "cells": {c: row[c] for c in header if c not in roles}}  # fmt: skip
+    return cells | {"layout": layout} if layout else cells
 
 
 @dataclass
@@ -182,7 +220,10 @@ def read_rows(
         raw = path.read_bytes()
     except OSError as exc:
         raise unreadable(path, exc, expected="a table of sentences") from None
-    header, rows = _rows(decode(raw, source=str(path), encoding=encoding), path)
+    content = decode(raw, source=str(path), encoding=encoding).removeprefix("\ufeff")
+    layout = replace(line_layout(content), bom=raw.startswith(codecs.BOM_UTF8))
+    header, rows, layout = _rows(content, path, layout, columns or Columns())
+    kept = layout.record()
     chosen = _columns(header, columns or Columns(), path)
     if not rows:
         raise InputError(f"{path}: no rows under the header")
@@ -229,7 +270,7 @@ def read_rows(
                     "splitter": SPLITTER,
                     SOURCE_ID: sid, CORPUS: corpus, SOURCE_ROW: number,
                     REFERENCE_LABEL: row[chosen.label] if chosen.label else None, SOURCE_SPLIT: split,
-                    SOURCE_FILE: path.name, SOURCE_COLUMNS: _cells(header, chosen, row),
+                    SOURCE_FILE: path.name, SOURCE_COLUMNS: _cells(header, chosen, row, kept),
                 }))  # fmt: skip
     records.sort(key=lambda pair: pair[0])
     return RowCorpus(path, corpus, [record for _, record in records], removed)

@@ -103,12 +103,13 @@ def train(
     ],
     output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the model.")] = Path("model"),
     seed: Annotated[int, typer.Option("--seed", help="Seed of the classifier.")] = 13,
-    eval_file: Annotated[
-        Path | None,
+    eval_files: Annotated[
+        list[Path] | None,
         typer.Option(
             "--eval",
-            help="Also score on this benchmark file (CheckThat! or ClaimBuster); its predictions "
-            "go to eval_predictions.tsv in the model folder.",
+            help="Also score on this benchmark file (CheckThat! or ClaimBuster), per file and per language of "
+            "its rows; give it more than once for several. Predictions go to eval_predictions.tsv in the model "
+            "folder (eval_predictions-<file stem>.tsv with several).",
         ),
     ] = None,
     embedder: EmbedderOption = None,
@@ -120,7 +121,8 @@ def train(
     score it on the test split as CheckThat! does (precision, recall, F1 of claim_checkworthy)."""
     from annotate.loop.train import train as train_model
 
-    meta = train_model(dataset_dir, output_dir, seed=seed, eval_file=eval_file, semantic=semantic(embedder, lexical))
+    meta = train_model(dataset_dir, output_dir, seed=seed, eval_files=eval_files or (),
+                       semantic=semantic(embedder, lexical))  # fmt: skip
     for split, rows in sorted(meta.get("left_out_without_text", {}).items()):
         info(f"Warning: {dataset_dir}: {rows} labelled {split} row(s) have no text; left out")
     emit(meta, fmt, _train_text(meta, output_dir))
@@ -136,8 +138,13 @@ def _train_text(meta: dict[str, Any], output_dir: Path) -> str:
     text = (f"{meta['model_id']} saved in {output_dir} ({meta['train_sentences']} train sentences, "
             f"data sha256 {meta['train_data_sha256'][:12]}); {_scores('test', meta['test'])}")  # fmt: skip
     if "eval" in meta:
-        text += (f"\n{meta['eval']['file']}: {_scores('eval', meta['eval'])}; predictions in "
-                 f"{output_dir / 'eval_predictions.tsv'}")  # fmt: skip
+        report = meta["eval"]
+        for one in report["files"]:
+            text += f"\n{one['file']}: {_scores('eval', one)}; predictions in {output_dir / one['predictions']}"
+            text += "".join(f"\n  {code}: {_scores('eval', scores)}" for code, scores in one["languages"].items())
+        if len(report["files"]) > 1:
+            text += f"\nall {len(report['files'])} eval files: {_scores('eval', report)}"
+            text += "".join(f"\n  {code}: {_scores('eval', scores)}" for code, scores in report["languages"].items())
     return text
 
 

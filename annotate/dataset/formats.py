@@ -10,6 +10,7 @@ of articles; texts exactly as read, quoted as the CheckThat! files quote them, s
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from annotate.articles.quoting import Layout, tsv_cell
 from annotate.articles.rows import SOURCE_SPLITS, reference_scale
 from annotate.labelstudio.exported.views import Span
 from annotate.vocabulary import (
@@ -39,16 +41,6 @@ CHECKTHAT_LABEL = {CLAIM_CHECKWORTHY: "Yes", CLAIM_NOT_CHECKWORTHY: "No", NO_CLA
 CLAIMBUSTER_VERDICT = {NO_CLAIM: -1, CLAIM_NOT_CHECKWORTHY: 0, CLAIM_CHECKWORTHY: 1}
 LABELS = CLAIM_STATUSES  # label ids of the Hugging Face layout, in this order
 HF_SPLITS = ("train", "dev", "test")  # a dev-test split of a benchmark has a CheckThat! file, not a HF one
-# The CheckThat! files quote a cell holding a comma or quote mark (measured on the 2024 English dev
-# file: every such text, and no other, is quoted); tabs and newlines must be quoted too.
-_QUOTE_IF = (",", '"', "\t", "\n", "\r")
-
-
-def tsv_cell(value: object) -> str:
-    """One cell as the CheckThat! files write it: quoted, with quote marks doubled, when it holds a
-    comma, a quote mark, a tab or a line break."""
-    text = str(value)
-    return '"' + text.replace('"', '""') + '"' if any(c in text for c in _QUOTE_IF) else text
 
 
 def benchmark_order(table: pd.DataFrame) -> pd.DataFrame:
@@ -152,8 +144,10 @@ def write_benchmark_files(units: Iterable[tuple[Mapping[str, Any], str | None]],
     `formats/benchmarks/<corpus>/<file name>`: its header, its rows in its order with every cell as
     read, the label column holding the gold label on the file's own scale (the scale of its
     reference labels; the claim_status itself when they fit none). Rows without gold are left out.
-    Quoting: a .tsv as CheckThat! quotes (tsv_cell), a .csv as Python's csv module and pandas
-    write one (quoted when a cell holds a comma, quote mark or line break). `units` are (task data, gold)."""
+    Quoting: a .tsv as the file was quoted (annotate.articles.quoting: the CheckThat! English way, the
+    minimal CSV way, or not at all), a .csv as Python's csv module and pandas write one (quoted when a
+    cell holds a comma, quote mark or line break); line breaks, the final one and a byte order mark as
+    the file had them. `units` are (task data, gold)."""
     files: dict[tuple[str, str], list[tuple[Mapping[str, Any], str | None]]] = {}
     for data, gold in units:
         if isinstance(data.get(SOURCE_COLUMNS), Mapping) and data.get(SOURCE_FILE):
@@ -165,19 +159,31 @@ def write_benchmark_files(units: Iterable[tuple[Mapping[str, Any], str | None]],
         layout = rows[0][0][SOURCE_COLUMNS]
         path = out_dir / "formats" / "benchmarks" / corpus / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8", newline="") as out:
-            lines = [list(layout["header"])]
-            for data, gold in rows:
-                if gold is None:
-                    continue
+        lines = [list(layout["header"])]
+        for data, gold in rows:
+            if gold is not None:
                 own = {layout["text"]: data[TEXT], layout["label"]: found[1][gold] if found else gold}
                 lines.append([own.get(c, data[SOURCE_COLUMNS]["cells"].get(c, "")) for c in layout["header"]])
-            if name.lower().endswith(".tsv"):
-                out.writelines("\t".join(tsv_cell(cell) for cell in line) + "\n" for line in lines)
-            else:
-                csv.writer(out, lineterminator="\n").writerows(lines)
+        text = _file_text(lines, Layout.of_record(layout.get("layout")), csv_file=not name.lower().endswith(".tsv"))
+        path.write_text(text, encoding="utf-8", newline="")
         written.append(path)
     return written
+
+
+def _file_text(lines: list[list[str]], layout: Layout, *, csv_file: bool) -> str:
+    """A benchmark file's text in its layout: a .tsv quoted as the file was (quoting.py), a .csv as
+    Python's csv module writes one."""
+    if not csv_file:
+        return layout.text("\t".join(tsv_cell(cell, layout.quoting) for cell in line) for line in lines)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="")
+    encoded = []
+    for line in lines:
+        writer.writerow(line)
+        encoded.append(buffer.getvalue())
+        buffer.seek(0)
+        buffer.truncate()
+    return layout.text(encoded)
 
 
 def write_hf_layout(sentences: pd.DataFrame, out_dir: Path) -> list[Path]:

@@ -16,7 +16,7 @@ import pandas as pd
 from annotate.dataset.collect import Collection
 from annotate.dataset.gold import Gold
 from annotate.errors import InputError
-from annotate.labelstudio.exported.views import CONTROL_COLUMN
+from annotate.labelstudio.exported.views import CONTROL_COLUMN, language_of
 from annotate.vocabulary import (
     ARTICLE_ID,
     ATTRIBUTED_TO,
@@ -28,6 +28,8 @@ from annotate.vocabulary import (
     CUE,
     CUE_OF,
     KIND,
+    LANGUAGE,
+    LANGUAGE_CONFIDENCE,
     NORMALIZED_CLAIM,
     REFERENCE_LABEL,
     SENTENCE_ID,
@@ -54,6 +56,7 @@ SPAN_COLUMNS = [
 SENTENCE_COLUMNS = [
     SENTENCE_ID, ARTICLE_ID, KIND, TEXT, CHAR_START, CHAR_END, "gold_claim_status", "gold_rule", "tie",
     "claim_status_distribution", "n_annotators", "agreement", "split", "adjudicated_by",
+    LANGUAGE, LANGUAGE_CONFIDENCE,  # as `split` recorded them; null for tables and older tasks
     SOURCE_ID, CORPUS, SOURCE_ROW, REFERENCE_LABEL, SOURCE_SPLIT,  # rows of a benchmark table, else null
 ]  # fmt: skip
 CLAIM_COLUMNS = [
@@ -115,12 +118,13 @@ def sentences_table(collection: Collection, splits: dict[str, str], gold_by: Gol
             s.sentence_id, data.get(ARTICLE_ID), data.get(KIND), data.get(TEXT), data.get(CHAR_START),
             data.get(CHAR_END), gold, rule, rule == "tie", dumped[key], voters,
             (max(distribution.values()) / voters) if voters else None, splits.get(str(data.get(ARTICLE_ID))),
-            s.adjudication[0] if rule == "adjudicated" and s.adjudication else None,
+            s.adjudication[0] if rule == "adjudicated" and s.adjudication else None, *language_of(data),
             data.get(SOURCE_ID), data.get(CORPUS), data.get(SOURCE_ROW), data.get(REFERENCE_LABEL),
             data.get(SOURCE_SPLIT),
         ))  # fmt: skip
     table = pd.DataFrame.from_records(rows, columns=SENTENCE_COLUMNS)
-    return table.astype({CHAR_START: "Int64", CHAR_END: "Int64", "n_annotators": "Int64", SOURCE_ROW: "Int64"})
+    return table.astype({CHAR_START: "Int64", CHAR_END: "Int64", "n_annotators": "Int64", SOURCE_ROW: "Int64",
+                         LANGUAGE_CONFIDENCE: "float64"})  # fmt: skip
 
 
 def claims_table(collection: Collection) -> pd.DataFrame:
@@ -161,7 +165,7 @@ _SPAN_DTYPES = dict.fromkeys(("annotation_id", "start", "end", "article_start", 
 TABLE_DTYPES: dict[str, dict[str, str]] = {
     "annotations": dict.fromkeys(("start", "end", "task_id", "annotation_id", "parent_prediction"), "Int64"),
     "sentences": dict.fromkeys((CHAR_START, CHAR_END, "n_annotators", SOURCE_ROW), "Int64")
-    | {"tie": "bool", "agreement": "float64"},
+    | {"tie": "bool", "agreement": "float64", LANGUAGE_CONFIDENCE: "float64"},
     "claims": _SPAN_DTYPES,
     "sources": _SPAN_DTYPES,
     "relations": {"annotation_id": "int64"},

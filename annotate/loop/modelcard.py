@@ -36,8 +36,9 @@ def card(meta: dict[str, Any]) -> str:
         "## Scores", "",
         f"- test split: {_scores(meta.get('test'))}.",
     ]  # fmt: skip
-    if "eval" in meta:
-        lines.append(f"- {meta['eval']['file']}: {_scores(meta['eval'])}.")
+    for one in meta.get("eval", {}).get("files", []):
+        languages = "; ".join(f"{code} {_scores(scores)}" for code, scores in one["languages"].items())
+        lines.append(f"- {one['file']}: {_scores(one)}; by language: {languages}.")
     lines += ["", "## Certainty", ""]
     if calibration:
         lines.append("The `score` of a suggestion is the probability of the label shown, calibrated by Platt scaling "

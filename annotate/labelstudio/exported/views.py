@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from annotate.labelstudio.exported.validate import annotator_of
-from annotate.vocabulary import REFERENCE_LABEL, RELATION_ENDS, relation_between
+from annotate.vocabulary import LANGUAGE, LANGUAGE_CONFIDENCE, REFERENCE_LABEL, RELATION_ENDS, relation_between
 
 # The annotations table names an answer's control as Label Studio's result does.
 CONTROL_COLUMN = "from_name"
@@ -54,6 +54,21 @@ class Answer(NamedTuple):
     start: int | None
     end: int | None
     text: str | None
+
+
+class Language(NamedTuple):
+    """A task's language as `split` recorded it: ISO 639-1 code and the identifier's confidence
+    (None when the language was given, or for a task split before languages were recorded)."""
+
+    code: str | None
+    confidence: float | None
+
+
+def language_of(data: Mapping[str, Any]) -> Language:
+    """The language in a task's data; a value of another type than the schema's reads as absent."""
+    code, confidence = data.get(LANGUAGE), data.get(LANGUAGE_CONFIDENCE)
+    number = isinstance(confidence, int | float) and not isinstance(confidence, bool)
+    return Language(code if isinstance(code, str) and code else None, float(confidence) if number else None)
 
 
 class Annotation:
@@ -238,6 +253,10 @@ class Task:
         if isinstance(meta, dict) and REFERENCE_LABEL in meta:
             return {**self._raw["data"], REFERENCE_LABEL: meta[REFERENCE_LABEL]}
         return self._raw["data"]
+
+    @property
+    def language(self) -> Language:
+        return language_of(self._raw["data"])
 
     @property
     def reference_hidden(self) -> bool:
