@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from annotate.cli import app
@@ -245,3 +246,16 @@ def test_tasks_without_a_language_give_null_columns(tmp_path: Path) -> None:
     build_dataset(collect([views(export())]), tmp_path)
     sentences = pd.read_parquet(tmp_path / "sentences.parquet")
     assert sentences.language.isna().all() and sentences.language_confidence.isna().all()
+
+
+def test_a_table_row_names_every_column_of_its_table_and_no_other() -> None:
+    from annotate.dataset.tables import SOURCE_COLUMNS, Rows
+
+    rows = Rows(SOURCE_COLUMNS)
+    full = dict.fromkeys(SOURCE_COLUMNS, "x")
+    rows.add(full)
+    with pytest.raises(ValueError, match=r"without \['source_type'\]"):
+        rows.add({k: v for k, v in full.items() if k != "source_type"})
+    with pytest.raises(ValueError, match=r"with \['sourcetype'\]"):
+        rows.add({k: v for k, v in full.items() if k != "source_type"} | {"sourcetype": "x"})
+    assert list(rows.frame().columns) == SOURCE_COLUMNS and len(rows.frame()) == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -66,20 +67,40 @@ CLAIM_COLUMNS = [
 SOURCE_COLUMNS = [*SPAN_COLUMNS, SOURCE_TYPE]
 
 
+class Rows:
+    """A table built a row at a time, each value under its column's name: a row is a dict of every
+    column of the table, no more and no fewer (anything else raises), so a value cannot land in
+    its neighbour's column. Kept as one list per column until the DataFrame is made."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self._columns: dict[str, list[Any]] = {name: [] for name in columns}
+
+    def add(self, row: dict[str, Any]) -> None:
+        if row.keys() != self._columns.keys():
+            missing, extra = self._columns.keys() - row.keys(), row.keys() - self._columns.keys()
+            raise ValueError(f"a row without {sorted(missing)} or with {sorted(extra)} the table does not have")
+        for name, values in self._columns.items():
+            values.append(row[name])
+
+    def frame(self, dtypes: dict[str, str] | None = None) -> pd.DataFrame:
+        table = pd.DataFrame(self._columns, columns=list(self._columns))
+        return table.astype(dtypes) if dtypes else table
+
+
 def annotation_rows(collection: Collection) -> pd.DataFrame:
     """One row per annotator x sentence x answer: each label of a span, each choice, each text."""
-    rows = []  # tuples in the order of ANNOTATION_COLUMNS: cheaper than a dict per row
+    rows = Rows(ANNOTATION_COLUMNS)
     for s in collection.sentences.values():
         article = s.data.get(ARTICLE_ID)
         for who, annotation in s.annotations.items():
             aid, parent = annotation.id, annotation.parent_prediction
             for a in annotation.answers():
-                rows.append((
-                    article, s.sentence_id, s.task_id, aid, who, a.control, a.kind, a.value, a.start, a.end, a.text,
-                    a.region_id, parent,
-                ))  # fmt: skip
-    table = pd.DataFrame.from_records(rows, columns=ANNOTATION_COLUMNS)
-    return table.astype(
+                rows.add({
+                    ARTICLE_ID: article, SENTENCE_ID: s.sentence_id, "task_id": s.task_id, "annotation_id": aid,
+                    "annotator": who, CONTROL_COLUMN: a.control, "type": a.kind, "label": a.value, "start": a.start,
+                    "end": a.end, "text": a.text, "region_id": a.region_id, "parent_prediction": parent,
+                })  # fmt: skip
+    return rows.frame(
         {"start": "Int64", "end": "Int64", "task_id": "Int64", "annotation_id": "Int64", "parent_prediction": "Int64"}
     )
 
@@ -88,24 +109,30 @@ def relation_rows(collection: Collection) -> pd.DataFrame:
     """One row per relation, in the direction the project defines (CLAIM -> SOURCE for
     attributed_to, CUE -> CLAIM for cue_of) whichever way the annotator drew it; an arrow left
     unlabelled takes the relation its ends determine (`relation_source` inferred)."""
-    rows = []
+    rows = Rows(RELATION_COLUMNS)
     for s in collection.sentences.values():
         article = s.data.get(ARTICLE_ID)
         for who, annotation in s.annotations.items():
             for rel in annotation.relations():
-                rows.append((article, s.sentence_id, annotation.id, who, rel.name, rel.first, rel.second,
-                             "labelled" if rel.labelled else "inferred"))  # fmt: skip
-    return pd.DataFrame.from_records(rows, columns=RELATION_COLUMNS)
+                rows.add({
+                    ARTICLE_ID: article, SENTENCE_ID: s.sentence_id, "annotation_id": annotation.id, "annotator": who,
+                    "relation": rel.name, "from_region": rel.first, "to_region": rel.second,
+                    "relation_source": "labelled" if rel.labelled else "inferred",
+                })  # fmt: skip
+    return rows.frame()
 
 
-def _span_values(row) -> tuple:
+def _span_values(row) -> dict[str, Any]:
     span = row.span
-    return (row.article_id, row.sentence_id, row.annotation_id, row.annotator, span.region_id, span.text, span.start,
-            span.end, row.article_start, row.article_end)  # fmt: skip
+    return {
+        ARTICLE_ID: row.article_id, SENTENCE_ID: row.sentence_id, "annotation_id": row.annotation_id,
+        "annotator": row.annotator, "region_id": span.region_id, "text": span.text, "start": span.start,
+        "end": span.end, "article_start": row.article_start, "article_end": row.article_end,
+    }  # fmt: skip
 
 
 def sentences_table(collection: Collection, splits: dict[str, str], gold_by: Gold) -> pd.DataFrame:
-    rows = []  # tuples in the order of SENTENCE_COLUMNS
+    rows = Rows(SENTENCE_COLUMNS)
     dumped: dict[tuple[tuple[str, int], ...], str] = {}  # few distinct distributions: serialise each once
     for s in collection.sentences.values():
         gold, rule, distribution = gold_by[s.sentence_id]
@@ -114,24 +141,27 @@ def sentences_table(collection: Collection, splits: dict[str, str], gold_by: Gol
             dumped[key] = json.dumps(dict(key))
         voters = sum(distribution.values())
         data = s.data
-        rows.append((
-            s.sentence_id, data.get(ARTICLE_ID), data.get(KIND), data.get(TEXT), data.get(CHAR_START),
-            data.get(CHAR_END), gold, rule, rule == "tie", dumped[key], voters,
-            (max(distribution.values()) / voters) if voters else None, splits.get(str(data.get(ARTICLE_ID))),
-            s.adjudication[0] if rule == "adjudicated" and s.adjudication else None, *language_of(data),
-            data.get(SOURCE_ID), data.get(CORPUS), data.get(SOURCE_ROW), data.get(REFERENCE_LABEL),
-            data.get(SOURCE_SPLIT),
-        ))  # fmt: skip
-    table = pd.DataFrame.from_records(rows, columns=SENTENCE_COLUMNS)
-    return table.astype({CHAR_START: "Int64", CHAR_END: "Int64", "n_annotators": "Int64", SOURCE_ROW: "Int64",
-                         LANGUAGE_CONFIDENCE: "float64"})  # fmt: skip
+        language, confidence = language_of(data)
+        rows.add({
+            SENTENCE_ID: s.sentence_id, ARTICLE_ID: data.get(ARTICLE_ID), KIND: data.get(KIND), TEXT: data.get(TEXT),
+            CHAR_START: data.get(CHAR_START), CHAR_END: data.get(CHAR_END), "gold_claim_status": gold,
+            "gold_rule": rule, "tie": rule == "tie", "claim_status_distribution": dumped[key], "n_annotators": voters,
+            "agreement": (max(distribution.values()) / voters) if voters else None,
+            "split": splits.get(str(data.get(ARTICLE_ID))),
+            "adjudicated_by": s.adjudication[0] if rule == "adjudicated" and s.adjudication else None,
+            LANGUAGE: language, LANGUAGE_CONFIDENCE: confidence,
+            SOURCE_ID: data.get(SOURCE_ID), CORPUS: data.get(CORPUS), SOURCE_ROW: data.get(SOURCE_ROW),
+            REFERENCE_LABEL: data.get(REFERENCE_LABEL), SOURCE_SPLIT: data.get(SOURCE_SPLIT),
+        })  # fmt: skip
+    return rows.frame({CHAR_START: "Int64", CHAR_END: "Int64", "n_annotators": "Int64", SOURCE_ROW: "Int64",
+                       LANGUAGE_CONFIDENCE: "float64"})  # fmt: skip
 
 
 def claims_table(collection: Collection) -> pd.DataFrame:
     """One row per CLAIM span, with what the annotator attached to it: claim types, normalised
     claim, the SOURCE it is attributed to (and its source type), the CUE."""
     spans = {(r.annotation_id, r.span.region_id): r.span for r in collection.span_rows(SOURCE, CUE)}
-    rows = []  # tuples in the order of CLAIM_COLUMNS
+    rows = Rows(CLAIM_COLUMNS)
     seen: dict[int, tuple] = {}
     for claim in collection.span_rows(CLAIM):
         annotation = collection.sentences[claim.sentence_id].annotations[claim.annotator]
@@ -143,20 +173,23 @@ def claims_table(collection: Collection) -> pd.DataFrame:
         source = spans.get((claim.annotation_id, links.get((ATTRIBUTED_TO, rid))))
         cue = spans.get((claim.annotation_id, links.get((CUE_OF, rid))))
         source_id = source.region_id if source else None
-        rows.append((
-            *_span_values(claim), claim_types, answers.get(NORMALIZED_CLAIM, {}).get(rid),
-            answers.get(SOURCE_OUTSIDE_SENTENCE, {}).get(rid), source.text if source else None, source_id,
-            answers.get(SOURCE_TYPE, {}).get(source_id) if source_id else None, cue.text if cue else None,
-        ))  # fmt: skip
-    return pd.DataFrame.from_records(rows, columns=CLAIM_COLUMNS)
+        rows.add(_span_values(claim) | {
+            CLAIM_TYPES: claim_types, NORMALIZED_CLAIM: answers.get(NORMALIZED_CLAIM, {}).get(rid),
+            SOURCE_OUTSIDE_SENTENCE: answers.get(SOURCE_OUTSIDE_SENTENCE, {}).get(rid),
+            "source_text": source.text if source else None, "source_region_id": source_id,
+            SOURCE_TYPE: answers.get(SOURCE_TYPE, {}).get(source_id) if source_id else None,
+            "cue_text": cue.text if cue else None,
+        })  # fmt: skip
+    return rows.frame()
 
 
 def sources_table(collection: Collection) -> pd.DataFrame:
-    rows = []
+    rows = Rows(SOURCE_COLUMNS)
     for source in collection.span_rows(SOURCE):
         annotation = collection.sentences[source.sentence_id].annotations[source.annotator]
-        rows.append((*_span_values(source), annotation.per_region().get(SOURCE_TYPE, {}).get(source.span.region_id)))
-    return pd.DataFrame.from_records(rows, columns=SOURCE_COLUMNS)
+        source_type = annotation.per_region().get(SOURCE_TYPE, {}).get(source.span.region_id)
+        rows.add(_span_values(source) | {SOURCE_TYPE: source_type})
+    return rows.frame()
 
 
 # The dtype of each column that is not text (pandas' "object"): nullable integers where a value
