@@ -85,7 +85,9 @@ def _shown(tag: str, attributes: dict[str, str]) -> list[str]:
     if tag in _NOT_SHOWN:
         return []
     names = [name for name in _SHOWN_ATTRIBUTES if name in attributes]
-    if tag in _VALUE_SHOWN and _has_words(attributes.get("value", "")):
+    if tag in _STORED and "html" in attributes:
+        names.insert(0, "html")  # shown instead of the value
+    elif tag in _VALUE_SHOWN and _has_words(attributes.get("value", "")):
         names.insert(0, "value")
     return [name for name in names if _has_words(attributes[name])]
 
