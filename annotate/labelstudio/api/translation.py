@@ -38,12 +38,16 @@ _FIELD = re.compile(r"\$[A-Za-z_]\w*")
 # A comment (left alone), or a start tag with its attributes (quoted values may hold ">").
 _TAG = re.compile(r"<!--.*?-->|<([A-Za-z][\w.-]*)((?:\s+[\w:.-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)(\s*/?>)", re.S)
 _ATTRIBUTE = re.compile(r"(\s+)([\w:.-]+)(\s*=\s*)(\"[^\"]*\"|'[^']*')")
-# The editor's own text in a right-to-left language: headings, label and choice names and hints.
+# The config's text in a right-to-left language, aligned right: headings, labels, choices, hints, text
+# boxes, and the task's text (each line still takes its own direction: an English line reads left to
+# right). Label Studio's own buttons and panels stay as they are.
 _RTL_STYLE = (
-    "  <Style>\n    /* ui_language {code}: the editor's questions and answers read right to left. */\n"
-    "    .lsf-main-content h4, .lsf-main-content .ant-typography, .lsf-choices, .lsf-labels, .lsf-label,\n"
-    "    .lsf-choice, .ant-checkbox-wrapper, .ant-radio-wrapper, .lsf-main-content textarea {{ direction: rtl;"
-    " text-align: right; }}\n  </Style>\n"
+    "  <Style>\n    /* ui_language {code}: the questions, answers and texts read right to left. */\n"
+    "    .lsf-main-content h4, .lsf-main-content .ant-typography, .lsf-choices, .lsf-labels, .lsf-choice,\n"
+    "    .ant-checkbox-wrapper, .ant-radio-wrapper, .lsf-main-content textarea\n"
+    "      {{ direction: rtl; text-align: right; }}\n"
+    "    .lsf-richtext__container {{ text-align: right; }}\n"
+    "    .lsf-richtext__line {{ direction: rtl; unicode-bidi: plaintext; }}\n  </Style>\n"
 )
 
 
