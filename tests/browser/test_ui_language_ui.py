@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from annotate.labelstudio.api import client as labelstudio
+from annotate.labelstudio.service.settings import Connection
 from tests.browser.test_annotator_path import _record
 from tests.browser.ui import Annotator, browser, signed_in
 from tests.conftest import LiveServer
@@ -94,6 +96,13 @@ def test_the_spanish_editor_stores_the_english_values(
         ui.page.screenshot(path=str(screenshots / "claims-editor-es.png"))
         ui.key("Escape")
         ui.submit()
+        # Opened again (as a reviewer would), the stored English values are shown in Spanish.
+        (task,) = labelstudio.connect(Connection(live_server.url, live_server.api_key)).tasks(spanish_id)
+        ui.open_task(spanish_id, task.id)
+        assert ui.highlighted() == sorted([CLAIM, SOURCE, CUE])
+        regions = ui.page.inner_text(".lsf-main-content") + ui.page.inner_text("body")
+        assert "AFIRMACIÓN" in regions and "FUENTE" in regions and "CLAIM" not in regions
+        assert sorted(ui.checked()) == ["Afirmación que merece verificación", "Cantidad"]
 
         ui = signed_in(chrome, live_server.url, english.login())
         ui.label_all_tasks(english_id)
