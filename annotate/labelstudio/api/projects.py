@@ -17,6 +17,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from annotate.errors import ConfigError, ProjectNotFound, UnknownProjectName
+from annotate.labelstudio.api.translation import SOURCE_LANGUAGE, load_translation, translate_config
 from annotate.labelstudio.exported.rules import ProjectRules, rules_from_config
 from annotate.labelstudio.service import settings as st
 from annotate.resources import schema_path, shipped_projects_dir
@@ -210,6 +211,8 @@ def load_project(name: str, *, projects_dir: Path) -> ProjectSpec:
             instructions = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             raise ConfigError(f"{folder / SETTINGS_FILE}: instructions file {path} cannot be read") from None
+    if settings.get("ui_language", SOURCE_LANGUAGE) != SOURCE_LANGUAGE:
+        label_config, instructions = _in_language(folder, settings, label_config)
     return ProjectSpec(
         name=name,
         title=settings["title"],
@@ -219,6 +222,20 @@ def load_project(name: str, *, projects_dir: Path) -> ProjectSpec:
         folder=folder,
         settings=settings,
     )
+
+
+def _in_language(folder: Path, settings: dict[str, Any], label_config: str) -> tuple[str, str]:
+    """The label config and instructions in project.json's ui_language: what create, update and the
+    drift check send and compare. The translated config passes the same local checks."""
+    translation = load_translation(folder, settings["ui_language"], settings_file=folder / SETTINGS_FILE,
+                                   instructions_file=settings.get("instructions"))  # fmt: skip
+    translated = translate_config(label_config, translation)
+    problems = check_label_config(translated, source=f"{folder / CONFIG_FILE} in {translation.file}")
+    if problems:
+        raise ConfigError(
+            f"the {translation.code!r} label config of {folder.name!r} is invalid:\n" + "\n".join(problems)
+        )
+    return translated, translation.instructions
 
 
 class _ProjectServer(Protocol):
