@@ -94,7 +94,7 @@ def worker(what: str, module_file: Path, export: Path) -> dict:
         if what == "memory":
             found["report_peak"] = tracemalloc.get_traced_memory()[1] - traced + pool.max_memory()
             tracemalloc.stop()
-    found["units"] = votes.n_units
+    found["units"], found["imports"] = votes.n_units, sorted({"pandas", "pyarrow"} & set(sys.modules))
     found["report"] = hashlib.sha256(json.dumps(report).encode()).hexdigest()[:12]
     return found
 
@@ -137,7 +137,7 @@ def measure(what: str, module: Path, export: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000], help="timed sizes")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 20_000, 200_000], help="timed sizes")
     parser.add_argument("--memory-sizes", type=int, nargs="+", default=[20_000, 200_000])
     parser.add_argument("--rounds", type=int, default=3, help="timed runs of each side at each size")
     parser.add_argument("--old", default="8d345f9:annotate/dataset/votes.py", help="the hand-built store")
@@ -180,18 +180,21 @@ def write_results(args: argparse.Namespace, sides: dict[str, Path], timed: dict,
         f"annotations a sentence); each side in a fresh process, {args.rounds} interleaved runs (median shown), "
         f"{time.strftime('%Y-%m-%d')}; 1-minute load average {', '.join(f'{x:.1f}' for x in load_average)} "
         "(before, and after each size) on this 2-core machine shared with other work. `read` is read_votes, "
-        "JSON parsing included; `report` is gold() and the figures. "
+        "JSON parsing included; `report` is gold() and the figures; `process` the whole worker process, "
+        "imports included (pyarrow's first pa.array() imports pandas). "
         + ("Both sides gave the same report at every size." if same else "THE REPORTS DIFFER.")
         + f" ({len(reports)} distinct report digests over {len(sizes)} sizes.)",
         "",
-        "| sentences | Votes | read s | report s | peak RSS MB |",
-        "|---|---|---|---|---|",
+        "| sentences | Votes | read s | report s | process s | peak RSS MB | imports |",
+        "|---|---|---|---|---|---|---|",
     ]
     for (n, name), runs in sorted(timed.items()):
         read = statistics.median(r["read_seconds"] for r in runs)
         report = statistics.median(r["report_seconds"] for r in runs)
+        whole = statistics.median(r["process_seconds"] for r in runs)
         rss = statistics.median(r["rss"] for r in runs)
-        lines.append(f"| {n:,} | {name} | {read:.2f} | {report:.2f} | {rss:.0f} |")
+        imports = ", ".join(runs[0]["imports"]) or "neither pyarrow nor pandas"
+        lines.append(f"| {n:,} | {name} | {read:.2f} | {report:.2f} | {whole:.2f} | {rss:.0f} | {imports} |")
     lines += [
         "",
         "Memory, tests/test_agreement_scale.py's method (bound: under 300 bytes a sentence held, under 200 at the "
