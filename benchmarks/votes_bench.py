@@ -41,8 +41,6 @@ sys.path.insert(0, str(HERE))
 ROOT = HERE.parent
 
 from _results import write_section  # noqa: E402
-from load_bench import run  # noqa: E402
-from validate_bench import make_export  # noqa: E402
 
 BASE = ROOT / "tests" / "data" / "agreement" / "exports" / "round1.json"
 POOLS: list = []  # Arrow memory pools of a worker, alive while their buffers are (a freed one crashes)
@@ -59,8 +57,6 @@ def load(path: Path):
 
 
 def worker(what: str, module_file: Path, export: Path) -> dict:
-    import pyarrow as pa
-
     from annotate.dataset.agreement import _report
     from annotate.dataset.collect import gc_paused
     from annotate.labelstudio.exported.exports import open_exports
@@ -71,7 +67,10 @@ def worker(what: str, module_file: Path, export: Path) -> dict:
         _report(small, small.gold())
     exports = open_exports([export], project="claims", projects_dir=ROOT / "projects")
     found: dict = {}
-    parent = pa.default_memory_pool()
+    if what == "memory":  # imported for the time measurement only by the side that uses it
+        import pyarrow as pa
+
+        parent = pa.default_memory_pool()
     with gc_paused():  # as `annotate agreement` runs
         if what == "memory":
             tracemalloc.start()
@@ -130,6 +129,8 @@ def code_lines(path: Path) -> tuple[int, int]:
 
 
 def measure(what: str, module: Path, export: Path) -> dict:
+    from load_bench import run  # in the parent only: it imports parts of annotate a worker must not carry
+
     env = os.environ | {"PYTHONPATH": str(ROOT)}
     seconds, rss, out = run([sys.executable, "-P", __file__, "--worker", what, str(module), str(export)], env)
     return json.loads(out) | {"rss": rss, "process_seconds": seconds}
@@ -138,7 +139,8 @@ def measure(what: str, module: Path, export: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 20_000, 200_000], help="timed sizes")
-    parser.add_argument("--memory-sizes", type=int, nargs="+", default=[20_000, 200_000])
+    parser.add_argument("--memory-sizes", type=int, nargs="*", default=[20_000, 200_000])
+    parser.add_argument("--suffix", default="", help="appended to the RESULTS.md section's name (e.g. -1m)")
     parser.add_argument("--rounds", type=int, default=3, help="timed runs of each side at each size")
     parser.add_argument("--old", default="8d345f9:annotate/dataset/votes.py", help="the hand-built store")
     parser.add_argument("--new", default="annotate/dataset/votes.py", help="the Arrow columns")
@@ -147,6 +149,8 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args.worker[0], Path(args.worker[1]), Path(args.worker[2]))), flush=True)
         os._exit(0)  # no teardown: Arrow buffers outliving their proxy pools would crash it
+    from validate_bench import make_export
+
     tmp = Path(tempfile.mkdtemp())
     sides = {"hand-built": source(args.old, tmp, "old"), "Arrow columns": source(args.new, tmp, "new")}
     load_average = [os.getloadavg()[0]]
@@ -212,7 +216,7 @@ def write_results(args: argparse.Namespace, sides: dict[str, Path], timed: dict,
     for name, path in sides.items():
         spec = args.old if name == "hand-built" else args.new
         lines.append(f"| {name} | `{spec}` | {code_lines(path)[0]} | {code_lines(path)[1]} |")
-    print(write_section("votes", lines))
+    print(write_section("votes" + args.suffix, lines))
 
 
 if __name__ == "__main__":
