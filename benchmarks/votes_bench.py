@@ -47,8 +47,9 @@ POOLS: list = []  # Arrow memory pools of a worker, alive while their buffers ar
 
 
 def load(path: Path):
-    """The votes module in the file at path (it imports the rest of annotate as usual)."""
-    spec = importlib.util.spec_from_file_location("votes_under_test", path)
+    """The votes module in the file at path, as annotate.dataset.votes: agreement, imported after
+    it, reads through it (and the process imports only what that side imports)."""
+    spec = importlib.util.spec_from_file_location("annotate.dataset.votes", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -57,11 +58,11 @@ def load(path: Path):
 
 
 def worker(what: str, module_file: Path, export: Path) -> dict:
+    votes_module = load(module_file)
     from annotate.dataset.agreement import _report
     from annotate.dataset.collect import gc_paused
     from annotate.labelstudio.exported.exports import open_exports
 
-    votes_module = load(module_file)
     if what == "memory":  # what a first read imports (pyarrow's first call imports pandas) is no sentence's
         small = votes_module.read_votes(open_exports([BASE], project="claims", projects_dir=ROOT / "projects"))
         _report(small, small.gold())
