@@ -2,8 +2,8 @@
 packed into integers, linked lists in array columns) vs Arrow columns (rows flushed into record
 batches, merged with pyarrow's sort and group_by), in one run.
 
-    .venv/bin/python benchmarks/votes_bench.py [--sizes 20000 200000] [--memory-sizes 20000]
-        [--old REV:annotate/dataset/votes.py] [--new annotate/dataset/votes.py]
+    .venv/bin/python benchmarks/votes_bench.py [--sizes 1000 20000 200000] [--memory-sizes 20000 200000]
+        [--old annotate/dataset/votes.py] [--new benchmarks/_votes_arrow.py] [--rounds 3]
 
 Each side is a votes module (a file, or REV:PATH read with `git show`) that agreement's report reads
 through the same interface. The export is tests/test_agreement_scale.py's: the tasks of
@@ -143,8 +143,8 @@ def main() -> None:
     parser.add_argument("--memory-sizes", type=int, nargs="*", default=[20_000, 200_000])
     parser.add_argument("--suffix", default="", help="appended to the RESULTS.md section's name (e.g. -1m)")
     parser.add_argument("--rounds", type=int, default=3, help="timed runs of each side at each size")
-    parser.add_argument("--old", default="8d345f9:annotate/dataset/votes.py", help="the hand-built store")
-    parser.add_argument("--new", default="annotate/dataset/votes.py", help="the Arrow columns")
+    parser.add_argument("--old", default="annotate/dataset/votes.py", help="the hand-built store")
+    parser.add_argument("--new", default="benchmarks/_votes_arrow.py", help="the Arrow columns")
     parser.add_argument("--worker", nargs=3)
     args = parser.parse_args()
     if args.worker:
@@ -217,6 +217,16 @@ def write_results(args: argparse.Namespace, sides: dict[str, Path], timed: dict,
     for name, path in sides.items():
         spec = args.old if name == "hand-built" else args.new
         lines.append(f"| {name} | `{spec}` | {code_lines(path)[0]} | {code_lines(path)[1]} |")
+    lines += [
+        "",
+        "Lines of code: not blank, not a comment, not in a docstring. Decision (issue #26): the hand-built store "
+        "stays. The Arrow version is simpler (a third fewer lines: no hash table of its own, no packed ages, no "
+        "linked lists), within the scale test's bounds, as fast from 20,000 sentences up, and gives the same "
+        "report; but it holds every annotation read until the merge, whose sorts and group_by pass through more, "
+        "so the process's peak is two to three times the hand-built store's (the test bounds what Votes holds "
+        "after reading, not the peak on the way), and its first pa.array() imports pyarrow and pandas in "
+        "every `annotate agreement` (the 1,000 row: 0.2 s and 80 MB more).",
+    ]
     print(write_section("votes" + args.suffix, lines))
 
 
