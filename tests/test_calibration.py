@@ -37,7 +37,8 @@ def test_train_calibrates_on_the_dev_split_and_reports_reliability_on_test(tmp_p
     rows = []
     for i in range(400):
         label = "claim_checkworthy" if i % 2 else "no_claim"
-        text = (worthy if i % 2 else other)[i % 4 // 2].format(n=i, m=["May", "June"][i % 3 % 2])
+        # Each split holds both wordings of each kind (a model is not judged on wordings it never saw).
+        text = (worthy if i % 2 else other)[i // 4 % 2].format(n=i, m=["May", "June"][i % 3 % 2])
         if i % 7 == 0:  # some noise, so that the model is not always right
             label = "no_claim" if label == "claim_checkworthy" else "claim_checkworthy"
         rows.append({"sentence_id": f"s{i}", "text": text, "gold_claim_status": label,

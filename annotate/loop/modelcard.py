@@ -32,6 +32,8 @@ def card(meta: dict[str, Any]) -> str:
         "## Data", "",
         f"- {meta['train_sentences']} train sentences of `{meta['dataset']}`, sha256 of the rows "
         f"`{meta['train_data_sha256']}`; seed {meta['seed']}, {meta['epochs']} passes.",
+        f"- claim_checkworthy is said where its probability, weighted by {meta.get('positive_weight', 1.0):g} "
+        f"(the best F1 out of fold on the train sentences: {meta.get('out_of_fold_f1')}), is the highest.",
         "",
         "## Scores", "",
         f"- test split: {_scores(meta.get('test'))}.",
