@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from importlib.metadata import version as _dist_version
 from typing import Protocol
 
-from annotate.articles.splitting_rules import NEUTRAL, Rules, blank_quotes, continues, load_rules, move_quotes
+from annotate.articles.splitting_rules import (
+    NEUTRAL,
+    Rules,
+    blank_quotes,
+    continues,
+    load_rules,
+    move_quotes,
+    split_more,
+)
 from annotate.errors import UsageError
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0\u3000]*\n")
@@ -79,8 +87,9 @@ class NewsSplitter:
         self._base = SentencexSplitter(language)
         self.language = language
         self.rules = load_rules(language)
-        tag = "" if language == "en" or self.rules is None else f"+rules-{self.rules.version}"
-        self.version = f"1.0+sentencex-{self._base.version}{tag}"
+        # 1.1: the rules files. A rules file's hash is in the version: tasks say which rules split them.
+        tag = "" if self.rules is None else f"+rules-{self.rules.version}"
+        self.version = f"1.1{tag}+sentencex-{self._base.version}"
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         # Non-breaking spaces are kept in the text but split like spaces: same-length copy.
@@ -100,6 +109,7 @@ class NewsSplitter:
             spans = move_quotes(plain, spans, NEUTRAL)
         else:
             spans = move_quotes(plain, _merge_false_breaks(plain, spans, rules), rules)
+            spans = [piece for s, e in spans for piece in split_more(plain, s, e, rules)]
         return [piece for s, e in spans for piece in _split_after_parenthesis(plain, s, e)]
 
 
@@ -114,7 +124,9 @@ def _tight(text: str, start: int, end: int) -> tuple[int, int]:
 def _merge_false_breaks(text: str, spans: list[tuple[int, int]], rules: Rules) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in spans:
-        if merged and continues(text[merged[-1][0] : merged[-1][1]], text[start:end], rules):
+        if merged and continues(
+            text[merged[-1][0] : merged[-1][1]], text[start:end], rules, glued=start == merged[-1][1]
+        ):
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))

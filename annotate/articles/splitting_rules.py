@@ -24,6 +24,8 @@ _BARE_MARKER = re.compile(r"[•⁃]?\s?(\d{1,3}|[a-z])(\.\)|\.|\))")
 _ORDINAL = re.compile(r"[(\[]?\d{1,3}\.")
 _INITIAL = re.compile(r"[\"'“„«(\[]?[A-Z]\.")
 _LEADING = "(\"'“‘„«»`["
+_OPENERS = "[\"'„“‘«(]*"
+_NUMBERED_ITEM = re.compile(rf"(?<=[.!?:])\s+(\d{{1,3}}\.\s+{_OPENERS}[^\W\d_])")
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,13 @@ class Rules:
     ordinals: str  # "none", "dates" ("3. Oktober") or "any" ("im 6. Stock", "der 35. Tagung")
     initials: bool  # "J. Chirac", "V. Prebeg": one capital letter and a period
     lowercase: str  # a period, then a lowercase word: "any" word continues, "abbreviations" only, "none"
+    before_lowercase: frozenset[str]  # abbreviations that may end a sentence but not before a lowercase word
     quotes_open: tuple[str, ...]  # longest first
     quotes_close: tuple[str, ...]
     blank_quotes: bool  # sentencex sees the text without quotation marks (its quote tracking is off)
+    not_abbreviations: frozenset[str]  # words sentencex takes for abbreviations: a period after one ends a sentence
+    numbered_items: bool  # "... fest. 2. Soziale Bewegungen ...": a numbered item after a sentence starts one
+    joined: bool  # "St.John", "10.JPG", "R.E.M.": a period with no space after it never ends a sentence
 
 
 def _words(data: dict, key: str) -> frozenset[str]:
@@ -52,9 +58,10 @@ def _words(data: dict, key: str) -> frozenset[str]:
 def load_rules(language: str) -> Rules | None:
     """The rules for `language`, or None when it has no file."""
     path = RULES_DIR / f"{language}.json"
-    if not path.is_file():
-        return None
-    raw = path.read_bytes()
+    return parse_rules(language, path.read_bytes()) if path.is_file() else None
+
+
+def parse_rules(language: str, raw: bytes) -> Rules:
     data = json.loads(raw)
     quotes = data.get("quotes", {})
     return Rules(
@@ -68,9 +75,13 @@ def load_rules(language: str) -> Rules | None:
         ordinals=data.get("ordinals", "none"),
         initials=bool(data.get("initials", False)),
         lowercase=data.get("lowercase", "none"),
+        before_lowercase=_words(data, "before_lowercase"),
         quotes_open=tuple(sorted(quotes.get("open", []), key=len, reverse=True)),
         quotes_close=tuple(sorted(quotes.get("close", []), key=len, reverse=True)),
         blank_quotes=bool(quotes.get("blank", False)),
+        not_abbreviations=_words(data, "not_abbreviations"),
+        numbered_items=bool(data.get("numbered_items", False)),
+        joined=bool(data.get("joined", False)),
     )
 
 
@@ -81,10 +92,15 @@ def blank_quotes(text: str, rules: Rules) -> str:
     return text
 
 
-def continues(previous: str, following: str, rules: Rules) -> bool:
-    """True when `following` is the rest of the sentence `previous`, not a new sentence."""
+def continues(previous: str, following: str, rules: Rules, *, glued: bool = False) -> bool:
+    """True when `following` is the rest of the sentence `previous`, not a new sentence (`glued`:
+    no space between the two)."""
     if _BARE_MARKER.fullmatch(previous):
         return True  # "1. ‖ The first item"
+    if following[:1].islower() and _ends_with_quoted_question(previous, rules):
+        return True  # ",,Wanneer gaat u?'' ‖ riep een priester"
+    if rules.joined and glued and previous[-1:] == "." and (following[:1].isalnum() or following[:1] == "-"):
+        return True  # "St.‖John", "J.‖-C." (the two were not split at a space)
     match = _LAST_WORD.search(previous)
     if not match or not match.group(1).endswith(".") or match.group(1).endswith(".."):
         return False
@@ -111,6 +127,11 @@ def continues(previous: str, following: str, rules: Rules) -> bool:
     return False
 
 
+def _ends_with_quoted_question(text: str, rules: Rules) -> bool:
+    mark = _ends_with(text, 0, len(text), rules.quotes_close)
+    return bool(mark) and text[: len(text) - len(mark)].rstrip()[-1:] in ("?", "!")
+
+
 def _first_word(text: str) -> str:
     match = _FIRST_WORD.match(text)
     return match.group(0).lower() if match else ""
@@ -119,7 +140,8 @@ def _first_word(text: str) -> str:
 def _looks_abbreviated(stem: str, rules: Rules) -> bool:
     """'U.S.', 'a.m.', 'Corp.': a period inside the word, or a word of the rules' lists."""
     key = stem.lower().rstrip(".")
-    return "." in key or key in rules.abbreviations or key in rules.titles or key in rules.before_number
+    lists = (rules.abbreviations, rules.before_lowercase, rules.titles, rules.before_number, rules.before_date)
+    return "." in key or any(key in words for words in lists)
 
 
 def move_quotes(text: str, spans: list[tuple[int, int]], rules: Rules) -> list[tuple[int, int]]:
@@ -129,7 +151,12 @@ def move_quotes(text: str, spans: list[tuple[int, int]], rules: Rules) -> list[t
         (ps, pe), (s, e) = out[i - 1], out[i]
         # An opening quote left dangling at the end of the previous sentence.
         mark = _ends_with(text, ps, pe, rules.quotes_open)
-        if mark and pe - ps > len(mark) and text[pe - len(mark) - 1].isspace():
+        if (
+            mark
+            and pe - ps > len(mark)
+            and text[pe - len(mark) - 1].isspace()
+            and not _closes(text, ps, pe, mark, rules)
+        ):
             new_pe = pe - len(mark)
             while new_pe > ps and text[new_pe - 1].isspace():
                 new_pe -= 1
@@ -141,6 +168,34 @@ def move_quotes(text: str, spans: list[tuple[int, int]], rules: Rules) -> list[t
             out[i - 1] = (ps, s + len(mark))
             out[i] = _tight(text, s + len(mark), e)
     return [span for span in out if span[0] < span[1]]
+
+
+def _closes(text: str, start: int, end: int, mark: str, rules: Rules) -> bool:
+    """A mark that both opens and closes ('"') closes when the paragraph holds an odd number before it."""
+    return mark in rules.quotes_close and text.count(mark, 0, end - len(mark)) % 2 == 1
+
+
+def split_more(text: str, start: int, end: int, rules: Rules) -> list[tuple[int, int]]:
+    """The span cut where sentencex missed a boundary the rules know: a period after a word of
+    `not_abbreviations`, or a numbered item after a sentence's end ("... fest. ‖ 2. Soziale ...")."""
+    cuts = []
+    if rules.not_abbreviations:
+        pattern = _after_words(rules.not_abbreviations)
+        cuts += [m.end(1) for m in pattern.finditer(text, start, end) if text[m.end() - 1].isupper()]
+    if rules.numbered_items:
+        cuts += [m.start(1) for m in _NUMBERED_ITEM.finditer(text, start, end) if text[m.end() - 1].isupper()]
+    pieces, piece_start = [], start
+    for cut in sorted(set(cuts)):
+        pieces.append(_tight(text, piece_start, cut))
+        piece_start = cut
+    pieces.append(_tight(text, piece_start, end))
+    return [p for p in pieces if p[0] < p[1]]
+
+
+@cache
+def _after_words(words: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in sorted(words))
+    return re.compile(rf"(?<![\w.])(?i:{alternatives})\.(\s+){_OPENERS}[^\W\d_]")
 
 
 def _ends_with(text: str, start: int, end: int, marks: tuple[str, ...]) -> str:
@@ -160,6 +215,4 @@ def _tight(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 # A language without a rules file: no words known; the quotation marks of most European news.
-NEUTRAL = Rules(language="", version="", abbreviations=frozenset(), titles=frozenset(), before_number=frozenset(),
-                before_date=frozenset(), dates=frozenset(), ordinals="none", initials=False, lowercase="none",
-                quotes_open=('"', "“", "‘"), quotes_close=("”", "’", "»"), blank_quotes=False)  # fmt: skip
+NEUTRAL = parse_rules("", json.dumps({"quotes": {"open": ['"', "“", "‘"], "close": ["”", "’", "»"]}}).encode())
