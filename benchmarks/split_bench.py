@@ -275,7 +275,10 @@ def ud_main(ud: Path, other_python: str | None, *, part: str = "test", errors: P
              "Universal Dependencies test files (fetched for the run, not committed): each paragraph (`# newpar`, or "
              f"{UD_BLOCK} sentences where a file marks none) rebuilt from its `# text` lines joined by a space; "
              "boundary precision / recall / F1 (a boundary: a sentence end inside a paragraph). annotate's `news` "
-             "splitter in the language (`split --language`), sentencex and pysbd (char_span) in the same run.", "",
+             "splitter in the language (`split --language`), sentencex and pysbd (char_span) in the same run. "
+             "annotate's rules files (annotate/articles/rules/<language>.json) were chosen on the dev files "
+             "(`--part dev --errors DIR` prints every tool's scores there and writes its missed and false boundaries); "
+             "the test files were run once, after.", "",
              "| language (treebank) | boundaries | annotate `news` | sentencex | pysbd | offset errors by tool |",
              "|---|---|---|---|---|---|"]  # fmt: skip
     for language, found in rows.items():
