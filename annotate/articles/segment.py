@@ -7,7 +7,8 @@ the caller excludes (boilerplate).
 Structure (paragraphs, headings, bullet lines) is found here; sentences inside a paragraph come
 from a pluggable Splitter. The default, "news", is sentencex (fast, exact offsets, 43/48 on the
 English Golden Rules) plus rules for what news needs: titles before names, a.m./p.m. before a
-weekday, quotation marks on the wrong side of a boundary, and inline numbered lists.
+weekday, quotation marks on the wrong side of a boundary, and inline numbered lists. The words and
+marks of each language are in its rules file (splitting_rules.py, articles/rules/<language>.json).
 """
 
 from __future__ import annotations
