@@ -6,6 +6,8 @@
 
 --ud: by language, on Universal Dependencies test files (UniversalDependencies/UD_* on GitHub,
 fetched for the run: en_ewt, es_ancora, ar_padt, nl_alpino, de_gsd, fr_gsd -ud-test.conllu).
+--part dev scores the dev files instead (where annotate/articles/rules/*.json are chosen) and
+prints the scores; --errors DIR writes each tool's missed and false boundaries, in context.
 
 pysbd runs in its own environment: its wheel installs a top-level `benchmarks` package that would
 shadow this folder. Each tool segments one article per call, with character offsets, over the same

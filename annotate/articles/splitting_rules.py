@@ -1,10 +1,13 @@
 """A language's splitting rules, read from a data file (annotate/articles/rules/<language>.json):
 the abbreviations after which a period does not end a sentence, and how the language quotes.
 
-The rules are a thin layer over sentencex's boundaries: they only join two of its sentences into
-one, give it a copy of the text with the quotation marks blanked out (same length, so offsets never
-move), or move a quotation mark to the sentence it belongs to. A language without a file gets
-sentencex's boundaries as they are. What each field means: docs/researchers.md (splitting).
+The rules are a thin layer over sentencex's boundaries: they join two of its sentences into one,
+cut one where a word they know ends a sentence, give sentencex a copy of the text with the
+quotation marks blanked out (same length, so offsets never move), or move a quotation mark to the
+sentence it belongs to. A language without a file gets sentencex's boundaries and the
+language-neutral rules. Settings are chosen on the Universal Dependencies dev files
+(benchmarks/split_bench.py --ud DIR --part dev --errors OUT); each file says which. What each
+field means: docs/researchers.md (Reading and splitting articles).
 """
 
 from __future__ import annotations
