@@ -6,6 +6,8 @@
 
 --ud: by language, on Universal Dependencies test files (UniversalDependencies/UD_* on GitHub,
 fetched for the run: en_ewt, es_ancora, ar_padt, nl_alpino, de_gsd, fr_gsd -ud-test.conllu).
+--part dev scores the dev files instead (where annotate/articles/rules/*.json are chosen) and
+prints the scores; --errors DIR writes each tool's missed and false boundaries, in context.
 
 pysbd runs in its own environment: its wheel installs a top-level `benchmarks` package that would
 shadow this folder. Each tool segments one article per call, with character offsets, over the same
@@ -207,11 +209,18 @@ def ud_tool(name: str, language: str):
     return lambda text: [(s.start, s.end) for s in seg.segment(text)]
 
 
-def ud_worker(name: str, language: str, path: Path) -> dict:
+def _context(text: str, at: int) -> str:
+    return f"{text[max(0, at - 70) : at]!r} || {text[at : at + 40]!r}"
+
+
+def ud_worker(name: str, language: str, path: Path, *, errors: bool = False) -> dict:
     """Boundary precision, recall and F1 of one tool on one language: each paragraph rebuilt by
-    joining its sentences with a space; a boundary is the end of a sentence inside a paragraph."""
+    joining its sentences with a space; a boundary is the end of a sentence inside a paragraph.
+    With `errors`, the context of every missed and every false boundary too."""
     tool = ud_tool(name, language)
     tp = fp = fn = offsets = 0
+    missed: list[str] = []
+    false: list[str] = []
     for doc in ud_documents(path):
         for paragraph in doc:
             text = " ".join(paragraph)
@@ -224,6 +233,9 @@ def ud_worker(name: str, language: str, path: Path) -> dict:
             offsets += offset_errors(text, spans)
             found = {len(text[:e].rstrip()) for _, e in spans} - {len(text.rstrip())}
             tp, fp, fn = tp + len(found & gold), fp + len(found - gold), fn + len(gold - found)
+            if errors:
+                missed += [_context(text, at) for at in sorted(gold - found)]
+                false += [_context(text, at) for at in sorted(found - gold)]
     precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
     return {
         "precision": precision,
@@ -231,13 +243,15 @@ def ud_worker(name: str, language: str, path: Path) -> dict:
         "f1": 2 * precision * recall / max(1e-9, precision + recall),
         "boundaries": tp + fn,
         "offset_errors": offsets,
-    }
+    } | ({"missed": missed, "false": false} if errors else {})
 
 
-def ud_main(ud: Path, other_python: str | None) -> None:
+def ud_main(ud: Path, other_python: str | None, *, part: str = "test", errors: Path | None = None) -> None:
+    """Every tool on every language's `part` file (test, or dev to choose rules on). Only a test run
+    rewrites RESULTS.md. With `errors`, each tool's missed and false boundaries go to that folder."""
     rows = {}
     for language, prefix in UD_LANGUAGES.items():
-        path = ud / f"{prefix}-ud-test.conllu"
+        path = ud / f"{prefix}-ud-{part}.conllu"
         if not path.is_file() or path.stat().st_size == 0:
             rows[language] = None
             continue
@@ -246,14 +260,27 @@ def ud_main(ud: Path, other_python: str | None) -> None:
             python = other_python if name == "pysbd" else sys.executable
             if python is None:
                 continue
-            out = subprocess.check_output([python, __file__, "--ud-worker", name, "--language", language, "--ud",
-                                           str(path)], text=True, cwd="/")  # fmt: skip
-            rows[language][name] = json.loads(out)
+            command = [python, __file__, "--ud-worker", name, "--language", language, "--ud", str(path)]
+            out = json.loads(subprocess.check_output(command + (["--errors", "-"] if errors else []), text=True,
+                                                     cwd="/"))  # fmt: skip
+            if errors:
+                errors.mkdir(parents=True, exist_ok=True)
+                for kind in ("missed", "false"):
+                    (errors / f"{language}-{part}-{name}-{kind}.txt").write_text(
+                        "".join(line + "\n" for line in out.pop(kind)), encoding="utf-8"
+                    )
+            rows[language][name] = out
+    if part != "test":
+        print(json.dumps(rows, indent=1))
+        return
     lines = ["## Sentence splitting by language (`benchmarks/split_bench.py --ud`)", "",
              "Universal Dependencies test files (fetched for the run, not committed): each paragraph (`# newpar`, or "
              f"{UD_BLOCK} sentences where a file marks none) rebuilt from its `# text` lines joined by a space; "
              "boundary precision / recall / F1 (a boundary: a sentence end inside a paragraph). annotate's `news` "
-             "splitter in the language (`split --language`), sentencex and pysbd (char_span) in the same run.", "",
+             "splitter in the language (`split --language`), sentencex and pysbd (char_span) in the same run. "
+             "annotate's rules files (annotate/articles/rules/<language>.json) were chosen on the dev files "
+             "(`--part dev --errors DIR` prints every tool's scores there and writes its missed and false boundaries); "
+             "the test files were run once, after.", "",
              "| language (treebank) | boundaries | annotate `news` | sentencex | pysbd | offset errors by tool |",
              "|---|---|---|---|---|---|"]  # fmt: skip
     for language, found in rows.items():
@@ -281,15 +308,18 @@ def main() -> None:
     parser.add_argument("--ud", type=Path, help="a folder of UD test files (xx_treebank-ud-test.conllu): by language")
     parser.add_argument("--ud-worker")
     parser.add_argument("--language", default="en")
+    parser.add_argument("--part", default="test", choices=("test", "dev", "train"), help="which UD file (--ud)")
+    parser.add_argument("--errors", type=Path, help="--ud: write each tool's missed and false boundaries here")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.corpus, args.runs)))
         return
     if args.ud_worker:
-        print(json.dumps(ud_worker(args.ud_worker, args.language, args.ud)))
+        print(json.dumps(ud_worker(args.ud_worker, args.language, args.ud, errors=args.errors is not None)))
         return
     if args.ud:
-        ud_main(args.ud, str(Path(args.other_python).absolute()) if args.other_python else None)
+        other = str(Path(args.other_python).absolute()) if args.other_python else None
+        ud_main(args.ud, other, part=args.part, errors=args.errors.absolute() if args.errors else None)
         return
     if args.other_python:
         args.other_python = str(Path(args.other_python).absolute())

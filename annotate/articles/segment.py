@@ -7,7 +7,8 @@ the caller excludes (boilerplate).
 Structure (paragraphs, headings, bullet lines) is found here; sentences inside a paragraph come
 from a pluggable Splitter. The default, "news", is sentencex (fast, exact offsets, 43/48 on the
 English Golden Rules) plus rules for what news needs: titles before names, a.m./p.m. before a
-weekday, quotation marks on the wrong side of a boundary, and inline numbered lists.
+weekday, quotation marks on the wrong side of a boundary, and inline numbered lists. The words and
+marks of each language are in its rules file (splitting_rules.py, articles/rules/<language>.json).
 """
 
 from __future__ import annotations
@@ -18,6 +19,15 @@ from dataclasses import dataclass
 from importlib.metadata import version as _dist_version
 from typing import Protocol
 
+from annotate.articles.splitting_rules import (
+    NEUTRAL,
+    Rules,
+    blank_quotes,
+    continues,
+    load_rules,
+    move_quotes,
+    split_more,
+)
 from annotate.errors import UsageError
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0\u3000]*\n")
@@ -62,43 +72,45 @@ class SentencexSplitter:
         return [(b["start_index"], b["end_index"]) for b in self._boundaries(self.language, text)]
 
 
-# Titles that precede a name: a period after them does not end a sentence when a capital follows.
-_TITLES = frozenset(
-    "mr mrs ms dr prof gov sen rep gen lt col sgt capt cmdr adm maj rev hon pres supt insp det st mt ft".split()  # noqa: SIM905
-)
-# Abbreviations that stand before a number: "No. 10", "Approx. 3,000", "Vol. 2", "p. 55".
-_BEFORE_NUMBER = frozenset("no nos approx est vol fig p pp ch art sec para op".split())  # noqa: SIM905
-_WEEKDAY_OR_MONTH = re.compile(
-    r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b|(January|February|March|April|May|June|July|August|September"
-    r"|October|November|December)\b"
-)
-_LAST_WORD = re.compile(r"(\S+)\s*$")
 _BARE_MARKER = re.compile(r"[•⁃]?\s?(\d{1,3}|[a-z])(\.\)|\.|\))")
 _LIST_MARKER = re.compile(r"[•⁃]?\s?(\d{1,3}|[a-z])(\.\)|\.|\))\s")
 
 
 class NewsSplitter:
-    """sentencex plus news rules (see the module docstring). The rules that know English words
-    (titles, abbreviations before numbers, weekdays and months) apply to English only; in another
-    language sentencex's own rules for it, with the language-neutral ones (lists, quotes)."""
+    """sentencex plus news rules (see the module docstring). The words the rules know (titles,
+    abbreviations, months, quotation marks) come from the language's file in articles/rules/
+    (splitting_rules.py); a language without one gets sentencex's own rules and the
+    language-neutral ones (lists, a sentence in parentheses)."""
 
     name = "news"
 
     def __init__(self, language: str = "en") -> None:
         self._base = SentencexSplitter(language)
         self.language = language
-        self.version = f"1.0+sentencex-{self._base.version}"
+        self.rules = load_rules(language)
+        # 1.1: the rules files. A rules file's hash is in the version: tasks say which rules split them.
+        tag = "" if self.rules is None else f"+rules-{self.rules.version}"
+        self.version = f"1.1{tag}+sentencex-{self._base.version}"
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         # Non-breaking spaces are kept in the text but split like spaces: same-length copy.
         plain = text.replace("\u00a0", " ").replace("\u202f", " ")
+        rules = self.rules
+        seen = blank_quotes(plain, rules) if rules and rules.blank_quotes else plain
         spans = []
         for item_start, item_end in _split_inline_list(plain, 0, len(plain)):
-            for s, e in self._base.spans(plain[item_start:item_end]):
+            found = self._base.spans(seen[item_start:item_end])
+            if seen is not plain:
+                found = _tiled(found, item_end - item_start)
+            for s, e in found:
                 s, e = _tight(plain, item_start + s, item_start + e)
                 if s < e:
                     spans.append((s, e))
-        spans = _move_quotes(plain, _merge_false_breaks(plain, spans) if self.language == "en" else spans)
+        if rules is None:
+            spans = move_quotes(plain, spans, NEUTRAL)
+        else:
+            spans = move_quotes(plain, _merge_false_breaks(plain, spans, rules), rules)
+            spans = [piece for s, e in spans for piece in split_more(plain, s, e, rules)]
         return [piece for s, e in spans for piece in _split_after_parenthesis(plain, s, e)]
 
 
@@ -110,51 +122,23 @@ def _tight(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _merge_false_breaks(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _merge_false_breaks(text: str, spans: list[tuple[int, int]], rules: Rules) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in spans:
-        if merged and _continues(text[merged[-1][0] : merged[-1][1]], text[start:end]):
+        if merged and continues(
+            text[merged[-1][0] : merged[-1][1]], text[start:end], rules, glued=start == merged[-1][1]
+        ):
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))
     return merged
 
 
-def _continues(previous: str, following: str) -> bool:
-    """True when `following` is the rest of `previous`, not a new sentence."""
-    if _BARE_MARKER.fullmatch(previous):
-        return True  # "1. ‖ The first item"
-    match = _LAST_WORD.search(previous)
-    if not match:
-        return False
-    word = match.group(1)
-    if following[:1].islower() and word.endswith(".") and not word.endswith(".."):
-        return True  # "... in the U.S. for 20 years"
-    stem = word.rstrip(".").lstrip("(\"'“‘").lower()
-    if word.endswith(".") and stem in _TITLES and following[:1].isupper():
-        return True  # "Sen. ‖ Vance"
-    if word.lower() in ("a.m.", "p.m.") and _WEEKDAY_OR_MONTH.match(following):
-        return True  # "10 a.m. ‖ Wednesday"
-    return stem in _BEFORE_NUMBER and word.endswith(".") and following[:1].isdigit()  # "No. ‖ 10 Downing St"
-
-
-def _move_quotes(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """A closing quote belongs to the sentence it closes; an opening quote to the one it opens."""
-    out = list(spans)
-    for i in range(1, len(out)):
-        (ps, pe), (s, e) = out[i - 1], out[i]
-        # An opening quote left dangling at the end of the previous sentence.
-        if pe - ps > 1 and text[pe - 1] in '"“‘' and text[pe - 2].isspace():
-            new_pe = pe - 1
-            while new_pe > ps and text[new_pe - 1].isspace():
-                new_pe -= 1
-            out[i - 1], out[i] = (ps, new_pe), (pe - 1, e)
-            continue
-        # A closing quote at the start of this sentence, glued to the previous one's end.
-        if e - s > 1 and text[s] in "”’»" and s == pe and text[s + 1].isspace():
-            out[i - 1] = (ps, s + 1)
-            out[i] = _tight(text, s + 1, e)
-    return [span for span in out if span[0] < span[1]]
+def _tiled(spans: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """Spans stretched to cover the whole text: a blanked quotation mark between two of them
+    belongs to one, never to none."""
+    ends = [e for _, e in spans[:-1]] + [length]
+    return [(start, end) for start, end in zip([0, *ends[:-1]], ends, strict=True)] if spans else []
 
 
 _AFTER_PARENTHESIS = re.compile(r"(?<=[.!?][)\]])\s+(?=[\"“‘(]?[A-Z])")
