@@ -50,6 +50,20 @@ def test_an_article_s_language_is_detected_recorded_and_its_rules_used(tmp_path:
         None}  # fmt: skip
 
 
+def test_a_language_without_rules_of_its_own_is_said_once_a_run(tmp_path: Path) -> None:
+    italian = "Il governo ha approvato la legge ieri sera. I sindacati hanno annunciato uno sciopero generale."
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text(italian, encoding="utf-8")
+    (tmp_path / "c.txt").write_text(SPANISH, encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["split", str(tmp_path / "a.txt"), str(tmp_path / "b.txt"), str(tmp_path / "c.txt")]
+    )
+    assert result.exit_code == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "no splitting rules of its own" in line]
+    assert len(said) == 1 and "'it'" in said[0] and "English" in said[0]
+    assert {json.loads(line)["language"] for line in result.stdout.splitlines()} == {"it", "es"}
+
+
 def test_an_unclear_language_is_split_with_the_english_rules_and_said(tmp_path: Path) -> None:
     article = tmp_path / "short.txt"
     article.write_text("Ok. Yes.", encoding="utf-8")

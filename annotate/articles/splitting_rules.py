@@ -64,6 +64,11 @@ def load_rules(language: str) -> Rules | None:
     return parse_rules(language, path.read_bytes()) if path.is_file() else None
 
 
+def rules_languages() -> list[str]:
+    """The languages with a rules file, sorted."""
+    return sorted(path.stem for path in RULES_DIR.glob("*.json"))
+
+
 def parse_rules(language: str, raw: bytes) -> Rules:
     data = json.loads(raw)
     quotes = data.get("quotes", {})

@@ -24,6 +24,7 @@ from annotate.articles.read import (
 )
 from annotate.articles.rows import Columns, is_row_file, read_rows
 from annotate.articles.segment import Splitter, default_splitter, get_splitter, split_text
+from annotate.articles.splitting_rules import load_rules, rules_languages
 from annotate.errors import InputError, UsageError, unreadable
 from annotate.outputs import atomic_file, refuse_overwriting_inputs
 from annotate.vocabulary import (
@@ -122,6 +123,12 @@ class _Splitters:
                 code = ENGLISH
         if code not in self._made:
             self._made[code] = get_splitter(self.splitter.name, code)
+            if load_rules(code) is None:  # said once a run, with the first article in that language
+                notes.append(
+                    f"{article.path}: annotate has no splitting rules of its own for '{code}' (it has "
+                    f"{', '.join(rules_languages())}); split with sentencex's, its rules for '{code}' where it "
+                    "has them, else its fallback, which ends with English's: check a few sentences"
+                )
         return self._made[code], (code, confidence), notes
 
 
