@@ -38,6 +38,7 @@ from annotate.errors import InputError
 from annotate.inputs import Problem, Warn, problems_error, read_jsonl
 from annotate.loop.embeddings import PASSAGE, QUERY
 from annotate.loop.fusion import LEXICAL, Semantic, Settings, language_of, same_language, settings_for
+from annotate.loop.lexicon import resolve
 from annotate.loop.pastchecks import PastCheck, read_past_files, with_language
 from annotate.loop.similarity import (
     BLOCK_TOP,
@@ -48,6 +49,7 @@ from annotate.loop.similarity import (
     _Space,
     clean_text,
     near_miss,
+    text_languages,
 )  # fmt: skip
 from annotate.vocabulary import (
     CLAIM_ID,
@@ -145,11 +147,12 @@ def cluster_claims(records: list[dict[str, Any]], *, threshold: float | None = N
         return []
     texts = [clean_text(m.text) for m in mentions]
     dense = semantic.vectors(texts, QUERY) if semantic is not None else None
-    space = _Space(texts, dense, settings.weight, settings.cosine_floor)
+    languages = [language_of(t) for t in texts]
+    words_in = resolve(languages)  # a text too short to tell is read in the common language
+    space = _Space(texts, dense, settings.weight, settings.cosine_floor, words_in)
     idx = np.arange(len(mentions))
     rows, cols, scores = _candidates(space, idx, idx, top=CLUSTER_TOP, earlier_only=True)
-    guards = _Guards(texts)
-    languages = [language_of(t) for t in texts]
+    guards = _Guards(texts, words_in)
 
     def conflict(i: int, j: int) -> bool:
         # Antonyms and other languages are left to people: a pair in two languages never merges here.
@@ -194,11 +197,13 @@ def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int 
         dense = np.vstack([semantic.vectors(texts, QUERY), check_vectors])
     weight = settings_for(semantic).weight if weight is None else weight
     cosine_floor = settings_for(semantic).cosine_floor if cosine_floor is None else cosine_floor
-    space = _Space([*texts, *(clean_text(c.indexed_text) for c in checks)], dense, weight, cosine_floor)
+    both = [*texts, *(clean_text(c.indexed_text) for c in checks)]
+    words_in = text_languages(both, [*([""] * len(texts)), *(c.language for c in checks)])
+    space = _Space(both, dense, weight, cosine_floor, words_in)
     rows, cols, scores = _candidates(space, np.arange(len(texts)), np.arange(len(texts), len(texts) + len(checks)),
                                      top=top)  # fmt: skip
     above = scores >= floor
-    guards = _Guards([*texts, *(clean_text(c.claim) for c in checks)]) if guarded else None
+    guards = _Guards([*texts, *(clean_text(c.claim) for c in checks)], words_in) if guarded else None
     ranked: list[list[tuple[int, float]]] = [[] for _ in texts]
     for i, j, s in zip(rows[above].tolist(), cols[above].tolist(), scores[above].tolist(), strict=True):
         if guards is None or not _conflict(guards[i], guards[j]):
@@ -218,11 +223,12 @@ def match_texts(texts: Sequence[str], checks: Sequence[PastCheck], *, settings: 
     ranked = score_checks(texts, checks, floor=min(CANDIDATE_FLOOR, settings.safe_cut), semantic=semantic,
                           check_vectors=check_vectors, weight=settings.weight,
                           cosine_floor=settings.cosine_floor)  # fmt: skip
-    guards = _Guards([*texts, *(clean_text(c.claim) for c in checks)])
     languages = [with_language(c).language for c in checks]
+    known = [language_of(t) for t in texts]
+    guards = _Guards([*texts, *(clean_text(c.claim) for c in checks)], resolve([*known, *languages]))
     out = []
     for i, found in enumerate(ranked):
-        language = language_of(texts[i]) if found else ""
+        language = known[i]
         matches = []
         for c, s in found:
             same = same_language(language, languages[c])
