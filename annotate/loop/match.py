@@ -8,9 +8,9 @@ lexical alone otherwise. The text of a mention is its normalised claim where the
 claim span, cleaned (similarity.clean_text). Three guards stop near-misses that similarity cannot
 see: a number on each side only, one name swapped for another, a negation on one side only ("fell
 by 3%" / "fell by 5%", "Macron ruled out" / "Scholz ruled out", "ruled out" / "did not rule out");
-names and negations count only within one language, and two texts in two languages never make one
-cluster nor a safe match. Antonyms ("rose" / "fell") pass the guards: people confirm clusters
-before a verdict spreads.
+names and negations count only within one language (each language's own negations:
+annotate.loop.lexicon), and two texts in two languages never make one cluster nor a safe match.
+Antonyms ("rose" / "fell") pass the guards: people confirm clusters before a verdict spreads.
 
 Past checks: a cluster's `matches` are the checks from the safe cut that no guard doubts, in the
 claim's language: "previously checked", their verdict may be shown. Its `candidates` are the best

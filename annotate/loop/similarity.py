@@ -1,8 +1,9 @@
 """Similarity of claims (lexical, and fused with embedding vectors where there are some), the
 candidate pairs worth scoring, the guards against near misses, and the cleaning of texts.
 
-Two TF-IDF cosines, one over stemmed words (no stop words), one over character 4-grams within
-words, fitted on the texts being compared; their mean is the lexical score. Three cheap guards stop
+Two TF-IDF cosines, one over stemmed words without stop words (each text by its language's rules:
+annotate.loop.lexicon), one over character 4-grams within words, fitted on the texts being
+compared; their mean is the lexical score. Three cheap guards stop
 near-misses that similarity cannot see: two texts that each carry a number the other lacks, or
 where one name is swapped for another, or of which one only is negated, are not the same claim
 ("fell by 3%" / "fell by 5%", "Macron ruled out" / "Scholz ruled out", "ruled out" / "did not rule
