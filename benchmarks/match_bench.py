@@ -242,7 +242,7 @@ class Pool:
 
 def rank_bm25(queries: dict[str, str], checks: list[PastCheck]) -> dict[str, list[str]]:
     """BM25 on the tokens of the lexical ranker: each text's words by its language's rules (stop
-    words and Snowball stemmer, or Porter for English: annotate.loop.lexicon), the language found as
+    words and stemmer: annotate.loop.lexicon), the language found as
     matching finds it (similarity.text_languages over the queries and checks together)."""
     import bm25s
 
@@ -369,7 +369,7 @@ def choose_cluster_threshold(
 
 LANGUAGES = (
     "Each text is read by its language's rules (annotate.loop.lexicon: stop words, negations, nltk's Snowball "
-    "stemmer, Porter for English; none for a language without a lexicon), the language detected from the text "
+    "stemmer; none for a language without a lexicon), the language detected from the text "
     "(py3langid, lower-cased); bm25s gets exactly the lexical ranker's tokens. Arabic: CheckThat! 2021 task 2A "
     "(its Train, Dev and Test queries are byte for byte 2022's Train, Dev and Dev-Test; 2022's Test gold is not "
     "public). No copy of its ~30,400 verified claims could be fetched, so its rows rank a pool of 7,294 of them: "
