@@ -2,8 +2,8 @@
 reuses its queries): no public copy of the collection (about 30,400 claims: CT2021-Task2A-AR-
 Verified_Claims.txt, vclaims.zip, 2022's vclaims_json.zip) could be fetched; every copy found is
 missing from the snapshots. What is public is a team's candidate lists
-(`Watheq9/detecting-vclaims-twitter`, data/CLEF_2021/Arabic: their dev top-50 and test top-20
-BM25-then-monoBERT candidates and their train pairs, each with the verified claim's text and
+(`Watheq9/detecting-vclaims-twitter`, data/CLEF_2021/Arabic: the dev top-50 and test top-20
+candidates of their retrieval, and their train pairs, each with the verified claim's text and
 title). Their union, about 6,500 verified claims, is the pool: every ranker of
 benchmarks/match_bench.py is scored against the same pool, so they compare fairly with each other,
 but not with the lab's figures (fewer claims to rank; the pool was drawn by another system).

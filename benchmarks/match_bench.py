@@ -46,7 +46,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 from _results import write_section  # noqa: E402
-from match_languages import compare_english_stemmers, read_semeval_sample  # noqa: E402
+from match_languages import compare_english_stemmers, compare_lexicons, read_semeval_sample  # noqa: E402
 
 from annotate.loop import fusion, similarity  # noqa: E402
 from annotate.loop import match as m  # noqa: E402
@@ -375,7 +375,8 @@ LANGUAGES = (
     "public). No copy of its ~30,400 verified claims could be fetched, so its rows rank a pool of 7,294 of them: "
     "the candidates a team published with their texts (benchmarks/arabic_pool.py), which holds 1,031 of the 1,039 "
     "gold pairs; every ranker ranks the same pool, so the rankers compare with each other but not with the lab's "
-    "figures. Cross-lingual: no public copy of MultiClaim or of CheckThat! 2025's multilingual and crosslingual "
+    "figures (fewer claims to rank), and the pool, being one team's retrieved candidates, may favour rankers like "
+    "theirs. Cross-lingual: no public copy of MultiClaim or of CheckThat! 2025's multilingual and crosslingual "
     "claim retrieval data was found (MultiClaim is on Zenodo behind an access form; searched GitHub copies of "
     "the lab and SemEval 2025 task 7 repositories); the SemEval 2025 task 7 trial sample is public (47 posts in "
     "English, Spanish and Korean, 50 fact-checks, 30 pairs in one language and 20 across two): its rows rank "
@@ -502,6 +503,12 @@ def main() -> None:
         f"MAP@5 by stemmer, chosen on {' + '.join(tuning)} (lexical and fused MAP@5 added): **{kept}**.",
         "",
         *stemmer_lines,
+        "",
+        "### Arabic read with its lexicon (stop words, Snowball stemmer) or with none",
+        "",
+        *compare_lexicons(
+            [x for x in extra_sets if "-AR-" in x[0]], lambda q, c, v: Pool(q, c, v, semantic, floor), map_at, rank_bm25
+        ),
         "",
         '### "Previously checked" at the safe cut, half of each set\'s queries stripped of their gold',
         "",

@@ -1,5 +1,6 @@
 """The language part of benchmarks/match_bench.py: English's stemmer (Porter, as matching had it,
-against Snowball's English) chosen on 2022 2A train and dev, and the SemEval 2025 task 7 trial
+against Snowball's English) chosen on 2022 2A train and dev, each other language's lexicon against
+none (annotate.loop.lexicon), and the SemEval 2025 task 7 trial
 sample (multilingual and cross-lingual claim retrieval), the only public copy found of such a set.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from annotate.loop import similarity
-from annotate.loop.lexicon import lexicon
+from annotate.loop.lexicon import NEUTRAL, lexicon
 from annotate.loop.pastchecks import PastCheck
 
 STEMMERS = ("porter", "english")
@@ -68,6 +69,41 @@ def compare_english_stemmers(
         tag = " (tuning)" if name in tuning else ""
         lines.append(f"| {name}{tag} | {lp:.4f} | {ls:.4f} | {fp:.4f} | {fs:.4f} |")
     return best, lines
+
+
+@contextlib.contextmanager
+def no_lexicon() -> Iterator[None]:
+    """Matching with every language read without rules (no stop words, no stemming, no negations)."""
+    original = similarity.lexicon
+    similarity.lexicon = lambda code: NEUTRAL
+    try:
+        yield
+    finally:
+        similarity.lexicon = original
+
+
+def compare_lexicons(
+    sets: list[tuple[str, dict[str, str], dict[str, set[str]], list[PastCheck], Any]],
+    make_pool: Callable[..., Any],
+    map_at: Callable[..., float],
+    bm25: Callable[..., dict[str, list[str]]],
+) -> list[str]:
+    """A table of lexical and bm25s MAP@5 of each set read by its language's lexicon and by none."""
+    lines = [
+        "| set | MAP@5 lexical, its lexicon | MAP@5 lexical, none | MAP@5 bm25s, its lexicon | MAP@5 bm25s, none |",
+        "|---|---|---|---|---|",
+    ]
+    for name, queries, qrels, checks, vectors in sets:
+        found = []
+        for context in (contextlib.nullcontext, no_lexicon):
+            with context():
+                pool = make_pool(queries, checks, vectors)
+                found += [
+                    map_at(pool.ranked(0, lexical_only=True)[0], qrels, 5),
+                    map_at(bm25(queries, checks), qrels, 5),
+                ]
+        lines.append(f"| {name} | {found[0]:.4f} | {found[2]:.4f} | {found[1]:.4f} | {found[3]:.4f} |")
+    return lines
 
 
 # SemEval 2025 task 7 trial sample ---------------------------------------------------------------
