@@ -38,7 +38,7 @@ class Settings:
 
 
 LEXICAL = Settings(weight=0.0, cluster_threshold=0.4, safe_cut=0.384)
-SEMANTIC = Settings(weight=0.5, cluster_threshold=0.3, safe_cut=0.345, cosine_floor=0.77)
+SEMANTIC = Settings(weight=0.5, cluster_threshold=0.3, safe_cut=0.343, cosine_floor=0.77)
 
 
 @dataclass
