@@ -202,11 +202,16 @@ class Pool:
         if semantic is not None:
             dense = np.vstack([semantic.vectors(texts, QUERY), check_vectors])
         n = len(texts)
-        space = similarity._Space([*texts, *(similarity.clean_text(c.indexed_text) for c in checks)], dense, 0.0, floor)
+        space = similarity._Space(
+            [*texts, *(similarity.clean_text(c.indexed_text) for c in checks)], dense, 0.0, floor,
+            m.reading_languages(texts, checks),
+        )  # fmt: skip
         rows, cols, lexical = similarity._candidates(space, np.arange(n), np.arange(n, n + len(checks)), top=TOP)
         self.rows, self.cols, self.lexical = rows, cols - n, lexical
         self.cosine = space.cosine(rows, cols)
-        self.guards = similarity._Guards([*texts, *(similarity.clean_text(c.claim) for c in checks)])
+        self.guards = similarity._Guards(
+            [*texts, *(similarity.clean_text(c.claim) for c in checks)], m.reading_languages(texts, checks)
+        )
         self.n = n
 
     def ranked(
@@ -243,12 +248,12 @@ class Pool:
 def rank_bm25(queries: dict[str, str], checks: list[PastCheck]) -> dict[str, list[str]]:
     """BM25 on the tokens of the lexical ranker: each text's words by its language's rules (stop
     words and stemmer: annotate.loop.lexicon), the language found as
-    matching finds it (similarity.text_languages over the queries and checks together)."""
+    matching finds it (match.reading_languages)."""
     import bm25s
 
     texts = [similarity.clean_text(t) for t in queries.values()]
     indexed = [similarity.clean_text(c.indexed_text) for c in checks]
-    languages = similarity.text_languages([*texts, *indexed], [*([""] * len(texts)), *(c.language for c in checks)])
+    languages = m.reading_languages(texts, checks)
     retriever = bm25s.BM25()
     words = [similarity.tokens(t, lang) or ["\u2205"] for t, lang in zip([*texts, *indexed], languages, strict=True)]
     retriever.index(words[len(texts) :], show_progress=False)

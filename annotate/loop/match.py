@@ -49,7 +49,6 @@ from annotate.loop.similarity import (
     _Space,
     clean_text,
     near_miss,
-    text_languages,
 )  # fmt: skip
 from annotate.vocabulary import (
     CLAIM_ID,
@@ -178,6 +177,13 @@ def cluster_claims(records: list[dict[str, Any]], *, threshold: float | None = N
 
 
 # Matching against past checks --------------------------------------------------------------------
+def reading_languages(texts: Sequence[str], checks: Sequence[PastCheck]) -> list[str]:
+    """The language each text and then each check is read in (annotate.loop.lexicon): a text's
+    detected, a check's as match_texts takes it (given, else its claim's), so each is detected once;
+    one too short to tell takes the common language."""
+    return resolve([*(language_of(t) for t in texts), *(with_language(c).language for c in checks)])
+
+
 def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int = BLOCK_TOP, guarded: bool = False,
                  floor: float = 0.0, semantic: Semantic | None = None, check_vectors: np.ndarray | None = None,
                  weight: float | None = None, cosine_floor: float | None = None
@@ -197,9 +203,8 @@ def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int 
         dense = np.vstack([semantic.vectors(texts, QUERY), check_vectors])
     weight = settings_for(semantic).weight if weight is None else weight
     cosine_floor = settings_for(semantic).cosine_floor if cosine_floor is None else cosine_floor
-    both = [*texts, *(clean_text(c.indexed_text) for c in checks)]
-    words_in = text_languages(both, [*([""] * len(texts)), *(c.language for c in checks)])
-    space = _Space(both, dense, weight, cosine_floor, words_in)
+    words_in = reading_languages(texts, checks)
+    space = _Space([*texts, *(clean_text(c.indexed_text) for c in checks)], dense, weight, cosine_floor, words_in)
     rows, cols, scores = _candidates(space, np.arange(len(texts)), np.arange(len(texts), len(texts) + len(checks)),
                                      top=top)  # fmt: skip
     above = scores >= floor
