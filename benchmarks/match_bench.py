@@ -46,6 +46,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 from _results import write_section  # noqa: E402
+from match_languages import compare_english_stemmers, compare_lexicons, read_semeval_sample  # noqa: E402
 
 from annotate.loop import fusion, similarity  # noqa: E402
 from annotate.loop import match as m  # noqa: E402
@@ -201,11 +202,16 @@ class Pool:
         if semantic is not None:
             dense = np.vstack([semantic.vectors(texts, QUERY), check_vectors])
         n = len(texts)
-        space = similarity._Space([*texts, *(similarity.clean_text(c.indexed_text) for c in checks)], dense, 0.0, floor)
+        space = similarity._Space(
+            [*texts, *(similarity.clean_text(c.indexed_text) for c in checks)], dense, 0.0, floor,
+            m.reading_languages(texts, checks),
+        )  # fmt: skip
         rows, cols, lexical = similarity._candidates(space, np.arange(n), np.arange(n, n + len(checks)), top=TOP)
         self.rows, self.cols, self.lexical = rows, cols - n, lexical
         self.cosine = space.cosine(rows, cols)
-        self.guards = similarity._Guards([*texts, *(similarity.clean_text(c.claim) for c in checks)])
+        self.guards = similarity._Guards(
+            [*texts, *(similarity.clean_text(c.claim) for c in checks)], m.reading_languages(texts, checks)
+        )
         self.n = n
 
     def ranked(
@@ -240,14 +246,18 @@ class Pool:
 
 
 def rank_bm25(queries: dict[str, str], checks: list[PastCheck]) -> dict[str, list[str]]:
+    """BM25 on the tokens of the lexical ranker: each text's words by its language's rules (stop
+    words and stemmer: annotate.loop.lexicon), the language found as
+    matching finds it (match.reading_languages)."""
     import bm25s
 
+    texts = [similarity.clean_text(t) for t in queries.values()]
+    indexed = [similarity.clean_text(c.indexed_text) for c in checks]
+    languages = m.reading_languages(texts, checks)
     retriever = bm25s.BM25()
-    retriever.index(
-        [similarity.tokens(similarity.clean_text(c.indexed_text)) or ["\u2205"] for c in checks], show_progress=False
-    )
-    tokenized = [similarity.tokens(similarity.clean_text(t)) or ["\u2205"] for t in queries.values()]
-    docs, _ = retriever.retrieve(tokenized, k=10, show_progress=False, n_threads=1)
+    words = [similarity.tokens(t, lang) or ["\u2205"] for t, lang in zip([*texts, *indexed], languages, strict=True)]
+    retriever.index(words[len(texts) :], show_progress=False)
+    docs, _ = retriever.retrieve(words[: len(texts)], k=10, show_progress=False, n_threads=1)
     return {qid: [checks[int(i)].id for i in row] for qid, row in zip(queries, docs, strict=True)}
 
 
@@ -362,6 +372,39 @@ def choose_cluster_threshold(
     return best[1], lines
 
 
+LANGUAGES = (
+    "Each text is read by its language's rules (annotate.loop.lexicon: stop words, negations, nltk's Snowball "
+    "stemmer; none for a language without a lexicon), the language detected from the text "
+    "(py3langid, lower-cased); bm25s gets exactly the lexical ranker's tokens. Arabic: CheckThat! 2021 task 2A "
+    "(its Train, Dev and Test queries are byte for byte 2022's Train, Dev and Dev-Test; 2022's Test gold is not "
+    "public). No copy of its ~30,400 verified claims could be fetched, so its rows rank a pool of 7,294 of them: "
+    "the candidates a team published with their texts (benchmarks/arabic_pool.py), which holds 1,031 of the 1,039 "
+    "gold pairs; every ranker ranks the same pool, so the rankers compare with each other but not with the lab's "
+    "figures (fewer claims to rank), and the pool, being one team's retrieved candidates, may favour rankers like "
+    "theirs. Cross-lingual: no public copy of MultiClaim or of CheckThat! 2025's multilingual and crosslingual "
+    "claim retrieval data was found (MultiClaim is on Zenodo behind an access form; searched GitHub copies of "
+    "the lab and SemEval 2025 task 7 repositories); the SemEval 2025 task 7 trial sample is public (47 posts in "
+    "English, Spanish and Korean, 50 fact-checks, 30 pairs in one language and 20 across two): its rows rank "
+    "only those 50 fact-checks, so they show little beyond which rankers can cross languages at all."
+)
+
+
+def fusion_stemmer() -> str:
+    from annotate.loop.lexicon import lexicon
+
+    return {"porter": "Porter", "english": "Snowball English"}.get(lexicon("en").stemmer, lexicon("en").stemmer)
+
+
+def semeval_sets(folder: Path | None, semantic: fusion.Semantic) -> list[tuple]:
+    """SemEval 2025 task 7's trial sample as two query sets, pairs in one language and across two."""
+    if folder is None:
+        return []
+    posts, checks, qrels = read_semeval_sample(folder)
+    vectors = check_vectors(checks, semantic)
+    return [(f"SemEval2025-T7-trial-{kind}", {q: posts[q] for q in gold}, gold, checks, vectors)
+            for kind, gold in qrels.items()]  # fmt: skip
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -376,6 +419,7 @@ def main() -> None:
         default=Path("/tmp/annotate-bench-vectors.sqlite"),
         help="The vector cache file (reruns embed nothing again).",
     )
+    parser.add_argument("--semeval", type=Path, help="SemEval 2025 task 7's trial sample (sample_data/trial_*.csv).")
     parser.add_argument("--skip-speed", action="store_true", help="Leave out the 100,000-claim timing.")
     args = parser.parse_args()
     semantic = fusion.Semantic(E5Small(), VectorCache(args.cache), log=lambda s: print(s, file=sys.stderr))
@@ -428,8 +472,10 @@ def main() -> None:
     for folder in args.extra:
         extra_checks = load_set(folder)
         extra_vectors = check_vectors(extra_checks, semantic)
+        pooled = " (pooled claims)" if "pool" in folder.name else ""
         for name, q, g in query_sets(folder):
-            extra_sets.append((name, q, g, extra_checks, extra_vectors))
+            extra_sets.append((name + pooled, q, g, extra_checks, extra_vectors))
+    extra_sets += semeval_sets(args.semeval, semantic)
     # The sets used in no tuning first (--extra), then 2022 2A's dev-test and test.
     for name, q, g, c, v in [*extra_sets, *[(n, *sets[n], checks, vectors) for n, _ in scored]]:
         row = score_set(name, q, g, c, v, semantic, weight, floor)
@@ -445,10 +491,29 @@ def main() -> None:
                 f"| {name} | {f['precision']:.3f} | {f['false_flag_rate']:.3f} | {f['recall']:.3f} | "
                 f"{lx['precision']:.3f} | {lx['false_flag_rate']:.3f} | {lx['recall']:.3f} |"
             )
+    english = [(n, q, g, c, v) for n, q, g, c, v in [*[(n, *sets[n], checks, vectors) for n in sets], *extra_sets]
+               if "-EN-" in n]  # fmt: skip
+    kept, stemmer_lines = compare_english_stemmers(
+        english, tuning, lambda q, c, v: Pool(q, c, v, semantic, floor), map_at, weight
+    )
     out += [
         "### MAP@1 and MAP@5 (fused with the weight above; the same texts, fields and run for every ranker)",
         "",
+        LANGUAGES,
+        "",
         *table,
+        "",
+        f"### English: Porter or Snowball (the code reads English with **{fusion_stemmer()}**)",
+        "",
+        f"MAP@5 by stemmer, chosen on {' + '.join(tuning)} (lexical and fused MAP@5 added): **{kept}**.",
+        "",
+        *stemmer_lines,
+        "",
+        "### Arabic read with its lexicon (stop words, Snowball stemmer) or with none",
+        "",
+        *compare_lexicons(
+            [x for x in extra_sets if "-AR-" in x[0]], lambda q, c, v: Pool(q, c, v, semantic, floor), map_at, rank_bm25
+        ),
         "",
         '### "Previously checked" at the safe cut, half of each set\'s queries stripped of their gold',
         "",

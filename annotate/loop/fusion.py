@@ -38,7 +38,7 @@ class Settings:
 
 
 LEXICAL = Settings(weight=0.0, cluster_threshold=0.4, safe_cut=0.384)
-SEMANTIC = Settings(weight=0.5, cluster_threshold=0.3, safe_cut=0.345, cosine_floor=0.77)
+SEMANTIC = Settings(weight=0.5, cluster_threshold=0.3, safe_cut=0.343, cosine_floor=0.77)
 
 
 @dataclass
@@ -68,12 +68,13 @@ MIN_WORDS = 5  # shorter texts are not told apart by language (too little to go 
 @lru_cache(maxsize=1 << 14)
 def language_of(text: str) -> str:
     """ISO 639-1 code of the text's language (py3langid, its model installed with it), or "" for a
-    text too short to tell."""
+    text too short to tell. Read in lower case: capitals mislead the model (of 997 CheckThat! 2022
+    English train tweets, 22 were read as another language as written, 4 in lower case)."""
     if len(text.split()) < MIN_WORDS:
         return ""
     import py3langid
 
-    return str(py3langid.classify(text)[0])
+    return str(py3langid.classify(text.lower())[0])
 
 
 def same_language(a: str, b: str) -> bool:

@@ -8,9 +8,9 @@ lexical alone otherwise. The text of a mention is its normalised claim where the
 claim span, cleaned (similarity.clean_text). Three guards stop near-misses that similarity cannot
 see: a number on each side only, one name swapped for another, a negation on one side only ("fell
 by 3%" / "fell by 5%", "Macron ruled out" / "Scholz ruled out", "ruled out" / "did not rule out");
-names and negations count only within one language, and two texts in two languages never make one
-cluster nor a safe match. Antonyms ("rose" / "fell") pass the guards: people confirm clusters
-before a verdict spreads.
+names and negations count only within one language (each language's own negations:
+annotate.loop.lexicon), and two texts in two languages never make one cluster nor a safe match.
+Antonyms ("rose" / "fell") pass the guards: people confirm clusters before a verdict spreads.
 
 Past checks: a cluster's `matches` are the checks from the safe cut that no guard doubts, in the
 claim's language: "previously checked", their verdict may be shown. Its `candidates` are the best
@@ -38,6 +38,7 @@ from annotate.errors import InputError
 from annotate.inputs import Problem, Warn, problems_error, read_jsonl
 from annotate.loop.embeddings import PASSAGE, QUERY
 from annotate.loop.fusion import LEXICAL, Semantic, Settings, language_of, same_language, settings_for
+from annotate.loop.lexicon import resolve
 from annotate.loop.pastchecks import PastCheck, read_past_files, with_language
 from annotate.loop.similarity import (
     BLOCK_TOP,
@@ -145,11 +146,12 @@ def cluster_claims(records: list[dict[str, Any]], *, threshold: float | None = N
         return []
     texts = [clean_text(m.text) for m in mentions]
     dense = semantic.vectors(texts, QUERY) if semantic is not None else None
-    space = _Space(texts, dense, settings.weight, settings.cosine_floor)
+    languages = [language_of(t) for t in texts]
+    words_in = resolve(languages)  # a text too short to tell is read in the common language
+    space = _Space(texts, dense, settings.weight, settings.cosine_floor, words_in)
     idx = np.arange(len(mentions))
     rows, cols, scores = _candidates(space, idx, idx, top=CLUSTER_TOP, earlier_only=True)
-    guards = _Guards(texts)
-    languages = [language_of(t) for t in texts]
+    guards = _Guards(texts, words_in)
 
     def conflict(i: int, j: int) -> bool:
         # Antonyms and other languages are left to people: a pair in two languages never merges here.
@@ -175,6 +177,13 @@ def cluster_claims(records: list[dict[str, Any]], *, threshold: float | None = N
 
 
 # Matching against past checks --------------------------------------------------------------------
+def reading_languages(texts: Sequence[str], checks: Sequence[PastCheck]) -> list[str]:
+    """The language each text and then each check is read in (annotate.loop.lexicon): a text's
+    detected, a check's as match_texts takes it (given, else its claim's), so each is detected once;
+    one too short to tell takes the common language."""
+    return resolve([*(language_of(t) for t in texts), *(with_language(c).language for c in checks)])
+
+
 def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int = BLOCK_TOP, guarded: bool = False,
                  floor: float = 0.0, semantic: Semantic | None = None, check_vectors: np.ndarray | None = None,
                  weight: float | None = None, cosine_floor: float | None = None
@@ -194,11 +203,12 @@ def score_checks(texts: Sequence[str], checks: Sequence[PastCheck], *, top: int 
         dense = np.vstack([semantic.vectors(texts, QUERY), check_vectors])
     weight = settings_for(semantic).weight if weight is None else weight
     cosine_floor = settings_for(semantic).cosine_floor if cosine_floor is None else cosine_floor
-    space = _Space([*texts, *(clean_text(c.indexed_text) for c in checks)], dense, weight, cosine_floor)
+    words_in = reading_languages(texts, checks)
+    space = _Space([*texts, *(clean_text(c.indexed_text) for c in checks)], dense, weight, cosine_floor, words_in)
     rows, cols, scores = _candidates(space, np.arange(len(texts)), np.arange(len(texts), len(texts) + len(checks)),
                                      top=top)  # fmt: skip
     above = scores >= floor
-    guards = _Guards([*texts, *(clean_text(c.claim) for c in checks)]) if guarded else None
+    guards = _Guards([*texts, *(clean_text(c.claim) for c in checks)], words_in) if guarded else None
     ranked: list[list[tuple[int, float]]] = [[] for _ in texts]
     for i, j, s in zip(rows[above].tolist(), cols[above].tolist(), scores[above].tolist(), strict=True):
         if guards is None or not _conflict(guards[i], guards[j]):
@@ -218,11 +228,12 @@ def match_texts(texts: Sequence[str], checks: Sequence[PastCheck], *, settings: 
     ranked = score_checks(texts, checks, floor=min(CANDIDATE_FLOOR, settings.safe_cut), semantic=semantic,
                           check_vectors=check_vectors, weight=settings.weight,
                           cosine_floor=settings.cosine_floor)  # fmt: skip
-    guards = _Guards([*texts, *(clean_text(c.claim) for c in checks)])
     languages = [with_language(c).language for c in checks]
+    known = [language_of(t) for t in texts]
+    guards = _Guards([*texts, *(clean_text(c.claim) for c in checks)], resolve([*known, *languages]))
     out = []
     for i, found in enumerate(ranked):
-        language = language_of(texts[i]) if found else ""
+        language = known[i]
         matches = []
         for c, s in found:
             same = same_language(language, languages[c])

@@ -1,8 +1,9 @@
 """Similarity of claims (lexical, and fused with embedding vectors where there are some), the
 candidate pairs worth scoring, the guards against near misses, and the cleaning of texts.
 
-Two TF-IDF cosines, one over stemmed words (no stop words), one over character 4-grams within
-words, fitted on the texts being compared; their mean is the lexical score. Three cheap guards stop
+Two TF-IDF cosines, one over stemmed words without stop words (each text by its language's rules:
+annotate.loop.lexicon), one over character 4-grams within words, fitted on the texts being
+compared; their mean is the lexical score. Three cheap guards stop
 near-misses that similarity cannot see: two texts that each carry a number the other lacks, or
 where one name is swapped for another, or of which one only is negated, are not the same claim
 ("fell by 3%" / "fell by 5%", "Macron ruled out" / "Scholz ruled out", "ruled out" / "did not rule
@@ -18,11 +19,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+
+from annotate.loop.lexicon import Lexicon, lexicon, resolve
 
 BLOCK_MAX_DF = 0.005  # a word in more than 0.5% of the texts (and more than BLOCK_MIN_DF) makes no candidates
 BLOCK_MIN_DF = 200
@@ -31,20 +33,9 @@ BLOCK_TOP = 30  # candidates kept per text when ranking past checks
 CLUSTER_TOP = 10  # and when clustering, where only the best earlier mention counts
 
 
-STOP_WORDS = frozenset(
-    re.findall(
-        r"\S+",
-        """a an the and or but if of in on at to for from by with as is are was were be been being
-it its this that these those there here he she they we you i his her their our your my me him them us
-has have had do does did will would shall should can could may might must than then so such also just
-about into over after before under again further once all any both each few more most other some own same
-very s t up down out off what which who whom whose when where why how said says say told according""",
-    )
-)
-NEGATIONS = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "cannot", "without",
-                       "deny", "denies", "denied", "refuse", "refuses", "refused", "false", "fake", "isn", "aren",
-                       "wasn", "weren", "doesn", "didn", "don", "won", "hasn", "haven", "hadn", "couldn", "wouldn",
-                       "shouldn"})  # fmt: skip
+# English's words (annotate/loop/words/en.txt); each language's are in annotate.loop.lexicon.
+STOP_WORDS = lexicon("en").stop_words
+NEGATIONS = lexicon("en").negations
 # Capitalised words that name no one: months, days, titles.
 NOT_NAMES = frozenset(
     re.findall(
@@ -55,28 +46,26 @@ mr mrs ms dr sen rep gov president prime minister senator governor former breaki
     )
 )
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)  # "Putin's" is putin and s (a stop word)
+CAPITALISED_NOUNS = frozenset({"de"})  # languages whose capital letters tell no names
 _NAME_PARTS = re.compile(r"[-.'’]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*[A-Za-z]")
 
 
-@lru_cache(maxsize=1 << 16)
-def _stem(word: str) -> str:
-    return _stemmer().stem(word)
+def tokens(text: str, language: str) -> list[str]:
+    """Lower-cased, stemmed words without stop words, by the rules of the text's language (none for
+    a language without a lexicon): the tokenisation of matching (and of the BM25 baseline in
+    benchmarks/match_bench.py)."""
+    return lexicon(language).tokens(text)
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    from nltk.stem.porter import PorterStemmer  # rule-based: no data to download
+def text_languages(texts: Sequence[str], known: Sequence[str] | None = None) -> list[str]:
+    """The language of each text for its words: `known[i]` where given (a past check's), else
+    detected (annotate.loop.fusion.language_of); a text too short to tell takes the most common."""
+    from annotate.loop.fusion import language_of
 
-    return PorterStemmer(mode=PorterStemmer.ORIGINAL_ALGORITHM)
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-cased, stemmed words without stop words: the tokenisation of matching (and of the
-    BM25 baseline in benchmarks/match_bench.py)."""
-    return [_stem(w) for w in _TOKEN.findall(text.lower()) if w not in STOP_WORDS]
+    known = known if known is not None else [""] * len(texts)
+    return resolve([k or language_of(t) for t, k in zip(texts, known, strict=True)])
 
 
 Guard = tuple[frozenset[str], frozenset[str], bool]
@@ -86,31 +75,34 @@ class _Guards:
     """(numbers, names, negated) of each text, for the near-miss guards, made when first asked
     for. A name is a capitalised word inside a sentence, or one that starts a sentence and is never
     written in lower case in any of the texts ("Putin ruled out..." is a name, "Unemployment
-    fell..." is not); months, days and titles are no names."""
+    fell..." is not); months, days, titles and the text's stop words are no names, and German,
+    which capitalises its nouns, has none. Negations are the text's language's (lexicon.negated).
+    `languages`: each text's (text_languages), found here if not given."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], languages: Sequence[str] | None = None) -> None:
         self.texts = texts
+        self.languages = list(languages) if languages is not None else text_languages(texts)
         self.lower = {w for w in _WORD.findall("\n".join(texts)) if w.islower()}
         self.made: dict[int, Guard] = {}
 
     def __getitem__(self, i: int) -> Guard:
         if i not in self.made:
-            self.made[i] = self._make(self.texts[i])
+            self.made[i] = self._make(self.texts[i], lexicon(self.languages[i]))
         return self.made[i]
 
-    def _make(self, text: str) -> Guard:
+    def _make(self, text: str, words_of: Lexicon) -> Guard:
         numbers = frozenset(n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text))
         names = set()
-        for found in _NAME.finditer(text):
+        for found in _NAME.finditer(text) if words_of.language not in CAPITALISED_NOUNS else ():
             before = text[: found.start()].rstrip()
             initial = not before or before[-1] in '.!?:;"“‘(…'
             for part in _NAME_PARTS.split(found.group()):
                 word = part.lower()
-                if len(word) < 2 or word in STOP_WORDS or word in NOT_NAMES or (initial and word in self.lower):
+                if (len(word) < 2 or word in words_of.stop_words or word in NOT_NAMES
+                        or (initial and word in self.lower)):  # fmt: skip
                     continue
-                names.add(_stem(word))
-        words = [w.replace("’", "'") for w in _WORD.findall(text.lower())]
-        negated = sum(w in NEGATIONS or w.endswith("n't") for w in words) % 2 == 1
+                names.add(words_of.stem(word))
+        negated = words_of.negated(w.replace("’", "'") for w in _WORD.findall(text.lower()))
         return numbers, frozenset(names), negated
 
 
@@ -143,14 +135,17 @@ class _Space:
     """
 
     def __init__(self, texts: Sequence[str], dense: np.ndarray | None = None, weight: float = 0.0,
-                 floor: float = 0.0) -> None:  # fmt: skip
+                 floor: float = 0.0, languages: Sequence[str] | None = None) -> None:  # fmt: skip
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        # Identical texts (a claim repeated word for word) are vectorised once.
-        unique, rows = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
-        words = TfidfVectorizer(analyzer=tokens, sublinear_tf=True, dtype=np.float32)
+        # Identical texts (a claim repeated word for word) are vectorised once, each text's words
+        # by its language's rules (languages: text_languages, found here if not given).
+        languages = list(languages) if languages is not None else text_languages(texts)
+        unique, first, rows = np.unique(np.asarray(texts, dtype=object), return_index=True, return_inverse=True)
+        analysed = [tokens(unique[k], languages[i]) for k, i in enumerate(first.tolist())]
+        words = TfidfVectorizer(analyzer=_as_is, sublinear_tf=True, dtype=np.float32)
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True, dtype=np.float32)
-        w = _fit(words, unique)
+        w = _fit(words, analysed)
         self.words = w[rows]  # TfidfVectorizer normalises rows (l2)
         self.chars = _fit(chars, unique)[rows]
         df = np.diff(w.tocsc().indptr)
@@ -184,7 +179,11 @@ class _Space:
         return (self.weight * self.cosine(a, b) + (1.0 - self.weight) * lexical).astype(np.float32)
 
 
-def _fit(vectorizer: Any, texts: Sequence[str]) -> sp.csr_matrix:
+def _as_is(words: list[str]) -> list[str]:
+    return words
+
+
+def _fit(vectorizer: Any, texts: Sequence[Any]) -> sp.csr_matrix:
     """The vectors of texts; none (zero columns) when the texts have no feature at all."""
     try:
         return vectorizer.fit_transform(texts).tocsr()
