@@ -56,6 +56,19 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
 
 
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`annotate train` on tests/builders.py's small dataset, seed 3: trained once a process, read
+    only (training is deterministic: tests/test_loop.py). A test that changes it copies it first."""
+    from annotate.loop.train import train
+
+    from .builders import dataset
+
+    folder = tmp_path_factory.mktemp("trained-model")
+    train(dataset(folder / "ds"), folder / "m", seed=3)
+    return folder / "m"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that uses the live server is marked integration, so `-m "not integration"` runs no
     server; the integration tests are one xdist group (one process, one server, in order)."""

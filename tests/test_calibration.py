@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -58,16 +59,14 @@ def test_train_calibrates_on_the_dev_split_and_reports_reliability_on_test(tmp_p
     assert (tmp_path / "m" / "reliability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_min_confidence_prefills_a_choice_only_from_that_certainty(tmp_path: Path) -> None:
+def test_min_confidence_prefills_a_choice_only_from_that_certainty(tmp_path: Path, trained_model: Path) -> None:
     from typer.testing import CliRunner
 
     from annotate.cli import app
     from annotate.loop.prelabel import model_predictor
-    from annotate.loop.train import load_model, train
+    from annotate.loop.train import load_model
 
-    from .builders import dataset
-
-    train(dataset(tmp_path / "ds"), tmp_path / "m", seed=3)
+    shutil.copytree(trained_model, tmp_path / "m")
     texts = ["Prices rose 9 percent in May, the minister said.", "We will keep fighting for families, the mayor said."]
     certainty = [p for _, p in load_model(tmp_path / "m").predict(texts)]
     model_id = load_model(tmp_path / "m").model_id
@@ -86,18 +85,15 @@ def test_min_confidence_prefills_a_choice_only_from_that_certainty(tmp_path: Pat
     assert without_model.exit_code == 2 and "--model" in without_model.stderr
 
 
-def test_a_model_trained_on_other_labels_is_refused_before_any_request(tmp_path: Path) -> None:
+def test_a_model_trained_on_other_labels_is_refused_before_any_request(tmp_path: Path, trained_model: Path) -> None:
     import json
 
     from annotate.errors import InputError
     from annotate.labelstudio.api.projects import load_project
     from annotate.loop.prelabel import predictor_for
-    from annotate.loop.train import train
     from annotate.resources import shipped_projects_dir
 
-    from .builders import dataset
-
-    train(dataset(tmp_path / "ds"), tmp_path / "m", seed=3)
+    shutil.copytree(trained_model, tmp_path / "m")  # changed below
     claims = load_project("claims", projects_dir=shipped_projects_dir())
     predictor_for(tmp_path / "m", spec=claims)  # its own labels: accepted
     meta = json.loads((tmp_path / "m" / "model.json").read_text())

@@ -79,7 +79,10 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 @pytest.mark.parametrize("shared", [False, pytest.param(True, marks=pytest.mark.slow)],
                          ids=["one-process", "two-processes"])  # fmt: skip
-@pytest.mark.parametrize("run", sorted(RUNS))
+# The unit suite runs the default options in one process; the other runs are in `pytest` and CI.
+@pytest.mark.parametrize(
+    "run", [r if r == "default" else pytest.param(r, marks=pytest.mark.slow) for r in sorted(RUNS)]
+)
 def test_combine_matches_the_golden_dataset(run: str, shared: bool, exports: list[Path], tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """With or without a second process sharing the first pass (what large exports get)."""

@@ -205,16 +205,10 @@ def test_triage_refuses_a_damaged_model_folder(tmp_path: Path, trained: Path) ->
     assert not (tmp_path / "o").exists()
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture
+def trained(trained_model: Path) -> Path:
     """A small words-only model from `annotate train`."""
-    from annotate.loop.train import train
-
-    from .builders import dataset
-
-    folder = tmp_path_factory.mktemp("model")
-    train(dataset(folder / "ds"), folder / "m", seed=3)
-    return folder / "m"
+    return trained_model
 
 
 # validate covers every field: what it passes, combine never crashes on --------------------------

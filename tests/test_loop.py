@@ -197,6 +197,7 @@ def test_train_is_deterministic_and_scores_like_checkthat(tmp_path: Path) -> Non
     assert label == "claim_checkworthy" and 0.34 < probability <= 1.0
 
 
+@pytest.mark.slow  # the batch path, as test_train_beyond_the_cache_learns_batch_by_batch
 def test_train_reads_every_format_in_batches_and_learns_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                                 ) -> None:  # fmt: skip
     """The table is read 7 rows at a time; parquet, CSV and JSON Lines copies of it give one model."""
@@ -286,13 +287,12 @@ def test_verifiers_who_disagree_on_the_verdict_go_to_review_by_claim_id() -> Non
     assert unit_key([{"sentence_id": "a-0"}]) == "sentence_id"
 
 
-def test_a_models_suggestion_carries_the_rules_spans_with_its_claim_status(tmp_path: Path) -> None:
+def test_a_models_suggestion_carries_the_rules_spans_with_its_claim_status(trained_model: Path) -> None:
     """One suggestion with everything: confirmed in one action when right."""
     from annotate.labelstudio.api.prelabel import predict as rules_predict
     from annotate.loop.prelabel import model_predictor
 
-    train(_dataset(tmp_path / "ds"), tmp_path / "m", seed=3)
-    predict, version = model_predictor(tmp_path / "m")
+    predict, version = model_predictor(trained_model)
     text = "Prices rose 9 percent in May, the minister said."
     ((result, _),) = predict([text])
     rules, _ = rules_predict(text)
@@ -302,6 +302,6 @@ def test_a_models_suggestion_carries_the_rules_spans_with_its_claim_status(tmp_p
         spans == [r for r in rules if r.get("from_name") not in answers] and len(spans) == 6
     )  # 3 spans, 2 relations, a source type
     (status,) = [r["value"]["choices"] for r in result if r.get("from_name") == "claim_status"]
-    assert status == [load_model(tmp_path / "m").predict([text])[0][0]] and version.startswith("annotate-hash-sgd-")
+    assert status == [load_model(trained_model).predict([text])[0][0]] and version.startswith("annotate-hash-sgd-")
     claim_types = [r["value"]["choices"] for r in result if r.get("from_name") == "claim_types"]
     assert claim_types == ([] if status == ["no_claim"] else [["quantity"]])  # the types go with the model's status

@@ -16,12 +16,11 @@ from annotate.errors import InputError, ServerUnreachable
 from annotate.labelstudio.api.prelabel import with_status
 from annotate.labelstudio.api.projects import ensure_project, load_project
 from annotate.labelstudio.exported.exports import open_exports
-from annotate.loop.train import train
 from annotate.loop.triage import text_key, triage
 from annotate.loop.triageload import Target
 from annotate.loop.verification import promote
 
-from .builders import annotation, dataset, span, status
+from .builders import annotation, span, status
 from .conftest import ROOT, write_export
 from .fakes import FakeLabelStudio
 
@@ -29,11 +28,9 @@ WORTHY = "Prices rose 14 percent in June, data showed."
 OTHER = "We will keep fighting for families 12."
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("model")
-    train(dataset(folder / "ds"), folder / "m", seed=3)
-    return folder / "m"
+@pytest.fixture
+def model(trained_model: Path) -> Path:
+    return trained_model
 
 
 def articles(folder: Path) -> Path:
