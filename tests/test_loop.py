@@ -181,10 +181,10 @@ def test_verdict_formats_follow_the_mapping_and_claimreview_validates(tmp_path: 
     assert list(validator.iter_errors(broken))  # the schema does reject what Google requires
 
 
-def test_train_is_deterministic_and_scores_like_checkthat(tmp_path: Path) -> None:
-    dataset = _dataset(tmp_path / "ds")
-    first = train(dataset, tmp_path / "m1", seed=3)
-    second = train(dataset, tmp_path / "m2", seed=3)
+def test_train_is_deterministic_and_scores_like_checkthat(tmp_path: Path, trained_model: Path) -> None:
+    """The same model from the same rows and seed: here, and in the process that trained trained_model."""
+    first = train(_dataset(tmp_path / "ds"), tmp_path / "m1", seed=3)
+    second = json.loads((trained_model / "model.json").read_text())
     assert first == second | {"dataset": first["dataset"]}
     assert first["model_id"].startswith("annotate-hash-sgd-") and first["train_sentences"] == 48
     assert first["test"]["items"] == 12 and first["test"]["positives"] == 6

@@ -256,7 +256,9 @@ def test_match_and_index_with_a_model_the_user_brings(tmp_path: Path) -> None:
 
 
 # Training with the vectors ---------------------------------------------------------------------------
-def test_train_uses_the_vectors_and_a_model_needs_the_embedding_it_was_trained_with(tmp_path: Path) -> None:
+def test_train_uses_the_vectors_and_a_model_needs_the_embedding_it_was_trained_with(
+    tmp_path: Path, trained_model: Path
+) -> None:
     from annotate.loop.train import load_model, train, uses_embedding
 
     from .test_loop import _dataset
@@ -271,8 +273,8 @@ def test_train_uses_the_vectors_and_a_model_needs_the_embedding_it_was_trained_w
     embedded = sum(len(c) for c in fake.calls)
     again = train(dataset, tmp_path / "m2", seed=3, semantic=sem)  # every text already in the cache
     assert sum(len(c) for c in fake.calls) == embedded and again["model_id"] == meta["model_id"]
-    lexical = train(dataset, tmp_path / "m3", seed=3)
-    assert lexical["model_id"].startswith("annotate-hash-sgd-") and not uses_embedding(tmp_path / "m3")
+    lexical = load_model(trained_model)  # the same rows trained without the vectors
+    assert lexical.model_id.startswith("annotate-hash-sgd-") and not uses_embedding(trained_model)
     with pytest.raises(InputError, match="trained with the embedding model fake-concepts 1; this run has no embedding"):
         load_model(tmp_path / "m")
     other = FakeEmbedder()
