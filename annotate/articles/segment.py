@@ -27,6 +27,7 @@ from annotate.articles.splitting_rules import (
     load_rules,
     move_quotes,
     split_more,
+    tight,
 )
 from annotate.errors import UsageError
 
@@ -103,7 +104,7 @@ class NewsSplitter:
             if seen is not plain:
                 found = _tiled(found, item_end - item_start)
             for s, e in found:
-                s, e = _tight(plain, item_start + s, item_start + e)
+                s, e = tight(plain, item_start + s, item_start + e)
                 if s < e:
                     spans.append((s, e))
         if rules is None:
@@ -112,14 +113,6 @@ class NewsSplitter:
             spans = move_quotes(plain, _merge_false_breaks(plain, spans, rules), rules)
             spans = [piece for s, e in spans for piece in split_more(plain, s, e, rules)]
         return [piece for s, e in spans for piece in _split_after_parenthesis(plain, s, e)]
-
-
-def _tight(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def _merge_false_breaks(text: str, spans: list[tuple[int, int]], rules: Rules) -> list[tuple[int, int]]:
@@ -166,10 +159,10 @@ def _split_inline_list(text: str, start: int, end: int) -> list[tuple[int, int]]
     for match in re.finditer(r"\s((?:[•⁃]\s?)?(\d{1,3}|[a-z])(?:\.\)|\.|\))\s)", text[start:end]):
         if match.group(2) == expected:
             cut = start + match.start(1)
-            pieces.append(_tight(text, piece_start, cut))
+            pieces.append(tight(text, piece_start, cut))
             piece_start = cut
             expected = _next_marker(expected)
-    pieces.append(_tight(text, piece_start, end))
+    pieces.append(tight(text, piece_start, end))
     return [p for p in pieces if p[0] < p[1]]
 
 
@@ -231,7 +224,7 @@ def split_text(text: str, *, splitter: Splitter | None = None, skip: Iterable[in
     splitter = splitter or default_splitter()
     units: list[Unit] = []
     for b_start, b_end in _blocks(text, set(skip)):
-        s, e = _tight(text, b_start, b_end)
+        s, e = tight(text, b_start, b_end)
         if s == e:
             continue
         heading = _MD_HEADING.match(text, s, e)
@@ -243,7 +236,7 @@ def split_text(text: str, *, splitter: Splitter | None = None, skip: Iterable[in
             units.append(Unit("heading", s, e, text[s:e]))
             continue
         for rs, re_ in splitter.spans(text[s:e]):
-            us, ue = _tight(text, s + rs, s + re_)
+            us, ue = tight(text, s + rs, s + re_)
             if us < ue:
                 units.append(Unit("sentence", us, ue, text[us:ue]))
     check_units(text, units)

@@ -174,7 +174,7 @@ def move_quotes(text: str, spans: list[tuple[int, int]], rules: Rules) -> list[t
         mark = _starts_with(text, s, e, rules.quotes_close)
         if mark and e - s > len(mark) and s == pe and text[s + len(mark)].isspace():
             out[i - 1] = (ps, s + len(mark))
-            out[i] = _tight(text, s + len(mark), e)
+            out[i] = tight(text, s + len(mark), e)
     return [span for span in out if span[0] < span[1]]
 
 
@@ -194,9 +194,9 @@ def split_more(text: str, start: int, end: int, rules: Rules) -> list[tuple[int,
         cuts += [m.start(1) for m in _NUMBERED_ITEM.finditer(text, start, end) if text[m.end() - 1].isupper()]
     pieces, piece_start = [], start
     for cut in sorted(set(cuts)):
-        pieces.append(_tight(text, piece_start, cut))
+        pieces.append(tight(text, piece_start, cut))
         piece_start = cut
-    pieces.append(_tight(text, piece_start, end))
+    pieces.append(tight(text, piece_start, end))
     return [p for p in pieces if p[0] < p[1]]
 
 
@@ -214,7 +214,8 @@ def _starts_with(text: str, start: int, end: int, marks: tuple[str, ...]) -> str
     return next((m for m in marks if end - start >= len(m) and text.startswith(m, start)), "")
 
 
-def _tight(text: str, start: int, end: int) -> tuple[int, int]:
+def tight(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without the white space at its ends."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
