@@ -22,15 +22,24 @@ STEMMERS = ("porter", "english")
 
 
 @contextlib.contextmanager
-def english_stemmer(name: str) -> Iterator[None]:
-    """Matching with English read by another stemmer (nltk: "porter" or Snowball's "english")."""
+def reading_with(chosen: Callable[[Callable[[str], Any]], Callable[[str], Any]]) -> Iterator[None]:
+    """Matching with similarity.lexicon replaced by chosen(the original), put back after."""
     original = similarity.lexicon
-    english = dataclasses.replace(original("en"), stemmer=name)
-    similarity.lexicon = lambda code: english if original(code).language == "en" else original(code)
+    similarity.lexicon = chosen(original)
     try:
         yield
     finally:
         similarity.lexicon = original
+
+
+def english_stemmer(name: str) -> contextlib.AbstractContextManager[None]:
+    """Matching with English read by another stemmer (nltk: "porter" or Snowball's "english")."""
+
+    def chosen(original: Callable[[str], Any]) -> Callable[[str], Any]:
+        english = dataclasses.replace(original("en"), stemmer=name)
+        return lambda code: english if original(code).language == "en" else original(code)
+
+    return reading_with(chosen)
 
 
 def compare_english_stemmers(
@@ -71,15 +80,9 @@ def compare_english_stemmers(
     return best, lines
 
 
-@contextlib.contextmanager
-def no_lexicon() -> Iterator[None]:
+def no_lexicon() -> contextlib.AbstractContextManager[None]:
     """Matching with every language read without rules (no stop words, no stemming, no negations)."""
-    original = similarity.lexicon
-    similarity.lexicon = lambda code: NEUTRAL
-    try:
-        yield
-    finally:
-        similarity.lexicon = original
+    return reading_with(lambda original: lambda code: NEUTRAL)
 
 
 def compare_lexicons(
