@@ -87,11 +87,6 @@ def _codes() -> dict[str, str]:
     return found
 
 
-def languages() -> list[str]:
-    """The languages with a lexicon."""
-    return sorted(p.stem for p in WORDS.glob("*.txt"))
-
-
 def _sections(text: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     current: list[str] | None = None

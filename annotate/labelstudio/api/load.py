@@ -335,13 +335,6 @@ def _duplicates(
     return removed
 
 
-def remove_duplicates(
-    client: _TaskServer, project_id: int, key: str = SENTENCE_ID, compare: Sequence[str] = (TEXT,)
-) -> int:
-    """Delete extra copies of a task (same key and compared fields) that have no annotations."""
-    return len(_duplicates(client, project_id, key, compare))
-
-
 @dataclass(frozen=True)
 class LoadOptions:
     """How load_tasks loads: `key` identifies a record (a record whose key is present but whose
